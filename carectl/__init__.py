@@ -1,0 +1,3 @@
+"""carectl: customer care in the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from carectl.cli import main
+
+main()

@@ -1,0 +1,203 @@
+"""Configuration: one TOML file, validated against the dataclasses below.
+
+Every key a user may write is a dataclass field here, so an unknown key or a wrong type is reported
+by its dotted name (``drop_folders[1].region``) instead of surfacing later as a crash. Paths are
+resolved relative to the config file so a config folder can be moved as a unit. Later features add
+their section as a new dataclass field; nothing else has to change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import platformdirs
+
+ENV_VAR = "CARECTL_CONFIG"
+APP_NAME = "carectl"
+
+
+class ConfigError(Exception):
+    """A config problem, phrased for the person editing the file."""
+
+
+@dataclass
+class DropFolder:
+    path: Path
+    source: str
+    region: str = "VN"
+    language: str = "vi"
+    mapping: dict[str, str] = field(default_factory=dict)
+    processed: Path | None = None
+    quarantine: Path | None = None
+    settle_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        self.processed = self.processed or self.path / "processed"
+        self.quarantine = self.quarantine or self.path / "quarantine"
+
+
+@dataclass
+class PluginsConfig:
+    folder: Path | None = None
+    disabled: list[str] = field(default_factory=list)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class TuiConfig:
+    page_size: int = 200
+    language: str = ""
+
+
+@dataclass
+class Config:
+    database: Path
+    default_region: str = "VN"
+    default_language: str = "vi"
+    default_timezone: str = "Asia/Ho_Chi_Minh"
+    default_currency: str = "VND"
+    plugins: PluginsConfig = field(default_factory=PluginsConfig)
+    drop_folders: list[DropFolder] = field(default_factory=list)
+    tui: TuiConfig = field(default_factory=TuiConfig)
+    # Where this config came from; None when running on defaults.
+    source_path: Path | None = field(default=None, metadata={"internal": True})
+
+
+# ---------------------------------------------------------------- locating
+
+
+def user_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "carectl.toml"
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    """The config file to use, by precedence; None when there is none anywhere."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    for candidate in (Path("config/carectl.toml"), user_config_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(explicit: Path | None = None) -> Config:
+    """Load the config by precedence; with no file anywhere, defaults in the user data dir."""
+    path = find_config(explicit)
+    if path is None:
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME))
+        return Config(database=data_dir / "carectl.db")
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found (run `carectl --config {path} init`)")
+    return load_file(path)
+
+
+def load_file(path: Path) -> Config:
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse(raw, base=path.resolve().parent, source=path)
+
+
+def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
+    label = str(source) if source else "config"
+    if "database" not in raw:
+        raise ConfigError(f"{label}: missing required key 'database'")
+    cfg = _build(Config, raw, "", base, label)
+    cfg.source_path = source.resolve() if source else None
+    return cfg
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _build(cls: type, raw: Any, prefix: str, base: Path, label: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{label}: key '{prefix.rstrip('.')}' must be a table")
+    hints = typing.get_type_hints(cls)
+    public = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in raw:
+        if key not in public:
+            close = difflib.get_close_matches(key, public, n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+            raise ConfigError(f"{label}: unknown key '{prefix}{key}'{hint}")
+    kwargs = {}
+    for name, f in public.items():
+        if name in raw:
+            kwargs[name] = _convert(hints[name], raw[name], f"{prefix}{name}", base, label)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{label}: missing required key '{prefix}{name}'")
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, key: str, base: Path, label: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(inner[0], value, key, base, label)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, f"{key}.", base, label)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise _type_error(label, key, "a list", value)
+        return [_convert(item, v, f"{key}[{i}]", base, label) for i, v in enumerate(value)]
+    if origin is dict:
+        _, item = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise _type_error(label, key, "a table", value)
+        return {k: _convert(item, v, f"{key}.{k}", base, label) for k, v in value.items()}
+    if tp is Any:
+        return value
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            raise _type_error(label, key, "a non-empty path string", value)
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool):
+        raise _type_error(label, key, "an integer", value)
+    if not isinstance(value, tp):
+        names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+        raise _type_error(label, key, names.get(tp, tp.__name__), value)
+    return value
+
+
+def _type_error(label: str, key: str, expected: str, value: Any) -> ConfigError:
+    kinds = {str: "string", int: "integer", float: "number", bool: "boolean"}
+    kinds.update({list: "list", dict: "table"})
+    got = kinds.get(type(value), type(value).__name__)
+    return ConfigError(f"{label}: key '{key}' must be {expected}, got {got} {value!r}")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def template_text(database: str = "carectl.db", plugins_folder: str = "plugins") -> str:
+    """The commented config `carectl init` writes; config/carectl.toml is this same text."""
+    raw = (Path(__file__).parent / "templates" / "carectl.toml").read_text(encoding="utf-8")
+    return Template(raw).substitute(database=database, plugins_folder=plugins_folder)
+
+
+def write_template(path: Path) -> bool:
+    """Write a commented config at path unless one is there; True when written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(template_text(), encoding="utf-8")
+    return True

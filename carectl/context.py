@@ -1,0 +1,57 @@
+"""The running carectl: config, database and plugins, opened lazily and shared by every command."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+import sqlite_utils
+
+from carectl import plugins
+from carectl.config import Config
+from carectl.store import open_db
+from carectl.store.transaction import Tx, transaction
+
+log = logging.getLogger(__name__)
+
+
+class Context:
+    def __init__(self, config: Config, pm: plugins.PluginManager | None = None) -> None:
+        self.config = config
+        if pm is not None:
+            self.__dict__["pm"] = pm
+
+    @cached_property
+    def pm(self) -> plugins.PluginManager:
+        return plugins.build(self.config.plugins.folder, self.config.plugins.disabled)
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        return open_db(self.config.database)
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def plugin_settings(self, name: str) -> dict[str, Any]:
+        return dict(self.config.plugins.settings.get(name, {}))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction whose lifecycle events reach plugins after commit."""
+        with transaction(self.db, dispatch=self._dispatch) as tx:
+            yield tx
+
+    def _dispatch(self, event: str, kwargs: dict[str, Any]) -> None:
+        try:
+            getattr(self.pm.hook, event)(ctx=self, **kwargs)
+        except Exception:  # a listener's failure must not undo or hide a committed change
+            log.exception("plugin hook %s failed", event)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()
+            del self.__dict__["db"]

@@ -1,0 +1,46 @@
+"""Splitting a full name into family and given parts, by script convention."""
+
+from __future__ import annotations
+
+from carectl.normalize.text import fold, is_cjk
+
+# Two-character Chinese and Korean family names; everything else is one character.
+_COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 南宫 独孤"
+    " 남궁 황보 제갈 선우 독고 사공 서문".split()
+)
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    """(family, given) for names written family-first (CJK, Vietnamese) or given-first (Latin).
+
+    CJK names without spaces: first one or two characters are the family name. Names with
+    spaces: CJK/Vietnamese-style lead with the family name; other Latin names end with it.
+    """
+    name = " ".join(full_name.split())
+    if not name:
+        return "", ""
+    if " " not in name:
+        if len(name) >= 2 and all(is_cjk(c) for c in name):
+            n = 2 if name[:2] in _COMPOUND_SURNAMES and len(name) > 2 else 1
+            return name[:n], name[n:]
+        return "", name
+    first, rest = name.split(" ", 1)
+    if is_cjk(first[0]) or _looks_vietnamese(name):
+        return first, rest
+    head, last = name.rsplit(" ", 1)
+    return last, head
+
+
+_VI_SURNAMES = frozenset(
+    "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh mai trinh"
+    " dao cao lam truong luong ta quach".split()
+)
+_VI_MARKS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+
+
+def _looks_vietnamese(name: str) -> bool:
+    lowered = name.lower()
+    if any(c in _VI_MARKS for c in lowered):
+        return True
+    return fold(name).split(" ", 1)[0] in _VI_SURNAMES

@@ -1,0 +1,35 @@
+"""Phone numbers to E.164 with the libphonenumber metadata (phonenumbers)."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def to_e164(raw: str, region: str = "VN") -> str:
+    """E.164 form of raw, read in region when it has no +country prefix; PhoneError if invalid."""
+    text = (raw or "").strip()
+    if not text:
+        raise PhoneError("empty phone number")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        num = phonenumbers.parse(text, region.upper() if region else None)
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(f"not a phone number: {raw!r} ({exc})") from None
+    if not phonenumbers.is_valid_number(num):
+        raise PhoneError(f"not a valid phone number for region {region}: {raw!r}")
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The number as dialled at home, digits only ("+84901234567" -> "0901234567")."""
+    try:
+        num = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "".join(c for c in e164 if c.isdigit())
+    national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(c for c in national if c.isdigit())

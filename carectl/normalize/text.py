@@ -1,0 +1,35 @@
+"""Folding text so "Nguyễn", "NGUYEN" and full-width "ｎｇｕｙｅｎ" compare equal."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters that carry no combining mark to strip but still have a plain Latin reading.
+_EXTRA = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
+
+
+def fold(text: str) -> str:
+    """Accent-free, case-folded, width-normalised text with single spaces.
+
+    Hangul survives: NFKD splits syllables into jamo, which are letters, not marks, and NFC
+    puts them back together.
+    """
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
+
+
+def is_cjk(ch: str) -> bool:
+    """Hangul, Hanzi/Kanji and kana: scripts written without spaces between name parts."""
+    o = ord(ch)
+    return (
+        0xAC00 <= o <= 0xD7A3  # Hangul syllables
+        or 0x1100 <= o <= 0x11FF  # Hangul jamo
+        or 0x3130 <= o <= 0x318F  # Hangul compatibility jamo
+        or 0x4E00 <= o <= 0x9FFF  # CJK unified ideographs
+        or 0x3400 <= o <= 0x4DBF  # extension A
+        or 0x20000 <= o <= 0x2FA1F  # extensions B.. and compatibility supplement
+        or 0x3040 <= o <= 0x30FF  # hiragana, katakana
+    )

@@ -1,0 +1,244 @@
+"""Finding customers: the FTS5 trigram index, keyset pages and search.
+
+Trigrams match any substring of three or more characters in any script; the index holds each
+name both as written and accent-folded (this SQLite's trigram tokenizer cannot fold accents) so
+"nguyen" finds "Nguyễn". Queries shorter than three characters (a Hangul or Hanzi family name,
+"김", "王伟") take an indexed prefix path on the folded name columns instead. Pages are keyset
+(``WHERE (key, id) > (?, ?)``), never OFFSET, so page 5,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from carectl.normalize.phones import PhoneError, national_digits, to_e164
+from carectl.normalize.text import fold
+from carectl.store.transaction import Tx
+
+SORTS = {
+    "code": ("id",),
+    "name": ("name_key", "id"),
+    "updated": ("updated_at", "id"),
+}
+
+LIST_COLUMNS = """
+    c.id, c.code, c.full_name, c.region, c.language, c.updated_at,
+    (SELECT value_norm FROM contact_points p
+      WHERE p.customer_id = c.id AND p.kind = 'email' AND p.is_primary = 1) AS email,
+    (SELECT value_norm FROM contact_points p
+      WHERE p.customer_id = c.id AND p.kind = 'phone' AND p.is_primary = 1) AS phone
+"""
+
+_CODE = re.compile(r"^c-?(\d{1,12})$", re.IGNORECASE)
+_PHONEISH = re.compile(r"^\+?[\d\s().\-]{3,}$")
+
+
+# ---------------------------------------------------------------- index
+
+
+def index_text(
+    names: Iterable[str], emails: Iterable[str], phones_e164: Iterable[str], code: str
+) -> tuple[str, str]:
+    """The two FTS columns for one customer: names (as written + folded), contacts."""
+    name_parts: list[str] = []
+    for n in names:
+        if n and n not in name_parts:
+            name_parts.append(n)
+        f = fold(n)
+        if f and f not in name_parts:
+            name_parts.append(f)
+    contacts = [code.lower()]
+    contacts += [e.lower() for e in emails]
+    for p in phones_e164:
+        contacts.append(p.lstrip("+"))
+        contacts.append(national_digits(p))
+    return " | ".join(name_parts), " ".join(contacts)
+
+
+def index_customer(tx: Tx, customer_id: int) -> None:
+    """Rewrite one customer's FTS row from its current data, inside the caller's transaction."""
+    row = tx.execute(
+        "SELECT code, full_name, family_name, given_name FROM customers WHERE id = ?",
+        (customer_id,),
+    ).fetchone()
+    tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
+    if row is None:
+        return
+    code, full, family, given = row
+    contacts = tx.execute(
+        "SELECT kind, value_norm FROM contact_points WHERE customer_id = ? ORDER BY id",
+        (customer_id,),
+    ).fetchall()
+    names, contacts_text = index_text(
+        [full, f"{given} {family}".strip() if family and given else ""],
+        [v for k, v in contacts if k == "email"],
+        [v for k, v in contacts if k == "phone"],
+        code,
+    )
+    tx.execute(
+        "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)",
+        (customer_id, names, contacts_text),
+    )
+
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]]
+    # Keyset cursors: pass ``after=page.last`` for the next page, ``before=page.first`` for the
+    # previous one. None when there is nothing in that direction.
+    first: tuple | None
+    last: tuple | None
+
+
+def page(
+    db: sqlite_utils.Database,
+    sort: str = "code",
+    *,
+    after: tuple | None = None,
+    before: tuple | None = None,
+    limit: int = 50,
+    source: str | None = None,
+) -> Page:
+    """One page of customers in ``sort`` order, starting after/ending before a keyset cursor."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+    keys = SORTS[sort]
+    key_sql = "(" + ", ".join(f"c.{k}" for k in keys) + ")"
+    marks = "(" + ", ".join("?" for _ in keys) + ")"
+    where, params = [], []
+    backwards = before is not None
+    cursor = before if backwards else after
+    if cursor is not None:
+        if len(cursor) != len(keys):
+            raise ValueError(f"cursor {cursor!r} does not fit sort {sort!r}")
+        where.append(f"{key_sql} {'<' if backwards else '>'} {marks}")
+        params.extend(cursor)
+    if source:
+        where.append("c.source_id IN (SELECT id FROM sources WHERE vendor = ?)")
+        params.append(source)
+    direction = "DESC" if backwards else "ASC"
+    order = ", ".join(f"c.{k} {direction}" for k in keys)
+    sql = (
+        f"SELECT {LIST_COLUMNS}, {', '.join(f'c.{k} AS _k{i}' for i, k in enumerate(keys))}"
+        f" FROM customers c {'WHERE ' + ' AND '.join(where) if where else ''}"
+        f" ORDER BY {order} LIMIT ?"
+    )
+    params.append(limit)
+    rows = [dict(r) for r in _dict_rows(db, sql, params)]
+    if backwards:
+        rows.reverse()
+    for r in rows:
+        r["_cursor"] = tuple(r.pop(f"_k{i}") for i in range(len(keys)))
+    if not rows:
+        return Page([], None, None)
+    return Page(rows, rows[0]["_cursor"], rows[-1]["_cursor"])
+
+
+def count(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM customers").fetchone()[0]
+
+
+# ---------------------------------------------------------------- search
+
+
+def search(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    limit: int = 50,
+    region: str = "VN",
+    before_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Customers matching query by code, name (any script, accents optional), email or phone.
+
+    Results are newest customer first; pass ``before_id`` (the last id seen) for the next page.
+    """
+    q = " ".join(query.split())
+    if not q:
+        return []
+    m = _CODE.match(q)
+    if m:
+        return _by_ids(db, [int(m.group(1))])
+    if _PHONEISH.match(q) and sum(c.isdigit() for c in q) >= 3:
+        return _fts(db, _phone_terms(q, region), limit, before_id)
+    folded = fold(q)
+    tokens = [t for t in folded.split(" ") if t]
+    long_tokens = [t for t in tokens if len(t) >= 3]
+    if not long_tokens:
+        return _prefix(db, folded, limit)
+    rows = _fts(db, long_tokens, limit * 4 if len(long_tokens) < len(tokens) else limit, before_id)
+    short = [t for t in tokens if len(t) < 3]
+    if short:  # trigram cannot hold them: filter the candidates on the folded name instead
+        rows = [r for r in rows if all(s in fold(r["full_name"]) for s in short)][:limit]
+    return rows
+
+
+def _phone_terms(q: str, region: str) -> list[str]:
+    digits = "".join(c for c in q if c.isdigit())
+    try:
+        return [to_e164(q, region).lstrip("+")]
+    except PhoneError:
+        return [digits]
+
+
+def _fts(
+    db: sqlite_utils.Database, terms: list[str], limit: int, before_id: int | None
+) -> list[dict[str, Any]]:
+    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    extra = "AND rowid < ?" if before_id is not None else ""
+    params: list[Any] = [match]
+    if before_id is not None:
+        params.append(before_id)
+    params.append(limit)
+    ids = [
+        r[0]
+        for r in db.execute(
+            f"SELECT rowid FROM customers_fts WHERE customers_fts MATCH ? {extra}"
+            " ORDER BY rowid DESC LIMIT ?",
+            params,
+        )
+    ]
+    return _by_ids(db, ids)
+
+
+def _prefix(db: sqlite_utils.Database, folded: str, limit: int) -> list[dict[str, Any]]:
+    hi = folded + "\U0010ffff"
+    ids: list[int] = []
+    for column in ("name_key", "given_key"):
+        ids += [
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM customers WHERE {column} >= ? AND {column} < ?"
+                f" ORDER BY {column}, id LIMIT ?",
+                (folded, hi, limit),
+            )
+        ]
+    seen: dict[int, None] = dict.fromkeys(ids)
+    return _by_ids(db, list(seen)[:limit])
+
+
+def _by_ids(db: sqlite_utils.Database, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    marks = ",".join("?" for _ in ids)
+    rows = {
+        r["id"]: r
+        for r in _dict_rows(
+            db, f"SELECT {LIST_COLUMNS} FROM customers c WHERE c.id IN ({marks})", ids
+        )
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def _dict_rows(db: sqlite_utils.Database, sql: str, params: Iterable[Any]) -> list[dict[str, Any]]:
+    cur = db.execute(sql, list(params))
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur]

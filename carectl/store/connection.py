@@ -1,0 +1,47 @@
+"""Opening the database: one place that decides file mode, WAL and pragmas."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from carectl.store import migrate
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_db(path: Path | str, *, apply_migrations: bool = True) -> sqlite_utils.Database:
+    """Open (creating with mode 0600 if needed) and migrate the database at path.
+
+    The connection runs in autocommit mode: every write happens inside an explicit
+    ``BEGIN IMMEDIATE`` from :func:`carectl.store.transaction`, never an implicit deferred one
+    that could fail with "database is locked" when it upgrades to a write.
+    """
+    path = Path(path)
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    if apply_migrations:
+        migrate.apply(db)
+    return db
+
+
+def _create_private(path: Path) -> None:
+    """Create the file with mode 0600 before SQLite does (SQLite would use the umask).
+
+    SQLite gives the -wal and -shm files the same permissions as the database file.
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
