@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     _load_plugins(args)
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="carectl", standalone_mode=False)
+        rc = command.main(args=args, prog_name="carectl", standalone_mode=False)
+        if isinstance(rc, int) and rc:  # click returns typer.Exit's code in this mode
+            sys.exit(rc)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
