@@ -18,4 +18,8 @@ def normalize_email(raw: str) -> str:
     if not _SHAPE.match(text):
         raise EmailError(f"not an email address: {raw!r}")
     local, domain = text.rsplit("@", 1)
-    return f"{local.lower()}@{domain.lower().encode('idna').decode('ascii')}"
+    try:
+        domain = domain.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        raise EmailError(f"not a valid email domain: {raw!r}") from None
+    return f"{local.lower()}@{domain}"
