@@ -113,3 +113,15 @@ def test_errors_are_one_line_on_stderr_with_nonzero_exit(cli, tmp_path):
     assert r.code == 1 and "unknown key 'folder'" in r.err and str(bad) in r.err
     r = cli("customers", "list", "--sort", "shoe-size")
     assert r.code == 1 and "unknown sort" in r.err
+
+
+def test_init_without_config_uses_the_user_config_folder(tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path)}
+    result = run_subprocess("init", env=env, cwd=tmp_path)
+    assert result.code == 0, result.err
+    cfg = tmp_path / "xdg" / "carectl" / "carectl.toml"
+    assert cfg.is_file() and (tmp_path / "xdg" / "carectl" / "carectl.db").is_file()
+    # Found again without --config: the customer lands in that database.
+    assert run_subprocess("customers", "add", "--name", "An", env=env, cwd=tmp_path).code == 0
+    listed = run_subprocess("customers", "list", "--json", env=env, cwd=tmp_path)
+    assert json.loads(listed.out)["customers"][0]["full_name"] == "An"
