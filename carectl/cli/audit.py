@@ -50,7 +50,7 @@ def audit(
         return
     for r in rows:
         r["change"] = _summary(r["before"], r["after"])
-    print_table(rows, ["id", "at", "actor", "action", "entity_id", "change"])
+    print_table(rows, ["id", "at", "actor", "action", "entity_id", "change"], wrap=["change"])
 
 
 def _summary(before, after) -> str:

@@ -54,11 +54,17 @@ def print_json(data: Any) -> None:
 
 
 def print_table(
-    rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    wrap: Sequence[str] = (),
 ) -> None:
+    """One line per row (cells cut with an ellipsis) except the ``wrap`` columns."""
     table = Table(title=title, show_lines=False, header_style="bold")
     for col in columns:
-        table.add_column(col)
+        table.add_column(
+            col, no_wrap=col not in wrap, overflow="fold" if col in wrap else "ellipsis"
+        )
     for row in rows:
         table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
     console().print(table)
