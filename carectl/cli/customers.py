@@ -14,7 +14,11 @@ from carectl.service import customers as svc
 
 app = typer.Typer(help="Customer records: add, list, show, edit, search.", no_args_is_help=True)
 
-LIST_COLUMNS = ["code", "full_name", "phone", "email", "region", "language", "updated_at"]
+LIST_COLUMNS = ["code", "full_name", "phone", "email", "region", "language", "updated"]
+
+
+def _display(rows: list[dict]) -> list[dict]:
+    return [{**r, "updated": (r.get("updated_at") or "")[:16].replace("T", " ")} for r in rows]
 
 
 @app.command("add")
@@ -79,7 +83,7 @@ def list_(
     if as_json:
         print_json({"customers": result.rows, "next": next_cursor})
         return
-    print_table(result.rows, LIST_COLUMNS)
+    print_table(_display(result.rows), LIST_COLUMNS)
     if next_cursor:
         typer.echo(f"next page: --sort {sort} --after '{next_cursor}'", err=True)
 
@@ -112,7 +116,7 @@ def search_(
     if not rows:
         typer.echo(f"no customer matches {query!r}", err=True)
         raise typer.Exit(1)
-    print_table(rows, LIST_COLUMNS)
+    print_table(_display(rows), LIST_COLUMNS)
 
 
 @app.command("show")
