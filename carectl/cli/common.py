@@ -61,13 +61,18 @@ def print_table(
     wrap: Sequence[str] = (),
 ) -> None:
     """One line per row (cells cut with an ellipsis) except the ``wrap`` columns."""
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
     table = Table(title=title, show_lines=False, header_style="bold")
-    for col in columns:
+    for i, col in enumerate(columns):
+        widest = max((cell_len(r[i]) for r in cells), default=0)
         table.add_column(
-            col, no_wrap=col not in wrap, overflow="fold" if col in wrap else "ellipsis"
+            col,
+            no_wrap=col not in wrap,
+            overflow="fold" if col in wrap else "ellipsis",
+            min_width=min(widest, 10),
         )
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    for r in cells:
+        table.add_row(*r)
     console().print(table)
 
 
