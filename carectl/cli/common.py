@@ -69,7 +69,7 @@ def print_table(
             col,
             no_wrap=col not in wrap,
             overflow="fold" if col in wrap else "ellipsis",
-            min_width=min(widest, 10),
+            min_width=min(widest, 8),
         )
     for r in cells:
         table.add_row(*r)
