@@ -1,0 +1,55 @@
+"""The TUI's one door to the database: read functions called from worker threads.
+
+Workers run in threads so a slow query never freezes input; they all share the context's single
+SQLite connection, so one lock serialises them (a cancelled worker may still be mid-query when
+its replacement starts).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from carectl import profile, search
+from carectl.context import Context
+
+
+class Reader:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._lock = threading.Lock()
+
+    @property
+    def database(self) -> Path:
+        return Path(self.ctx.config.database)
+
+    @property
+    def page_size(self) -> int:
+        return max(20, self.ctx.config.tui.page_size)
+
+    def count(self) -> int:
+        with self._lock:
+            return search.count(self.ctx.db)
+
+    def page(self, sort: str, **kwargs: Any) -> search.Page:
+        with self._lock:
+            return search.page(self.ctx.db, sort, **kwargs)
+
+    def tail(self, sort: str, limit: int) -> search.Page:
+        with self._lock:
+            return search.tail(self.ctx.db, sort, limit=limit)
+
+    def sort_keys_every(self, sort: str, step: int) -> list[tuple]:
+        with self._lock:
+            return search.sort_keys_every(self.ctx.db, sort, step)
+
+    def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return search.search(
+                self.ctx.db, query, limit=limit, region=self.ctx.config.default_region
+            )
+
+    def profile(self, customer_id: int) -> dict[str, Any]:
+        with self._lock:
+            return profile.profile(self.ctx, customer_id)

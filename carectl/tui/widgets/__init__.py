@@ -1,0 +1,1 @@
+"""Reusable widgets of the TUI; they know rows and keys, not SQL."""

@@ -1,0 +1,214 @@
+"""The TUI driven with Textual's Pilot on a real multilingual SQLite database."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from tui_data import build
+
+from carectl import search
+from carectl.config import Config
+from carectl.context import Context
+from carectl.normalize.text import fold
+from carectl.tui.app import CareApp
+from carectl.tui.data import Reader
+from carectl.tui.screens.customer import CustomerScreen
+from carectl.tui.screens.customers import CustomersScreen
+from carectl.tui.screens.help import HelpScreen
+from carectl.tui.widgets.customer_table import CustomerTable, fit
+from carectl.tui.widgets.rows import KeysetRows
+
+N = 300
+pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tui") / "carectl.db"
+    build(path, N).close()
+    return path
+
+
+def make_app(db_path, page_size: int = 200) -> CareApp:
+    cfg = Config(database=db_path)
+    cfg.tui.page_size = page_size
+    return CareApp(Context(cfg))
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def table(app) -> CustomerTable:
+    return app.screen.query_one(CustomerTable)
+
+
+def painted(t: CustomerTable) -> list[str]:
+    """What the table paints, line by line (line 0 is the header)."""
+    return ["".join(seg.text for seg in t.render_line(y)) for y in range(t.size.height)]
+
+
+def all_rows(db, sort: str) -> list[dict]:
+    return search.page(db, sort, limit=100_000).rows
+
+
+async def test_first_screen_shows_customers_and_database(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CustomersScreen)
+        assert app.sub_title.endswith("carectl.db")
+        t = table(app)
+        assert t.rows.total == N
+        lines = painted(t)
+        assert lines[0].split()[:3] == ["code", "name", "phone"]
+        assert lines[1].startswith("C-000001  Nguyễn Văn An")
+        assert "김민준" in lines[2] and "王伟" in lines[3] and "John Smith" in lines[4]
+        assert "300 customers" in str(app.screen.query_one("#status").content)
+
+
+async def test_cjk_and_vietnamese_cells_line_up(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = painted(table(app))[1:6]
+        # every row paints exactly the widget width, and the phone column starts at the same cell
+        from rich.cells import cell_len
+
+        widths = {cell_len(line) for line in lines}
+        assert len(widths) == 1
+        starts = {cell_len(line[: line.index("+")]) for line in lines}
+        assert len(starts) == 1
+    assert fit("王伟王伟", 5) == "王伟…"
+    assert fit("Nguyễn", 8) == "Nguyễn  "
+
+
+async def test_j_k_and_paging_move_the_cursor(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        t = table(app)
+        await pilot.press("j", "j", "j", "k")
+        assert t.cursor == 2 and t.current["code"] == "C-000003"
+        await pilot.press("pagedown")
+        assert t.cursor > 15
+        await pilot.press("g")
+        assert t.cursor == 0
+
+
+async def test_end_and_far_jumps_page_by_keyset(db_path):
+    # 20-row blocks: G takes the tail, k walks back across a block edge, a scrollbar jump
+    # to the middle uses the landmarks.
+    app = make_app(db_path, page_size=20)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        t = table(app)
+        await pilot.press("G")
+        await settle(pilot)
+        assert t.current["code"] == f"C-{N:06d}"
+        assert f"C-{N:06d}" in painted(t)[-1]
+        for _ in range(25):
+            await pilot.press("k")
+        await settle(pilot)
+        assert t.current["code"] == f"C-{N - 25:06d}"
+        t.scroll_to(y=150, animate=False, immediate=True)
+        await settle(pilot)
+        assert painted(t)[1].startswith("C-000151")
+
+
+async def test_search_narrows_with_folded_accents_and_esc_restores(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"nguyen")
+        await settle(pilot)
+        t = table(app)
+        expected = sum(
+            1 for r in all_rows(app.reader.ctx.db, "code") if "nguyen" in fold(r["full_name"])
+        )
+        assert 0 < t.rows.total == expected < N
+        assert all(t.rows.row(i)["full_name"].startswith("Nguyễn") for i in range(t.rows.total))
+        assert "Nguyễn" in painted(t)[1]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert t.rows.total == N and app.screen.query_one("#search").value == ""
+        assert app.focused is t
+
+
+async def test_sort_switches_to_name_order(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        t = table(app)
+        shown = [t.rows.row(i)["code"] for i in range(10)]
+        expected = [r["code"] for r in all_rows(app.reader.ctx.db, "name")[:10]]
+        assert shown == expected
+        assert "sorted by name" in str(app.screen.query_one("#status").content)
+
+
+async def test_enter_opens_detail_and_esc_returns(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen)
+        title = str(app.screen.query_one("#customer-title").content)
+        assert title.startswith("C-000003") and "王伟" in title
+        contacts = app.screen.query_one("#contacts-title").content
+        assert "contacts (2)" in str(contacts)
+        await pilot.press("escape")
+        assert isinstance(app.screen, CustomersScreen)
+        assert table(app).cursor == 2
+
+
+async def test_help_and_command_palette_offer_the_actions(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, CustomersScreen)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Customers", "Search customers", "Sort customers by name", "Keys"} <= set(titles)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize("sort", ["code", "name", "updated"])
+def test_keyset_rows_match_the_plain_order_at_any_position(db_path, sort):
+    reader = Reader(Context(Config(database=db_path)))
+    expected = [r["id"] for r in all_rows(reader.ctx.db, sort)]
+    rng = random.Random(sort)
+    for position in [0, N - 1, *rng.sample(range(N), 8)]:  # a fresh window: far jumps
+        rows = KeysetRows(reader, sort, N, block=7)
+        rows.load(position, position, lambda: False)
+        assert rows.row(position)["id"] == expected[position]
+    rows = KeysetRows(reader, sort, N, block=7, keep=3)
+    for position in [*range(N - 1, -1, -5), *range(0, N, 3)]:  # walking both ways
+        rows.load(position, position, lambda: False)
+        assert rows.row(position)["id"] == expected[position]
+
+
+def test_landmarks_survive_gaps_in_ids(tmp_path):
+    ctx = build(tmp_path / "gaps.db", 40)
+    with ctx.transaction() as tx:  # fixture SQL: ids with holes, as merges leave them
+        tx.execute("DELETE FROM customers WHERE id IN (3, 4, 17, 30)")
+    reader = Reader(ctx)
+    expected = [r["id"] for r in all_rows(ctx.db, "code")]
+    assert search.sort_keys_every(ctx.db, "code", 5) == [(expected[i],) for i in range(4, 36, 5)]
+    for position in range(len(expected)):
+        rows = KeysetRows(reader, "code", len(expected), block=5)
+        rows.load(position, position, lambda: False)
+        assert rows.row(position)["id"] == expected[position]
