@@ -23,6 +23,8 @@ import pluggy
 from carectl import hookspecs
 
 DEFAULT_PLUGINS = (
+    "carectl.builtin.formats_csv",
+    "carectl.builtin.lead_fields",
     "carectl.builtin.match_exact",
     "carectl.builtin.timeline",
 )

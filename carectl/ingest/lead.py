@@ -8,7 +8,10 @@ from typing import Any, Literal
 
 @dataclass
 class LeadFileOptions:
-    """What the drop folder or the import command says about a file's leads."""
+    """What the drop folder or the import command says about a file's leads.
+
+    ``encoding`` overrides detection for text formats when a vendor's files fool it.
+    """
 
     source: str
     region: str = "VN"
@@ -16,6 +19,20 @@ class LeadFileOptions:
     mapping: dict[str, str] = field(default_factory=dict)
     channel: str = ""
     campaign: str = ""
+    encoding: str = ""
+
+
+class ParsedRow(dict):
+    """A parsed row (header -> cell) that also carries problems found while reading it.
+
+    A parser yields a plain dict for a good row; for a row it could only partly read (ragged,
+    undecodable bytes) it yields ``ParsedRow(cells, errors=[(column, message)])`` so that row
+    is rejected with those errors while the rest of the file still imports.
+    """
+
+    def __init__(self, cells: dict[str, Any], errors: list[tuple[str, str]] | None = None):
+        super().__init__(cells)
+        self.errors = list(errors or [])
 
 
 @dataclass
@@ -31,6 +48,9 @@ class LeadError:
         col = f", column {self.column!r}" if self.column else ""
         return f"{self.file}: row {self.row}{col}: {self.message}"
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+
 
 @dataclass
 class Lead:
@@ -39,8 +59,9 @@ class Lead:
     ``raw`` keeps the row exactly as read (header -> cell). ``fields`` holds canonical fields
     filled by normalize_lead implementations: full_name, family_name, given_name, emails
     (list of normalised addresses), phones (list of E.164), birthday (ISO), language,
-    timezone, region, plus order fields when present. Columns no plugin claims go to
-    ``custom`` so nothing a vendor sent is lost.
+    timezone, region; any other key a plugin sets (gender, address, city, note, ...) is stored
+    in the customer's custom fields. Columns no plugin claims go to ``custom`` so nothing a
+    vendor sent is lost. ``errors`` reject the row; ``warnings`` keep it but are reported.
     """
 
     file: str
@@ -51,9 +72,13 @@ class Lead:
     custom: dict[str, Any] = field(default_factory=dict)
     errors: list[LeadError] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    warnings: list[LeadError] = field(default_factory=list)
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(LeadError(self.file, self.row, column, message))
+
+    def warn(self, column: str, message: str) -> None:
+        self.warnings.append(LeadError(self.file, self.row, column, message))
 
 
 @dataclass

@@ -1,0 +1,162 @@
+"""Built-in parse_lead_file for delimited text: ``.csv``, ``.tsv`` and ``.txt``.
+
+Vendors send whatever their spreadsheet wrote: UTF-8 with or without BOM, UTF-16, CP949, GB18030,
+CP1258, with commas, semicolons or tabs. The encoding is detected on a leading sample (BOM, then
+strict UTF-8, then charset-normalizer) and the delimiter sniffed on the same sample; the file is
+then read as a stream with the ``csv`` module, so a million rows cost no more memory than ten.
+Row numbers are lines as a person counts them in an editor (the header is line 1). A row that
+cannot be read whole (ragged, undecodable bytes) is yielded with errors, not raised.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import charset_normalizer
+
+from carectl.hookspecs import hookimpl
+from carectl.ingest.errors import LeadFileError
+from carectl.ingest.lead import ParsedRow
+
+DEFAULT_DELIMITER = {".csv": ",", ".tsv": "\t", ".txt": ","}
+SNIFF_DELIMITERS = ",;\t|"
+SAMPLE_BYTES = 64 * 1024
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DATA_LIKE = re.compile(r"@|\d{6,}")  # an email, or a phone once separators are gone
+
+
+@hookimpl(trylast=True)
+def parse_lead_file(path, options):
+    default = DEFAULT_DELIMITER.get(path.suffix.lower())
+    if default is None:
+        return None
+    return read_rows(path, default, options.encoding)
+
+
+def read_rows(path: Path, default_delimiter: str = ",", encoding: str = "") -> Iterator:
+    """(line, {header: cell}) for every non-blank data row; LeadFileError if unreadable."""
+    sample = _sample(path)
+    encoding = encoding or detect_encoding(path, sample)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise LeadFileError(path, f"unknown encoding {encoding!r}") from None
+    delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"), default_delimiter)
+    return _rows(path, encoding, delimiter)
+
+
+def _sample(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+    except OSError as exc:
+        raise LeadFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not sample.strip():
+        raise LeadFileError(path, "the file is empty", line=1)
+    return sample
+
+
+def detect_encoding(path: Path, sample: bytes) -> str:
+    for bom, name in BOMS:
+        if sample.startswith(bom):
+            return name
+    if b"\x00" not in sample:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+        sample = sample[: sample.rfind(b"\n") + 1] or sample  # no half character at the end
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        raise LeadFileError(
+            path, "not a text file, or an encoding carectl cannot tell (try --encoding)", line=1
+        )
+    return best.encoding
+
+
+def sniff_delimiter(text: str, default: str) -> str:
+    """The sniffed delimiter when it splits the header line, else the extension's default."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if len(text) >= SAMPLE_BYTES // 4 and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    if not lines:
+        return default
+    try:
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters=SNIFF_DELIMITERS).delimiter
+    except csv.Error:
+        found = ""
+    if found and found in lines[0]:
+        return found
+    counts = {d: lines[0].count(d) for d in SNIFF_DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return default if default in lines[0] or not counts[best] else best
+
+
+def _rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header: list[str] | None = None
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if header is None:
+                    raise LeadFileError(path, f"cannot read the header: {exc}", line) from None
+                yield line, ParsedRow({}, [("", f"cannot read this line: {exc}")])
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            cells = [unicodedata.normalize("NFC", c) for c in cells]
+            if header is None:
+                header = _header(path, cells, line)
+                continue
+            yield line, _row(header, cells, encoding)
+        if header is None:
+            raise LeadFileError(path, "no header row: the file has only blank lines", line=1)
+
+
+def _header(path: Path, cells: list[str], line: int) -> list[str]:
+    names: list[str] = []
+    for i, cell in enumerate(cells, 1):
+        name = " ".join(cell.replace("\ufeff", "").split()) or f"column {i}"
+        if _DATA_LIKE.search(re.sub(r"[\s().+\-]", "", name)):
+            raise LeadFileError(
+                path, f"a header row is required; this line looks like data: {cell!r}", line
+            )
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+    return names
+
+
+def _row(header: list[str], cells: list[str], encoding: str) -> dict:
+    row = dict(zip(header, cells, strict=False))
+    errors: list[tuple[str, str]] = []
+    extra = {f"column {i}": c for i, c in enumerate(cells[len(header) :], len(header) + 1)}
+    filled = [name for name, cell in extra.items() if cell.strip()]
+    if filled:
+        row.update(extra)
+        errors.append((filled[0], f"{len(cells)} cells, the header has {len(header)}"))
+    elif len(cells) < len(header):
+        missing = header[len(cells)]
+        errors.append((missing, f"missing: {len(cells)} cells, the header has {len(header)}"))
+    for column, cell in row.items():
+        if "\ufffd" in cell:
+            errors.append((column, f"bytes that are not valid {encoding} text"))
+    return ParsedRow(row, errors) if errors else row

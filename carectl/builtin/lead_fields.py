@@ -1,0 +1,207 @@
+"""Built-in normalize_lead: map a vendor's headers to carectl fields and clean the values.
+
+Headers match on folded text without punctuation ("Số điện thoại (*)" -> "sodienthoai"), in
+Vietnamese, Korean, Chinese and English; ``--map``/``mapping`` entries win over the synonyms, and
+a mapping to a name that is not a field renames the column in custom fields. Columns nobody maps
+go to ``lead.custom`` under their header, so nothing a vendor sent is lost.
+
+Contacts: a cell may hold several phones or emails ("0901..., 0912..."). An invalid one rejects
+the row only when the lead has no valid contact left; otherwise the row is kept, the bad value
+is stored in custom ``invalid_phone`` / ``invalid_email`` and a warning names the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+from carectl.hookspecs import hookimpl
+from carectl.normalize.dates import DateError, parse_date
+from carectl.normalize.emails import EmailError, normalize_email
+from carectl.normalize.phones import PhoneError, to_e164
+from carectl.normalize.text import fold, is_cjk
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "full_name": (
+        "name", "full name", "customer name", "customer", "contact name", "client name",
+        "họ tên", "họ và tên", "tên", "tên khách hàng", "khách hàng", "tên kh",
+        "이름", "성명", "고객명", "고객 이름", "姓名", "名字", "客户名称", "客户姓名", "客户",
+        "氏名", "名前",
+    ),
+    "family_name": ("family name", "last name", "surname", "họ", "성", "姓"),
+    "given_name": ("given name", "first name", "名"),
+    "phones": (
+        "phone", "phone number", "phone no", "mobile", "mobile phone", "mobile no", "cell",
+        "cellphone", "tel", "telephone", "số điện thoại", "sđt", "điện thoại", "di động",
+        "số di động", "điện thoại di động", "전화", "전화번호", "휴대폰", "휴대전화", "핸드폰",
+        "연락처", "电话", "手机", "手机号", "手机号码", "联系电话", "电话号码", "電話", "手機",
+    ),
+    "emails": (
+        "email", "e-mail", "mail", "email address", "thư điện tử", "địa chỉ email",
+        "이메일", "메일", "电子邮件", "邮箱", "电子邮箱", "電子郵件", "郵箱",
+    ),
+    "birthday": (
+        "birthday", "birth date", "date of birth", "dob", "ngày sinh", "sinh nhật",
+        "ngày tháng năm sinh", "생년월일", "생일", "生日", "出生日期", "出生年月日",
+    ),
+    "gender": ("gender", "sex", "giới tính", "성별", "性别", "性別"),
+    "address": ("address", "street", "địa chỉ", "주소", "地址", "住址"),
+    "city": (
+        "city", "town", "province", "thành phố", "tỉnh", "tỉnh thành", "tỉnh thành phố",
+        "도시", "시도", "城市", "省份",
+    ),
+    "note": (
+        "note", "notes", "comment", "comments", "remark", "remarks", "ghi chú",
+        "메모", "비고", "备注", "留言",
+    ),
+}  # fmt: skip
+
+FIELDS = frozenset(SYNONYMS) | {"language", "timezone", "region"}
+ALIASES = {"name": "full_name", "phone": "phones", "email": "emails", "birth_date": "birthday"}
+FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
+EMPTY = frozenset({"", "-", "--", "n/a", "na", "#n/a", "null", "none", "nil"})
+_SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+")
+_SPLIT_EMAIL = re.compile(r"[,;/|\s，；、]+")
+GENDERS = {
+    "male": ("m", "male", "man", "nam", "남", "남자", "남성", "男", "男性"),
+    "female": ("f", "female", "woman", "nữ", "nu", "여", "여자", "여성", "女", "女性"),
+}
+_GENDER = {fold(w): g for g, words in GENDERS.items() for w in words}
+
+
+def header_key(text: str) -> str:
+    """Folded header without spaces and punctuation: "E-mail" and "EMAIL" are both "email"."""
+    return re.sub(r"[\W_]+", "", fold(text))
+
+
+_SYNONYM_KEYS = {header_key(s): f for f, words in SYNONYMS.items() for s in words}
+
+
+@lru_cache(maxsize=256)
+def _columns(headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """header -> field for one file's headers (cached: every row of a file has the same ones)."""
+    explicit = {header_key(k): v.strip() for k, v in mapping}
+    out = {}
+    for h in headers:
+        key = header_key(h)
+        target = explicit.get(key) or _SYNONYM_KEYS.get(key)
+        if target is None and key.rstrip("0123456789") != key:  # "Phone 2", "email1"
+            target = _SYNONYM_KEYS.get(key.rstrip("0123456789"))
+        if target:
+            out[h] = ALIASES.get(target, target)
+    return out
+
+
+@hookimpl(tryfirst=True)
+def normalize_lead(ctx, lead):
+    """Canonical fields from the raw row: names, phones (E.164), emails, birthday, extras."""
+    columns = _columns(tuple(lead.raw), tuple(sorted(lead.options.mapping.items())))
+    cells: dict[str, list[tuple[str, str]]] = {}
+    for column, value in lead.raw.items():
+        text = _clean(value)
+        if text.casefold() in EMPTY:
+            continue
+        target = columns.get(column)
+        if target is None:
+            lead.custom[column] = text
+        elif target not in FIELDS:  # an explicit mapping to a custom field name
+            lead.custom[target] = text
+        else:
+            cells.setdefault(target, []).append((column, text))
+    f = lead.fields
+    region = (lead.options.region or "").upper()
+    for key in ("full_name", "family_name", "given_name", "city", "language", "timezone"):
+        if key in cells:
+            f[key] = " ".join(cells[key][0][1].split())
+    for key in ("address", "note"):
+        if key in cells:
+            f[key] = "; ".join(v for _, v in cells[key])
+    if "gender" in cells:
+        g = cells["gender"][0][1]
+        f["gender"] = _GENDER.get(fold(g), g)
+    _names(f, region)
+    _contacts(lead, cells, region)
+    if "birthday" in cells:
+        column, text = cells["birthday"][0]
+        try:
+            f["birthday"] = _birthday(text, region)
+        except DateError as exc:
+            lead.error(column, str(exc))
+    f["region"] = (f.get("region") or region).upper()
+    f.setdefault("language", lead.options.language or ctx.config.default_language)
+    if not f.get("timezone"):
+        f["timezone"] = _timezone(f.get("phones") or [], region, ctx.config)
+
+
+def _clean(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip().lstrip("'").strip()
+
+
+def _names(f: dict[str, Any], region: str) -> None:
+    """Fill full_name from name parts, or treat a "Tên" next to a "Họ" column as the given name."""
+    family, given, full = f.get("family_name"), f.get("given_name"), f.get("full_name")
+    if family and full and not given and not full.startswith(family):
+        f["given_name"], given, full = full, full, None
+    if family and given and not full:
+        if is_cjk(family[0]):
+            f["full_name"] = family + given
+        elif region in FAMILY_FIRST:
+            f["full_name"] = f"{family} {given}"
+        else:
+            f["full_name"] = f"{given} {family}"
+
+
+def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str) -> None:
+    good: dict[str, list[str]] = {"phones": [], "emails": []}
+    bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
+    for column, text in cells.get("phones", []):
+        for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
+            try:
+                good["phones"].append(to_e164(part, region))
+            except PhoneError as exc:
+                bad.append(("phone", column, part, str(exc)))
+    for column, text in cells.get("emails", []):
+        for part in filter(None, _SPLIT_EMAIL.split(text)):
+            try:
+                good["emails"].append(normalize_email(part))
+            except EmailError as exc:
+                bad.append(("email", column, part, str(exc)))
+    for key, values in good.items():
+        if values:
+            lead.fields[key] = list(dict.fromkeys(values))
+    reachable = bool(good["phones"] or good["emails"])
+    for kind, column, value, message in bad:
+        if not reachable:
+            lead.error(column, message)
+            continue
+        key = f"invalid_{kind}"
+        lead.custom[key] = f"{lead.custom[key]}, {value}" if key in lead.custom else value
+        lead.warn(column, f"{message}; kept in custom field {key!r}")
+
+
+def _birthday(text: str, region: str) -> str:
+    iso = parse_date(text, region)
+    if not iso.startswith("--") and not "1900-01-01" <= iso <= date.today().isoformat():
+        raise DateError(f"not a plausible birthday: {text!r}")
+    return iso
+
+
+def _timezone(phones: list[str], region: str, config) -> str:
+    """The zone of the first phone when its country has only one; else the configured default
+    for customers of the default region; else unknown."""
+    for phone in phones[:1]:
+        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(phone, None))
+        if len(zones) == 1 and zones[0] != "Etc/Unknown":
+            return zones[0]
+    return config.default_timezone if region == config.default_region.upper() else ""

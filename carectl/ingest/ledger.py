@@ -1,0 +1,150 @@
+"""The lead-file ledger: which contents were ingested (by SHA-256), how far, with what result.
+
+Every function takes the caller's transaction, so a batch of customers and the ledger rows that
+account for them commit together: after a crash the ledger is exactly as far as the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from carectl.ingest.errors import LeadFileError
+from carectl.ingest.lead import Lead, MatchResult
+from carectl.store import audit
+from carectl.store.transaction import Tx
+from carectl.store.util import now_iso
+
+CHUNK = 1 << 20
+COUNTS = ("created", "merged", "review", "rejected")
+ACTION_COUNT = {"new": "created", "merge": "merged", "review": "review", "rejected": "rejected"}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    size: int
+    newlines: int  # a row estimate for progress bars on line-based files
+    text: bool  # False when the content looks binary (then newlines means nothing)
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """Hash the file in 1 MiB chunks (memory stays flat for any size)."""
+    digest, size, newlines, text = hashlib.sha256(), 0, 0, True
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                if size == 0:
+                    text = b"\x00" not in chunk[:4096] or chunk[:2] in (b"\xff\xfe", b"\xfe\xff")
+                digest.update(chunk)
+                size += len(chunk)
+                newlines += chunk.count(b"\n")
+    except IsADirectoryError:
+        raise LeadFileError(path, "is a folder, not a file") from None
+    except OSError as exc:
+        raise LeadFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    return Fingerprint(digest.hexdigest(), size, newlines, text)
+
+
+def find(tx: Tx, sha256: str) -> dict[str, Any] | None:
+    cur = tx.execute("SELECT * FROM lead_files WHERE sha256 = ?", (sha256,))
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+
+def record_duplicate(tx: Tx, known: Mapping[str, Any], path: Path, source: str, size: int) -> None:
+    tx.execute(
+        "INSERT INTO lead_file_duplicates (file_id, file_name, path, source, size, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (known["id"], path.name, str(path), source, size, now_iso()),
+    )
+    audit.record(tx, "lead_file.duplicate", "lead_file", known["id"], None, {"path": str(path)})
+
+
+def claim(tx: Tx, path: Path, fp: Fingerprint, source: str) -> dict[str, Any]:
+    """The ledger row for this content: new, unfinished (to resume), or done (a duplicate)."""
+    known = find(tx, fp.sha256)
+    if known is not None:
+        if known["status"] == "done":
+            return known
+        tx.execute(
+            "UPDATE lead_files SET status = 'processing', error = '' WHERE id = ?", (known["id"],)
+        )
+        audit.record(tx, "lead_file.resume", "lead_file", known["id"], None, {"path": str(path)})
+        return find(tx, fp.sha256)  # type: ignore[return-value]
+    cur = tx.execute(
+        "INSERT INTO lead_files (sha256, file_name, path, source, size, started_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (fp.sha256, path.name, str(path), source, fp.size, now_iso()),
+    )
+    after = {"path": str(path), "sha256": fp.sha256, "size": fp.size, "source": source}
+    audit.record(tx, "lead_file.start", "lead_file", cur.lastrowid, None, after)
+    return find(tx, fp.sha256)  # type: ignore[return-value]
+
+
+def recorded_rows(tx: Tx, file_id: int, rows: Iterable[int]) -> set[int]:
+    """Which of these row numbers an earlier run already recorded."""
+    rows = list(rows)
+    if not rows:
+        return set()
+    marks = ", ".join("?" for _ in rows)
+    cur = tx.execute(
+        f"SELECT row_number FROM leads WHERE file_id = ? AND row_number IN ({marks})",
+        (file_id, *rows),
+    )
+    return {r[0] for r in cur}
+
+
+def record_lead(
+    tx: Tx,
+    file_id: int,
+    lead: Lead,
+    action: str,
+    customer_id: int | None,
+    match: MatchResult | None,
+) -> None:
+    doubtful = match is not None and match.action == "review"
+    tx.execute(
+        "INSERT INTO leads (file_id, row_number, raw, customer_id, action, match_customer_id,"
+        " match_score, match_reason, errors, warnings, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            file_id,
+            lead.row,
+            json.dumps(lead.raw, ensure_ascii=False, default=str),
+            customer_id,
+            action,
+            match.customer_id if doubtful else None,
+            match.score if match is not None else None,
+            match.reason if match is not None else "",
+            json.dumps([e.as_dict() for e in lead.errors], ensure_ascii=False),
+            json.dumps([w.as_dict() for w in lead.warnings], ensure_ascii=False),
+            now_iso(),
+        ),
+    )
+
+
+def add_counts(tx: Tx, file_id: int, counts: Mapping[str, int]) -> None:
+    values = [counts.get(c, 0) for c in COUNTS]
+    tx.execute(
+        "UPDATE lead_files SET rows = rows + ?, created = created + ?, merged = merged + ?,"
+        " review = review + ?, rejected = rejected + ? WHERE id = ?",
+        (sum(values), *values, file_id),
+    )
+
+
+def finish(tx: Tx, file_id: int, status: str = "done", error: str = "") -> dict[str, Any]:
+    """Close the file's ledger row as done (or failed, with the error) and return it."""
+    tx.execute(
+        "UPDATE lead_files SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+        (status, error, now_iso(), file_id),
+    )
+    cur = tx.execute("SELECT * FROM lead_files WHERE id = ?", (file_id,))
+    row = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    summary = {k: row[k] for k in ("rows", *COUNTS, "status", "error")}
+    audit.record(tx, f"lead_file.{status}", "lead_file", file_id, None, summary)
+    return row
