@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
 import random
+import select
+import signal
+import sys
+import time
 
 import pytest
+from textual.command import CommandList
 from tui_data import build
 
 from carectl import search
@@ -89,6 +97,17 @@ async def test_cjk_and_vietnamese_cells_line_up(db_path):
         assert len(starts) == 1
     assert fit("王伟王伟", 5) == "王伟…"
     assert fit("Nguyễn", 8) == "Nguyễn  "
+
+
+async def test_mouse_click_moves_the_cursor_and_double_click_opens(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click(CustomerTable, offset=(3, 4))
+        assert table(app).cursor == 3
+        await pilot.double_click(CustomerTable, offset=(3, 4))
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen) and app.screen.code == "C-000004"
 
 
 async def test_j_k_and_paging_move_the_cursor(db_path):
@@ -182,6 +201,16 @@ async def test_help_and_command_palette_offer_the_actions(db_path):
         assert isinstance(app.screen, CustomersScreen)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Customers", "Search customers", "Sort customers by name", "Keys"} <= set(titles)
+        await pilot.press("ctrl+p", *"sort customers by updated")
+        for _ in range(100):  # the palette searches its providers asynchronously
+            await pilot.pause(0.02)
+            if app.screen.query_one(CommandList).option_count:
+                break
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomersScreen) and app.screen.sort == "updated"
+        first = table(app).rows.row(0)["updated_at"]
+        assert first == min(r["updated_at"] for r in all_rows(app.reader.ctx.db, "code"))
         await pilot.press("q")
     assert app.return_code == 0
 
@@ -212,3 +241,33 @@ def test_landmarks_survive_gaps_in_ids(tmp_path):
         rows = KeysetRows(reader, "code", len(expected), block=5)
         rows.load(position, position, lambda: False)
         assert rows.row(position)["id"] == expected[position]
+
+
+def test_carectl_tui_opens_the_configured_database_in_a_terminal(db_path, tmp_path):
+    """The real command in a pseudo-terminal: rows painted, then `q` quits with status 0."""
+    config = tmp_path / "carectl.toml"
+    config.write_text(f'database = "{db_path}"\n', encoding="utf-8")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: carectl as a user starts it
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [sys.executable, "-m", "carectl", "--config", str(config), "tui"])
+    out, status, deadline = b"", None, time.monotonic() + 30
+    try:
+        while b"C-000002" not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                out += os.read(fd, 65536)
+        assert b"C-000002" in out and b"carectl" in out
+        os.write(fd, b"q")
+        while status is None and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                with contextlib.suppress(OSError):  # EIO once the child has gone
+                    os.read(fd, 65536)
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = os.waitstatus_to_exitcode(raw)
+        assert status == 0
+    finally:
+        if status is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)

@@ -18,7 +18,7 @@ KEYS = (
     ("g / G, Home / End", "first / last customer"),
     ("Enter", "open the customer"),
     ("/", "search: name, code, phone, email"),
-    ("Esc", "clear the search, back to all customers"),
+    ("Esc", "clear the search (all customers)"),
     ("s", "sort by code → name → updated"),
     ("r", "reload the list"),
     ("Customer", ""),

@@ -16,7 +16,7 @@ from typing import ClassVar
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import work
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -176,14 +176,15 @@ class CustomerTable(ScrollView, can_focus=True):
     # ---------------------------------------------------------------- loading
 
     def _request_rows(self) -> None:
+        """Load the visible rows plus a screen either way, unless they are all there."""
+        total = self.rows.total
+        if not total:
+            return
         top, bottom = self._visible()
         span = bottom - top + 1
-        first, last = top - span, bottom + span  # one screen of margin either way
-        if all(self.rows.row(i) is not None for i in (max(0, first), top, bottom)) and (
-            self.rows.row(min(last, self.rows.total - 1)) is not None or self.rows.total == 0
-        ):
-            return
-        self._load(self.rows, first, last)
+        first, last = max(0, top - span), min(total - 1, bottom + span)
+        if any(self.rows.row(i) is None for i in (*range(first, last, 10), last)):
+            self._load(self.rows, first, last)
 
     @work(thread=True, exclusive=True, group="table-rows")
     def _load(self, rows: Rows, first: int, last: int) -> None:
@@ -214,6 +215,17 @@ class CustomerTable(ScrollView, can_focus=True):
         row = self.current
         if row is not None:
             self.post_message(self.Selected(row))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click moves the cursor; a double click opens the row."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if 0 <= index < self.rows.total:
+            self.cursor = index
+            if event.chain >= 2:
+                self.action_select()
 
     # ---------------------------------------------------------------- painting
 
