@@ -47,7 +47,8 @@ def parse_lead_file(
     """Read a lead file this plugin understands; return None for files it does not.
 
     Return an iterable (ideally a generator, files can hold millions of rows) of
-    ``(row_number, {header: value})`` pairs, row numbers as a person counts them in the file.
+    ``(row_number, {header: value})`` pairs, row numbers as a person counts them in the file;
+    a row read only in part is yielded as :class:`carectl.ingest.lead.ParsedRow` with its errors.
     Raise :class:`carectl.ingest.errors.LeadFileError` for a file that cannot be read at all.
     The first plugin to return non-None wins.
     """
@@ -67,15 +68,17 @@ def match_lead(ctx: Context, lead: Lead) -> MatchResult | None:
     """Decide whether a normalised lead is an existing customer (dedupe).
 
     Return ``MatchResult(action="merge", customer_id=...)`` to fold the lead into a customer,
-    ``"review"`` to queue the pair for a person, ``"new"`` to create a customer, or None to let the
-    next implementation decide. The first non-None result wins.
+    ``"review"`` to create a customer and record the doubtful pair for a person, ``"new"`` to
+    create a customer, or None to let the next implementation decide. The first non-None result
+    wins.
     """
 
 
 @hookspec
 def lead_file_processed(ctx: Context, report: Any) -> None:
-    """After a lead file is committed (or quarantined): ``report`` counts rows created, merged,
-    rejected and carries the errors. For notifications and syncs."""
+    """After a lead file is committed, or found to be a duplicate delivery: ``report`` (an
+    :class:`carectl.ingest.report.IngestReport`) counts rows created, merged, rejected and
+    carries the first errors. For notifications and syncs."""
 
 
 # ---------------------------------------------------------------- customers
