@@ -38,9 +38,9 @@ class Column:
 
 COLUMNS = (
     Column("code", "code", 9),
-    Column("name", "full_name", 0, 5),
+    Column("name", "full_name", 0, 1),
     Column("phone", "phone", 14),
-    Column("email", "email", 0, 4),
+    Column("email", "email", 0, 1),
     Column("rg", "region", 2),
     Column("lang", "language", 4),
     Column("updated", "updated_at", 10),
@@ -133,14 +133,12 @@ class CustomerTable(ScrollView, can_focus=True):
 
     # ---------------------------------------------------------------- source
 
-    def show(self, rows: Rows, cursor: int = 0) -> None:
-        """Switch to another row source (the full list, a sort, search results)."""
+    def show(self, rows: Rows) -> None:
+        """Switch to another row source (the full list, a sort, search results), at the top."""
         self.rows = rows
         self.virtual_size = Size(self.size.width, rows.total + 1)
-        self.set_reactive(CustomerTable.cursor, 0)
         self.scroll_to(y=0, animate=False, immediate=True)
-        self.cursor = min(cursor, max(0, rows.total - 1))
-        self.refresh()
+        self.cursor = 0
         self._request_rows()
 
     @property
