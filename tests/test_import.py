@@ -394,3 +394,28 @@ def test_cli_import_of_an_unreadable_file_exits_1_naming_it(cli, tmp_path):
     assert r.err.strip() == (
         f"error: {path}: line 1: a header row is required; this line looks like data: '0901234567'"
     )
+
+
+def test_a_parser_crash_mid_file_fails_the_file_naming_it(ctx, tmp_path):
+    class Flaky:
+        @hookimpl
+        def parse_lead_file(self, path):
+            def rows():
+                yield 2, {"Name": "An", "Phone": "0901234567"}
+                raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+            return rows() if path.suffix == ".flaky" else None
+
+    ctx.pm.register(Flaky())
+    path = write(tmp_path / "x.flaky", "whatever")
+    with pytest.raises(LeadFileError, match=r"x\.flaky: cannot parse: UnicodeDecodeError"):
+        run(ctx, path)
+    status, error = ctx.db.execute("SELECT status, error FROM lead_files").fetchone()
+    assert status == "failed" and "UnicodeDecodeError" in error
+
+
+def test_encoding_option_overrides_detection(ctx, tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("Name,Phone\nJosé Müller,0901234567\n".encode("cp1252"))
+    report = run(ctx, path, encoding="cp1252")
+    assert report.created == 1 and "José Müller" in customers(ctx)

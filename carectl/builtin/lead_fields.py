@@ -64,7 +64,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 FIELDS = frozenset(SYNONYMS) | {"language", "timezone", "region"}
 ALIASES = {"name": "full_name", "phone": "phones", "email": "emails", "birth_date": "birthday"}
 FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
-EMPTY = frozenset({"", "-", "--", "n/a", "na", "#n/a", "null", "none", "nil"})
+EMPTY = frozenset({"", "-", "--", "n/a", "#n/a", "null", "none", "nil"})
 _SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+")
 _SPLIT_EMAIL = re.compile(r"[,;/|\s，；、]+")
 GENDERS = {
@@ -198,10 +198,24 @@ def _birthday(text: str, region: str) -> str:
 
 
 def _timezone(phones: list[str], region: str, config) -> str:
-    """The zone of the first phone when its country has only one; else the configured default
+    """The zone of the first phone when its prefix has only one; else the configured default
     for customers of the default region; else unknown."""
-    for phone in phones[:1]:
-        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(phone, None))
-        if len(zones) == 1 and zones[0] != "Etc/Unknown":
-            return zones[0]
+    zone = _phone_zone(phones[0]) if phones else ""
+    if zone:
+        return zone
     return config.default_timezone if region == config.default_region.upper() else ""
+
+
+_ZONES: dict[str, str] = {}
+
+
+def _phone_zone(e164: str) -> str:
+    """Zone of a valid E.164 number, cached by its first 7 digits (country code plus area or
+    mobile prefix, what the time zone data is keyed on): parsing costs more than all the rest."""
+    key = e164[:8]
+    if key not in _ZONES:
+        if len(_ZONES) >= 4096:
+            _ZONES.clear()
+        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+        _ZONES[key] = zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else ""
+    return _ZONES[key]
