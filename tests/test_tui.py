@@ -162,6 +162,20 @@ async def test_search_narrows_with_folded_accents_and_esc_restores(db_path):
         assert app.focused is t
 
 
+async def test_empty_database_and_no_matches_say_so(db_path, tmp_path):
+    app = make_app(tmp_path / "empty.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert painted(table(app))[1].startswith("no customers")
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"zzqx")
+        await settle(pilot)
+        assert table(app).rows.total == 0
+        assert painted(table(app))[1].startswith("no customer matches “zzqx”")
+
+
 async def test_sort_switches_to_name_order(db_path):
     app = make_app(db_path)
     async with app.run_test(size=(80, 24)) as pilot:

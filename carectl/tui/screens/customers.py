@@ -128,7 +128,7 @@ class CustomersScreen(Screen):
             return  # the user typed on while this query ran
         self.query_text = query
         self.results = sorted(rows, key=_RESULT_ORDER[self.sort])
-        self.table.show(ListRows(self.results))
+        self.table.show(ListRows(self.results), empty=f"no customer matches “{query}”")
         self._status()
 
     # ---------------------------------------------------------------- the rest

@@ -130,12 +130,14 @@ class CustomerTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: Rows = ListRows([])
+        self.empty = "loading…"
 
     # ---------------------------------------------------------------- source
 
-    def show(self, rows: Rows) -> None:
+    def show(self, rows: Rows, empty: str = "no customers") -> None:
         """Switch to another row source (the full list, a sort, search results), at the top."""
         self.rows = rows
+        self.empty = empty
         self.virtual_size = Size(self.size.width, rows.total + 1)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
@@ -240,7 +242,7 @@ class CustomerTable(ScrollView, can_focus=True):
         if index >= self.rows.total:
             if index == 0:
                 muted = self.get_component_rich_style("customer-table--missing")
-                return self._strip("no customers", base + muted, width)
+                return self._strip(self.empty, base + muted, width)
             return Strip.blank(width, base)
         row = self.rows.row(index)
         style = base
