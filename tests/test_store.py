@@ -124,3 +124,17 @@ def test_concurrent_writer_processes_never_see_database_locked(tmp_path):
     assert db.execute("SELECT count(*) FROM sources").fetchone()[0] == 300
     # Serialised by BEGIN IMMEDIATE: every writer saw a distinct count.
     assert db.execute("SELECT count(DISTINCT channel) FROM sources").fetchone()[0] == 300
+
+
+def test_savepoint_undoes_only_its_part_and_its_events(tmp_path):
+    db = open_db(tmp_path / "c.db")
+    seen = []
+    with transaction(db, dispatch=lambda e, kw: seen.append(kw["n"])) as tx:
+        tx.execute("INSERT INTO sources (vendor, created_at) VALUES ('kept', 'now')")
+        tx.emit("x", n=1)
+        with pytest.raises(ValueError), tx.savepoint("row"):
+            tx.execute("INSERT INTO sources (vendor, created_at) VALUES ('dropped', 'now')")
+            tx.emit("x", n=2)
+            raise ValueError("bad row")
+    assert [r[0] for r in db.execute("SELECT vendor FROM sources")] == ["kept"]
+    assert seen == [1]

@@ -185,18 +185,13 @@ def _apply(
         lead.error("", f"match_lead returned an invalid result: {match!r}")
         return "rejected", None, match
     # A savepoint per row: a row that fails half-way leaves nothing behind, nor its events.
-    queued = len(tx._after)
-    tx.execute("SAVEPOINT lead_row")
     try:
-        if match.action == "merge":
-            customer_id = upsert.enrich(tx, match.customer_id, lead)
-        else:
-            customer_id = upsert.create(tx, lead, source_id)
+        with tx.savepoint("lead_row"):
+            if match.action == "merge":
+                customer_id = upsert.enrich(tx, match.customer_id, lead)
+            else:
+                customer_id = upsert.create(tx, lead, source_id)
     except (ValueError, LookupError) as exc:  # validation (phones, dates) or a vanished match
-        tx.execute("ROLLBACK TO lead_row")
-        tx.execute("RELEASE lead_row")
-        del tx._after[queued:]
         lead.error("", str(exc))
         return "rejected", None, match
-    tx.execute("RELEASE lead_row")
     return match.action, customer_id, match

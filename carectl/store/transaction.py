@@ -38,6 +38,20 @@ class Tx:
     def after_commit(self, fn: Callable[[], None]) -> None:
         self._after.append(fn)
 
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "sp") -> Iterator[None]:
+        """A part of the transaction that can fail alone: its rows and its queued events go."""
+        queued = len(self._after)
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO {name}")
+            self.execute(f"RELEASE {name}")
+            del self._after[queued:]
+            raise
+        self.execute(f"RELEASE {name}")
+
     def emit(self, event: str, **kwargs: Any) -> None:
         """Queue a lifecycle event (a hook name) for after the commit; dropped on rollback."""
         if self.dispatch is not None:
