@@ -42,9 +42,18 @@ _PHONEISH = re.compile(r"^\+?[\d\s().\-]{3,}$")
 
 
 def index_text(
-    names: Iterable[str], emails: Iterable[str], phones_e164: Iterable[str], code: str
+    names: Iterable[str],
+    emails: Iterable[str],
+    phones_e164: Iterable[str],
+    code: str,
+    *,
+    national: Iterable[str] | None = None,
 ) -> tuple[str, str]:
-    """The two FTS columns for one customer: names (as written + folded), contacts."""
+    """The two FTS columns for one customer: names (as written + folded), contacts.
+
+    ``national`` may give each phone's national digits when the caller already knows them (the
+    demo's bulk load), saving a libphonenumber parse per phone.
+    """
     name_parts: list[str] = []
     for n in names:
         if n and n not in name_parts:
@@ -54,9 +63,11 @@ def index_text(
             name_parts.append(f)
     contacts = [code.lower()]
     contacts += [e.lower() for e in emails]
-    for p in phones_e164:
+    phones = list(phones_e164)
+    nationals = list(national) if national is not None else [national_digits(p) for p in phones]
+    for p, n in zip(phones, nationals, strict=True):
         contacts.append(p.lstrip("+"))
-        contacts.append(national_digits(p))
+        contacts.append(n)
     return " | ".join(name_parts), " ".join(contacts)
 
 
@@ -66,23 +77,29 @@ def index_customer(tx: Tx, customer_id: int) -> None:
         "SELECT code, full_name, family_name, given_name FROM customers WHERE id = ?",
         (customer_id,),
     ).fetchone()
-    tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
     if row is None:
+        tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
         return
     code, full, family, given = row
     contacts = tx.execute(
         "SELECT kind, value_norm FROM contact_points WHERE customer_id = ? ORDER BY id",
         (customer_id,),
     ).fetchall()
-    names, contacts_text = index_text(
+    text = index_text(
         [full, f"{given} {family}".strip() if family and given else ""],
         [v for k, v in contacts if k == "email"],
         [v for k, v in contacts if k == "phone"],
         code,
     )
+    write_index(tx, customer_id, text)
+
+
+def write_index(tx: Tx, customer_id: int, text: tuple[str, str]) -> None:
+    """Replace the FTS row of one customer with ``text`` (names, contacts) from index_text."""
+    tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
     tx.execute(
         "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)",
-        (customer_id, names, contacts_text),
+        (customer_id, *text),
     )
 
 

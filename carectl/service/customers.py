@@ -136,17 +136,38 @@ def create_customer(
         tuple(row.values()),
     )
     seen: set[tuple[str, str]] = set()
+    stored_contacts = []
     for kind, raw, norm in contacts:
         if (kind, norm) in seen:
             continue
         primary = not any(k == kind for k, _ in seen)
         seen.add((kind, norm))
         _insert_contact(tx, new_id, kind, raw, norm, primary=primary, verified=False, now=now)
-    search.index_customer(tx, new_id)
+        stored_contacts.append({"kind": kind, "value_norm": norm, "is_primary": int(primary)})
+    # Index and audit from the values in hand: a bulk import creates thousands of these.
+    search.write_index(
+        tx,
+        new_id,
+        search.index_text(
+            [names["full_name"], _given_family(names)],
+            [c["value_norm"] for c in stored_contacts if c["kind"] == "email"],
+            [c["value_norm"] for c in stored_contacts if c["kind"] == "phone"],
+            row["code"],
+        ),
+    )
     stored = get_customer(tx.db, new_id)
-    audit.record(tx, "customer.create", "customer", stored["code"], None, _snapshot(tx, new_id))
+    snapshot = _public(stored)
+    snapshot["contacts"] = [{**c, "verified": 0} for c in stored_contacts]
+    audit.record(tx, "customer.create", "customer", stored["code"], None, snapshot)
     tx.emit("customer_created", customer=stored)
     return stored
+
+
+def _given_family(names: dict[str, str]) -> str:
+    """Latin order of a family-first name, so "Anh Nguyen" finds "Nguyễn Văn Anh" too."""
+    if names["family_name"] and names["given_name"]:
+        return f"{names['given_name']} {names['family_name']}"
+    return ""
 
 
 def update_customer(tx: Tx, ref: str | int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -392,11 +413,14 @@ def orders(db: sqlite_utils.Database, customer_id: int, limit: int = 100) -> lis
     return out
 
 
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    hidden = ("name_key", "given_key", "source_vendor", "source_channel", "source_campaign")
+    return {k: v for k, v in row.items() if k not in hidden}
+
+
 def _snapshot(tx: Tx, cid: int) -> dict[str, Any]:
     """What the audit log keeps of a customer: the row plus its contact points."""
-    snap = get_customer(tx.db, cid)
-    for k in ("name_key", "given_key", "source_vendor", "source_channel", "source_campaign"):
-        snap.pop(k, None)
+    snap = _public(get_customer(tx.db, cid))
     snap["contacts"] = [
         {k: c[k] for k in ("kind", "value_norm", "is_primary", "verified")}
         for c in contact_points(tx.db, cid)

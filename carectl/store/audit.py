@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 from typing import Any
@@ -10,6 +11,7 @@ from carectl.store.transaction import Tx
 from carectl.store.util import now_iso
 
 
+@functools.cache
 def actor() -> str:
     try:
         return getpass.getuser()
