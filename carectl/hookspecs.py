@@ -105,6 +105,17 @@ def order_created(ctx: Context, customer: dict[str, Any], order: dict[str, Any])
 
 
 @hookspec
+def interaction_logged(ctx: Context, customer: dict[str, Any], interaction: dict[str, Any]) -> None:
+    """After commit of a new interaction (a call, email, visit, ...) with the customer."""
+
+
+@hookspec
+def ticket_changed(ctx: Context, ticket: dict[str, Any], action: str) -> None:
+    """After commit of a ticket change; ``action`` is open, reply, assign, resolve, reopen or
+    close and ``ticket`` the row after it."""
+
+
+@hookspec
 def customer_timeline(ctx: Context, customer_id: int) -> list[dict[str, Any]] | None:
     """Events for a customer's timeline: dicts with at least ``at`` (ISO time), ``kind`` and
     ``summary``. Results of all implementations are merged and sorted newest first."""

@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.lead_fields",
     "carectl.builtin.match_exact",
     "carectl.builtin.timeline",
+    "carectl.builtin.service_timeline",
 )
 ENTRY_POINT_GROUP = "carectl"
 
