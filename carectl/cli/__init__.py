@@ -53,7 +53,16 @@ def _register_builtin_commands() -> None:
     app.command("init")(init.init)
     app.command("plugins")(plugins.plugins)
     app.command("audit")(audit.audit)
-    for optional in ("importing", "demo", "tui", "interactions", "tickets", "kpi", "daemon", "leads"):
+    for optional in (
+        "importing",
+        "demo",
+        "tui",
+        "interactions",
+        "tickets",
+        "kpi",
+        "daemon",
+        "leads",
+    ):
         try:
             module = __import__(f"carectl.cli.{optional}", fromlist=["register"])
         except ModuleNotFoundError as exc:

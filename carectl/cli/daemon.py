@@ -1,0 +1,106 @@
+"""`carectl daemon [--once] [--log-json]` and `carectl daemon status`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+
+from carectl.cli.common import JSON_OPTION, UserError, context, print_json
+from carectl.ingest import daemon as daemon_mod
+from carectl.ingest import folders as fs
+
+app = typer.Typer(help="Watch the drop folders and ingest every lead file exactly once.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="daemon")
+
+
+@app.callback(invoke_without_command=True)
+def daemon(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Process what is there, then exit."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log JSON lines instead of text."),
+    rescan: float = typer.Option(
+        daemon_mod.RESCAN_SECONDS, "--rescan", help="Seconds between full re-scans."
+    ),
+) -> None:
+    """Ingest lead files dropped into the [[drop_folders]] of the config.
+
+    Scans at start, then watches; SIGTERM or Ctrl-C stop after the current batch.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    app_ctx = context(ctx)
+    if not app_ctx.config.drop_folders:
+        raise UserError("no [[drop_folders]] in the config: nothing to watch")
+    daemon_mod.setup_logging(log_json)
+    d = daemon_mod.Daemon(app_ctx, rescan_seconds=rescan)
+    d.install_signals()
+    stats = d.run_once() if once else d.run()
+    if once:
+        typer.echo(
+            f"{stats.files_done} file(s) ingested ({stats.rows} rows, {stats.rejected} rejected),"
+            f" {stats.files_duplicate} duplicate(s), {stats.files_quarantined} quarantined"
+        )
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Is the daemon running, what did it do, and what waits in each drop folder."""
+    app_ctx = context(ctx)
+    path = daemon_mod.status_path(app_ctx.config.database)
+    state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    state["running"] = bool(state.get("running")) and _alive(state.get("pid"))
+    ledger = app_ctx.db.execute(
+        "SELECT count(*), coalesce(sum(status = 'done'), 0), coalesce(sum(status = 'failed'), 0),"
+        " coalesce(sum(status = 'processing'), 0), coalesce(sum(rows), 0),"
+        " coalesce(sum(rejected), 0) FROM lead_files"
+    ).fetchone()
+    keys = ("files", "done", "failed", "processing", "rows", "rejected")
+    state["ledger"] = dict(zip(keys, ledger, strict=True))
+    state["drop_folders"] = [
+        {
+            "path": str(f.path),
+            "source": f.source,
+            "waiting": sum(1 for _ in fs.entries(f)),
+            "quarantined": _count(Path(f.quarantine), "*.error.txt"),
+        }
+        for f in app_ctx.config.drop_folders
+    ]
+    if as_json:
+        print_json(state)
+        return
+    typer.echo(
+        f"daemon: {'running, pid ' + str(state['pid']) if state['running'] else 'not running'}"
+        + (f" (last update {state['updated_at']})" if state.get("updated_at") else "")
+    )
+    lg = state["ledger"]
+    typer.echo(
+        f"files: {lg['files']} seen, {lg['done']} done, {lg['processing']} in progress,"
+        f" {lg['failed']} failed; rows: {lg['rows']} ingested, {lg['rejected']} rejected"
+    )
+    for f in state["drop_folders"]:
+        typer.echo(
+            f"  {f['path']} [{f['source']}]: {f['waiting']} waiting,"
+            f" {f['quarantined']} in quarantine"
+        )
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _count(folder: Path, pattern: str) -> int:
+    return sum(1 for _ in folder.glob(pattern)) if folder.is_dir() else 0

@@ -1,0 +1,279 @@
+"""The drop-folder daemon: every complete file in a drop folder goes through ``ingest_file`` once.
+
+Start-up scan (files dropped while it was down), then watchfiles events plus a periodic re-scan
+(events can be lost). A file is moved to processed/ only after its last batch committed, so a
+kill at any moment leaves it in place and the ledger resumes it; a restart that finds a file whose
+content is already done (same path) only moves it. Whatever a file contains, the daemon goes on:
+an unreadable file goes to quarantine with ``<name>.error.txt``, bad rows go to
+``processed/<name>.rejects.csv``. SIGTERM/SIGINT stop after the current batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from carectl.config import DropFolder
+from carectl.ingest import folders as fs
+from carectl.ingest import ledger, watcher
+from carectl.ingest.errors import LeadFileError
+from carectl.ingest.lead import LeadFileOptions
+from carectl.ingest.pipeline import ingest_file
+from carectl.ingest.settle import Settler, is_temporary
+from carectl.store.util import now_iso
+
+log = logging.getLogger("carectl.daemon")
+
+RESCAN_SECONDS = 30.0
+STATUS_NAME = "daemon-status.json"
+
+
+class Stopping(Exception):
+    """Raised from the progress callback, after a batch committed, when a stop was asked."""
+
+
+@dataclass
+class Stats:
+    started_at: str = field(default_factory=now_iso)
+    files_done: int = 0
+    files_duplicate: int = 0
+    files_quarantined: int = 0
+    rows: int = 0
+    rejected: int = 0
+    last_file: str = ""
+    last_scan: str = ""
+
+
+def status_path(database: Path) -> Path:
+    return Path(database).parent / STATUS_NAME
+
+
+class Daemon:
+    def __init__(self, ctx: Any, rescan_seconds: float = RESCAN_SECONDS) -> None:
+        self.ctx = ctx
+        self.folders: list[DropFolder] = list(ctx.config.drop_folders)
+        self.rescan_seconds = rescan_seconds
+        self.stop = threading.Event()
+        self.stats = Stats()
+        self._settlers = {id(f): Settler(f.settle_seconds) for f in self.folders}
+        self._by_dir = {Path(f.path).resolve(): f for f in self.folders}
+        self._pending: dict[Path, DropFolder] = {}
+        self._status = status_path(ctx.config.database)
+
+    # ------------------------------------------------------------ running
+
+    def prepare(self) -> None:
+        for f in self.folders:
+            for p in (f.path, f.processed, f.quarantine):
+                Path(p).mkdir(parents=True, exist_ok=True)
+
+    def run_once(self) -> Stats:
+        """Process what is in the folders now (waiting for files still being written); exit."""
+        self.prepare()
+        self.scan()
+        while self._pending and not self.stop.is_set():
+            self.process_pending()
+            if self._pending:
+                time.sleep(min(s.wait_hint() for s in self._settlers.values()))
+        self._write_status(running=False)
+        return self.stats
+
+    def run(self) -> Stats:
+        """Scan, then watch and re-scan until SIGTERM/SIGINT (or ``stop`` is set)."""
+        self.prepare()
+        self.scan()
+        self.process_pending()
+        next_scan = time.monotonic() + self.rescan_seconds
+        log.info("watching %d drop folder(s)", len(self.folders))
+        for changed in watcher.changes([Path(f.path) for f in self.folders], self.stop):
+            for path in changed:
+                folder = self._by_dir.get(path.parent.resolve())
+                if folder is not None:
+                    self._pending[path] = folder
+            if time.monotonic() >= next_scan:
+                self.scan()
+                next_scan = time.monotonic() + self.rescan_seconds
+            self.process_pending()
+            self._write_status(running=True)
+            if self.stop.is_set():
+                break
+        self._write_status(running=False)
+        log.info("stopped")
+        return self.stats
+
+    def install_signals(self) -> None:
+        def handler(signum: int, _frame: Any) -> None:
+            log.info("%s received: finishing the current batch", signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    # ------------------------------------------------------------ files
+
+    def scan(self) -> None:
+        for folder in self.folders:
+            for path, _kind in fs.entries(folder):
+                self._pending[path] = folder
+        self.stats.last_scan = now_iso()
+
+    def process_pending(self) -> None:
+        for path, folder in sorted(self._pending.items()):
+            if self.stop.is_set():
+                return
+            settler = self._settlers[id(folder)]
+            try:
+                st = os.stat(path, follow_symlinks=False)
+            except OSError:
+                self._drop(path, settler)
+                continue
+            if is_temporary(path.name) or stat.S_ISDIR(st.st_mode):  # folders are never entered
+                self._drop(path, settler)
+            elif stat.S_ISLNK(st.st_mode):
+                self._drop(path, settler)
+                self._quarantine(path, folder, "a symbolic link: links are never followed")
+            elif not stat.S_ISREG(st.st_mode):
+                self._drop(path, settler)
+                self._quarantine(path, folder, "not a regular file")
+            elif settler.ready(path):
+                self._drop(path, settler)
+                self.handle(folder, path)
+
+    def _drop(self, path: Path, settler: Settler) -> None:
+        self._pending.pop(path, None)
+        settler.forget(path)
+
+    def handle(self, folder: DropFolder, path: Path) -> None:
+        """Ingest one settled file and move it; never raises for anything the file contains."""
+        options = LeadFileOptions(
+            source=folder.source,
+            region=folder.region.upper(),
+            language=folder.language,
+            mapping=dict(folder.mapping),
+        )
+        started = time.monotonic()
+        try:
+            known = self._known_done(path)
+            if known is not None:
+                log.info("%s: already ingested, moving it", path.name)
+                self._processed(folder, path, known["id"])
+                return
+            report = ingest_file(self.ctx, path, options, progress=self._progress)
+        except Stopping:
+            log.info("%s: stopped between batches; it resumes on the next start", path.name)
+            return
+        except LeadFileError as exc:
+            self._quarantine(
+                path, folder, exc.message + (f" (line {exc.line})" if exc.line else "")
+            )
+            return
+        except sqlite3.OperationalError as exc:  # busy or locked: try again on the next scan
+            log.warning("%s: database busy (%s); will retry", path.name, exc)
+            return
+        except Exception as exc:  # a bug must cost one file, not the daemon
+            log.exception("%s: failed", path.name)
+            self._quarantine(path, folder, f"internal error: {type(exc).__name__}: {exc}")
+            return
+        if report.status == "duplicate":
+            self.stats.files_duplicate += 1
+        else:
+            self.stats.files_done += 1
+            self.stats.rows += report.rows
+            self.stats.rejected += report.rejected
+        self.stats.last_file = path.name
+        self._processed(folder, path, report.file_id)
+        log.info(
+            "%s: %s, %d rows, %d created, %d merged, %d rejected in %.2fs",
+            path.name,
+            report.status,
+            report.rows,
+            report.created,
+            report.merged,
+            report.rejected,
+            time.monotonic() - started,
+            extra={"report": {k: v for k, v in report.as_dict().items() if k != "warnings"}},
+        )
+
+    def _known_done(self, path: Path) -> dict[str, Any] | None:
+        """The ledger row when this very delivery (same content, same path) is already done:
+        the daemon was killed between the last commit and the move."""
+        sha = ledger.fingerprint(path).sha256
+        cur = self.ctx.db.execute(
+            "SELECT id, path, status FROM lead_files WHERE sha256 = ?", (sha,)
+        ).fetchone()
+        if cur and cur[2] == "done" and cur[1] == str(path):
+            return {"id": cur[0]}
+        return None
+
+    def _progress(self, done: int, total: int | None) -> None:
+        if self.stop.is_set():
+            raise Stopping
+
+    def _processed(self, folder: DropFolder, path: Path, file_id: int | None) -> None:
+        target = fs.destination(path, Path(folder.processed))
+        if file_id is not None:
+            rejects = target.with_name(target.name + ".rejects.csv")
+            fs.write_rejects(self.ctx.db, file_id, rejects)
+        fs.move(path, target)
+
+    def _quarantine(self, path: Path, folder: DropFolder, message: str) -> None:
+        try:
+            fs.quarantine(path, folder, message)
+            self.stats.files_quarantined += 1
+        except OSError as exc:
+            log.error("%s: cannot quarantine: %s", path.name, exc)
+
+    # ------------------------------------------------------------ status
+
+    def _write_status(self, running: bool) -> None:
+        data = {
+            "pid": os.getpid(),
+            "running": running,
+            "updated_at": now_iso(),
+            "folders": [str(f.path) for f in self.folders],
+            **self.stats.__dict__,
+        }
+        tmp = self._status.with_name(f".{self._status.name}.tmp")
+        try:
+            tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+            os.replace(tmp, self._status)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self._status, exc)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any ``report``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if hasattr(record, "report"):
+            out["report"] = record.report
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def setup_logging(as_json: bool) -> None:
+    """carectl's loggers at INFO on stderr, human-readable or JSON lines."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
+    root = logging.getLogger("carectl")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False

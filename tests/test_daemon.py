@@ -1,0 +1,178 @@
+"""The drop-folder daemon on real folders: --once, the watching daemon as a subprocess, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest.daemon import Daemon
+from tests.conftest import run_subprocess, write_config
+
+LEADS = "Name,Phone,Email\nAn,0901234567,an@example.vn\nBinh,0912345678,binh@example.vn\n"
+
+
+def drop_config(tmp_path: Path, settle: float = 0.2) -> Path:
+    extra = (
+        '[[drop_folders]]\npath = "../drop"\nsource = "vendor_a"\nregion = "VN"\n'
+        f"settle_seconds = {settle}\n"
+    )
+    return write_config(tmp_path / "cfg", extra)
+
+
+@pytest.fixture
+def dctx(tmp_path):
+    c = Context(config_mod.load_file(drop_config(tmp_path)))
+    (tmp_path / "drop").mkdir()
+    yield c
+    c.close()
+
+
+def count(ctx, sql: str, params: tuple = ()) -> int:
+    return ctx.db.execute(sql, params).fetchone()[0]
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_once_ingests_moves_reports_and_ignores_temporary_names(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    (drop / "good.csv").write_text(LEADS + "Cuong,12,\n", encoding="utf-8")
+    (drop / "empty.csv").write_bytes(b"")
+    for temp in (".hidden.csv", "x.csv.part", "y.tmp", "z.crdownload", "~$lock.xlsx"):
+        (drop / temp).write_text(LEADS, encoding="utf-8")
+    stats = Daemon(dctx).run_once()
+    assert (stats.files_done, stats.files_quarantined, stats.rows) == (1, 1, 3)
+    assert count(dctx, "SELECT count(*) FROM customers") == 2
+    assert names(drop / "processed") == ["good.csv", "good.csv.rejects.csv"]
+    rejects = (drop / "processed" / "good.csv.rejects.csv").read_text(encoding="utf-8-sig")
+    assert rejects.splitlines()[0] == "Name,Phone,Email,reason"
+    assert rejects.splitlines()[1].startswith("Cuong,12,,row 4 column 'Phone': not a valid phone")
+    assert names(drop / "quarantine") == ["empty.csv", "empty.csv.error.txt"]
+    error = (drop / "quarantine" / "empty.csv.error.txt").read_text(encoding="utf-8")
+    assert "file: empty.csv" in error and "error: the file is empty" in error
+    assert set(names(drop)) == {
+        ".hidden.csv", "x.csv.part", "y.tmp", "z.crdownload", "~$lock.xlsx",
+        "processed", "quarantine",
+    }  # fmt: skip
+
+
+def test_same_content_under_another_name_is_a_duplicate_and_both_are_moved(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    (drop / "a.csv").write_text(LEADS, encoding="utf-8")
+    Daemon(dctx).run_once()
+    (drop / "a again.csv").write_text(LEADS, encoding="utf-8")
+    (drop / "a.csv").write_text(LEADS, encoding="utf-8")  # same name, same content, later
+    stats = Daemon(dctx).run_once()
+    assert stats.files_duplicate == 1 and stats.files_done == 0
+    assert count(dctx, "SELECT count(*) FROM customers") == 2
+    assert count(dctx, "SELECT count(*) FROM lead_file_duplicates") == 1
+    assert len(names(drop / "processed")) == 3 and names(drop) == ["processed", "quarantine"]
+
+
+def test_symlinks_and_folders_are_never_followed(dctx, tmp_path):
+    drop, outside = tmp_path / "drop", tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.csv"
+    secret.write_text(LEADS, encoding="utf-8")
+    (drop / "link.csv").symlink_to(secret)
+    (drop / "sub").mkdir()
+    (drop / "sub" / "inner.csv").write_text(LEADS, encoding="utf-8")
+    (drop / "dirlink").symlink_to(outside, target_is_directory=True)
+    stats = Daemon(dctx).run_once()
+    assert stats.files_done == 0 and count(dctx, "SELECT count(*) FROM lead_files") == 0
+    assert secret.read_text(encoding="utf-8") == LEADS and names(outside) == ["secret.csv"]
+    quarantined = names(drop / "quarantine")
+    assert quarantined == ["dirlink", "dirlink.error.txt", "link.csv", "link.csv.error.txt"]
+    assert (drop / "quarantine" / "link.csv").is_symlink()
+    assert "symbolic link" in (drop / "quarantine" / "link.csv.error.txt").read_text()
+    assert names(drop / "sub") == ["inner.csv"]  # left alone, not entered
+
+
+def test_a_file_written_slowly_is_read_once_complete(tmp_path):
+    cfg = config_mod.load_file(drop_config(tmp_path, settle=1.0))
+    ctx = Context(cfg)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    rows = [f"P{i},09{i:08d},p{i}@example.vn\n" for i in range(12)]
+
+    def writer():
+        with (drop / "slow.csv").open("w", encoding="utf-8") as fh:
+            fh.write("Name,Phone,Email\n")
+            for row in rows:
+                fh.flush()
+                time.sleep(0.3)
+                fh.write(row)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(0.5)
+    try:
+        Daemon(ctx).run_once()  # waits while the file keeps changing
+    finally:
+        t.join()
+    assert count(ctx, "SELECT count(*) FROM leads") == 12
+    assert count(ctx, "SELECT count(*) FROM lead_files") == 1
+    ctx.close()
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_the_daemon_watches_renames_into_place_and_stops_on_sigterm(tmp_path):
+    config = drop_config(tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "before.csv").write_text(LEADS, encoding="utf-8")  # dropped while it was down
+    env = {k: v for k, v in os.environ.items() if k != config_mod.ENV_VAR}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "carectl", "--config", str(config), "daemon", "--log-json"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        processed = drop / "processed"
+        wait_for(lambda: "before.csv" in names(processed))
+        part = drop / "later.csv.part"
+        part.write_text("Name,Phone\nDung,0987654321\n", encoding="utf-8")
+        time.sleep(1.0)
+        assert "later.csv.part" in names(drop)  # a temporary name is never read
+        part.rename(drop / "later.csv")
+        wait_for(lambda: "later.csv" in names(processed))
+        status = run_subprocess("--config", str(config), "daemon", "status", "--json")
+        state = json.loads(status.out)
+        assert state["running"] and state["pid"] == proc.pid
+        assert state["ledger"]["done"] == 2 and state["ledger"]["rows"] == 3
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    done = [r for r in logs if r["msg"].startswith("later.csv: done")]
+    assert done and done[0]["report"]["rows"] == 1 and done[0]["level"] == "info"
+    assert any(r["msg"] == "stopped" for r in logs)
+    status = run_subprocess("--config", str(config), "daemon", "status")
+    assert status.code == 0 and "daemon: not running" in status.out
+    assert "2 done" in status.out
+
+
+def test_daemon_without_drop_folders_says_so(cli):
+    result = cli("daemon", "--once")
+    assert result.code == 1 and "no [[drop_folders]]" in result.err
