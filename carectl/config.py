@@ -58,6 +58,63 @@ class TuiConfig:
     language: str = ""
 
 
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+@dataclass
+class ServiceConfig:
+    """The service desk: ticket categories, business hours and the churn window."""
+
+    categories: list[str] = field(
+        default_factory=lambda: ["question", "complaint", "warranty_return", "technical", "billing"]
+    )
+    timezone: str = ""  # empty: default_timezone
+    holidays_region: str = ""  # empty: default_region
+    workdays: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    day_start: str = "08:00"
+    day_end: str = "17:00"
+    churn_lapse_days: int = 180
+
+    def __post_init__(self) -> None:
+        for key in ("day_start", "day_end"):
+            value = getattr(self, key)
+            parts = value.split(":")
+            ok = len(parts) == 2 and all(p.isdigit() for p in parts)
+            if not ok or not (0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59):
+                raise ConfigError(f"service.{key} must be HH:MM, got {value!r}")
+        if self.day_start >= self.day_end:
+            raise ConfigError("service.day_start must be before service.day_end")
+        if not self.workdays or any(not 1 <= d <= 7 for d in self.workdays):
+            raise ConfigError("service.workdays must list ISO weekdays 1 (Monday) .. 7 (Sunday)")
+        if self.churn_lapse_days < 1:
+            raise ConfigError("service.churn_lapse_days must be at least 1")
+
+
+@dataclass
+class SlaPolicy:
+    """Targets in business minutes; the first [[sla]] whose priority and category match wins."""
+
+    priority: str = ""  # empty: any priority
+    category: str = ""  # empty: any category
+    first_response_minutes: int = 240
+    resolution_minutes: int = 1440
+
+    def __post_init__(self) -> None:
+        if self.priority and self.priority not in PRIORITIES:
+            raise ConfigError(f"sla.priority must be one of {', '.join(PRIORITIES)} or empty")
+        if self.first_response_minutes < 1 or self.resolution_minutes < 1:
+            raise ConfigError("sla targets must be at least 1 minute")
+
+
+def _default_sla() -> list[SlaPolicy]:
+    return [
+        SlaPolicy("urgent", "", 30, 240),
+        SlaPolicy("high", "", 60, 480),
+        SlaPolicy("", "complaint", 60, 960),
+        SlaPolicy("", "", 240, 1440),
+    ]
+
+
 @dataclass
 class Config:
     database: Path
@@ -68,6 +125,8 @@ class Config:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     drop_folders: list[DropFolder] = field(default_factory=list)
     tui: TuiConfig = field(default_factory=TuiConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    sla: list[SlaPolicy] = field(default_factory=_default_sla)
     # Where this config came from; None when running on defaults.
     source_path: Path | None = field(default=None, metadata={"internal": True})
 

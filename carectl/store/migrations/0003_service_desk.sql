@@ -46,6 +46,7 @@ CREATE TABLE tickets (
     first_response_due   TEXT NOT NULL,
     first_response_at    TEXT,
     first_response_secs  INTEGER,
+    resolution_target_secs INTEGER NOT NULL,       -- from the SLA policy at opening
     resolution_due       TEXT NOT NULL,
     paused_at            TEXT,
     paused_secs          INTEGER NOT NULL DEFAULT 0,
