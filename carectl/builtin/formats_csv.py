@@ -5,7 +5,12 @@ CP1258, with commas, semicolons or tabs. The encoding is detected on a leading s
 strict UTF-8, then charset-normalizer) and the delimiter sniffed on the same sample; the file is
 then read as a stream with the ``csv`` module, so a million rows cost no more memory than ten.
 Row numbers are lines as a person counts them in an editor (the header is line 1). A row that
-cannot be read whole (ragged, undecodable bytes) is yielded with errors, not raised.
+cannot be read whole (ragged, undecodable bytes, NUL bytes) is yielded with errors, not raised.
+
+A file is refused as a whole (LeadFileError, so the daemon quarantines it) when it is empty, has
+only a header, has two columns of the same name (merging them would lose data silently), has
+control bytes in its header (binary), or mixes UTF-8 lines with lines in another encoding (any
+guess would store mojibake).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _DATA_LIKE = re.compile(r"@|\d{6,}")  # an email, or a phone once separators are gone
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @hookimpl(trylast=True)
@@ -52,8 +58,34 @@ def read_rows(path: Path, default_delimiter: str = ",", encoding: str = "") -> I
         codecs.lookup(encoding)
     except LookupError:
         raise LeadFileError(path, f"unknown encoding {encoding!r}") from None
+    _refuse_mixed_utf8(path, sample, encoding)
     delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"), default_delimiter)
     return _rows(path, encoding, delimiter)
+
+
+def _refuse_mixed_utf8(path: Path, sample: bytes, encoding: str) -> None:
+    """Some lines valid non-ASCII UTF-8 and others not: two tools wrote this file."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-16", "utf-32") or b"\x00" in sample:
+        return
+    utf8, other = 0, 0
+    lines = sample.splitlines()
+    if len(sample) >= SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # cut in the middle of a line, maybe of a character
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            other += 1
+    if utf8 and other:
+        raise LeadFileError(
+            path,
+            f"mixed encodings: {utf8} line(s) are UTF-8 and {other} are not (re-save the file"
+            " in one encoding, e.g. UTF-8)",
+            line=1,
+        )
 
 
 def _sample(path: Path) -> bytes:
@@ -71,7 +103,7 @@ def detect_encoding(path: Path, sample: bytes) -> str:
     for bom, name in BOMS:
         if sample.startswith(bom):
             return name
-    if b"\x00" not in sample:
+    if sample.count(b"\x00") < len(sample) // 8:  # a few NULs: broken 8-bit text, not UTF-16
         try:
             codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
             return "utf-8"
@@ -108,6 +140,7 @@ def _rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict
     with path.open(encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         header: list[str] | None = None
+        data = False
         while True:
             line = reader.line_num + 1
             try:
@@ -125,22 +158,31 @@ def _rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict
             if header is None:
                 header = _header(path, cells, line)
                 continue
+            data = True
             yield line, _row(header, cells, encoding)
         if header is None:
             raise LeadFileError(path, "no header row: the file has only blank lines", line=1)
+        if not data:
+            raise LeadFileError(path, "only a header row, no data rows", line=2)
 
 
 def _header(path: Path, cells: list[str], line: int) -> list[str]:
     names: list[str] = []
     for i, cell in enumerate(cells, 1):
         name = " ".join(cell.replace("\ufeff", "").split()) or f"column {i}"
+        if _CONTROL.search(name) or "\ufffd" in name:
+            raise LeadFileError(path, "control or undecodable bytes in the header: not text", line)
         if _DATA_LIKE.search(re.sub(r"[\s().+\-]", "", name)):
             raise LeadFileError(
                 path, f"a header row is required; this line looks like data: {cell!r}", line
             )
-        base, n = name, 2
-        while name in names:
-            name, n = f"{base} ({n})", n + 1
+        if name in names:
+            raise LeadFileError(
+                path,
+                f"duplicate column {name!r} (columns {names.index(name) + 1} and {i}):"
+                " rename one so no data is merged or lost",
+                line,
+            )
         names.append(name)
     return names
 
@@ -159,4 +201,6 @@ def _row(header: list[str], cells: list[str], encoding: str) -> dict:
     for column, cell in row.items():
         if "\ufffd" in cell:
             errors.append((column, f"bytes that are not valid {encoding} text"))
+        elif "\x00" in cell:
+            errors.append((column, "NUL bytes in this cell"))
     return ParsedRow(row, errors) if errors else row

@@ -22,6 +22,8 @@ from carectl.ingest.settle import is_temporary
 
 log = logging.getLogger(__name__)
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 
 def entries(folder: DropFolder) -> Iterator[tuple[Path, str]]:
     """(path, kind) for every non-temporary entry: kind is "file", "symlink" or "other"."""
@@ -83,7 +85,8 @@ def quarantine(path: Path, folder: DropFolder, message: str) -> Path:
 
 def write_rejects(db: Any, file_id: int, target: Path) -> int:
     """Write the file's rejected rows to ``target`` (CSV, UTF-8 with BOM so Excel reads it) in
-    the file's own columns plus ``reason``; returns how many rows. Streams from ``leads``."""
+    the file's own columns plus ``reason``; returns how many rows. Streams from ``leads``; the
+    query runs twice (columns, then rows) so memory does not grow with the file."""
     query = "SELECT row_number, raw, errors FROM leads WHERE file_id = ? AND action = 'rejected'"
     columns: dict[str, None] = {}
     count = 0
@@ -100,9 +103,16 @@ def write_rejects(db: Any, file_id: int, target: Path) -> int:
         for line, raw, errors in db.execute(query + " ORDER BY row_number", (file_id,)):
             cells = json.loads(raw)
             reasons = "; ".join(_reason(line, e) for e in json.loads(errors))
-            writer.writerow([*(cells.get(c, "") for c in columns), reasons])
+            writer.writerow([_inert(cells.get(c, "")) for c in columns] + [reasons])
     os.replace(tmp, target)
     return count
+
+
+def _inert(value: Any) -> str:
+    """A cell a spreadsheet will show, never run: ``=cmd|...`` gets a leading quote (which the
+    lead importer strips again when the vendor drops the fixed file back)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in FORMULA_START else text
 
 
 def _reason(line: int, error: dict[str, Any]) -> str:

@@ -1,0 +1,121 @@
+"""Bad input never stops the daemon: every kind of broken file is quarantined or its bad rows
+rejected, while the good files and rows around it go in."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest.daemon import Daemon
+from tests.conftest import write_config
+
+GOOD = "Name,Phone,Email\nAn,0901234567,an@example.vn\n"
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def dctx(tmp_path):
+    extra = '[[drop_folders]]\npath = "../drop"\nsource = "v"\nsettle_seconds = 0\n'
+    c = Context(config_mod.load_file(write_config(tmp_path / "cfg", extra)))
+    (tmp_path / "drop").mkdir()
+    yield c
+    c.close()
+
+
+FILE_ERRORS = {
+    "garbage.csv": (bytes(range(256)) * 40, "not a text file"),
+    "urandom.csv": (os.urandom(20_000), "not a text file"),
+    "empty.csv": (b"", "the file is empty"),
+    "blank.csv": (b"\n\n  \n", "the file is empty"),
+    "header_only.csv": (b"Name,Phone,Email\n", "only a header row, no data rows"),
+    "nul_header.csv": (b"Na\x00me,Phone\nAn,0901234567\n", "control or undecodable bytes"),
+    "dup_headers.csv": (b"Name,Phone,phone ,Phone\nAn,1,2,3\n", "duplicate column 'Phone'"),
+    "mixed.csv": (
+        "Tên,SĐT\nNguyễn An,0901234567\n".encode() + "Trân,0912345678\n".encode("cp1258"),
+        "mixed encodings",
+    ),
+    "no_plugin.pdf": (b"%PDF-1.4 ...", "no plugin reads .pdf files"),
+}
+
+
+def test_unreadable_files_go_to_quarantine_with_a_report_and_good_files_go_on(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    for name, (data, _) in FILE_ERRORS.items():
+        (drop / name).write_bytes(data)
+    (drop / "zz_good.csv").write_text(GOOD, encoding="utf-8")
+    stats = Daemon(dctx).run_once()
+    assert (stats.files_done, stats.files_quarantined) == (1, len(FILE_ERRORS))
+    quarantine = drop / "quarantine"
+    for name, (data, message) in FILE_ERRORS.items():
+        assert (quarantine / name).read_bytes() == data  # moved as is, never rewritten
+        report = (quarantine / f"{name}.error.txt").read_text(encoding="utf-8")
+        assert f"file: {name}" in report and message in report, report
+    assert sorted(p.name for p in (drop / "processed").iterdir()) == ["zz_good.csv"]
+    assert dctx.db.execute("SELECT count(*) FROM customers").fetchone() == (1,)
+
+
+def test_bad_rows_are_rejected_into_a_rejects_file_in_the_files_own_columns(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    big = "x" * (10 * MB)
+    rows = [
+        "Name,Phone,Email,Birthday,Note",
+        "Good One,0901234567,one@example.vn,1990-01-02,ok",
+        "Bad Phone,12,,,",
+        "Bad Email,,not-an-email,,",
+        "Bad Date,0912345678,,31/02/1990,",
+        "Nul Byte,0913345678,,,a\x00b",
+        f"Huge,0914345678,,,{big}",
+        "Formula,0915345678,,,=cmd|' /C calc'!A0",
+        "Good Two,0916345678,two@example.vn,,",
+    ]
+    (drop / "mixed_rows.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    stats = Daemon(dctx).run_once()
+    assert stats.files_done == 1 and stats.rejected == 5
+    names = [r[0] for r in dctx.db.execute("SELECT full_name FROM customers ORDER BY id")]
+    assert names == ["Good One", "Formula", "Good Two"]
+    note = dctx.db.execute("SELECT custom FROM customers WHERE full_name = 'Formula'").fetchone()
+    assert "=cmd|' /C calc'!A0" in note[0]  # stored as text, never evaluated
+    rejects = drop / "processed" / "mixed_rows.csv.rejects.csv"
+    with rejects.open(encoding="utf-8-sig", newline="") as fh:
+        got = list(csv.DictReader(fh))
+    assert list(got[0]) == ["Name", "Phone", "Email", "Birthday", "Note", "reason"]
+    by_name = {r["Name"]: r for r in got}
+    assert set(by_name) == {"Bad Phone", "Bad Email", "Bad Date", "Nul Byte", ""}
+    assert by_name["Bad Phone"]["reason"].startswith("row 3 column 'Phone'")
+    assert "row 5 column 'Birthday'" in by_name["Bad Date"]["reason"]
+    assert "NUL" in by_name["Nul Byte"]["reason"]
+    assert "field larger than field limit" in by_name[""]["reason"]  # the 10 MB field
+    assert rejects.stat().st_size < MB  # the huge cell is not copied around
+
+
+def test_formula_cells_in_a_rejects_file_are_inert(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    (drop / "f.csv").write_text('Name,Phone\n=HYPERLINK("x"),12\n', encoding="utf-8")
+    Daemon(dctx).run_once()
+    text = (drop / "processed" / "f.csv.rejects.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines()[1].startswith('"\'=HYPERLINK(""x"")",12,')
+
+
+def test_a_decode_failure_after_the_sample_rejects_rows_not_stores_mojibake(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    head = "Tên,SĐT\n" + "".join(f"Nguyễn {i},09{i:08d}\n" for i in range(3000))
+    data = head.encode() + "Trân,0912345678\n".encode("cp1258")
+    assert len(head.encode()) > 64 * 1024  # the bad line is past the detection sample
+    (drop / "late.csv").write_bytes(data)
+    stats = Daemon(dctx).run_once()
+    assert stats.rows == 3001 and stats.rejected == 1
+    names = [r[0] for r in dctx.db.execute("SELECT full_name FROM customers")]
+    assert not any("\ufffd" in n or "Tr" in n for n in names)
+
+
+def test_a_directory_named_like_a_lead_file_is_left_alone(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    (drop / "folder.csv").mkdir()
+    stats = Daemon(dctx).run_once()
+    assert (stats.files_done, stats.files_quarantined) == (0, 0)
+    assert Path(drop / "folder.csv").is_dir()
