@@ -1,0 +1,67 @@
+"""`carectl demo`: fill the database with realistic multilingual demo customers."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from carectl import search
+from carectl.cli.common import UserError, context
+
+
+def demo(
+    ctx: typer.Context,
+    customers: int = typer.Option(10_000, "--customers", "-n", min=0, help="How many to add."),
+    seed: int = typer.Option(42, "--seed", help="Same seed, same data."),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Do nothing when the database already has customers."
+    ),
+    years: float = typer.Option(2, "--years", min=0.1, max=20, help="Years of order history."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Last day of the history, YYYY-MM-DD (default: yesterday)."
+    ),
+) -> None:
+    """Add demo customers with contacts, orders, sources and planted duplicates."""
+    from carectl.demo import load  # faker is imported only when demo data is made
+
+    db = context(ctx).db
+    existing = search.count(db)
+    if if_empty and existing:
+        typer.echo(f"database already has {existing:,} customers; no demo data added", err=True)
+        return
+    try:
+        end = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise UserError(f"--as-of expects YYYY-MM-DD, got {as_of!r}") from None
+    console = Console(file=sys.stderr)
+    with Progress(
+        TextColumn("demo customers"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("demo", total=customers)
+        result = load(
+            db,
+            customers,
+            seed=seed,
+            years=years,
+            as_of=end,
+            progress=lambda n: bar.advance(task, n),
+        )
+    span = f" (C-{result.first_id:06d} .. C-{result.last_id:06d})" if result.first_id else ""
+    typer.echo(
+        f"added {result.customers:,} customers{span}, {result.orders:,} orders,"
+        f" {result.duplicates:,} planted duplicates",
+        err=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,46 @@
+"""Loading into an empty database the way databases like to be loaded: secondary indexes built
+once at the end (a sort) instead of row by row (a random B-tree insert each), and the search
+index merged once at the end instead of after every transaction.
+
+Only the plain (non-unique) indexes of the demo's tables are set aside; unique ones keep
+guarding the data. Whatever happens, the indexes are re-created from their own stored SQL and
+the search index's automerge is put back, so the schema ends exactly as it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import sqlite_utils
+
+from carectl.store.transaction import transaction
+
+TABLES = ("customers", "contact_points", "orders")
+FTS = "customers_fts"
+FTS_AUTOMERGE_DEFAULT = 4
+
+
+@contextlib.contextmanager
+def deferred_indexes(db: sqlite_utils.Database) -> Iterator[None]:
+    marks = ", ".join("?" for _ in TABLES)
+    saved = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        TABLES,
+    ).fetchall()
+    with transaction(db) as tx:
+        for name, _ in saved:
+            tx.execute(f'DROP INDEX "{name}"')
+        tx.execute(f"INSERT INTO {FTS} ({FTS}, rank) VALUES ('automerge', 0)")
+    try:
+        yield
+    finally:
+        with transaction(db) as tx:
+            for _, sql in saved:
+                tx.execute(sql)
+            tx.execute(
+                f"INSERT INTO {FTS} ({FTS}, rank) VALUES ('automerge', {FTS_AUTOMERGE_DEFAULT})"
+            )
+        with transaction(db) as tx:
+            tx.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('optimize')")

@@ -1,0 +1,39 @@
+"""Fast draws: ``random.randint``/``choices`` cost microseconds each in pure Python, and the
+demo makes tens of draws per customer, so these use one ``rng.random()`` per draw instead.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect
+from collections.abc import Sequence
+from itertools import accumulate
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def between(rng: random.Random, lo: int, hi: int) -> int:
+    """Uniform integer in [lo, hi] (both included), like randint."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def pick(rng: random.Random, seq: Sequence[T]) -> T:
+    return seq[int(rng.random() * len(seq))]
+
+
+class Weighted(Generic[T]):
+    """A weighted choice with the cumulative weights computed once."""
+
+    def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
+        self.items = list(items)
+        self.cum = list(accumulate(weights))
+        self.total = self.cum[-1]
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[T, float]]) -> Weighted[T]:
+        return cls([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def __call__(self, rng: random.Random) -> T:
+        i = bisect(self.cum, rng.random() * self.total)
+        return self.items[i] if i < len(self.items) else self.items[-1]

@@ -1,0 +1,219 @@
+"""Batches of ready-to-insert rows, a pure function of (seed, batch number, first id).
+
+Nothing here touches the database, so batches can be made in worker processes while the main
+process writes, and the same seed gives the same data however many workers there are.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from carectl import search
+from carectl.demo import orders as orders_mod
+from carectl.demo.draw import Weighted, between, pick
+from carectl.demo.people import People, Person
+from carectl.demo.phones import PhoneBook
+from carectl.demo.pools import LOCALES, build
+from carectl.service.customers import format_code
+
+DUPLICATE_RATE = 0.04
+BASKETS = 500
+
+# vendor, channel, campaign, weight; an order comes from the customer's source when it sells
+SOURCES: dict[str, list[tuple[str, str, str, int]]] = {
+    "VN": [("Shopee", "marketplace", "sieu-sale-9-9", 30), ("Lazada", "marketplace", "", 15),
+           ("Tiki", "marketplace", "", 8), ("Zalo OA", "chat", "tet-2025", 12),
+           ("Facebook Ads", "social", "khai-truong", 12),
+           ("TikTok Shop", "social", "livestream", 10),
+           ("Cửa hàng Quận 1", "store", "", 8), ("CarePlus BPO", "phone", "inbound", 5)],
+    "KR": [("Coupang", "marketplace", "", 35), ("Naver SmartStore", "marketplace", "chuseok", 25),
+           ("KakaoTalk Channel", "chat", "", 15), ("Instagram", "social", "spring-launch", 15),
+           ("강남 매장", "store", "", 10)],
+    "CN": [("Tmall", "marketplace", "双11", 35), ("JD.com", "marketplace", "618", 25),
+           ("WeChat Mini Program", "chat", "", 20), ("Douyin", "social", "直播带货", 15),
+           ("CarePlus BPO", "phone", "inbound", 5)],
+    "US": [("Amazon", "marketplace", "prime-day", 35), ("Shopify Store", "web", "", 25),
+           ("Google Ads", "ads", "black-friday", 15), ("Instagram", "social", "spring-launch", 15),
+           ("Referral", "referral", "friends-get-10", 10)],
+}  # fmt: skip
+_SELLS = {"marketplace", "web", "store"}
+# Busy local hours as UTC hours, per region (VN +7, KR +9, CN +8, US about -5 .. -8).
+_UTC_HOURS = {
+    "VN": [(h - 7) % 24 for h in (8, 9, 10, 11, 12, 12, 13, 19, 20, 20, 21, 21, 22, 23)],
+    "KR": [(h - 9) % 24 for h in (9, 10, 11, 12, 12, 13, 18, 20, 21, 21, 22, 23)],
+    "CN": [(h - 8) % 24 for h in (9, 10, 11, 12, 12, 14, 19, 20, 20, 21, 21, 22)],
+    "US": [(h + 6) % 24 for h in (8, 9, 11, 12, 12, 13, 17, 18, 19, 20, 21, 22)],
+}
+
+_MINSEC = [f":{m:02d}:{s:02d}." for m in range(60) for s in range(60)]
+_MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
+
+CUSTOMER_COLUMNS = (
+    "id, code, full_name, family_name, given_name, name_key, given_key, language, timezone,"
+    " region, birthday, source_id, custom, created_at, updated_at"
+)
+CONTACT_COLUMNS = "customer_id, kind, value_raw, value_norm, verified, is_primary, created_at"
+ORDER_COLUMNS = (
+    "customer_id, external_ref, ordered_at, amount_minor, currency, status, items, source_id,"
+    " created_at"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int
+    as_of: date  # the last day of history
+    years: int
+    source_ids: dict[str, list[int]]  # per region, in SOURCES order
+
+
+@dataclass
+class Batch:
+    first_id: int
+    customers: list[tuple] = field(default_factory=list)
+    contacts: list[tuple] = field(default_factory=list)
+    orders: list[tuple] = field(default_factory=list)
+    fts: list[tuple] = field(default_factory=list)
+    duplicates: int = 0
+
+
+class Generator:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.window = max(1, round(settings.years * 365))
+        self.people = People(build(settings.seed), PhoneBook(settings.seed), settings.as_of.year)
+        start = settings.as_of - timedelta(days=self.window)
+        self._offset = 2 * self.window
+        self._days = [
+            (start + timedelta(days=d - self._offset)).isoformat() + "T"
+            for d in range(self._offset + self.window + 1)
+        ]
+        # A few hundred baskets per region, drawn once: an order picks one.
+        basket_rng = random.Random(settings.seed)
+        self._baskets = {
+            loc.region: [
+                orders_mod.basket(basket_rng, orders_mod.catalogue(loc.language, loc.currency))
+                for _ in range(BASKETS)
+            ]
+            for loc in LOCALES
+        }
+        self._sells = {r: [row[1] in _SELLS for row in rows] for r, rows in SOURCES.items()}
+        self._profiles = Weighted.of(list(orders_mod.PROFILES.items()))
+        self._hours = {r: [f"{h:02d}" for h in hours] for r, hours in _UTC_HOURS.items()}
+        self._source_pick = {r: Weighted(range(len(rows)), [w for *_, w in rows])
+                             for r, rows in SOURCES.items()}  # fmt: skip
+
+    def stamp(self, rng: random.Random, day: int, region: str) -> str:
+        """An ISO UTC timestamp on day at a busy local hour (one random draw for all fields)."""
+        day = min(max(day, -self._offset), self.window)
+        hours = self._hours[region]
+        b = rng.getrandbits(40)
+        return (
+            f"{self._days[day + self._offset]}{hours[b % len(hours)]}"
+            f"{_MINSEC[(b >> 8) % 3600]}{_MILLIS[(b >> 20) % 1000]}"
+        )
+
+    def batch(self, number: int, first_id: int, size: int) -> Batch:
+        # The batch allocates many small objects and frees none: the cyclic GC would only
+        # rescan them, which costs more than making them.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._batch(number, first_id, size)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _batch(self, number: int, first_id: int, size: int) -> Batch:
+        rng = random.Random(self.s.seed * 1_000_003 + number)
+        out = Batch(first_id)
+        originals: list[Person] = []
+        created: dict[int, int] = {}
+        for cid in range(first_id, first_id + size):
+            if originals and rng.random() < DUPLICATE_RATE:
+                orig = originals[-1 - int(rng.random() * min(2000, len(originals)))]
+                person = self.people.duplicate(rng, orig, cid)
+                profile = "duplicate"
+                src_index = self._source_index(rng, person.locale.region, not_=orig.source_index)
+                day = between(rng, created[orig.id], self.window)
+                days = [between(rng, day, self.window)] if rng.random() < 0.3 else []
+                out.duplicates += 1
+            else:
+                person = self.people.person(rng, cid)
+                profile = self._profiles(rng)
+                src_index = self._source_index(rng, person.locale.region)
+                day, days = orders_mod.order_days(rng, profile, self.window)
+                originals.append(person)
+            person.custom["_demo_profile"] = profile
+            person.source_index = src_index
+            created[cid] = day
+            self._rows(rng, out, person, day, days)
+        return out
+
+    def _source_index(self, rng: random.Random, region: str, not_: int | None = None) -> int:
+        for _ in range(5):
+            i = self._source_pick[region](rng)
+            if i != not_:
+                return i
+        return (i + 1) % len(SOURCES[region])
+
+    def _rows(self, rng: random.Random, out: Batch, p: Person, day: int, days: list[int]) -> None:
+        region = p.locale.region
+        ids, sells = self.s.source_ids[region], self._sells[region]
+        source_id = ids[p.source_index]
+        created_at = self.stamp(rng, day, region)
+        code = format_code(p.id)
+        name = p.name
+        out.customers.append(
+            (
+                p.id, code, name.full, name.family, name.given, name.name_key, name.given_key,
+                p.locale.language, p.timezone, region, p.birthday, source_id,
+                json.dumps(p.custom, ensure_ascii=False, sort_keys=True), created_at, created_at,
+            )
+        )  # fmt: skip
+        contacts = out.contacts
+        for i, (raw, norm) in enumerate(p.emails):
+            contacts.append((p.id, "email", raw, norm, rng.random() < 0.3, i == 0, created_at))
+        for i, (raw, phone) in enumerate(p.phones):
+            contacts.append(
+                (p.id, "phone", raw, phone.e164, rng.random() < 0.3, i == 0, created_at)
+            )
+        _, contacts_text = search.index_text(
+            (),
+            [e for _, e in p.emails],
+            [ph.e164 for _, ph in p.phones],
+            code,
+            national=[ph.national for _, ph in p.phones],
+        )
+        out.fts.append((p.id, name.fts_names, contacts_text))
+        if not days:
+            return
+        order_source = source_id if sells[p.source_index] else ids[0]
+        baskets = self._baskets[region]
+        currency = p.locale.currency
+        for k, d in enumerate(days, 1):
+            amount, items = pick(rng, baskets)
+            at = self.stamp(rng, d, region)
+            r = rng.random()
+            status = "paid" if r < 0.93 else "refunded" if r < 0.97 else "cancelled"
+            out.orders.append(
+                (p.id, f"DM{p.id}-{k}", at, amount, currency, status, items, order_source, at)
+            )
+
+
+_GENERATOR: Generator | None = None
+
+
+def init_worker(settings: Settings) -> None:
+    """Worker-process initializer: build the pools once per process."""
+    global _GENERATOR
+    _GENERATOR = Generator(settings)
+
+
+def work(number: int, first_id: int, size: int) -> Batch:
+    assert _GENERATOR is not None, "init_worker was not called"
+    return _GENERATOR.batch(number, first_id, size)

@@ -1,0 +1,194 @@
+"""Writing demo batches: ids continue after max(id), one BEGIN IMMEDIATE transaction and one audit
+entry per batch, the FTS row written with the customer (never by a trigger).
+
+Worker processes make batches while this process writes them; at most a few batches are in
+flight, so memory stays flat for a million customers.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlite_utils
+
+from carectl.demo import generate
+from carectl.demo.bulk import deferred_indexes
+from carectl.demo.generate import (
+    CONTACT_COLUMNS,
+    CUSTOMER_COLUMNS,
+    ORDER_COLUMNS,
+    SOURCES,
+    Batch,
+    Generator,
+    Settings,
+)
+from carectl.service.customers import source_id
+from carectl.store import audit
+from carectl.store.transaction import Tx, transaction
+
+# Customers generated per work unit, and per write transaction (one audit entry each). Bigger
+# transactions rewrite each randomly-hit index page less often.
+CHUNK = 10_000
+BATCH_SIZE = 50_000
+# Below this many customers starting worker processes costs more than it saves.
+PARALLEL_FROM = 30_000
+# A bigger page cache while loading keeps the random-order name indexes in memory.
+LOAD_CACHE_KIB = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Result:
+    customers: int
+    duplicates: int
+    orders: int
+    first_id: int | None
+    last_id: int | None
+
+
+def load(
+    db: sqlite_utils.Database,
+    customers: int = 10_000,
+    *,
+    seed: int = 42,
+    years: float = 2,
+    as_of: date | None = None,
+    workers: int | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Add ``customers`` demo customers (with orders, contacts, sources) to db.
+
+    Big loads make their batches in worker processes (spawned: a script calling this needs
+    the usual ``if __name__ == "__main__"`` guard). ``workers=0`` keeps everything in-process.
+    The data depends on seed, as_of, years, chunk and the first free id, never on workers.
+    """
+    as_of = as_of or date.today() - timedelta(days=1)
+    with transaction(db) as tx:
+        ids = {
+            region: [source_id(tx, v, c, k) for v, c, k, _ in rows]
+            for region, rows in SOURCES.items()
+        }
+    settings = Settings(seed=seed, as_of=as_of, years=years, source_ids=ids)
+    start = db.execute("SELECT coalesce(max(id), 0) + 1 FROM customers").fetchone()[0]
+    plan = [
+        (n, start + off, min(chunk, customers - off))
+        for n, off in enumerate(range(0, customers, chunk))
+    ]
+    if workers is None:
+        workers = 1 if customers >= PARALLEL_FROM else 0
+    empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
+    totals = _Counts()
+    old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+    gc_was = gc.isenabled()
+    gc.disable()  # millions of short-lived rows; the cyclic GC would rescan them for nothing
+    try:
+        fast = deferred_indexes(db) if empty and customers >= PARALLEL_FROM else nullcontext()
+        with fast:
+            chunks = _batches(settings, plan, workers)
+            per_tx = max(1, BATCH_SIZE // chunk)
+            while _write_transaction(db, chunks, per_tx, seed, totals, progress):
+                pass
+    finally:
+        if gc_was:
+            gc.enable()
+        db.execute(f"PRAGMA cache_size = {int(old_cache)}")
+    last = start + customers - 1 if customers else None
+    return Result(customers, totals.duplicates, totals.orders, start if customers else None, last)
+
+
+def _write_transaction(
+    db: sqlite_utils.Database,
+    chunks: Iterator[Batch],
+    per_tx: int,
+    seed: int,
+    totals: _Counts,
+    progress: Callable[[int], None] | None,
+) -> bool:
+    """Write per_tx chunks and their one audit entry in one transaction; False when none left."""
+    counts = _Counts()
+    with transaction(db) as tx:
+        for batch in itertools.islice(chunks, per_tx):
+            _write(tx, batch, counts)
+            if progress:
+                progress(len(batch.customers))
+        if counts.customers:
+            audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
+    totals.duplicates += counts.duplicates
+    totals.orders += counts.orders
+    return counts.customers > 0
+
+
+def _batches(settings: Settings, plan: list[tuple[int, int, int]], workers: int) -> Iterator[Batch]:
+    if workers <= 0 or len(plan) < 2:
+        gen = Generator(settings)
+        for args in plan:
+            yield gen.batch(*args)
+        return
+    # spawn, not fork: the parent has an open database and maybe a progress thread.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=generate.init_worker, initargs=(settings,)
+    ) as pool:
+        pending: list[Future[Batch]] = []
+        todo = iter(plan)
+        for args in todo:
+            pending.append(pool.submit(generate.work, *args))
+            if len(pending) >= workers * 2:
+                break
+        while pending:
+            batch = pending.pop(0).result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(generate.work, *nxt))
+            yield batch
+
+
+@dataclass
+class _Counts:
+    first_id: int | None = None
+    last_id: int | None = None
+    customers: int = 0
+    contact_points: int = 0
+    orders: int = 0
+    duplicates: int = 0
+
+    def after(self, seed: int) -> dict[str, int | None]:
+        """What the audit entry keeps: the id range, how many of each row, the seed."""
+        out = {**self.__dict__, "count": self.customers, "seed": seed}
+        del out["customers"]
+        return out
+
+
+def _write(tx: Tx, batch: Batch, counts: _Counts) -> None:
+    conn = tx.db.conn
+    conn.executemany(_INSERT_CUSTOMER, batch.customers)
+    conn.executemany(_INSERT_CONTACT, batch.contacts)
+    conn.executemany(_INSERT_ORDER, batch.orders)
+    conn.executemany(
+        "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)", batch.fts
+    )
+    if counts.first_id is None:
+        counts.first_id = batch.customers[0][0]
+    counts.last_id = batch.customers[-1][0]
+    counts.customers += len(batch.customers)
+    counts.contact_points += len(batch.contacts)
+    counts.orders += len(batch.orders)
+    counts.duplicates += batch.duplicates
+
+
+def _insert(table: str, columns: str) -> str:
+    marks = ", ".join("?" for _ in columns.split(","))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+
+
+_INSERT_CUSTOMER = _insert("customers", CUSTOMER_COLUMNS)
+_INSERT_CONTACT = _insert("contact_points", CONTACT_COLUMNS)
+_INSERT_ORDER = _insert("orders", ORDER_COLUMNS)

@@ -1,0 +1,310 @@
+"""One demo person: a native-script name split the way carectl splits it, contacts that pass
+validation, a birthday, a city, interests; and the planted duplicates of such a person.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from carectl import search
+from carectl.demo import romanize
+from carectl.demo.draw import Weighted, between, pick
+from carectl.demo.phones import Phone, PhoneBook, written
+from carectl.demo.pools import (
+    CITIES,
+    EMAIL_DOMAINS,
+    LOCALES,
+    TIMEZONES,
+    US_CITIES,
+    US_TZ_WEIGHTS,
+    Locale,
+    Pools,
+)
+from carectl.normalize.names import split_name
+from carectl.normalize.text import is_cjk
+from carectl.service.customers import name_fields
+
+INTERESTS = (
+    "skincare fashion electronics home sports books travel food kids pets beauty health"
+    " gaming tea music"
+).split()
+_EMAIL_SCRAMBLE = 7_368_787  # coprime with 10: id -> number is one-to-one below 10**7
+_NAME_CACHE_MAX = 200_000  # name combinations remembered (bounded, so memory stays flat)
+
+
+@dataclass(frozen=True)
+class Name:
+    """Everything derived from one (family, given) pair, computed once per pair."""
+
+    full: str
+    family: str
+    given: str
+    name_key: str
+    given_key: str
+    fts_names: str  # the names column of the search index
+    latin: tuple[str, str]
+
+    @classmethod
+    def of(cls, full: str, latin: tuple[str, str] = ("", "")) -> Name:
+        """From a full name, split and folded exactly as the customers service does."""
+        f = name_fields(full)
+        family, given = f["family_name"], f["given_name"]
+        names = [full, f"{given} {family}".strip() if family and given else ""]
+        return cls(
+            full,
+            family,
+            given,
+            f["name_key"],
+            f["given_key"],
+            search.index_text(names, [], [], "")[0],
+            latin,
+        )
+
+
+@dataclass
+class Person:
+    id: int
+    locale: Locale
+    timezone: str
+    name: Name
+    emails: list[tuple[str, str]]  # (as written, normalised)
+    phones: list[tuple[str, Phone]]  # (as written, number)
+    birthday: str | None
+    custom: dict[str, Any]
+    female: bool
+    source_index: int = 0
+    notes: list[str] = field(default_factory=list)  # which duplicate variations were applied
+
+
+class People:
+    """Makes people from the pools; caches what repeats (folds, split checks, romanisations)."""
+
+    def __init__(self, pools: Pools, phones: PhoneBook, today_year: int) -> None:
+        self.pools = pools
+        self.phones = phones
+        self.year = today_year
+        self._locale = Weighted(LOCALES, [loc.weight for loc in LOCALES])
+        self._names: dict[tuple[str, str], Name | None] = {}
+        self._latin: dict[tuple[str, str], str] = {}
+        self._cities = {r: Weighted.of(pairs) for r, pairs in CITIES.items()}
+        self._domains = {r: Weighted.of(pairs) for r, pairs in EMAIL_DOMAINS.items()}
+        self._us_tz = Weighted.of(list(US_TZ_WEIGHTS.items()))
+
+    # ------------------------------------------------------------ originals
+
+    def person(self, rng: random.Random, cid: int) -> Person:
+        rand = rng.random
+        loc = self._locale(rng)
+        lang, region = loc.language, loc.region
+        female = rand() < 0.52
+        name = self._name(rng, lang, female)
+        if region == "US":
+            tz = self._us_tz(rng)
+            city = pick(rng, US_CITIES[tz])
+        else:
+            tz = TIMEZONES[region]
+            city = self._cities[region](rng)
+        latin = name.latin
+        phones: list[tuple[str, Phone]] = []
+        if rand() < 0.95:
+            p = self.phones.make(rng, region, tz)
+            phones.append((p.national if rand() < 0.6 else written(rng, p), p))
+            if rand() < 0.08:
+                second = self.phones.make_landline(rng, region) or self.phones.make(rng, region, tz)
+                if second.e164 != p.e164:
+                    phones.append((written(rng, second), second))
+        emails: list[tuple[str, str]] = []
+        if rand() < 0.8 or not phones:
+            emails.append(self._email(rng, region, latin, cid))
+            if rand() < 0.05:
+                work = self._email(rng, region, latin, cid, work=True)
+                if work[1] != emails[0][1]:
+                    emails.append(work)
+        custom: dict[str, Any] = {
+            "city": city,
+            "gender": "f" if female else "m",
+            "interests": sorted({pick(rng, INTERESTS) for _ in range(between(rng, 0, 3))}),
+        }
+        if rand() < 0.6:
+            custom["address"] = pick(rng, self.pools.streets[region])
+        if rand() < 0.35:
+            custom["job"] = pick(rng, self.pools.jobs[region])
+        return Person(
+            id=cid,
+            locale=loc,
+            timezone=tz,
+            name=name,
+            emails=emails,
+            phones=phones,
+            birthday=self._birthday(rng),
+            custom=custom,
+            female=female,
+        )
+
+    def _name(self, rng: random.Random, lang: str, female: bool) -> Name:
+        pools = self.pools.names[lang]
+        for _ in range(20):
+            family = pick(rng, pools.family)
+            given = pick(rng, pools.given_f if female else pools.given_m)
+            if lang == "vi" and rng.random() < 0.92:
+                given = f"{pick(rng, pools.middle_f if female else pools.middle_m)} {given}"
+            key = (family, given)
+            if key in self._names:
+                name = self._names[key]
+            else:
+                if len(self._names) >= _NAME_CACHE_MAX:
+                    self._names.clear()
+                name = self._names[key] = self._new_name(lang, family, given)
+            if name is not None:
+                return name
+        raise RuntimeError(f"no name in the {lang} pools splits back into family and given")
+
+    def _new_name(self, lang: str, family: str, given: str) -> Name | None:
+        """The Name for family + given written the local way; None if carectl would split it
+        differently (e.g. a Korean family name that happens to start a two-syllable one)."""
+        if lang in ("ko", "zh"):
+            full = family + given
+        elif lang == "vi":
+            full = f"{family} {given}"
+        else:
+            full = f"{given} {family}"
+        if split_name(full) != (family, given):
+            return None
+        latin = (self._romanize(lang, family, True), self._romanize(lang, given, False))
+        return Name.of(full, latin)
+
+    def _romanize(self, lang: str, part: str, is_family: bool) -> str:
+        key = (lang, part)
+        out = self._latin.get(key)
+        if out is None:
+            pair = romanize.latin(part, "", lang) if is_family else romanize.latin("", part, lang)
+            out = self._latin[key] = (pair[0] if is_family else pair[1]).replace(" ", "")
+        return out
+
+    def _email(
+        self, rng: random.Random, region: str, latin: tuple[str, str], cid: int, work: bool = False
+    ) -> tuple[str, str]:
+        """An address from the romanised name plus a number unique to this customer id."""
+        number = (cid * _EMAIL_SCRAMBLE) % 10**7 if cid < 10**7 else cid
+        family, given = latin
+        words = [w for w in (given, family) if w]
+        if len(words) < 2 or (region == "CN" and rng.random() < 0.3):
+            local = str(10_000_000 + number)  # a QQ number
+            domain = "qq.com"
+        else:
+            style = int(rng.random() * 5)
+            if style == 0:
+                local = f"{family}{given}{number}"
+            elif style == 1:
+                local = f"{given}.{family}{number}"
+            elif style == 2:
+                local = f"{given}{family[0]}{number}"
+            elif style == 3:
+                local = f"{given}_{family}{number}"
+            else:
+                local = f"{family}.{given}.{number}"
+            domain = "company.example" if work else self._domains[region](rng)
+        raw = f"{local}@{domain}"
+        if rng.random() < 0.08:
+            raw = raw[0].upper() + raw[1:]
+        return raw, raw.lower()
+
+    def _birthday(self, rng: random.Random) -> str | None:
+        r = rng.random()
+        if r < 0.11:
+            return None
+        month, day = between(rng, 1, 12), between(rng, 1, 28)
+        if r < 0.15:
+            return f"--{month:02d}-{day:02d}"
+        year = self.year - 18 - int((rng.random() + rng.random() + rng.random()) / 3 * 50)
+        return f"{year:04d}-{month:02d}-{day:02d}"
+
+    # ------------------------------------------------------------ duplicates
+
+    def duplicate(self, rng: random.Random, orig: Person, cid: int) -> Person:
+        """The same person entered again somewhere else, as people really re-enter themselves.
+
+        The phone number or the email address (or both) still matches the original's.
+        """
+        dup = replace(orig, id=cid, custom=dict(orig.custom), notes=[])
+        name_change = rng.choice(("none", "plain", "swapped", "typo", "upper", "none"))
+        if name_change != "none":
+            full = self._varied_name(rng, orig, name_change)
+            if full and full != orig.name.full:
+                dup.name = Name.of(full, orig.name.latin)
+                dup.notes.append(f"name:{name_change}")
+        keep = rng.choice(("phone", "email", "both", "both"))
+        if not orig.emails:
+            keep = "phone"
+        elif not orig.phones:
+            keep = "email"
+        if keep != "email":  # the same number, written another way
+            _, p = orig.phones[0]
+            dup.phones = [(written(rng, p, rng.randrange(8)), p)]
+            dup.notes.append("phone:reformatted")
+        else:
+            dup.phones = []
+            dup.notes.append("phone:missing")
+        if keep != "phone":  # the same address, typed with other capitals
+            raw = orig.emails[0][0]
+            raw = raw.upper() if rng.random() < 0.3 else raw.capitalize()
+            dup.emails = [(raw, orig.emails[0][1])]
+            dup.notes.append("email:case")
+        elif rng.random() < 0.5:
+            dup.emails = [self._email(rng, orig.locale.region, orig.name.latin, cid)]
+            dup.notes.append("email:other")
+        else:
+            dup.emails = []
+            dup.notes.append("email:missing")
+        r = rng.random()
+        if r < 0.2:
+            dup.birthday = None
+        elif r < 0.3 and orig.birthday and not orig.birthday.startswith("--"):
+            dup.birthday = "--" + orig.birthday[5:]
+        for key in ("address", "job", "interests"):
+            if rng.random() < 0.4:
+                dup.custom.pop(key, None)
+        dup.custom["_demo_duplicate_of"] = f"C-{orig.id:06d}"
+        dup.custom["_demo_variations"] = dup.notes
+        return dup
+
+    def _varied_name(self, rng: random.Random, person: Person, how: str) -> str:
+        p = person.name
+        cjk = is_cjk(p.full[0])
+        if how == "plain":  # no diacritics; CJK names typed in Latin letters
+            if cjk:
+                family, given = p.latin
+                return f"{family.title()} {given.title()}" if family and given else ""
+            return _strip_marks(p.full)
+        if how == "swapped":
+            en = person.locale.language == "en"
+            return f"{p.family} {p.given}" if en else f"{p.given} {p.family}"
+        if how == "upper":
+            return "" if cjk else _strip_marks(p.full).upper()
+        # typo: one character dropped, doubled or swapped with its neighbour in the given name
+        g = p.given
+        if len(g) < 3 or cjk:
+            pool = self.pools.names[person.locale.language]
+            other = rng.choice(pool.given_f if person.female else pool.given_m)
+            if cjk and len(g) >= 2 and other:
+                g = g[:-1] + other[-1]
+            else:
+                return ""
+        else:
+            i = rng.randrange(1, len(g) - 1)
+            g = rng.choice(
+                (g[:i] + g[i + 1 :], g[:i] + g[i] + g[i:], g[:i] + g[i + 1] + g[i] + g[i + 2 :])
+            )
+        if cjk:
+            return p.family + g
+        return f"{g} {p.family}" if person.locale.language == "en" else f"{p.family} {g}"
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
