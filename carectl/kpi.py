@@ -1,0 +1,204 @@
+"""The care department's KPIs for any period, optionally per agent / team / source / channel,
+with the previous period of the same length alongside. Formulas: docs/kpis.md.
+
+Read-only SQL over stored figures (business seconds and flags recorded by the ticket writers), so
+a quarter costs a few indexed aggregate queries. An empty denominator gives None (n/a), never a
+division by zero.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from carectl.service.interactions import iso
+
+GROUPS = ("agent", "team", "source", "channel")
+SEED_KPIS = ("art", "fcr", "rr", "csat", "ccr", "tb")
+
+# Group expressions per dimension (chosen from these constants, never built from user input).
+_TICKET_GROUP = {
+    None: "''",
+    "agent": "t.assignee",
+    "team": "t.team",
+    "source": "coalesce(s.vendor, '')",
+    "channel": "t.channel",
+}
+_FEEDBACK_GROUP = {
+    None: "''",
+    "agent": "coalesce(t.assignee, i.agent, '')",
+    "team": "coalesce(t.team, '')",
+    "source": "coalesce(s.vendor, '')",
+    "channel": "coalesce(t.channel, i.channel, nullif(f.channel, ''), '')",
+}
+_TICKETS = "FROM tickets t JOIN customers c ON c.id = t.customer_id"
+_TICKETS += " LEFT JOIN sources s ON s.id = c.source_id"
+_FEEDBACK = (
+    "FROM feedback f JOIN customers c ON c.id = f.customer_id"
+    " LEFT JOIN sources s ON s.id = c.source_id"
+    " LEFT JOIN tickets t ON t.id = f.ticket_id"
+    " LEFT JOIN interactions i ON i.id = f.interaction_id"
+)
+AGE_BUCKETS = ("lt_1d", "1d_3d", "3d_7d", "ge_7d")
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return None if not whole else round(part / whole, 4)
+
+
+def period_bounds(start: date, end_inclusive: date, zone: str) -> tuple[str, str]:
+    """Local calendar days [start, end] as UTC ISO instants [from, to)."""
+    if end_inclusive < start:
+        raise ValueError("--to is before --from")
+    tz = ZoneInfo(zone)
+    lo = datetime.combine(start, time(), tzinfo=tz)
+    hi = datetime.combine(end_inclusive + timedelta(days=1), time(), tzinfo=tz)
+    return iso(lo), iso(hi)
+
+
+def previous(start: str, end: str) -> tuple[str, str]:
+    """The period of the same length ending where this one starts."""
+    lo, hi = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    return iso(lo - (hi - lo)), start
+
+
+def measure(
+    db: sqlite_utils.Database,
+    start: str,
+    end: str,
+    *,
+    lapse_days: int = 180,
+    by: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """{group: {kpi: {...}}} for [start, end); the group is "" without ``by``."""
+    if by not in _TICKET_GROUP:
+        raise ValueError(f"--by must be one of {', '.join(GROUPS)}, not {by!r}")
+    g, fg = _TICKET_GROUP[by], _FEEDBACK_GROUP[by]
+    out: dict[str, dict[str, Any]] = {}
+
+    def put(group: str, key: str, value: dict[str, Any]) -> None:
+        out.setdefault(group, {})[key] = value
+
+    for grp, n, avg, met in db.execute(
+        f"SELECT {g}, count(*), avg(t.first_response_secs),"
+        f" sum(t.first_response_at <= t.first_response_due) {_TICKETS}"
+        " WHERE t.first_response_at >= ? AND t.first_response_at < ? GROUP BY 1",
+        (start, end),
+    ):
+        put(grp, "art", {"seconds": None if avg is None else round(avg, 1), "tickets": n})
+        put(grp, "_fr", (n, met))
+    for grp, n, first, met in db.execute(
+        f"SELECT {g}, count(*), sum(t.fcr), sum(t.resolved_at <= t.resolution_due) {_TICKETS}"
+        " WHERE t.resolved_at >= ? AND t.resolved_at < ? GROUP BY 1",
+        (start, end),
+    ):
+        put(grp, "fcr", {"rate": ratio(first, n), "resolved": n, "first_contact": first})
+        put(grp, "_res", (n, met))
+    for grp, n, done in db.execute(
+        f"SELECT {g}, count(*), sum(t.resolved_at IS NOT NULL AND t.resolved_at < ?) {_TICKETS}"
+        " WHERE t.opened_at >= ? AND t.opened_at < ? GROUP BY 1",
+        (end, start, end),
+    ):
+        put(grp, "rr", {"rate": ratio(done, n), "opened": n, "resolved": done})
+    for grp, n, *ages in db.execute(
+        "SELECT grp_, count(*),"
+        " sum(a < 1), sum(a >= 1 AND a < 3), sum(a >= 3 AND a < 7), sum(a >= 7)"
+        f" FROM (SELECT {g} AS grp_, julianday(?) - julianday(t.opened_at) AS a {_TICKETS}"
+        " WHERE t.opened_at < ? AND (t.resolved_at IS NULL OR t.resolved_at >= ?)"
+        " AND (t.closed_at IS NULL OR t.closed_at >= ?)) GROUP BY 1",
+        (end, end, end, end),
+    ):
+        put(grp, "tb", {"open": n, "age": dict(zip(AGE_BUCKETS, ages, strict=True))})
+    for grp, kind, n, high, mean, promoters, detractors in db.execute(
+        f"SELECT {fg}, f.kind, count(*), sum(f.score >= 4), avg(f.score),"
+        f" sum(f.score >= 9), sum(f.score <= 6) {_FEEDBACK}"
+        " WHERE f.kind IN ('csat', 'nps') AND f.at >= ? AND f.at < ? GROUP BY 1, 2",
+        (start, end),
+    ):
+        if kind == "csat":
+            put(grp, "csat", {"share": ratio(high, n), "mean": round(mean, 2), "responses": n})
+        else:
+            score = None if not n else round(100 * (promoters - detractors) / n, 1)
+            put(grp, "nps", {"score": score, "responses": n, "promoters": promoters,
+                             "detractors": detractors})  # fmt: skip
+    if by in (None, "source"):
+        for grp, active, churned in _churn(db, start, end, lapse_days, g):
+            put(grp, "ccr", {"rate": ratio(churned, active), "active_at_start": active,
+                             "churned": churned})  # fmt: skip
+    return {grp: _complete(values) for grp, values in out.items()}
+
+
+def _churn(db: sqlite_utils.Database, start: str, end: str, lapse_days: int, g: str):
+    """Customers active at start (a paid order in the lapse window before it) and, of those,
+    the ones no longer active at end (no paid order in the lapse window before the end)."""
+    lapse = timedelta(days=lapse_days)
+    start_lo = iso(datetime.fromisoformat(start) - lapse)
+    end_lo = iso(datetime.fromisoformat(end) - lapse)
+    return db.execute(
+        f"SELECT {g}, count(*), sum(NOT EXISTS (SELECT 1 FROM orders o WHERE"
+        " o.customer_id = c.id AND o.status = 'paid' AND o.ordered_at >= ? AND o.ordered_at < ?))"
+        " FROM customers c LEFT JOIN sources s ON s.id = c.source_id WHERE EXISTS (SELECT 1"
+        " FROM orders o WHERE o.customer_id = c.id AND o.status = 'paid'"
+        " AND o.ordered_at >= ? AND o.ordered_at < ?) GROUP BY 1",
+        (end_lo, end, start_lo, start),
+    ).fetchall()
+
+
+def _complete(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill KPIs without rows as empty (n/a) and derive the SLA shares."""
+    fr_n, fr_met = values.pop("_fr", (0, 0))
+    res_n, res_met = values.pop("_res", (0, 0))
+    empty = {
+        "art": {"seconds": None, "tickets": 0},
+        "fcr": {"rate": None, "resolved": 0, "first_contact": 0},
+        "rr": {"rate": None, "opened": 0, "resolved": 0},
+        "csat": {"share": None, "mean": None, "responses": 0},
+        "ccr": {"rate": None, "active_at_start": 0, "churned": 0},
+        "tb": {"open": 0, "age": dict.fromkeys(AGE_BUCKETS, 0)},
+        "nps": {"score": None, "responses": 0, "promoters": 0, "detractors": 0},
+    }
+    done = {k: values.get(k, v) for k, v in empty.items()}
+    done["sla"] = {
+        "first_response_met": ratio(fr_met, fr_n),
+        "first_responses": fr_n,
+        "resolution_met": ratio(res_met, res_n),
+        "resolved": res_n,
+    }
+    return done
+
+
+def report(
+    db: sqlite_utils.Database,
+    start: str,
+    end: str,
+    *,
+    lapse_days: int = 180,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """The period's KPIs with the previous period's inside each as ``previous``."""
+    prev_start, prev_end = previous(start, end)
+    total = _pair(
+        measure(db, start, end, lapse_days=lapse_days).get(""),
+        measure(db, prev_start, prev_end, lapse_days=lapse_days).get(""),
+    )
+    out: dict[str, Any] = {
+        "period": {"from": start, "to": end},
+        "previous_period": {"from": prev_start, "to": prev_end},
+        "by": by,
+        **total,
+    }
+    if by is not None:
+        cur = measure(db, start, end, lapse_days=lapse_days, by=by)
+        old = measure(db, prev_start, prev_end, lapse_days=lapse_days, by=by)
+        out["groups"] = [
+            {"group": grp, **_pair(cur.get(grp), old.get(grp))} for grp in sorted({*cur, *old})
+        ]
+    return out
+
+
+def _pair(current: dict | None, prev: dict | None) -> dict[str, Any]:
+    current, prev = current or _complete({}), prev or _complete({})
+    return {k: {**v, "previous": prev[k]} for k, v in current.items()}
