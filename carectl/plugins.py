@@ -24,6 +24,8 @@ from carectl import hookspecs
 
 DEFAULT_PLUGINS = (
     "carectl.builtin.formats_csv",
+    "carectl.builtin.formats_xlsx",
+    "carectl.builtin.formats_json",
     "carectl.builtin.lead_fields",
     "carectl.builtin.match_exact",
     "carectl.builtin.timeline",

@@ -40,6 +40,8 @@ FILE_ERRORS = {
         "mixed encodings",
     ),
     "no_plugin.pdf": (b"%PDF-1.4 ...", "no plugin reads .pdf files"),
+    "fake.xlsx": (b"Name,Phone\nAn,0901234567\n", "not an Excel .xlsx file"),
+    "broken.json": (b'[{"name": "An"', "invalid JSON in element 1"),
 }
 
 

@@ -19,8 +19,9 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
 
@@ -138,32 +139,46 @@ def sniff_delimiter(text: str, default: str) -> str:
 
 def _rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict]]:
     with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header: list[str] | None = None
-        data = False
-        while True:
-            line = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                if header is None:
-                    raise LeadFileError(path, f"cannot read the header: {exc}", line) from None
-                yield line, ParsedRow({}, [("", f"cannot read this line: {exc}")])
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            cells = [unicodedata.normalize("NFC", c) for c in cells]
+        yield from table_rows(path, _records(csv.reader(fh, delimiter=delimiter)), encoding)
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
+    while True:
+        line = reader.line_num + 1
+        try:
+            yield line, next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, str(exc)
+
+
+def table_rows(
+    path: Path, records: Iterable[tuple[int, list[str] | str]], what: str = "text"
+) -> Iterator[tuple[int, dict]]:
+    """Header plus rows from (line, cells) records, or (line, error) for an unreadable record:
+    the rules every tabular format shares (blank rows skipped, NFC text, one header, no
+    duplicate columns, ragged and NUL-holding rows rejected, no data at all refused)."""
+    header: list[str] | None = None
+    data = False
+    for line, cells in records:
+        if isinstance(cells, str):
             if header is None:
-                header = _header(path, cells, line)
-                continue
-            data = True
-            yield line, _row(header, cells, encoding)
+                raise LeadFileError(path, f"cannot read the header: {cells}", line)
+            yield line, ParsedRow({}, [("", f"cannot read this line: {cells}")])
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        cells = [unicodedata.normalize("NFC", c) for c in cells]
         if header is None:
-            raise LeadFileError(path, "no header row: the file has only blank lines", line=1)
-        if not data:
-            raise LeadFileError(path, "only a header row, no data rows", line=2)
+            header = _header(path, cells, line)
+            continue
+        data = True
+        yield line, _row(header, cells, what)
+    if header is None:
+        raise LeadFileError(path, "no header row: the file has only blank lines", line=1)
+    if not data:
+        raise LeadFileError(path, "only a header row, no data rows", line=2)
 
 
 def _header(path: Path, cells: list[str], line: int) -> list[str]:
