@@ -176,3 +176,39 @@ def test_the_daemon_watches_renames_into_place_and_stops_on_sigterm(tmp_path):
 def test_daemon_without_drop_folders_says_so(cli):
     result = cli("daemon", "--once")
     assert result.code == 1 and "no [[drop_folders]]" in result.err
+
+
+def test_leads_json_gives_provenance_and_customer_of_every_row(ctx, cli, tmp_path):
+    from carectl.ingest.lead import LeadFileOptions
+    from carectl.ingest.pipeline import ingest_file
+
+    a = tmp_path / "vendor file.csv"
+    a.write_text("Name,Phone\n\nAn,0901234567\nBad,12\nAn again,0901234567\n", encoding="utf-8")
+    report = ingest_file(ctx, a, LeadFileOptions(source="vendor_a"))
+    b = tmp_path / "b.ndjson"
+    b.write_text('{"name": "Binh", "phone": "0912345678"}\n', encoding="utf-8")
+    ingest_file(ctx, b, LeadFileOptions(source="vendor_b"))
+    result = cli("leads", "--json")
+    assert result.code == 0, result.err
+    got = json.loads(result.out)
+    code = ctx.db.execute("SELECT code FROM customers WHERE full_name = 'An'").fetchone()[0]
+    assert [(g["file"], g["row"], g["line"], g["status"], g["customer"]) for g in got] == [
+        ("vendor file.csv", 1, 3, "new", code),
+        ("vendor file.csv", 2, 4, "rejected", None),
+        ("vendor file.csv", 3, 5, "merge", code),
+        ("b.ndjson", 1, 1, "new", got[3]["customer"]),
+    ]
+    assert got[0]["sha256"] == report.sha256 and got[0]["source"] == "vendor_a"
+    assert got[0]["raw"] == {"Name": "An", "Phone": "0901234567"}
+    assert got[1]["errors"][0]["column"] == "Phone"
+    only = json.loads(cli("leads", "--file", report.sha256[:10], "--json").out)
+    assert len(only) == 3 and {g["file"] for g in only} == {"vendor file.csv"}
+    assert cli("leads", "--file", "ffffffffff").code == 1
+    table = cli("leads")
+    assert table.code == 0 and "vendor file.csv" in table.out and "rejected" in table.out
+    files = json.loads(cli("ingests", "--json").out)
+    assert [(f["file"], f["status"], f["rows"], f["created"], f["merged"], f["rejected"])
+            for f in files] == [("vendor file.csv", "done", 3, 1, 1, 1),
+                                ("b.ndjson", "done", 1, 1, 0, 0)]  # fmt: skip
+    assert files[0]["seconds"] is not None and files[0]["duplicates"] == 0
+    assert "b.ndjson" in cli("ingests").out

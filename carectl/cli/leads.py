@@ -1,0 +1,117 @@
+"""`carectl leads` (every ingested lead with its provenance and customer) and `carectl ingests`
+(every lead file with its counts): how ingest and dedupe quality are checked from outside."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from carectl.cli.common import JSON_OPTION, UserError, context, print_json, print_table
+
+LEADS_SQL = """
+SELECT f.file_name AS file, f.sha256, ROW_NUMBER() OVER (
+           PARTITION BY l.file_id ORDER BY l.row_number) AS row,
+       l.row_number AS line, f.source, l.action AS status, c.code AS customer,
+       m.code AS match_customer, l.match_reason, l.errors, l.warnings, l.raw
+FROM leads l
+JOIN lead_files f ON f.id = l.file_id
+LEFT JOIN customers c ON c.id = l.customer_id
+LEFT JOIN customers m ON m.id = l.match_customer_id
+WHERE f.id IN ({files})
+ORDER BY l.file_id, l.row_number
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("leads")(leads)
+    app.command("ingests")(ingests)
+
+
+def leads(
+    ctx: typer.Context,
+    file: str = typer.Option("", "--file", help="Only this file: its SHA-256 or a prefix of it."),
+    limit: int = typer.Option(50, "--limit", help="Rows in the table (--json prints all)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Every ingested lead: file, sha256, row (1-based data row), source, status, customer.
+
+    --json streams an array of objects with the raw row, errors and warnings as well.
+    """
+    db = context(ctx).db
+    if file:
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM lead_files WHERE sha256 LIKE ? || '%'", (file.lower(),))]  # fmt: skip
+        if len(ids) != 1:
+            found = "no lead file" if not ids else f"{len(ids)} lead files"
+            raise UserError(f"--file {file}: {found} with that SHA-256 (see `carectl ingests`)")
+        sql, params = LEADS_SQL.format(files="?"), (ids[0],)
+    else:
+        sql, params = LEADS_SQL.format(files="SELECT id FROM lead_files"), ()
+    cur = db.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    rows = (_lead(dict(zip(names, r, strict=True))) for r in cur)
+    if as_json:
+        _stream_json(rows)
+        return
+    shown = []
+    for row in rows:
+        if len(shown) == limit:
+            typer.echo(f"(first {limit} shown; --limit N or --json for more)", err=True)
+            break
+        row["problem"] = "; ".join(e["message"] for e in row["errors"])
+        shown.append(row)
+    cols = ["file", "row", "status", "customer", "problem"]
+    print_table(shown, cols, title="Leads", wrap=["problem"])
+
+
+def ingests(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Every lead file: rows created, merged, to review, rejected, duplicates, duration."""
+    db = context(ctx).db
+    cur = db.execute(
+        "SELECT f.id, f.file_name AS file, f.sha256, f.source, f.status, f.rows, f.created,"
+        " f.merged, f.review, f.rejected, f.error, f.started_at, f.finished_at,"
+        " (SELECT count(*) FROM lead_file_duplicates d WHERE d.file_id = f.id) AS duplicates"
+        " FROM lead_files f ORDER BY f.id"
+    )
+    names = [d[0] for d in cur.description]
+    out = []
+    for r in cur:
+        row = dict(zip(names, r, strict=True))
+        row["seconds"] = _seconds(row["started_at"], row["finished_at"])
+        out.append(row)
+    if as_json:
+        print_json(out)
+        return
+    for row in out:
+        row["sha256"], row["new"], row["dup"] = row["sha256"][:8], row["created"], row["duplicates"]
+    cols = ["id", "file", "sha256", "status", "rows", "new", "merged", "rejected", "dup", "seconds"]
+    print_table(out, cols, title="Lead files")
+
+
+def _lead(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("errors", "warnings", "raw"):
+        row[key] = json.loads(row[key])
+    return row
+
+
+def _stream_json(rows: Any) -> None:
+    """A JSON array written object by object: a million leads never sit in memory."""
+    out = sys.stdout
+    out.write("[")
+    written = 0
+    for row in rows:
+        out.write(",\n  " if written else "\n  ")
+        out.write(json.dumps(row, ensure_ascii=False, default=str))
+        written += 1
+    out.write("\n]\n" if written else "]\n")
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return round((parse(end) - parse(start)).total_seconds(), 3)
