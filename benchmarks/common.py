@@ -1,0 +1,125 @@
+"""What the benchmarks share: the demo database (built once per run), timers and query plans."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+DEFAULT_CUSTOMERS = 1_000_000
+
+
+def customers() -> int:
+    return int(os.environ.get("BENCH_CUSTOMERS", DEFAULT_CUSTOMERS))
+
+
+@dataclass(frozen=True)
+class DemoDb:
+    path: Path
+    config: Path
+    customers: int
+    seconds: float | None  # None when BENCH_DB pointed at an existing database
+    peak_rss_mb: float | None  # the largest single process
+    peak_tree_rss_mb: float | None  # carectl plus its worker processes, summed
+
+
+_BUILT: DemoDb | None = None
+
+
+def demo_db() -> DemoDb:
+    """The benchmark database: BENCH_DB if set, else ``carectl demo`` into a temp dir (once)."""
+    global _BUILT
+    if _BUILT is None:
+        folder = Path(tempfile.mkdtemp(prefix="carectl-bench-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        existing = os.environ.get("BENCH_DB")
+        db = Path(existing).resolve() if existing else folder / "carectl.db"
+        config = folder / "carectl.toml"
+        config.write_text(f"database = {str(db)!r}\n", encoding="utf-8")
+        if existing:
+            n = _count(db)
+            _BUILT = DemoDb(db, config, n, None, None, None)
+        else:
+            _BUILT = _build(db, config, customers())
+    return _BUILT
+
+
+def _count(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+
+
+def _build(db: Path, config: Path, n: int) -> DemoDb:
+    """Run the real CLI, sampling the memory of it and its workers while it runs."""
+    cmd = [sys.executable, "-m", "carectl", "--config", str(config), "demo", "-n", str(n)]
+    started = time.perf_counter()
+    proc = subprocess.Popen([*cmd, "--seed", "1"], stdout=subprocess.DEVNULL)
+    peak_tree = 0
+    watched = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            procs = [watched, *watched.children(recursive=True)]
+            peak_tree = max(peak_tree, sum(_rss(p) for p in procs))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"carectl demo failed with exit code {proc.returncode}")
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    return DemoDb(db, config, n, seconds, largest, peak_tree / 2**20)
+
+
+def _rss(p: psutil.Process) -> int:
+    try:
+        return p.memory_info().rss
+    except psutil.NoSuchProcess:
+        return 0
+
+
+def timings_ms(fn: Callable[[Any], Any], args: list[Any], repeat: int = 1) -> list[float]:
+    """Milliseconds of fn(arg) for every arg, each run ``repeat`` times (after one warm-up)."""
+    if args:
+        fn(args[0])
+    out = []
+    for arg in args:
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn(arg)
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def plan_of(conn: Any, fn: Callable[[], Any]) -> str:
+    """EXPLAIN QUERY PLAN of the first SELECT that fn runs, in one line."""
+    seen: list[str] = []
+    conn.set_trace_callback(lambda sql: seen.append(sql))
+    try:
+        fn()
+    finally:
+        conn.set_trace_callback(None)
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    if not selects:
+        return ""
+    rows = conn.execute("EXPLAIN QUERY PLAN " + selects[0]).fetchall()
+    # The list columns' per-row lookups (primary email/phone) are the same everywhere: skip them.
+    main = [r[-1] for r in rows if r[1] == 0 and "CORRELATED" not in r[-1]]
+    return "; ".join(main)
