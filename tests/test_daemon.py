@@ -212,3 +212,66 @@ def test_leads_json_gives_provenance_and_customer_of_every_row(ctx, cli, tmp_pat
                                 ("b.ndjson", "done", 1, 1, 0, 0)]  # fmt: skip
     assert files[0]["seconds"] is not None and files[0]["duplicates"] == 0
     assert "b.ndjson" in cli("ingests").out
+
+
+def test_sigterm_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_path):
+    config = drop_config(tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    rows = "".join(f"P{i},09{i:08d},p{i}@example.vn\n" for i in range(5000))
+    (drop / "big.csv").write_text("Name,Phone,Email\n" + rows, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != config_mod.ENV_VAR}
+    cmd = [sys.executable, "-m", "carectl", "--config", str(config), "daemon"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    db = tmp_path / "cfg" / "carectl.db"
+
+    def some_rows() -> bool:
+        if not db.exists():
+            return False
+        ctx = Context(config_mod.load_file(config))
+        try:
+            return count(ctx, "SELECT count(*) FROM leads") > 0
+        finally:
+            ctx.close()
+
+    try:
+        wait_for(some_rows)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "SIGTERM received" in err and "stopped between batches" in err
+    assert (drop / "big.csv").exists()  # not moved: it is not finished
+    ctx = Context(config_mod.load_file(config))
+    assert count(ctx, "SELECT status FROM lead_files") == "processing"
+    assert count(ctx, "SELECT count(*) FROM leads") % 500 == 0  # whole batches only
+    stats = Daemon(ctx).run_once()
+    assert count(ctx, "SELECT count(*) FROM leads") == 5000 and stats.files_done == 1
+    assert count(ctx, "SELECT count(*) FROM customers") == 5000
+    ctx.close()
+
+
+def test_each_drop_folder_has_its_own_source_region_and_mapping(tmp_path):
+    extra = (
+        '[[drop_folders]]\npath = "../vn"\nsource = "vendor_vn"\nregion = "VN"\n'
+        "settle_seconds = 0\n"
+        '[[drop_folders]]\npath = "../kr"\nsource = "vendor_kr"\nregion = "KR"\n'
+        'language = "ko"\nsettle_seconds = 0\nmapping = { "DTDD" = "phone" }\n'
+    )
+    ctx = Context(config_mod.load_file(write_config(tmp_path / "cfg", extra)))
+    for name in ("vn", "kr"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "vn" / "a.csv").write_text("Name,Phone\nAn,0901234567\n", encoding="utf-8")
+    (tmp_path / "kr" / "b.csv").write_text("이름,DTDD\n김민수,010-1234-5678\n", encoding="utf-8")
+    stats = Daemon(ctx).run_once()
+    assert stats.files_done == 2
+    got = ctx.db.execute(
+        "SELECT c.full_name, p.value_norm, c.language, s.vendor FROM customers c"
+        " JOIN contact_points p ON p.customer_id = c.id JOIN sources s ON s.id = c.source_id"
+        " ORDER BY c.id"
+    ).fetchall()
+    assert sorted(got) == [
+        ("An", "+84901234567", "vi", "vendor_vn"),
+        ("김민수", "+821012345678", "ko", "vendor_kr"),
+    ]
+    ctx.close()
