@@ -15,7 +15,7 @@ import pytest
 
 from carectl import config as config_mod
 from carectl.context import Context
-from carectl.ingest.daemon import Daemon
+from carectl.ingest.daemon import AlreadyRunning, Daemon
 from tests.conftest import run_subprocess, write_config
 
 LEADS = "Name,Phone,Email\nAn,0901234567,an@example.vn\nBinh,0912345678,binh@example.vn\n"
@@ -275,3 +275,13 @@ def test_each_drop_folder_has_its_own_source_region_and_mapping(tmp_path):
         ("김민수", "+821012345678", "ko", "vendor_kr"),
     ]
     ctx.close()
+
+
+def test_only_one_daemon_per_database(dctx, tmp_path):
+    config = tmp_path / "cfg" / "carectl.toml"
+    with Daemon(dctx)._single():
+        with pytest.raises(AlreadyRunning, match=f"pid {os.getpid()}"):
+            Daemon(dctx).run_once()
+        second = run_subprocess("--config", str(config), "daemon", "--once")
+        assert second.code == 1 and "another carectl daemon" in second.err
+    assert Daemon(dctx).run_once().files_done == 0  # free again once the first stopped

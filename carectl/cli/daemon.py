@@ -40,7 +40,10 @@ def daemon(
     daemon_mod.setup_logging(log_json)
     d = daemon_mod.Daemon(app_ctx, rescan_seconds=rescan)
     d.install_signals()
-    stats = d.run_once() if once else d.run()
+    try:
+        stats = d.run_once() if once else d.run()
+    except daemon_mod.AlreadyRunning as exc:
+        raise UserError(str(exc)) from None
     if once:
         typer.echo(
             f"{stats.files_done} file(s) ingested ({stats.rows} rows, {stats.rejected} rejected),"

@@ -10,6 +10,8 @@ an unreadable file goes to quarantine with ``<name>.error.txt``, bad rows go to
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -35,6 +37,11 @@ log = logging.getLogger("carectl.daemon")
 
 RESCAN_SECONDS = 30.0
 STATUS_NAME = "daemon-status.json"
+LOCK_NAME = "daemon.lock"
+
+
+class AlreadyRunning(Exception):
+    """Another daemon (or --once run) works on this database: two would race for the files."""
 
 
 class Stopping(Exception):
@@ -71,6 +78,24 @@ class Daemon:
 
     # ------------------------------------------------------------ running
 
+    @contextlib.contextmanager
+    def _single(self):
+        """An exclusive lock beside the database for as long as this daemon runs."""
+        path = Path(self.ctx.config.database).parent / LOCK_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                raise AlreadyRunning(
+                    f"another carectl daemon works on this database (pid {fh.read().strip()})"
+                ) from None
+            fh.truncate(0)
+            fh.write(str(os.getpid()))
+            fh.flush()
+            yield
+
     def prepare(self) -> None:
         for f in self.folders:
             for p in (f.path, f.processed, f.quarantine):
@@ -78,6 +103,10 @@ class Daemon:
 
     def run_once(self) -> Stats:
         """Process what is in the folders now (waiting for files still being written); exit."""
+        with self._single():
+            return self._run_once()
+
+    def _run_once(self) -> Stats:
         self.prepare()
         self.scan()
         while self._pending and not self.stop.is_set():
@@ -89,6 +118,10 @@ class Daemon:
 
     def run(self) -> Stats:
         """Scan, then watch and re-scan until SIGTERM/SIGINT (or ``stop`` is set)."""
+        with self._single():
+            return self._run()
+
+    def _run(self) -> Stats:
         self.prepare()
         self.scan()
         self.process_pending()
