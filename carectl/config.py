@@ -116,6 +116,42 @@ def _default_sla() -> list[SlaPolicy]:
 
 
 @dataclass
+class LoyaltyTier:
+    name: str
+    min_points: int = 0
+
+
+@dataclass
+class LoyaltyConfig:
+    """Earn rules, expiry and tiers of the points ledger (carectl.service.loyalty)."""
+
+    points_per_unit: int = 1
+    amount_unit: int = 10_000  # in the currency's minor unit (VND: dong)
+    currency: str = ""  # empty: default_currency; orders in other currencies earn nothing
+    earn_on_orders: bool = True
+    actions: dict[str, int] = field(
+        default_factory=lambda: {"review": 50, "referral": 200, "survey": 20}
+    )
+    expiry_days: int = 365  # 0: points never expire
+    tiers: list[LoyaltyTier] = field(
+        default_factory=lambda: [
+            LoyaltyTier("member", 0),
+            LoyaltyTier("silver", 1_000),
+            LoyaltyTier("gold", 5_000),
+            LoyaltyTier("platinum", 20_000),
+        ]
+    )
+
+    def __post_init__(self) -> None:
+        if self.points_per_unit < 0 or self.amount_unit < 1 or self.expiry_days < 0:
+            raise ConfigError(
+                "loyalty: points_per_unit >= 0, amount_unit >= 1 and expiry_days >= 0"
+            )
+        if any(v < 0 for v in self.actions.values()):
+            raise ConfigError("loyalty.actions: points must not be negative")
+
+
+@dataclass
 class Config:
     database: Path
     default_region: str = "VN"
@@ -127,6 +163,7 @@ class Config:
     tui: TuiConfig = field(default_factory=TuiConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sla: list[SlaPolicy] = field(default_factory=_default_sla)
+    loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     # Where this config came from; None when running on defaults.
     source_path: Path | None = field(default=None, metadata={"internal": True})
 

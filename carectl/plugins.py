@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.match_exact",
     "carectl.builtin.timeline",
     "carectl.builtin.service_timeline",
+    "carectl.builtin.loyalty_orders",
 )
 ENTRY_POINT_GROUP = "carectl"
 

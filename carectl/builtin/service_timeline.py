@@ -1,4 +1,4 @@
-"""Timeline entries from the service desk: interactions, tickets and feedback."""
+"""Timeline entries from the service desk: interactions, tickets, feedback, loyalty points."""
 
 from __future__ import annotations
 
@@ -32,4 +32,11 @@ def customer_timeline(ctx, customer_id):
     ):
         summary = f"{kind.upper()} {score}" + (f": {comment}" if comment else "")
         events.append({"at": at, "kind": "feedback", "summary": summary})
+    for at, kind, points, reason, balance in db.execute(
+        "SELECT at, kind, points, reason, balance_after FROM loyalty_ledger WHERE customer_id = ?"
+        " ORDER BY id DESC LIMIT 100",
+        (customer_id,),
+    ):
+        summary = f"{kind} {points:+d} points" + (f" ({reason})" if reason else "")
+        events.append({"at": at, "kind": "loyalty", "summary": f"{summary}, balance {balance}"})
     return events

@@ -60,6 +60,7 @@ def _register_builtin_commands() -> None:
         "interactions",
         "tickets",
         "kpi",
+        "loyalty",
         "daemon",
         "leads",
     ):

@@ -97,3 +97,25 @@ CREATE TABLE feedback (
 CREATE INDEX feedback_at ON feedback (kind, at, score);
 CREATE INDEX feedback_customer ON feedback (customer_id, at);
 CREATE INDEX feedback_ticket ON feedback (ticket_id) WHERE ticket_id IS NOT NULL;
+
+-- Loyalty points: an append-only ledger. Positive rows (earn, upward adjust) are lots that
+-- expire; redemptions, downward adjustments and expiries use the oldest lots first (FIFO),
+-- tracked in `remaining`. balance_after is the customer's balance after the row: never negative.
+CREATE TABLE loyalty_ledger (
+    id             INTEGER PRIMARY KEY,
+    customer_id    INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    at             TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'expire', 'adjust')),
+    points         INTEGER NOT NULL CHECK (points != 0),
+    remaining      INTEGER NOT NULL DEFAULT 0 CHECK (remaining >= 0),
+    expires_at     TEXT,
+    reason         TEXT NOT NULL DEFAULT '',        -- action, order, or why it was adjusted
+    order_id       INTEGER REFERENCES orders (id) ON DELETE SET NULL,
+    actor          TEXT NOT NULL,
+    balance_after  INTEGER NOT NULL CHECK (balance_after >= 0)
+);
+CREATE INDEX loyalty_customer ON loyalty_ledger (customer_id, id);
+CREATE INDEX loyalty_lots ON loyalty_ledger (customer_id, expires_at) WHERE remaining > 0;
+CREATE INDEX loyalty_expiring ON loyalty_ledger (expires_at) WHERE remaining > 0;
+CREATE UNIQUE INDEX loyalty_order ON loyalty_ledger (order_id)
+    WHERE order_id IS NOT NULL AND kind = 'earn';
