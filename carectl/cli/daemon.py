@@ -86,6 +86,8 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         f"files: {lg['files']} seen, {lg['done']} done, {lg['processing']} in progress,"
         f" {lg['failed']} failed; rows: {lg['rows']} ingested, {lg['rejected']} rejected"
     )
+    for name, error in (state.get("disabled_plugins") or {}).items():
+        typer.echo(f"plugin {name} disabled after repeated failures: {error}")
     for f in state["drop_folders"]:
         typer.echo(
             f"  {f['path']} [{f['source']}]: {f['waiting']} waiting,"

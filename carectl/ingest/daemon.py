@@ -28,6 +28,7 @@ from carectl.config import DropFolder
 from carectl.ingest import folders as fs
 from carectl.ingest import ledger, watcher
 from carectl.ingest.errors import LeadFileError
+from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
 from carectl.ingest.settle import Settler, is_temporary
@@ -274,6 +275,7 @@ class Daemon:
             "updated_at": now_iso(),
             "folders": [str(f.path) for f in self.folders],
             **self.stats.__dict__,
+            "disabled_plugins": guard_for(self.ctx.pm).disabled,
         }
         tmp = self._status.with_name(f".{self._status.name}.tmp")
         try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from carectl.ingest import ledger, upsert
 from carectl.ingest.errors import LeadFileError
+from carectl.ingest.guard import PluginFailed, guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions, MatchResult
 from carectl.ingest.report import IngestReport
 from carectl.service import customers as svc
@@ -131,11 +132,24 @@ def _leads(
             lead.error(column, message)
         if not lead.errors:
             try:
-                ctx.hook.normalize_lead(ctx=ctx, lead=lead)
+                guard_for(ctx.pm).call("normalize_lead", ctx=ctx, lead=lead)
             except Exception as exc:  # one plugin's bug rejects the row, not the file
-                log.exception("normalize_lead failed on %s row %s", path.name, number)
-                lead.error("", f"normalize_lead failed: {type(exc).__name__}: {exc}")
+                _plugin_failed(lead, "normalize_lead", exc)
         yield lead
+
+
+def _plugin_failed(lead: Lead, hook: str, exc: Exception) -> None:
+    """Log a plugin's failure with the lead's provenance and reject the lead with it."""
+    message = str(exc) if isinstance(exc, PluginFailed) else f"{hook} failed: {exc!r}"
+    log.error(
+        "%s (file %s, row %s, source %s)",
+        message,
+        lead.file,
+        lead.row,
+        lead.options.source,
+        exc_info=exc,
+    )
+    lead.error("", message)
 
 
 def _batches(leads: Iterable[Lead], size: int) -> Iterator[list[Lead]]:
@@ -176,11 +190,11 @@ def _apply(
     if lead.errors:
         return "rejected", None, None
     try:
-        match = ctx.hook.match_lead(ctx=ctx, lead=lead) or MatchResult("new", reason="no match")
+        match = guard_for(ctx.pm).call("match_lead", ctx=ctx, lead=lead)
     except Exception as exc:
-        log.exception("match_lead failed on %s row %s", lead.file, lead.row)
-        lead.error("", f"match_lead failed: {type(exc).__name__}: {exc}")
+        _plugin_failed(lead, "match_lead", exc)
         return "rejected", None, None
+    match = match or MatchResult("new", reason="no match")
     if match.action not in ACTIONS or (match.action == "merge" and match.customer_id is None):
         lead.error("", f"match_lead returned an invalid result: {match!r}")
         return "rejected", None, match

@@ -1,0 +1,128 @@
+"""Plugin isolation for the per-lead hooks: name the plugin that failed, stop one that hangs,
+and switch off one that keeps failing, so one vendor plugin cannot stall or poison an import.
+
+pluggy runs all implementations of a hook in one call, so an exception does not say whose it was.
+:meth:`Guard.call` runs them one by one in pluggy's order (same arguments, same firstresult rule)
+and raises :class:`PluginFailed` naming the plugin. A call that runs past ``timeout`` seconds is
+interrupted (a watchdog thread sends SIGALRM; only on the main thread, where the daemon and the
+CLI run) and counts as a failure. After ``max_failures`` failures in a row a plugin is disabled
+for the rest of the process, logged once and listed in :attr:`Guard.disabled`. Hooks with
+wrappers fall back to pluggy's own call (no naming there).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import weakref
+from collections import Counter
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10.0
+MAX_FAILURES = 20
+
+
+class PluginFailed(Exception):
+    def __init__(self, plugin: str, hook: str, error: BaseException) -> None:
+        self.plugin, self.hook, self.error = plugin, hook, error
+        super().__init__(f"plugin {plugin!r} failed in {hook}: {type(error).__name__}: {error}")
+
+
+class PluginTimeout(Exception):
+    pass
+
+
+class Guard:
+    def __init__(
+        self, pm: Any, timeout: float = TIMEOUT_SECONDS, max_failures: int = MAX_FAILURES
+    ) -> None:
+        self.pm = pm
+        self.timeout = timeout
+        self.max_failures = max_failures
+        self.failures: Counter[str] = Counter()
+        self.disabled: dict[str, str] = {}  # plugin name -> the last error
+        self._started: float | None = None  # when the running plugin call began
+        self._watchdog: threading.Thread | None = None
+
+    def call(self, hook: str, **kwargs: Any) -> Any:
+        caller = getattr(self.pm.hook, hook)
+        impls = caller.get_hookimpls()
+        if any(i.hookwrapper or i.wrapper for i in impls):
+            return caller(**kwargs)
+        first = bool(caller.spec and caller.spec.opts.get("firstresult"))
+        results = []
+        for impl in reversed(impls):
+            name = impl.plugin_name
+            if name in self.disabled:
+                continue
+            timed = self._watch()
+            try:
+                if timed:
+                    self._started = time.monotonic()
+                result = impl.function(*[kwargs[a] for a in impl.argnames])
+            except Exception as exc:
+                self._failed(name, hook, exc)
+                raise PluginFailed(name, hook, exc) from exc
+            finally:
+                self._started = None
+            if self.failures[name]:
+                self.failures[name] = 0
+            if result is not None:
+                if first:
+                    return result
+                results.append(result)
+        return None if first else results
+
+    def _failed(self, name: str, hook: str, exc: Exception) -> None:
+        self.failures[name] += 1
+        if self.failures[name] >= self.max_failures and name not in self.disabled:
+            self.disabled[name] = f"{hook}: {type(exc).__name__}: {exc}"
+            log.error(
+                "plugin %r disabled after %d failures in a row (last: %s)",
+                name,
+                self.failures[name],
+                self.disabled[name],
+            )
+
+    def _watch(self) -> bool:
+        """Whether calls on this thread can be timed; starts the watchdog the first time."""
+        if self.timeout <= 0 or threading.current_thread() is not threading.main_thread():
+            return False
+        if self._watchdog is None:
+            signal.signal(signal.SIGALRM, _alarm)
+            self._watchdog = threading.Thread(target=self._bark, name="plugin-watchdog")
+            self._watchdog.daemon = True
+            self._watchdog.start()
+        return True
+
+    def _bark(self) -> None:
+        """Interrupt the main thread once when the current call is overdue. A thread that looks
+        at a start time costs each call two assignments, where a timer costs two syscalls."""
+        main = threading.main_thread().ident
+        barked = None
+        while True:
+            time.sleep(min(1.0, self.timeout / 4))
+            started = self._started
+            overdue = started is not None and time.monotonic() - started > self.timeout
+            if overdue and started != barked:
+                barked = started
+                signal.pthread_kill(main, signal.SIGALRM)
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise PluginTimeout("did not return in time (a hang?)")
+
+
+_GUARDS: weakref.WeakKeyDictionary[Any, Guard] = weakref.WeakKeyDictionary()
+
+
+def guard_for(pm: Any) -> Guard:
+    """The one Guard of a plugin manager (failure counts live as long as it does)."""
+    guard = _GUARDS.get(pm)
+    if guard is None:
+        guard = _GUARDS[pm] = Guard(pm)
+    return guard
