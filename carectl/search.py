@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.phones import PhoneError, national_digits, to_e164
 from carectl.normalize.text import fold
 from carectl.store.transaction import Tx
@@ -185,7 +186,12 @@ def search(
     if m:
         return _by_ids(db, [int(m.group(1))])
     if _PHONEISH.match(q) and sum(c.isdigit() for c in q) >= 3:
-        return _fts(db, _phone_terms(q, region), limit, before_id)
+        e164 = _full_phone(q, region)
+        if e164 and (rows := _by_contact(db, "phone", e164, limit, before_id)):
+            return rows  # a whole number: its index entry, not a trigram scan of every phone
+        return _fts(db, [e164.lstrip("+") if e164 else _digits(q)], limit, before_id)
+    if "@" in q and (rows := _exact_email(db, q, limit, before_id)):
+        return rows
     folded = fold(q)
     tokens = [t for t in folded.split(" ") if t]
     long_tokens = [t for t in tokens if len(t) >= 3]
@@ -198,12 +204,40 @@ def search(
     return rows
 
 
-def _phone_terms(q: str, region: str) -> list[str]:
-    digits = "".join(c for c in q if c.isdigit())
+def _full_phone(q: str, region: str) -> str | None:
     try:
-        return [to_e164(q, region).lstrip("+")]
+        return to_e164(q, region)
     except PhoneError:
-        return [digits]
+        return None
+
+
+def _digits(q: str) -> str:
+    return "".join(c for c in q if c.isdigit())
+
+
+def _exact_email(
+    db: sqlite_utils.Database, q: str, limit: int, before_id: int | None
+) -> list[dict[str, Any]]:
+    try:
+        email = normalize_email(q)
+    except EmailError:
+        return []
+    return _by_contact(db, "email", email, limit, before_id)
+
+
+def _by_contact(
+    db: sqlite_utils.Database, kind: str, value: str, limit: int, before_id: int | None
+) -> list[dict[str, Any]]:
+    """Customers with exactly this normalised contact value, newest first (contact index)."""
+    ids = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT customer_id FROM contact_points WHERE kind = ? AND value_norm = ?"
+            " AND customer_id < ? ORDER BY customer_id DESC LIMIT ?",
+            (kind, value, before_id if before_id is not None else 1 << 62, limit),
+        )
+    ]
+    return _by_ids(db, ids)
 
 
 def _fts(

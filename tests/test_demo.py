@@ -184,6 +184,24 @@ def test_search_finds_a_folded_vietnamese_name(made: Path):
         conn.close()
 
 
+def test_search_finds_a_customer_by_whole_phone_and_email(made: Path):
+    conn = open_db(made)
+    try:
+        phone, email, cid, region = conn.execute(
+            "SELECT p.value_norm, e.value_norm, c.id, c.region FROM customers c"
+            " JOIN contact_points p ON p.customer_id = c.id AND p.kind = 'phone'"
+            " JOIN contact_points e ON e.customer_id = c.id AND e.kind = 'email' LIMIT 1"
+        ).fetchone()
+        national = phonenumbers.format_number(
+            phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+        assert cid in [r["id"] for r in search.search(conn, national, region=region)]
+        assert cid in [r["id"] for r in search.search(conn, email.upper())]
+        assert cid in [r["id"] for r in search.search(conn, phone[-7:])]  # a fragment: trigrams
+    finally:
+        conn.close()
+
+
 def test_one_audit_entry_per_batch(db):
     entries = db.execute("SELECT * FROM audit_log WHERE action = 'demo.bulk_insert'").fetchall()
     assert len(entries) == 1
