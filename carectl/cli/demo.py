@@ -54,6 +54,7 @@ def demo(
             years=years,
             as_of=end,
             progress=lambda n: bar.advance(task, n),
+            announce=lambda text: console.print(text),
         )
     span = f" (C-{result.first_id:06d} .. C-{result.last_id:06d})" if result.first_id else ""
     typer.echo(

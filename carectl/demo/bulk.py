@@ -10,7 +10,7 @@ the search index's automerge is put back, so the schema ends exactly as it start
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
@@ -22,7 +22,9 @@ FTS_AUTOMERGE_DEFAULT = 4
 
 
 @contextlib.contextmanager
-def deferred_indexes(db: sqlite_utils.Database) -> Iterator[None]:
+def deferred_indexes(
+    db: sqlite_utils.Database, announce: Callable[[str], None] | None = None
+) -> Iterator[None]:
     marks = ", ".join("?" for _ in TABLES)
     saved = db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
@@ -36,6 +38,8 @@ def deferred_indexes(db: sqlite_utils.Database) -> Iterator[None]:
     try:
         yield
     finally:
+        if announce:
+            announce(f"building {len(saved)} indexes and merging the search index")
         with transaction(db) as tx:
             for _, sql in saved:
                 tx.execute(sql)

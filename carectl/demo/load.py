@@ -62,6 +62,7 @@ def load(
     workers: int | None = None,
     chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> Result:
     """Add ``customers`` demo customers (with orders, contacts, sources) to db.
 
@@ -90,7 +91,8 @@ def load(
     gc_was = gc.isenabled()
     gc.disable()  # millions of short-lived rows; the cyclic GC would rescan them for nothing
     try:
-        fast = deferred_indexes(db) if empty and customers >= PARALLEL_FROM else nullcontext()
+        big = empty and customers >= PARALLEL_FROM
+        fast = deferred_indexes(db, announce) if big else nullcontext()
         with fast:
             chunks = _batches(settings, plan, workers)
             per_tx = max(1, BATCH_SIZE // chunk)
