@@ -36,7 +36,10 @@ def entries(folder: DropFolder) -> Iterator[tuple[Path, str]]:
         if is_temporary(entry.name):
             continue
         path = Path(entry.path)
-        mode = entry.stat(follow_symlinks=False).st_mode
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError:  # gone since the listing (moved by a vendor's tool)
+            continue
         if stat.S_ISLNK(mode):
             yield path, "symlink"
         elif stat.S_ISREG(mode):
