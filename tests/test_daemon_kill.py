@@ -40,13 +40,15 @@ def test_kill_9_at_random_moments_loses_nothing_and_repeats_nothing(tmp_path):
     rng = random.Random(4)
     env = {k: v for k, v in os.environ.items() if k != config_mod.ENV_VAR}
     cmd = [sys.executable, "-m", "carectl", "--config", str(cfg), "daemon"]
+    lock = tmp_path / "cfg" / "daemon.lock"
     dropped, interrupted = 0, 0
     for _ in range(KILLS):
         for _ in range(2 if dropped < FILES else 0):  # more files arrive between restarts
             lead_file(drop / f"leads_{dropped}.csv", dropped)
             dropped += 1
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 3.0))
+        _wait_started(lock, proc.pid)  # kill times count from start-up, however slow it is
+        time.sleep(rng.uniform(0.05, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         interrupted += _count(cfg, "SELECT count(*) FROM lead_files WHERE status = 'processing'")
@@ -70,6 +72,15 @@ def test_kill_9_at_random_moments_loses_nothing_and_repeats_nothing(tmp_path):
     )
     assert sorted(p.name for p in drop.iterdir()) == ["processed", "quarantine"]
     ctx.close()
+
+
+def _wait_started(lock: Path, pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if lock.exists() and lock.read_text().strip() == str(pid):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the daemon did not start")
 
 
 def _count(cfg: Path, sql: str) -> int:
