@@ -39,6 +39,7 @@ log = logging.getLogger("carectl.daemon")
 RESCAN_SECONDS = 30.0
 STATUS_NAME = "daemon-status.json"
 LOCK_NAME = "daemon.lock"
+STATUS_SECONDS = 10.0
 
 
 class AlreadyRunning(Exception):
@@ -126,7 +127,8 @@ class Daemon:
         self.prepare()
         self.scan()
         self.process_pending()
-        next_scan = time.monotonic() + self.rescan_seconds
+        next_scan = next_status = time.monotonic() + self.rescan_seconds
+        self._write_status(running=True)
         log.info("watching %d drop folder(s)", len(self.folders))
         for changed in watcher.changes([Path(f.path) for f in self.folders], self.stop):
             for path in changed:
@@ -136,8 +138,11 @@ class Daemon:
             if time.monotonic() >= next_scan:
                 self.scan()
                 next_scan = time.monotonic() + self.rescan_seconds
+            before = dict(self.stats.__dict__)
             self.process_pending()
-            self._write_status(running=True)
+            if self.stats.__dict__ != before or time.monotonic() >= next_status:
+                self._write_status(running=True)  # a heartbeat, not a write every tick
+                next_status = time.monotonic() + STATUS_SECONDS
             if self.stop.is_set():
                 break
         self._write_status(running=False)
