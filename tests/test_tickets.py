@@ -112,8 +112,9 @@ def test_reopen_counts_and_clears_fcr(ctx, desk, customer):
     t = act(ctx, svc.resolve, desk, t["id"], at=ict(2026, 3, 3, 10, 0))
     assert t["fcr"] == 0 and t["resolution_secs"] == 2 * H
     t = act(ctx, svc.close, t["id"], at=ict(2026, 3, 4, 8, 0))
+    assert t["done_at"] == ict(2026, 3, 3, 10, 0)  # resolved first, closed later
     t = act(ctx, svc.reopen, desk, t["id"], at=ict(2026, 3, 5, 8, 0))
-    assert t["reopen_count"] == 2 and t["closed_at"] is None
+    assert t["reopen_count"] == 2 and t["closed_at"] is None and t["done_at"] is None
     statuses = [h["to_status"] for h in svc.history(ctx.db, t["id"])]
     assert statuses == ["new", "resolved", "reopened", "resolved", "closed", "reopened"]
 

@@ -219,6 +219,7 @@ def resolve(
     busy = desk.calendar.elapsed(sla.parse(t["opened_at"]), sla.parse(when))
     sets.update(
         resolved_at=when,
+        done_at=t["done_at"] or when,
         paused_at=when,
         resolution_secs=max(0, busy - paused),
         fcr=int(replies <= 1 and not waited and t["reopen_count"] == 0),
@@ -238,6 +239,7 @@ def reopen(
         resolved_at=None,
         resolution_secs=None,
         closed_at=None,
+        done_at=None,
         fcr=None,
         reopen_count=t["reopen_count"] + 1,
     )
@@ -252,7 +254,7 @@ def close(
     if t["status"] == "closed":
         raise ValueError(f"{t['code']} is already closed")
     when = iso(at)
-    sets = {"closed_at": when, "paused_at": t["paused_at"] or when}
+    sets = {"closed_at": when, "done_at": t["done_at"] or when, "paused_at": t["paused_at"] or when}
     return _update(tx, t, "close", "closed", sets, note, when)
 
 

@@ -53,6 +53,7 @@ CREATE TABLE tickets (
     resolved_at          TEXT,
     resolution_secs      INTEGER,                   -- business time open, pauses excluded
     closed_at            TEXT,
+    done_at              TEXT,                      -- first of resolved_at / closed_at: backlog
     agent_replies        INTEGER NOT NULL DEFAULT 0,
     fcr                  INTEGER CHECK (fcr IN (0, 1)),
     reopen_count         INTEGER NOT NULL DEFAULT 0,
@@ -61,8 +62,12 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_customer ON tickets (customer_id, opened_at);
 CREATE INDEX tickets_status ON tickets (status, opened_at);
 CREATE INDEX tickets_assignee ON tickets (assignee, status);
-CREATE INDEX tickets_opened ON tickets (opened_at, resolved_at, closed_at);
-CREATE INDEX tickets_first_response ON tickets (first_response_at, first_response_secs)
+CREATE INDEX tickets_opened ON tickets (opened_at, resolved_at);
+-- Backlog at an instant: tickets not done yet plus those done after it (both small ranges).
+CREATE INDEX tickets_undone ON tickets (opened_at) WHERE done_at IS NULL;
+CREATE INDEX tickets_done ON tickets (done_at, opened_at) WHERE done_at IS NOT NULL;
+CREATE INDEX tickets_first_response
+    ON tickets (first_response_at, first_response_secs, first_response_due)
     WHERE first_response_at IS NOT NULL;
 CREATE INDEX tickets_resolved ON tickets (resolved_at, fcr, resolution_due)
     WHERE resolved_at IS NOT NULL;
