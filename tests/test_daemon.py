@@ -285,3 +285,23 @@ def test_only_one_daemon_per_database(dctx, tmp_path):
         second = run_subprocess("--config", str(config), "daemon", "--once")
         assert second.code == 1 and "another carectl daemon" in second.err
     assert Daemon(dctx).run_once().files_done == 0  # free again once the first stopped
+
+
+def test_the_timed_rescan_finds_files_the_watcher_never_reported(dctx, tmp_path):
+    """Replace the drop folder under the watcher: inotify keeps watching the old folder, so no
+    event ever names the new file; only the periodic re-scan can find it."""
+    drop = tmp_path / "drop"
+    daemon = Daemon(dctx, rescan_seconds=1.0)
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        time.sleep(1.0)  # watching
+        drop.rename(tmp_path / "old_drop")
+        drop.mkdir()
+        (drop / "unseen.csv").write_text(LEADS, encoding="utf-8")
+        wait_for(lambda: daemon.stats.files_done == 1, timeout=15)
+    finally:
+        daemon.stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert names(drop / "processed") == ["unseen.csv"]
