@@ -186,3 +186,19 @@ def test_feedback_writer_validates_and_emits(ctx, desk_db):
     ):
         with pytest.raises(ValueError, match=message), ctx.transaction() as tx:
             record_feedback(tx, **kwargs)
+
+
+def test_cli_feedback_add_and_list(cli):
+    cli("customers", "add", "--name", "Lee Ji-eun")
+    cli("tickets", "new", "C-000001", "--subject", "late", "--category", "complaint")
+    r = cli("feedback", "add", "--csat", "2", "--ticket", "T-000001", "--comment", "chậm")
+    assert r.code == 0 and r.out.startswith("csat 2 recorded"), r.err
+    assert cli("feedback", "add", "--nps", "9", "--customer", "C-000001").code == 0
+    assert cli("feedback", "add", "--csat", "9", "--customer", "C-000001").code == 1
+    assert cli("feedback", "add", "--customer", "C-000001").err.startswith("error: give exactly")
+    unhappy = json.loads(
+        cli("feedback", "list", "--kind", "csat", "--max-score", "2", "--json").out
+    )
+    assert [(f["ticket"], f["score"], f["comment"]) for f in unhappy] == [("T-000001", 2, "chậm")]
+    assert len(json.loads(cli("feedback", "list", "--customer", "C-000001", "--json").out)) == 2
+    assert "chậm" in cli("feedback", "list").out

@@ -61,6 +61,7 @@ def _register_builtin_commands() -> None:
         "tickets",
         "kpi",
         "loyalty",
+        "feedback",
         "daemon",
         "leads",
     ):
