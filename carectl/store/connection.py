@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -26,13 +27,26 @@ def open_db(path: Path | str, *, apply_migrations: bool = True) -> sqlite_utils.
         _create_private(path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _set_wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn, execute_plugins=False)
     if apply_migrations:
         migrate.apply(db)
     return db
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. On a brand-new file two processes can race here, and the switch can
+    report "locked" without waiting for busy_timeout, so it is retried briefly."""
+    for attempt in range(50):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.02 + 0.01 * attempt)
 
 
 def _create_private(path: Path) -> None:
