@@ -74,6 +74,17 @@ class ServiceConfig:
     day_start: str = "08:00"
     day_end: str = "17:00"
     churn_lapse_days: int = 180
+    churn_reasons: list[str] = field(
+        default_factory=lambda: [
+            "price",
+            "quality",
+            "service",
+            "competitor",
+            "moved",
+            "no_longer_needed",
+            "other",
+        ]
+    )
 
     def __post_init__(self) -> None:
         for key in ("day_start", "day_end"):

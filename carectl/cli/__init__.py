@@ -62,6 +62,7 @@ def _register_builtin_commands() -> None:
         "kpi",
         "loyalty",
         "feedback",
+        "churn",
         "daemon",
         "leads",
     ):

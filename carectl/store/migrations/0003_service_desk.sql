@@ -124,3 +124,15 @@ CREATE INDEX loyalty_lots ON loyalty_ledger (customer_id, expires_at) WHERE rema
 CREATE INDEX loyalty_expiring ON loyalty_ledger (expires_at) WHERE remaining > 0;
 CREATE UNIQUE INDEX loyalty_order ON loyalty_ledger (order_id)
     WHERE order_id IS NOT NULL AND kind = 'earn';
+
+-- Why a customer left (or is leaving), from [service] churn_reasons, by an agent or a plugin.
+CREATE TABLE churn_reasons (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    at           TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    note         TEXT NOT NULL DEFAULT '',
+    actor        TEXT NOT NULL
+);
+CREATE INDEX churn_reasons_customer ON churn_reasons (customer_id, at);
+CREATE INDEX churn_reasons_at ON churn_reasons (at, reason);
