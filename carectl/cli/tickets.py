@@ -36,9 +36,9 @@ def _sla_text(t: dict) -> str:
 def _row(t: dict) -> dict:
     return {
         **t,
-        "customer": f"{t['customer_code']} {t['customer_name']}",
-        "status": t["status"].replace("_", " "),
-        "opened": t["opened_at"][:16].replace("T", " "),
+        "customer": t["customer_code"],
+        "status": t["status"].replace("_customer", ""),
+        "opened": t["opened_at"][:10],
         "sla": _sla_text(t),
     }
 
