@@ -12,7 +12,7 @@ from carectl.service import tickets as svc
 
 app = typer.Typer(help="Service tickets with SLA clocks.", no_args_is_help=True)
 
-LIST_COLUMNS = ["code", "customer", "subject", "status", "priority", "assignee", "opened", "sla"]
+LIST_COLUMNS = ["code", "customer", "subject", "status", "prio", "agent", "sla"]
 NOTE = typer.Option("", "--note", help="What was done or said.")
 
 
@@ -38,8 +38,9 @@ def _row(t: dict) -> dict:
         **t,
         "customer": t["customer_code"],
         "status": t["status"].replace("_customer", ""),
-        "opened": t["opened_at"][:10],
-        "sla": _sla_text(t),
+        "prio": t["priority"],
+        "agent": t["assignee"],
+        "sla": "LATE" if any(svc.breaches(t).values()) else _sla_text(t),
     }
 
 
