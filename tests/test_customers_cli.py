@@ -37,7 +37,9 @@ def test_add_show_edit_round_trip(cli):
     assert c["custom"] == {"tier": "gold"} and c["source"] == "vendor_a"
     contacts = {(p["kind"], p["value_norm"]) for p in shown["contacts"]}
     assert contacts == {("phone", "+84901234567"), ("email", "anh.nguyen@example.com")}
-    assert [e["summary"].split()[0] for e in shown["timeline"]] == ["customer.create"]
+    assert [(e["kind"], e["summary"]) for e in shown["timeline"]] == [
+        ("created", "became a customer via vendor_a")
+    ]
 
     r = cli("customers", "edit", code, "--language", "en", "--unset-field", "tier",
             "--add-phone", "+82 10-1234-5678")  # fmt: skip
