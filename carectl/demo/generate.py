@@ -203,17 +203,3 @@ class Generator:
             out.orders.append(
                 (p.id, f"DM{p.id}-{k}", at, amount, currency, status, items, order_source, at)
             )
-
-
-_GENERATOR: Generator | None = None
-
-
-def init_worker(settings: Settings) -> None:
-    """Worker-process initializer: build the pools once per process."""
-    global _GENERATOR
-    _GENERATOR = Generator(settings)
-
-
-def work(number: int, first_id: int, size: int) -> Batch:
-    assert _GENERATOR is not None, "init_worker was not called"
-    return _GENERATOR.batch(number, first_id, size)

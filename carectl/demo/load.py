@@ -1,8 +1,9 @@
 """Writing demo batches: ids continue after max(id), one BEGIN IMMEDIATE transaction and one audit
 entry per batch, the FTS row written with the customer (never by a trigger).
 
-Worker processes make batches while this process writes them; at most a few batches are in
-flight, so memory stays flat for a million customers.
+Worker processes make batches (and stage them in small files, see staging.py) while this
+process writes them; a bounded number of chunks is in flight, so memory stays flat for a
+million customers.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import gc
 import itertools
 import multiprocessing
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import sqlite_utils
 
-from carectl.demo import generate
+from carectl.demo import staging
 from carectl.demo.bulk import deferred_indexes
 from carectl.demo.generate import (
     CONTACT_COLUMNS,
@@ -29,6 +33,7 @@ from carectl.demo.generate import (
     Generator,
     Settings,
 )
+from carectl.demo.staging import Staged
 from carectl.service.customers import source_id
 from carectl.store import audit
 from carectl.store.transaction import Tx, transaction
@@ -83,7 +88,8 @@ def load(
         for n, off in enumerate(range(0, customers, chunk))
     ]
     if workers is None:
-        workers = 1 if customers >= PARALLEL_FROM else 0
+        # One per core: the workers (generate + stage) now cost more than the writer's copy.
+        workers = max(1, os.cpu_count() or 1) if customers >= PARALLEL_FROM else 0
     empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
     totals = _Counts()
     old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
@@ -93,8 +99,8 @@ def load(
     try:
         big = empty and customers >= PARALLEL_FROM
         fast = deferred_indexes(db, announce) if big else nullcontext()
-        with fast:
-            chunks = _batches(settings, plan, workers)
+        with fast, tempfile.TemporaryDirectory(prefix="carectl-demo-") as folder:
+            chunks = _batches(settings, plan, workers, Path(folder))
             per_tx = max(1, BATCH_SIZE // chunk)
             while _write_transaction(db, chunks, per_tx, seed, totals, progress):
                 pass
@@ -108,27 +114,52 @@ def load(
 
 def _write_transaction(
     db: sqlite_utils.Database,
-    chunks: Iterator[Batch],
+    chunks: Iterator[Batch | Staged],
     per_tx: int,
     seed: int,
     totals: _Counts,
     progress: Callable[[int], None] | None,
 ) -> bool:
-    """Write per_tx chunks and their one audit entry in one transaction; False when none left."""
-    counts = _Counts()
-    with transaction(db) as tx:
-        for batch in itertools.islice(chunks, per_tx):
-            _write(tx, batch, counts)
-            if progress:
-                progress(len(batch.customers))
-        if counts.customers:
+    """Write per_tx chunks and their one audit entry in one transaction; False when none left.
+
+    Staged chunks are attached before BEGIN (SQLite cannot attach inside a transaction) and
+    detached and deleted after the commit.
+    """
+    group = list(itertools.islice(chunks, per_tx))
+    if not group:
+        return False
+    schemas = []
+    try:
+        for item in group:
+            if isinstance(item, Staged):
+                schemas.append(f"stage{len(schemas)}")
+                db.execute(f"ATTACH DATABASE ? AS {schemas[-1]}", (str(item.path),))
+        counts = _Counts()
+        with transaction(db) as tx:
+            staged = iter(schemas)
+            for item in group:
+                if isinstance(item, Staged):
+                    staging.copy(tx, next(staged))
+                else:
+                    _write(tx, item)
+                counts.add(item)
+                if progress:
+                    progress(item.customers if isinstance(item, Staged) else len(item.customers))
             audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
+    finally:
+        for schema in schemas:
+            db.execute(f"DETACH DATABASE {schema}")
+        for item in group:
+            if isinstance(item, Staged):
+                item.path.unlink(missing_ok=True)
     totals.duplicates += counts.duplicates
     totals.orders += counts.orders
-    return counts.customers > 0
+    return True
 
 
-def _batches(settings: Settings, plan: list[tuple[int, int, int]], workers: int) -> Iterator[Batch]:
+def _batches(
+    settings: Settings, plan: list[tuple[int, int, int]], workers: int, folder: Path
+) -> Iterator[Batch | Staged]:
     if workers <= 0 or len(plan) < 2:
         gen = Generator(settings)
         for args in plan:
@@ -137,20 +168,19 @@ def _batches(settings: Settings, plan: list[tuple[int, int, int]], workers: int)
     # spawn, not fork: the parent has an open database and maybe a progress thread.
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=generate.init_worker, initargs=(settings,)
+        workers, mp_context=ctx, initializer=staging.init_worker, initargs=(settings,)
     ) as pool:
-        pending: list[Future[Batch]] = []
         todo = iter(plan)
-        for args in todo:
-            pending.append(pool.submit(generate.work, *args))
-            if len(pending) >= workers * 2:
-                break
+        pending: list[Future[Staged]] = [
+            pool.submit(staging.work, *args, folder)
+            for args in itertools.islice(todo, workers + 1 + BATCH_SIZE // CHUNK)
+        ]
         while pending:
-            batch = pending.pop(0).result()
+            staged = pending.pop(0).result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(generate.work, *nxt))
-            yield batch
+                pending.append(pool.submit(staging.work, *nxt, folder))
+            yield staged
 
 
 @dataclass
@@ -162,6 +192,25 @@ class _Counts:
     orders: int = 0
     duplicates: int = 0
 
+    def add(self, item: Batch | Staged) -> None:
+        if isinstance(item, Batch):
+            item = Staged(
+                Path(),
+                item.customers[0][0],
+                item.customers[-1][0],
+                len(item.customers),
+                len(item.contacts),
+                len(item.orders),
+                item.duplicates,
+            )
+        if self.first_id is None:
+            self.first_id = item.first_id
+        self.last_id = item.last_id
+        self.customers += item.customers
+        self.contact_points += item.contact_points
+        self.orders += item.orders
+        self.duplicates += item.duplicates
+
     def after(self, seed: int) -> dict[str, int | None]:
         """What the audit entry keeps: the id range, how many of each row, the seed."""
         out = {**self.__dict__, "count": self.customers, "seed": seed}
@@ -169,7 +218,7 @@ class _Counts:
         return out
 
 
-def _write(tx: Tx, batch: Batch, counts: _Counts) -> None:
+def _write(tx: Tx, batch: Batch) -> None:
     conn = tx.db.conn
     conn.executemany(_INSERT_CUSTOMER, batch.customers)
     conn.executemany(_INSERT_CONTACT, batch.contacts)
@@ -177,13 +226,6 @@ def _write(tx: Tx, batch: Batch, counts: _Counts) -> None:
     conn.executemany(
         "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)", batch.fts
     )
-    if counts.first_id is None:
-        counts.first_id = batch.customers[0][0]
-    counts.last_id = batch.customers[-1][0]
-    counts.customers += len(batch.customers)
-    counts.contact_points += len(batch.contacts)
-    counts.orders += len(batch.orders)
-    counts.duplicates += batch.duplicates
 
 
 def _insert(table: str, columns: str) -> str:
