@@ -23,3 +23,33 @@ def normalize_email(raw: str) -> str:
     except UnicodeError:
         raise EmailError(f"not a valid email domain: {raw!r}") from None
     return f"{local.lower()}@{domain}"
+
+
+# Providers whose mailboxes ignore dots and "+tag" in the local part. Applied only where the
+# config asks for it ([dedupe] email_provider_rules): elsewhere a dot is a different mailbox.
+PROVIDER_RULES = {"gmail": frozenset({"gmail.com", "googlemail.com"})}
+
+
+def canonical_email(email: str, rules: tuple[str, ...] | frozenset[str] = ("gmail",)) -> str:
+    """The mailbox an address delivers to under the given provider rules.
+
+    "Nguyen.Van.Anh+shop@googlemail.com" -> "nguyenvananh@gmail.com" with the gmail rule.
+    """
+    local, _, domain = email.lower().rpartition("@")
+    if "gmail" in rules and domain in PROVIDER_RULES["gmail"]:
+        return f"{local.split('+', 1)[0].replace('.', '')}@gmail.com"
+    return email.lower()
+
+
+def local_part_from_name(email: str, name_tokens: list[str]) -> bool:
+    """True when the local part is spelled from the name ("nguyenvananh90", "nva.anh"): such an
+    address repeats the name's evidence, so two namesakes can share it by coincidence."""
+    local = email.rpartition("@")[0].lower()
+    letters = re.sub(r"[^a-z]", "", local)
+    tokens = sorted({t for t in name_tokens if t.isascii() and t.isalpha()}, key=len, reverse=True)
+    if not letters or not tokens:
+        return False
+    for token in tokens:
+        letters = letters.replace(token, "", 1) if len(token) > 1 else letters
+    initials = {t[0] for t in tokens}
+    return len(letters) <= 3 and all(c in initials for c in letters)

@@ -44,3 +44,51 @@ def _looks_vietnamese(name: str) -> bool:
     if any(c in _VI_MARKS for c in lowered):
         return True
     return fold(name).split(" ", 1)[0] in _VI_SURNAMES
+
+
+# ---------------------------------------------------------------- comparison forms
+
+
+def script_of(name: str) -> str:
+    """ "cjk" or "latin" (or "" for no letters): romanised and native names are separate evidence,
+    never compared with each other ("Kim Min-jun" says nothing about "김민준" by spelling)."""
+    for ch in name:
+        if ch.isalpha():
+            return "cjk" if is_cjk(ch) else "latin"
+    return ""
+
+
+def name_keys(full_name: str) -> frozenset[str]:
+    """Order- and spacing-free forms of a name: equal keys mean the same name as written.
+
+    Latin: folded tokens sorted ("Nguyễn Văn Anh", "NGUYEN VAN ANH" and "Anh Nguyen Van" share
+    "anh nguyen van"); hyphens split tokens. CJK: the characters without spaces, and when the
+    name was written with a space both part orders ("김 민준", "김민준" and "민준 김" share
+    "김민준"). Full-width letters fold to their normal width first.
+    """
+    folded = fold(full_name).replace("-", " ")
+    if not folded:
+        return frozenset()
+    if script_of(folded) == "cjk":
+        parts = folded.split()
+        keys = {"".join(parts)}
+        if len(parts) == 2:
+            keys.add(parts[1] + parts[0])
+        return frozenset(keys)
+    tokens = [t for t in (_strip_punct(t) for t in folded.split()) if t]
+    return frozenset({" ".join(sorted(tokens))}) if tokens else frozenset()
+
+
+def name_tokens(full_name: str) -> list[str]:
+    """Folded tokens of a Latin name, or for a CJK name its family and given parts."""
+    folded = fold(full_name).replace("-", " ")
+    if script_of(folded) == "cjk":
+        parts = folded.split()
+        if len(parts) == 2:  # spaced: the shorter part is the family name, whichever side
+            return sorted(parts, key=len)
+        return [p for p in split_name("".join(parts)) if p]
+    return [t for t in (_strip_punct(t) for t in folded.split()) if t]
+
+
+def _strip_punct(token: str) -> str:
+    return "".join(c for c in token if c.isalnum())

@@ -33,3 +33,17 @@ def is_cjk(ch: str) -> bool:
         or 0x20000 <= o <= 0x2FA1F  # extensions B.. and compatibility supplement
         or 0x3040 <= o <= 0x30FF  # hiragana, katakana
     )
+
+
+_ADDRESS_WORDS = {
+    "street": "st", "str": "st", "duong": "d", "đuong": "d", "pho": "p", "phuong": "p",
+    "ward": "p", "quan": "q", "district": "q", "dist": "q", "thanh pho": "tp", "city": "tp",
+    "tinh": "", "province": "", "road": "rd", "avenue": "ave",
+}  # fmt: skip
+
+
+def address_key(text: str) -> str:
+    """Lightly normalised address for comparison: folded, punctuation gone, common words
+    abbreviated ("123 Đường Lê Lợi, Quận 1" and "123 duong le loi q.1" agree)."""
+    words = "".join(c if c.isalnum() else " " for c in fold(text)).split()
+    return " ".join(w for w in (_ADDRESS_WORDS.get(w, w) for w in words) if w)
