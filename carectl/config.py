@@ -163,6 +163,91 @@ class LoyaltyConfig:
 
 
 @dataclass
+class MetricsConfig:
+    """Windows (in days) of the customer metrics behind segments (carectl.segments.metrics)."""
+
+    frequency_days: int = 365  # frequency and monetary count paid orders this recent
+    enquiry_days: int = 90  # inbound interactions counted as enquiries
+    complaint_days: int = 180  # complaint tickets opened this recent (open ones always count)
+    satisfaction_days: int = 365  # CSAT answers averaged
+    lapsed_days: int = 180  # no paid order for this long: lapsed
+    churned_days: int = 365  # no paid order for this long: churned
+
+    def __post_init__(self) -> None:
+        if any(v < 1 for v in dataclasses.astuple(self)):
+            raise ConfigError("metrics: every window must be at least 1 day")
+        if self.churned_days <= self.lapsed_days:
+            raise ConfigError("metrics.churned_days must be greater than metrics.lapsed_days")
+
+
+@dataclass
+class SegmentDef:
+    """A segment: customers matching ``rule`` (docs/segments.md). Within a non-empty ``group``
+    a customer belongs only to the matching segment of highest ``priority``."""
+
+    name: str
+    rule: str
+    priority: int = 0
+    group: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        from carectl.segments.rules import RuleError, compile_rule
+
+        if not self.name.strip():
+            raise ConfigError("segments: a segment needs a name")
+        try:
+            compile_rule(self.name, self.rule)
+        except RuleError as exc:
+            raise ConfigError(f"segments: {exc}") from None
+
+
+def _default_segments() -> list[SegmentDef]:
+    """The seed classes of the care process; config/carectl.toml spells out the same list."""
+    behaviour = "behaviour"
+    return [
+        SegmentDef(
+            "negative",
+            "complaints >= 1 or avg_satisfaction <= 2",
+            100,
+            behaviour,
+            "complaints or low satisfaction: handle with care first",
+        ),
+        SegmentDef(
+            "stopped_buying",
+            "lifecycle in ('lapsed', 'churned')",
+            90,
+            behaviour,
+            "bought before, no paid order for metrics.lapsed_days",
+        ),
+        SegmentDef(
+            "high_demand",
+            "lifecycle = 'customer' and m_score = 5 and frequency >= 4",
+            80,
+            behaviour,
+            "buys much and often: top monetary quintile, four or more orders in the window",
+        ),
+        SegmentDef(
+            "loyal",
+            "lifecycle = 'customer' and frequency >= 3",
+            70,
+            behaviour,
+            "keeps buying: three or more paid orders in the frequency window",
+        ),
+        SegmentDef(
+            "undecided",
+            "orders_total = 0 and enquiries >= 2",
+            60,
+            behaviour,
+            "asked repeatedly, never bought",
+        ),
+        SegmentDef("value_high", "rfm_score >= 12", 30, "value", "RFM 12-15"),
+        SegmentDef("value_medium", "rfm_score >= 7", 20, "value", "RFM 7-11"),
+        SegmentDef("value_low", "rfm_score >= 3", 10, "value", "RFM 3-6"),
+    ]
+
+
+@dataclass
 class Config:
     database: Path
     default_region: str = "VN"
@@ -175,6 +260,8 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sla: list[SlaPolicy] = field(default_factory=_default_sla)
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    segments: list[SegmentDef] = field(default_factory=_default_segments)
     # Where this config came from; None when running on defaults.
     source_path: Path | None = field(default=None, metadata={"internal": True})
 

@@ -1,0 +1,163 @@
+"""Segment membership: evaluate the configured rules, diff against the current members, and keep
+every entry and exit in segment_history with the reason.
+
+Rules run in priority order, highest first; within a non-empty group a customer already placed in
+a segment of that group is skipped, which is what makes a group exclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+from carectl.config import SegmentDef
+from carectl.segments.rules import compile_rule
+from carectl.store.transaction import Tx
+
+BASE = (
+    "FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id"
+    " LEFT JOIN sources s ON s.id = c.source_id"
+)
+
+
+def ordered(segments: Sequence[SegmentDef]) -> list[SegmentDef]:
+    names = [s.name for s in segments]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"segments: duplicate segment names {', '.join(dupes)}")
+    return sorted(segments, key=lambda s: (-s.priority, s.name))
+
+
+def evaluate(
+    tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, *, scope: str = ""
+) -> dict[str, int]:
+    """Recompute membership for all customers or the scoped ones; returns entered/left counts."""
+    tx.execute("DROP TABLE IF EXISTS temp.seg_new")
+    tx.execute(
+        "CREATE TEMP TABLE seg_new (segment TEXT NOT NULL, grp TEXT NOT NULL,"
+        " customer_id INTEGER NOT NULL, PRIMARY KEY (segment, customer_id)) WITHOUT ROWID"
+    )
+    tx.execute("CREATE INDEX temp.seg_new_grp ON seg_new (grp, customer_id)")
+    only = f" AND {scope.format(col='c.id')}" if scope else ""
+    for seg in ordered(segments):
+        rule = compile_rule(seg.name, seg.rule)
+        exclusive = ""
+        params: tuple[Any, ...] = (seg.name, seg.group, *rule.params)
+        if seg.group:
+            exclusive = (
+                " AND NOT EXISTS (SELECT 1 FROM temp.seg_new n WHERE n.grp = ?"
+                " AND n.customer_id = c.id)"
+            )
+            params += (seg.group,)
+        tx.execute(
+            f"INSERT INTO temp.seg_new (segment, grp, customer_id) SELECT ?, ?, c.id {BASE}"
+            f" WHERE coalesce({rule.sql}, 0){only}{exclusive}",
+            params,
+        )
+    member_scope = f" WHERE {scope.format(col='m.customer_id')}" if scope else ""
+    entered = tx.execute(
+        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+        " SELECT n.segment, n.customer_id, 'entered', ?, ? FROM temp.seg_new n"
+        " WHERE NOT EXISTS (SELECT 1 FROM segment_members m"
+        " WHERE m.segment = n.segment AND m.customer_id = n.customer_id)",
+        (at, reason),
+    ).rowcount
+    left = tx.execute(
+        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+        " SELECT m.segment, m.customer_id, 'left', ?, ? FROM segment_members m"
+        + (member_scope or " WHERE 1")
+        + " AND NOT EXISTS (SELECT 1 FROM temp.seg_new n"
+        " WHERE n.segment = m.segment AND n.customer_id = m.customer_id)",
+        (at, reason),
+    ).rowcount
+    tx.execute(
+        "DELETE FROM segment_members AS m"
+        + (member_scope or " WHERE 1")
+        + " AND NOT EXISTS (SELECT 1 FROM temp.seg_new n"
+        " WHERE n.segment = m.segment AND n.customer_id = m.customer_id)"
+    )
+    tx.execute(
+        "INSERT OR IGNORE INTO segment_members (segment, customer_id, since)"
+        " SELECT segment, customer_id, ? FROM temp.seg_new",
+        (at,),
+    )
+    return {"entered": entered, "left": left}
+
+
+def set_tags(tx: Tx, customer_id: int, tags: Sequence[str], at: str) -> None:
+    """Replace the plugin-given tags of one customer."""
+    tx.execute("DELETE FROM customer_tags WHERE customer_id = ?", (customer_id,))
+    tx.db.conn.executemany(
+        "INSERT OR IGNORE INTO customer_tags (customer_id, tag, at) VALUES (?, ?, ?)",
+        ((customer_id, t, at) for t in dict.fromkeys(tags) if t),
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return dict(db.execute("SELECT segment, count(*) FROM segment_members GROUP BY segment"))
+
+
+def of_customer(db: sqlite_utils.Database, customer_id: int) -> list[dict[str, Any]]:
+    cur = db.execute(
+        "SELECT segment, since FROM segment_members WHERE customer_id = ? ORDER BY segment",
+        (customer_id,),
+    )
+    return [{"segment": s, "since": t} for s, t in cur]
+
+
+def members(
+    db: sqlite_utils.Database, segment: str, *, after_id: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
+    """One keyset page of a segment's members, by customer id."""
+    cur = db.execute(
+        "SELECT c.id, c.code, c.full_name, c.region, sm.since, m.lifecycle, m.recency_days,"
+        " m.frequency, m.monetary, m.currency, m.rfm_score FROM segment_members sm"
+        " JOIN customers c ON c.id = sm.customer_id"
+        " LEFT JOIN customer_metrics m ON m.customer_id = sm.customer_id"
+        " WHERE sm.segment = ? AND sm.customer_id > ? ORDER BY sm.customer_id LIMIT ?",
+        (segment, after_id, limit),
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur]
+
+
+def history(
+    db: sqlite_utils.Database,
+    *,
+    segment: str | None = None,
+    customer_id: int | None = None,
+    change: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Entries and exits, newest first: "who became lapsed this month" is
+    ``history(db, segment="stopped_buying", change="entered", since="2026-11-01")``."""
+    where, params = [], []
+    for col, value in (("h.segment", segment), ("h.customer_id", customer_id)):
+        if value is not None:
+            where.append(f"{col} = ?")
+            params.append(value)
+    if change is not None:
+        where.append("h.change = ?")
+        params.append(change)
+    if since is not None:
+        where.append("h.at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("h.at < ?")
+        params.append(until)
+    sql = (
+        "SELECT h.at, h.segment, h.change, c.code, c.full_name, h.reason FROM segment_history h"
+        " JOIN customers c ON c.id = h.customer_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY h.at DESC, h.id DESC LIMIT ?"
+    )
+    cur = db.execute(sql, (*params, limit))
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur]

@@ -1,0 +1,91 @@
+"""Keeping metrics, plugin tags and segment membership current: all at once or for some ids.
+
+Both paths run metrics -> classify hook (tags) -> rules, so a rule can test a plugin's tag.
+The classify hook runs between two transactions: a slow plugin never holds the write lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from carectl.segments import membership, metrics
+from carectl.service import customers as customers_svc
+from carectl.service.interactions import iso
+from carectl.store import audit
+
+log = logging.getLogger(__name__)
+CLASSIFY_BATCH = 1000
+
+
+def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> dict[str, Any]:
+    """Full recompute (``carectl segments recompute``): every customer, new quintile bounds."""
+    at = iso(at)
+    with ctx.transaction() as tx:
+        metrics.set_scope(tx, None)
+        rows = metrics.compute(tx, ctx.config, at, bounds=bounds)
+    tagged = _classify(ctx, None, at)
+    with ctx.transaction() as tx:
+        metrics.set_scope(tx, None)
+        changes = membership.evaluate(tx, ctx.config.segments, at, "recompute")
+        summary = {"customers": rows, "tagged": tagged, **changes, "at": at}
+        audit.record(tx, "segments.recompute", "segments", None, None, summary)
+    return summary
+
+
+def refresh_customers(
+    ctx: Any, ids: Iterable[int], *, reason: str, at: str | None = None
+) -> dict[str, Any]:
+    """Incremental path for the given customers (after an order, interaction, ingest...)."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return {"customers": 0, "tagged": 0, "entered": 0, "left": 0}
+    at = iso(at)
+    with ctx.transaction() as tx:
+        scope = metrics.set_scope(tx, ids)
+        rows = metrics.compute(tx, ctx.config, at, scope=scope)
+    tagged = _classify(ctx, ids, at)
+    with ctx.transaction() as tx:
+        scope = metrics.set_scope(tx, ids)
+        changes = membership.evaluate(tx, ctx.config.segments, at, reason, scope=scope)
+    return {"customers": rows, "tagged": tagged, **changes}
+
+
+def _classify(ctx: Any, ids: list[int] | None, at: str) -> int:
+    """Ask classify_customer plugins for tags; skipped entirely when no plugin implements it."""
+    if not ctx.pm.hook.classify_customer.get_hookimpls():
+        return 0
+    tagged, after = 0, 0
+    while True:
+        if ids is None:
+            batch = [
+                r[0]
+                for r in ctx.db.execute(
+                    "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, CLASSIFY_BATCH),
+                )
+            ]
+        else:
+            batch = [i for i in ids if i > after][:CLASSIFY_BATCH]
+        if not batch:
+            return tagged
+        after = batch[-1]
+        results = {cid: _tags_for(ctx, cid) for cid in batch}
+        with ctx.transaction() as tx:
+            for cid, tags in results.items():
+                if tags is not None:
+                    membership.set_tags(tx, cid, tags, at)
+                    tagged += bool(tags)
+
+
+def _tags_for(ctx: Any, customer_id: int) -> list[str] | None:
+    """The combined tags of all plugins; None (keep the old tags) when one of them fails."""
+    customer = customers_svc.get_customer(ctx.db, customer_id)
+    customer["metrics"] = metrics.get(ctx.db, customer_id) or {}
+    try:
+        results = ctx.pm.hook.classify_customer(ctx=ctx, customer=customer)
+    except Exception:  # a plugin's bug must not stop the recompute of everybody else
+        log.exception("classify_customer failed for customer %s", customer["code"])
+        return None
+    return [str(t) for result in results for t in result or ()]
