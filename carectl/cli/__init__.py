@@ -65,6 +65,7 @@ def _register_builtin_commands() -> None:
         "churn",
         "daemon",
         "leads",
+        "segments",
     ):
         try:
             module = __import__(f"carectl.cli.{optional}", fromlist=["register"])
