@@ -30,31 +30,44 @@ def ordered(segments: Sequence[SegmentDef]) -> list[SegmentDef]:
     return sorted(segments, key=lambda s: (-s.priority, s.name))
 
 
+def _columns(segments: Sequence[SegmentDef]) -> list[list[SegmentDef]]:
+    """The segments of each group by priority; an ungrouped segment is a group of its own."""
+    out: dict[tuple[str, str], list[SegmentDef]] = {}
+    for seg in ordered(segments):
+        out.setdefault((seg.group, "") if seg.group else ("", seg.name), []).append(seg)
+    return list(out.values())
+
+
 def evaluate(
     tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, *, scope: str = ""
 ) -> dict[str, int]:
     """Recompute membership for all customers or the scoped ones; returns entered/left counts."""
-    tx.execute("DROP TABLE IF EXISTS temp.seg_new")
+    for name in ("seg_new", "seg_eval"):
+        tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
     tx.execute(
-        "CREATE TEMP TABLE seg_new (segment TEXT NOT NULL, grp TEXT NOT NULL,"
-        " customer_id INTEGER NOT NULL, PRIMARY KEY (segment, customer_id)) WITHOUT ROWID"
+        "CREATE TEMP TABLE seg_new (segment TEXT NOT NULL, customer_id INTEGER NOT NULL,"
+        " PRIMARY KEY (segment, customer_id)) WITHOUT ROWID"
     )
-    tx.execute("CREATE INDEX temp.seg_new_grp ON seg_new (grp, customer_id)")
-    only = f" AND {scope.format(col='c.id')}" if scope else ""
-    for seg in ordered(segments):
-        rule = compile_rule(seg.name, seg.rule)
-        exclusive = ""
-        params: tuple[Any, ...] = (seg.name, seg.group, *rule.params)
-        if seg.group:
-            exclusive = (
-                " AND NOT EXISTS (SELECT 1 FROM temp.seg_new n WHERE n.grp = ?"
-                " AND n.customer_id = c.id)"
-            )
-            params += (seg.group,)
+    # One pass over the customers: one column per group (a CASE in priority order, so the
+    # first matching segment wins) and one per ungrouped segment.
+    columns, params = [], []
+    for i, segs in enumerate(_columns(segments)):
+        whens = []
+        for seg in segs:
+            rule = compile_rule(seg.name, seg.rule)
+            whens.append(f"WHEN coalesce({rule.sql}, 0) THEN ?")
+            params.extend((*rule.params, seg.name))
+        columns.append(f"CASE {' '.join(whens)} END AS g{i}")
+    only = f" WHERE {scope.format(col='c.id')}" if scope else ""
+    tx.execute(
+        f"CREATE TEMP TABLE seg_eval AS SELECT c.id AS customer_id, {', '.join(columns or ['0'])}"
+        f" {BASE}{only}",
+        params,
+    )
+    for i in range(len(columns)):
         tx.execute(
-            f"INSERT INTO temp.seg_new (segment, grp, customer_id) SELECT ?, ?, c.id {BASE}"
-            f" WHERE coalesce({rule.sql}, 0){only}{exclusive}",
-            params,
+            "INSERT INTO temp.seg_new (segment, customer_id)"
+            f" SELECT g{i}, customer_id FROM temp.seg_eval WHERE g{i} IS NOT NULL"
         )
     member_scope = f" WHERE {scope.format(col='m.customer_id')}" if scope else ""
     entered = tx.execute(

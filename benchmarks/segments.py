@@ -1,0 +1,124 @@
+"""Segments at scale: full recompute of metrics + membership, and the incremental path after an
+ingest of 10,000 leads.
+
+Builds its own database (BENCH_SEG_CUSTOMERS, default 1,000,000 customers, five paid orders each
+on average, a few interactions, tickets and CSAT answers) with set-based SQL: fixture data for a
+timing, not business writes. Targets (issue 6): full under 15 s, incremental under 1 s.
+Run alone: ``BENCH_ONLY=segments python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.segments import refresh
+
+AT = "2026-11-23T12:00:00.000Z"
+
+
+def customers() -> int:
+    return int(os.environ.get("BENCH_SEG_CUSTOMERS", 1_000_000))
+
+
+def build(ctx: Context, n: int) -> float:
+    """n customers, ~5n orders over two years, n/2 interactions, n/50 tickets, n/20 CSAT."""
+    started = time.perf_counter()
+    with ctx.transaction() as tx:
+        tx.execute(
+            "INSERT INTO sources (id, vendor, channel, campaign, created_at)"
+            " VALUES (1, 'bench', '', '', ?)",
+            (AT,),
+        )
+        tx.execute(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)"
+            " INSERT INTO customers (id, code, full_name, region, source_id, custom, created_at,"
+            " updated_at) SELECT i, printf('C-%06d', i), 'Customer ' || i,"
+            " CASE i % 3 WHEN 0 THEN 'VN' WHEN 1 THEN 'KR' ELSE 'CN' END, 1, '{}', ?, ? FROM s",
+            (n, AT, AT),
+        )
+        # heavy-tailed: customer i gets (i * 7919) % 11 orders (0..10, mean 5)
+        tx.execute(
+            "WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 9)"
+            " INSERT INTO orders (customer_id, ordered_at, amount_minor, currency, status,"
+            " created_at) SELECT c.id,"
+            " strftime('%Y-%m-%dT%H:%M:%fZ', ?, printf('-%d days', (c.id * 31 + k.j * 97) % 730)),"
+            " 50000 + (c.id * 13 + k.j * 7) % 2000000,"
+            " CASE c.id % 3 WHEN 0 THEN 'VND' WHEN 1 THEN 'KRW' ELSE 'CNY' END,"
+            " CASE WHEN (c.id + k.j) % 40 = 0 THEN 'refunded' ELSE 'paid' END, ?"
+            " FROM customers c JOIN k ON k.j < (c.id * 7919) % 11",
+            (AT, AT),
+        )
+        tx.execute(
+            "INSERT INTO interactions (customer_id, channel, direction, agent, started_at,"
+            " created_at) SELECT id, 'phone', CASE id % 4 WHEN 0 THEN 'out' ELSE 'in' END,"
+            " 'bench', strftime('%Y-%m-%dT%H:%M:%fZ', ?, printf('-%d days', id % 200)), ?"
+            " FROM customers WHERE id % 2 = 0",
+            (AT, AT),
+        )
+        tx.execute(
+            "INSERT INTO tickets (code, customer_id, subject, category, opened_at,"
+            " first_response_due, resolution_target_secs, resolution_due, updated_at)"
+            " SELECT printf('T-%06d', id), id, 'bench',"
+            " CASE id % 3 WHEN 0 THEN 'complaint' ELSE 'question' END, ?, ?, 3600, ?, ?"
+            " FROM customers WHERE id % 50 = 0",
+            (AT, AT, AT, AT),
+        )
+        tx.execute(
+            "INSERT INTO feedback (customer_id, kind, score, at, created_at)"
+            " SELECT id, 'csat', 1 + id % 5, ?, ? FROM customers WHERE id % 20 = 0",
+            (AT, AT),
+        )
+    ctx.db.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def run() -> list[dict[str, Any]]:
+    n = customers()
+    folder = Path(tempfile.mkdtemp(prefix="carectl-bench-seg-"))
+    try:
+        cfg = config_mod.parse({"database": "seg.db"}, base=folder)
+        ctx = Context(cfg)
+        build_s = build(ctx, n)
+        orders = ctx.db.execute("SELECT count(*) FROM orders").fetchone()[0]
+        started = time.perf_counter()
+        full = refresh.recompute_all(ctx, at=AT)
+        full_s = time.perf_counter() - started
+        # a 10,000-lead ingest: new customers, then the refresh lead_file_processed runs
+        first = n + 1
+        with ctx.transaction() as tx:
+            tx.execute(
+                "WITH RECURSIVE s(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM s WHERE i < ?)"
+                " INSERT INTO customers (id, code, full_name, region, custom, created_at,"
+                " updated_at) SELECT i, printf('C-%06d', i), 'Lead ' || i, 'VN', '{}', ?, ?"
+                " FROM s",
+                (first, first + 9_999, AT, AT),
+            )
+        started = time.perf_counter()
+        inc = refresh.refresh_customers(ctx, range(first, first + 10_000), reason="bench", at=AT)
+        inc_s = time.perf_counter() - started
+        members = ctx.db.execute("SELECT count(*) FROM segment_members").fetchone()[0]
+        ctx.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    note = f"{n:,} customers, {orders:,} orders, {members:,} memberships"
+    return [
+        _row("fixture build", build_s, "s", note),
+        _row("full recompute", full_s, "s", f"target < 15 s; {full['entered']:,} entries"),
+        _row("incremental, 10,000 leads", inc_s, "s", f"target < 1 s; {inc['customers']} rows"),
+    ]
+
+
+def _row(metric: str, value: Any, unit: str, note: str = "") -> dict[str, Any]:
+    return {"benchmark": "segments", "metric": metric, "value": value, "unit": unit, "note": note}
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
