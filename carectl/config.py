@@ -248,6 +248,29 @@ def _default_segments() -> list[SegmentDef]:
 
 
 @dataclass
+class DedupeConfig:
+    """Identity resolution (carectl.dedupe): score thresholds in log2-odds points (see
+    carectl/dedupe/score.py for the weights) and the rules that make two values the same."""
+
+    merge_threshold: float = 12.0  # at or above: merge automatically
+    review_threshold: float = 6.0  # at or above (and below merge): the review queue
+    email_provider_rules: list[str] = field(default_factory=list)  # e.g. ["gmail"]
+    locked_fields: list[str] = field(default_factory=list)  # never overwritten by a merge
+    max_candidates: int = 40  # customers compared per lead at most
+
+    def __post_init__(self) -> None:
+        if self.review_threshold > self.merge_threshold:
+            raise ConfigError("dedupe.review_threshold must not be above dedupe.merge_threshold")
+        unknown = set(self.email_provider_rules) - {"gmail"}
+        if unknown:
+            raise ConfigError(
+                f"dedupe.email_provider_rules: unknown {sorted(unknown)}; known: gmail"
+            )
+        if self.max_candidates < 1:
+            raise ConfigError("dedupe.max_candidates must be at least 1")
+
+
+@dataclass
 class Config:
     database: Path
     default_region: str = "VN"
@@ -260,6 +283,7 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sla: list[SlaPolicy] = field(default_factory=_default_sla)
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     segments: list[SegmentDef] = field(default_factory=_default_segments)
     # Where this config came from; None when running on defaults.

@@ -27,7 +27,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.formats_xlsx",
     "carectl.builtin.formats_json",
     "carectl.builtin.lead_fields",
-    "carectl.builtin.match_exact",
+    "carectl.builtin.match_scored",
     "carectl.builtin.timeline",
     "carectl.builtin.service_timeline",
     "carectl.builtin.loyalty_orders",

@@ -37,7 +37,7 @@ def test_builtins_are_registered_like_any_plugin():
         assert names[builtin]["origin"] == "builtin"
         assert names[builtin]["status"] == "loaded"
         assert names[builtin]["hooks"], builtin
-    assert "match_lead" in names["carectl.builtin.match_exact"]["hooks"]
+    assert "match_lead" in names["carectl.builtin.match_scored"]["hooks"]
 
 
 def test_folder_plugins_load_and_broken_ones_are_reported(tmp_path):
@@ -51,10 +51,10 @@ def test_folder_plugins_load_and_broken_ones_are_reported(tmp_path):
 
 
 def test_disabled_blocks_a_builtin(tmp_path):
-    pm = plugins.build(None, ["carectl.builtin.match_exact"], entry_points=False)
-    assert pm.get_plugin("carectl.builtin.match_exact") is None
+    pm = plugins.build(None, ["carectl.builtin.match_scored"], entry_points=False)
+    assert pm.get_plugin("carectl.builtin.match_scored") is None
     listed = {d["name"]: d["status"] for d in plugins.describe(pm)}
-    assert listed["carectl.builtin.match_exact"] == "blocked"
+    assert listed["carectl.builtin.match_scored"] == "blocked"
 
 
 def test_cli_lists_all_three_sources_and_still_runs_with_a_broken_plugin(tmp_path):

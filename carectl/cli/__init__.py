@@ -66,6 +66,9 @@ def _register_builtin_commands() -> None:
         "daemon",
         "leads",
         "segments",
+        "merges",
+        "review",
+        "dedupe",
     ):
         try:
             module = __import__(f"carectl.cli.{optional}", fromlist=["register"])

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from carectl.dedupe import review
 from carectl.ingest import ledger, upsert
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import PluginFailed, guard_for
@@ -205,6 +206,8 @@ def _apply(
                 customer_id = upsert.enrich(tx, match.customer_id, lead)
             else:
                 customer_id = upsert.create(tx, lead, source_id)
+            if match.action == "review" and match.customer_id is not None:
+                review.propose(tx, customer_id, match.customer_id, match.score, match.reason)
     except (ValueError, LookupError) as exc:  # validation (phones, dates) or a vanished match
         lead.error("", str(exc))
         return "rejected", None, match

@@ -9,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from carectl import search
+from carectl.dedupe import keys as match_keys
 from carectl.money import to_minor
 from carectl.normalize.emails import normalize_email
 from carectl.normalize.names import split_name
@@ -116,7 +117,11 @@ def create_customer(
     contacts = [("email", e, normalize_email(e)) for e in emails]
     contacts += [("phone", p, to_e164(p, phone_region)) for p in phones]
     now = now_iso()
-    new_id = tx.execute("SELECT coalesce(max(id), 0) + 1 FROM customers").fetchone()[0]
+    # Ids of merged-away customers stay reserved: their codes resolve and a merge can be undone.
+    new_id = tx.execute(
+        "SELECT max(coalesce((SELECT max(id) FROM customers), 0),"
+        " coalesce((SELECT max(merged_id) FROM merges), 0)) + 1"
+    ).fetchone()[0]
     row = {
         "id": new_id,
         "code": format_code(new_id),
@@ -145,6 +150,17 @@ def create_customer(
         _insert_contact(tx, new_id, kind, raw, norm, primary=primary, verified=False, now=now)
         stored_contacts.append({"kind": kind, "value_norm": norm, "is_primary": int(primary)})
     # Index and audit from the values in hand: a bulk import creates thousands of these.
+    match_keys.write(
+        tx,
+        new_id,
+        match_keys.keys_for(
+            names["full_name"],
+            row["birthday"],
+            row["region"],
+            [c["value_norm"] for c in stored_contacts if c["kind"] == "email"],
+            [c["value_norm"] for c in stored_contacts if c["kind"] == "phone"],
+        ),
+    )
     search.write_index(
         tx,
         new_id,
@@ -213,6 +229,8 @@ def update_customer(tx: Tx, ref: str | int, changes: dict[str, Any]) -> dict[str
     sets = ", ".join(f"{k} = ?" for k in new)
     tx.execute(f"UPDATE customers SET {sets} WHERE id = ?", (*new.values(), cid))
     search.index_customer(tx, cid)
+    if {"full_name", "birthday", "region"} & set(new):
+        match_keys.refresh(tx, cid)
     after = _snapshot(tx, cid)
     audit.record(tx, "customer.update", "customer", current["code"], before, after)
     stored = get_customer(tx.db, cid)
@@ -268,6 +286,7 @@ def add_contact_point(
         )
     tx.execute("UPDATE customers SET updated_at = ? WHERE id = ?", (now_iso(), cid))
     search.index_customer(tx, cid)
+    match_keys.refresh(tx, cid)
     audit.record(tx, "contact.add", "customer", customer["code"], before, _snapshot(tx, cid))
     return _contact(tx, pid)
 
@@ -369,9 +388,28 @@ def resolve_id(db: sqlite_utils.Database, ref: str | int) -> int:
         if not text.isdigit():
             raise NotFound(f"no customer {ref!r} (expected a code like C-000123)")
         cid = int(text)
-    if db.execute("SELECT 1 FROM customers WHERE id = ?", (cid,)).fetchone() is None:
+    if db.execute("SELECT 1 FROM customers WHERE id = ?", (cid,)).fetchone() is not None:
+        return cid
+    survivor = _survivor(db, cid)
+    if survivor is None:
         raise NotFound(f"no customer {format_code(cid) if isinstance(ref, int) else ref!r}")
-    return cid
+    return survivor
+
+
+def _survivor(db: sqlite_utils.Database, cid: int) -> int | None:
+    """Where a merged-away customer lives on (carectl.dedupe.merge), following merge chains."""
+    for _ in range(32):
+        row = db.execute(
+            "SELECT survivor_id FROM merges WHERE merged_id = ? AND undone_at IS NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (cid,),
+        ).fetchone()
+        if row is None:
+            return None
+        cid = row[0]
+        if db.execute("SELECT 1 FROM customers WHERE id = ?", (cid,)).fetchone():
+            return cid
+    return None
 
 
 def get_customer(db: sqlite_utils.Database, ref: str | int) -> dict[str, Any]:

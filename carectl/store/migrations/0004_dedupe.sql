@@ -28,7 +28,7 @@ CREATE TABLE merges (
     snapshot     TEXT NOT NULL CHECK (json_valid(snapshot)),
     undone_at    TEXT
 );
-CREATE INDEX merges_merged ON merges (merged_id) WHERE undone_at IS NULL;
+CREATE INDEX merges_merged ON merges (merged_id);  -- also reserves merged ids (max)
 CREATE INDEX merges_survivor ON merges (survivor_id);
 
 -- Pairs a person decides: pending (in the review queue), merged, or separate (never proposed

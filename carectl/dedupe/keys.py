@@ -1,0 +1,69 @@
+"""Blocking keys: the few indexed values that make a lead meet its likely duplicates.
+
+A lead is compared only with customers sharing a key (email, phone, name with birth year, name
+with region, birthday with a name token), so matching costs a handful of index probes however
+large the table is. Keys are written by the customer service functions in the same transaction
+as the customer, so a lead later in the same file already finds one created earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from carectl.normalize.emails import canonical_email
+from carectl.normalize.names import name_keys, name_tokens
+
+KINDS = ("email", "email_canon", "phone", "name_year", "name_region", "bday_tok")
+
+
+def keys_for(
+    full_name: str,
+    birthday: str | None,
+    region: str,
+    emails: Iterable[str],
+    phones: Iterable[str],
+) -> set[tuple[str, str]]:
+    """(kind, key) pairs of one person; emails and phones already normalised."""
+    out: set[tuple[str, str]] = set()
+    for email in emails:
+        out.add(("email", email))
+        canon = canonical_email(email, ("gmail",))
+        if canon != email:
+            out.add(("email_canon", canon))
+    out.update(("phone", p) for p in phones)
+    year = birthday[:4] if birthday and not birthday.startswith("--") else ""
+    for key in name_keys(full_name or ""):
+        if year:
+            out.add(("name_year", f"{key}|{year}"))
+        out.add(("name_region", f"{key}|{(region or '').upper()}"))
+    if birthday and year:
+        tokens = name_tokens(full_name or "")
+        for tok in {tokens[0], tokens[-1]} if tokens else ():
+            out.add(("bday_tok", f"{birthday}|{tok}"))
+    return out
+
+
+def write(tx: Any, customer_id: int, keys: Iterable[tuple[str, str]]) -> None:
+    """Replace a customer's keys."""
+    tx.execute("DELETE FROM match_keys WHERE customer_id = ?", (customer_id,))
+    tx.db.conn.executemany(
+        "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
+        [(customer_id, kind, key) for kind, key in keys],
+    )
+
+
+def refresh(tx: Any, customer_id: int) -> None:
+    """Recompute a customer's keys from the stored row (after an edit, a merge or an undo)."""
+    row = tx.execute(
+        "SELECT full_name, birthday, region FROM customers WHERE id = ?", (customer_id,)
+    ).fetchone()
+    if row is None:
+        tx.execute("DELETE FROM match_keys WHERE customer_id = ?", (customer_id,))
+        return
+    contacts = tx.execute(
+        "SELECT kind, value_norm FROM contact_points WHERE customer_id = ?", (customer_id,)
+    ).fetchall()
+    emails = [v for k, v in contacts if k == "email"]
+    phones = [v for k, v in contacts if k == "phone"]
+    write(tx, customer_id, keys_for(row[0], row[1], row[2], emails, phones))

@@ -1,0 +1,282 @@
+"""Merging two customers into one, and undoing it exactly.
+
+Survivorship: the older customer (lower id, the code people already use) survives.
+- Contact points: all kept; the merged customer's move over (as secondary when the survivor
+  already has a primary of that kind); a value both have stays once.
+- Names, language, timezone, region, birthday: the newest non-empty value wins (the record
+  updated last), unless the field is in ``[dedupe] locked_fields``; names move as a unit.
+- Custom fields: the union; on a clash the newer record's value wins; tags are united.
+- Every row of any table that references customers(id) (orders, leads, interactions, tickets,
+  feedback, loyalty, whatever later migrations add) is re-pointed to the survivor.
+
+Full history: the merge row keeps both customer rows, both customers' contact points and every
+row that referenced the merged customer, as they were. Undo puts all of them back, so both
+customers are exactly as before; the pair is then marked "separate" so it is not proposed again.
+The merged customer's id stays reserved and its code resolves to the survivor until undone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from carectl.dedupe import keys as match_keys
+from carectl.search import index_customer
+from carectl.service import customers as svc
+from carectl.store import audit
+from carectl.store.transaction import Tx
+from carectl.store.util import now_iso
+
+SCALARS = ("language", "timezone", "region", "birthday")
+NAMES = ("full_name", "family_name", "given_name")
+OWN = frozenset({"customers", "contact_points", "match_keys", "merges", "dedupe_pairs"})
+
+
+class MergeError(ValueError):
+    pass
+
+
+def merge(
+    tx: Tx,
+    a: int,
+    b: int,
+    *,
+    score: float | None = None,
+    reason: str = "",
+    origin: str = "manual",
+    locked: tuple[str, ...] | list[str] = (),
+) -> int:
+    """Merge customers a and b (ids); the lower id survives. Returns the merge id."""
+    survivor_id, merged_id = min(a, b), max(a, b)
+    if survivor_id == merged_id:
+        raise MergeError("cannot merge a customer with itself")
+    survivor, merged = _row(tx, "customers", survivor_id), _row(tx, "customers", merged_id)
+    if survivor is None or merged is None:
+        raise MergeError(
+            f"customer {svc.format_code(merged_id if survivor else survivor_id)}"
+            " does not exist (merged already?)"
+        )
+    snapshot = {
+        "survivor": survivor,
+        "merged": merged,
+        "survivor_contacts": _rows(tx, "contact_points", "customer_id", survivor_id),
+        "merged_contacts": _rows(tx, "contact_points", "customer_id", merged_id),
+        "refs": [],  # {"table", "column", "rows"} per foreign key to customers
+        "survivor_refs": [],  # the survivor's own rows there (derived ones get recomputed)
+    }
+    before = {"survivor": svc._snapshot(tx, survivor_id), "merged": svc._snapshot(tx, merged_id)}
+    for table, column in referencing(tx):
+        own = _rows(tx, table, column, survivor_id)
+        if own:
+            snapshot["survivor_refs"].append({"table": table, "column": column, "rows": own})
+        rows = _rows(tx, table, column, merged_id)
+        if rows:
+            snapshot["refs"].append({"table": table, "column": column, "rows": rows})
+            tx.execute(
+                f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
+                (survivor_id, merged_id),
+            )
+    _move_contacts(tx, survivor_id, snapshot)
+    changes = survivorship(survivor, merged, locked)
+    tx.execute("DELETE FROM customers WHERE id = ?", (merged_id,))
+    tx.execute("DELETE FROM match_keys WHERE customer_id = ?", (merged_id,))
+    index_customer(tx, merged_id)  # drops its search row
+    if changes:
+        svc.update_customer(tx, survivor_id, changes)
+    index_customer(tx, survivor_id)
+    match_keys.refresh(tx, survivor_id)
+    cur = tx.execute(
+        "INSERT INTO merges (survivor_id, merged_id, merged_code, score, reason, origin, actor,"
+        " at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            survivor_id,
+            merged_id,
+            merged["code"],
+            score,
+            reason,
+            origin,
+            audit.actor(),
+            now_iso(),
+            json.dumps(snapshot, ensure_ascii=False),
+        ),
+    )
+    merge_id = cur.lastrowid
+    tx.execute(
+        "UPDATE dedupe_pairs SET status = 'merged', decided_at = ?, decided_by = ?"
+        " WHERE a_id = ? AND b_id = ? AND status = 'pending'",
+        (now_iso(), audit.actor(), survivor_id, merged_id),
+    )
+    after = svc._snapshot(tx, survivor_id)
+    audit.record(
+        tx,
+        "customer.merge",
+        "customer",
+        survivor["code"],
+        before,
+        {
+            "merge_id": merge_id,
+            "merged": merged["code"],
+            "origin": origin,
+            "score": score,
+            "survivor": after,
+        },
+    )
+    stored = svc.get_customer(tx.db, survivor_id)
+    tx.emit("customers_merged", survivor=stored, merged=before["merged"])
+    return merge_id
+
+
+def survivorship(
+    survivor: dict[str, Any], merged: dict[str, Any], locked: tuple[str, ...] | list[str] = ()
+) -> dict[str, Any]:
+    """The survivor's changes: newest non-empty scalar wins unless locked; custom united."""
+    newer = merged if merged["updated_at"] > survivor["updated_at"] else survivor
+    changes: dict[str, Any] = {}
+    name_wins = not survivor["full_name"] or (
+        newer is merged and merged["full_name"] != survivor["full_name"]
+    )
+    if "full_name" not in locked and merged["full_name"] and name_wins:
+        changes.update({k: merged[k] for k in NAMES})
+    for key in SCALARS:
+        if key in locked or not merged[key] or merged[key] == survivor[key]:
+            continue
+        if not survivor[key] or newer is merged:
+            changes[key] = merged[key]
+    mine, theirs = json.loads(survivor["custom"]), json.loads(merged["custom"])
+    extra = {k: v for k, v in theirs.items() if k not in mine or (newer is merged and mine[k] != v)}
+    if isinstance(mine.get("tags"), list) and isinstance(theirs.get("tags"), list):
+        extra["tags"] = list(dict.fromkeys([*mine["tags"], *theirs["tags"]]))
+    extra = {k: v for k, v in extra.items() if k not in locked and mine.get(k) != v}
+    if extra:
+        changes["custom"] = extra
+    return changes
+
+
+def undo(tx: Tx, merge_id: int) -> dict[str, Any]:
+    """Put both customers back exactly as they were before merge ``merge_id``."""
+    row = _row(tx, "merges", merge_id)
+    if row is None:
+        raise MergeError(f"no merge {merge_id}")
+    if row["undone_at"]:
+        raise MergeError(f"merge {merge_id} was already undone at {row['undone_at']}")
+    snap = json.loads(row["snapshot"])
+    sid, mid = row["survivor_id"], row["merged_id"]
+    if _row(tx, "customers", sid) is None:
+        later = tx.execute(
+            "SELECT id FROM merges WHERE merged_id = ? AND undone_at IS NULL", (sid,)
+        ).fetchone()
+        hint = f": undo merge {later[0]} first" if later else ""
+        raise MergeError(f"the survivor {svc.format_code(sid)} is gone{hint}")
+    if _row(tx, "customers", mid) is not None:
+        raise MergeError(f"{svc.format_code(mid)} exists again; cannot restore it")
+    before = svc._snapshot(tx, sid)
+    _insert(tx, "customers", snap["merged"], replace=False)
+    _update(tx, "customers", snap["survivor"])
+    moved = {c["id"] for c in snap["merged_contacts"]}
+    tx.execute(
+        f"DELETE FROM contact_points WHERE customer_id = ? AND id IN"
+        f" ({', '.join('?' for _ in moved) or 'NULL'})",
+        (sid, *moved),
+    )
+    for contact in (*snap["survivor_contacts"], *snap["merged_contacts"]):
+        _insert(tx, "contact_points", contact, replace=True)
+    for ref in snap["refs"]:
+        table, column = ref["table"], ref["column"]
+        for r in ref["rows"]:
+            if "id" not in r:  # no id to put it back by: drop the moved copy first
+                moved_row = {**r, column: sid}
+                where = " AND ".join(f'"{c}" IS ?' for c in moved_row)
+                tx.execute(f'DELETE FROM "{table}" WHERE {where}', tuple(moved_row.values()))
+            _insert(tx, table, r, replace=True)
+    for ref in snap.get("survivor_refs", ()):
+        for r in ref["rows"]:
+            _insert(tx, ref["table"], r, replace=True)
+    for cid in (sid, mid):
+        index_customer(tx, cid)
+        match_keys.refresh(tx, cid)
+    tx.execute("UPDATE merges SET undone_at = ? WHERE id = ?", (now_iso(), merge_id))
+    tx.execute(
+        "INSERT INTO dedupe_pairs (a_id, b_id, score, reason, status, created_at, decided_at,"
+        " decided_by) VALUES (?, ?, ?, ?, 'separate', ?, ?, ?) ON CONFLICT (a_id, b_id) DO UPDATE"
+        " SET status = 'separate', decided_at = excluded.decided_at,"
+        " decided_by = excluded.decided_by",
+        (sid, mid, row["score"] or 0.0, "merge undone", now_iso(), now_iso(), audit.actor()),
+    )
+    audit.record(
+        tx,
+        "customer.merge_undo",
+        "customer",
+        snap["survivor"]["code"],
+        before,
+        {"merge_id": merge_id, "restored": snap["merged"]["code"]},
+    )
+    return {
+        "merge_id": merge_id,
+        "survivor": snap["survivor"]["code"],
+        "restored": snap["merged"]["code"],
+    }
+
+
+def referencing(tx: Tx) -> list[tuple[str, str]]:
+    """(table, column) pairs with a foreign key to customers, found in the live schema."""
+    out = []
+    tables = [
+        r[0]
+        for r in tx.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+            " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    for table in tables:
+        if table in OWN:
+            continue
+        for fk in tx.execute(f'PRAGMA foreign_key_list("{table}")'):
+            if fk[2] == "customers":
+                out.append((table, fk[3]))
+    return out
+
+
+def _move_contacts(tx: Tx, survivor_id: int, snapshot: dict[str, Any]) -> None:
+    have = {(c["kind"], c["value_norm"]) for c in snapshot["survivor_contacts"]}
+    primary = {c["kind"] for c in snapshot["survivor_contacts"] if c["is_primary"]}
+    for c in snapshot["merged_contacts"]:
+        if (c["kind"], c["value_norm"]) in have:
+            continue  # the survivor has it already; the copy goes with the merged row
+        keep_primary = c["is_primary"] and c["kind"] not in primary
+        primary |= {c["kind"]} if keep_primary else set()
+        tx.execute(
+            "UPDATE contact_points SET customer_id = ?, is_primary = ? WHERE id = ?",
+            (survivor_id, int(bool(keep_primary)), c["id"]),
+        )
+
+
+def _row(tx: Tx, table: str, rid: int) -> dict[str, Any] | None:
+    cur = tx.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,))
+    r = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], r, strict=True)) if r else None
+
+
+def _rows(tx: Tx, table: str, column: str, value: int) -> list[dict[str, Any]]:
+    cur = tx.execute(f'SELECT * FROM "{table}" WHERE "{column}" = ?', (value,))
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur]
+
+
+def _insert(tx: Tx, table: str, row: dict[str, Any], *, replace: bool) -> None:
+    """Insert row; with replace, a row of the same id is updated in place instead (a REPLACE
+    would delete it first and fire ON DELETE actions on the rows that point at it)."""
+    if replace and "id" in row:
+        if _update(tx, table, row):
+            return
+        replace = False
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    cols = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    tx.execute(f'{verb} INTO "{table}" ({cols}) VALUES ({marks})', tuple(row.values()))
+
+
+def _update(tx: Tx, table: str, row: dict[str, Any]) -> bool:
+    sets = ", ".join(f'"{c}" = ?' for c in row if c != "id")
+    values = [v for c, v in row.items() if c != "id"]
+    cur = tx.execute(f'UPDATE "{table}" SET {sets} WHERE id = ?', (*values, row["id"]))
+    return cur.rowcount > 0

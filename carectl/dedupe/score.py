@@ -1,0 +1,134 @@
+"""How alike two person records are: a sum of per-field log2 odds (Fellegi-Sunter style).
+
+Each field adds log2(m/u): how much likelier its agreement (or disagreement) is between two
+records of the same person than between two different people. The weights are fixed and
+documented here rather than estimated, so a decision can be explained line by line:
+
+====================  =====  ==========================================================
+field                 weight  why
+====================  =====  ==========================================================
+phone shared          +11    a mobile number is one person's (families share some)
+phones all differ      -5    people change numbers, but rarely
+email shared          +12    one mailbox, one person...
+  ...spelled from name  +5   ...unless the local part is the name: namesakes collide
+emails all differ      -1    people have several addresses
+name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
+name close (>= 90)     +3    typos, a dropped or added word
+name differs (< 80)    -8    a shared phone with another name is a family member
+birthday same          +7    full date
+birthday near          +1    day/month swapped or one digit off (typing)
+birthday month-day     +3    one side knows no year
+birthday differs       -6
+====================  =====  ==========================================================
+
+A missing value on either side adds nothing. A romanised name and a native-script name are not
+compared ("Kim Min-jun" vs "김민준"): the spelling says nothing either way. The decision is
+made with the two thresholds of ``[dedupe]`` in the config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from carectl.normalize.emails import canonical_email, local_part_from_name
+from carectl.normalize.names import name_keys, name_tokens, script_of
+
+W_PHONE, W_PHONE_DIFF = 11.0, -5.0
+W_EMAIL, W_EMAIL_NAMED, W_EMAIL_DIFF = 12.0, 5.0, -1.0
+W_NAME, W_NAME_MIN, W_NAME_CLOSE, W_NAME_DIFF = 8.0, 2.0, 3.0, -8.0
+W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 7.0, 1.0, 3.0, -6.0
+
+
+@dataclass
+class Person:
+    """What matching looks at, from a lead or a stored customer."""
+
+    id: int | None
+    full_name: str = ""
+    birthday: str | None = None
+    region: str = ""
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Score:
+    total: float
+    reasons: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.total:+.1f}: " + ", ".join(self.reasons)
+
+
+def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()) -> Score:
+    """Score a pair. ``namesakes``: other people known under the same name (frequency)."""
+    total, why = 0.0, []
+
+    def add(weight: float, reason: str) -> None:
+        nonlocal total
+        total += weight
+        why.append(f"{reason} {weight:+g}")
+
+    if a.phones and b.phones:
+        shared = a.phones & b.phones
+        add(W_PHONE, f"phone {min(shared)}") if shared else add(W_PHONE_DIFF, "phones differ")
+    name_w = _name(a.full_name, b.full_name, namesakes)
+    if a.emails and b.emails:
+        shared = _shared_emails(a.emails, b.emails, email_rules)
+        if shared:
+            named = local_part_from_name(shared, name_tokens(a.full_name or b.full_name))
+            add(W_EMAIL_NAMED if named else W_EMAIL, f"email {shared}")
+        else:
+            add(W_EMAIL_DIFF, "emails differ")
+    if name_w is not None:
+        add(name_w[0], name_w[1])
+    if a.birthday and b.birthday:
+        add(*_birthday(a.birthday, b.birthday))
+    return Score(round(total, 2), why)
+
+
+def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
+    shared = a & b
+    if not shared and rules:
+        ca = {canonical_email(e, rules) for e in a}
+        shared = ca & {canonical_email(e, rules) for e in b}
+    return min(shared) if shared else ""
+
+
+def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
+    if not x or not y or script_of(x) != script_of(y):
+        return None
+    if name_keys(x) & name_keys(y):
+        weight = max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0)))
+        return round(weight, 2), "same name" + (f" ({namesakes} namesakes)" if namesakes else "")
+    if script_of(x) == "cjk":
+        similarity = max(fuzz.ratio(kx, ky) for kx in name_keys(x) for ky in name_keys(y))
+    else:  # word order free; a dropped or added word (middle name) still reads as close
+        tx, ty = name_tokens(x), name_tokens(y)
+        fx, fy = " ".join(tx), " ".join(ty)
+        similarity = fuzz.token_sort_ratio(fx, fy)
+        sx, sy = set(tx), set(ty)
+        if min(len(sx), len(sy)) >= 2 or sx <= sy or sy <= sx:
+            similarity = max(similarity, fuzz.token_set_ratio(fx, fy))
+    if similarity >= 90:
+        return W_NAME_CLOSE, f"name close ({similarity:.0f})"
+    if similarity >= 80:
+        return 0.0, f"name similar ({similarity:.0f})"
+    return W_NAME_DIFF, f"names differ ({similarity:.0f})"
+
+
+def _birthday(x: str, y: str) -> tuple[float, str]:
+    if x == y and not x.startswith("--"):
+        return W_BDAY, "same birthday"
+    if x[-5:] == y[-5:]:  # one or both without a year: the month and day agree
+        return W_BDAY_MD, "same birthday (month-day)"
+    if x.startswith("--") or y.startswith("--"):
+        return W_BDAY_DIFF, "birthdays differ"
+    swapped = f"{x[:4]}-{x[8:10]}-{x[5:7]}" == y
+    if swapped or Levenshtein.distance(x, y) == 1:
+        return W_BDAY_NEAR, "birthday near"
+    return W_BDAY_DIFF, "birthdays differ"
