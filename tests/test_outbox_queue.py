@@ -1,0 +1,100 @@
+"""The outbox queue: idempotent enqueue, the state machine, leases and in-doubt recovery."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from carectl.outbox import consent, queue
+from carectl.service import customers as svc
+
+
+@pytest.fixture
+def customer(ctx):
+    with ctx.transaction() as tx:
+        return svc.create_customer(tx, full_name="Nguyễn Văn An", emails=["an@example.vn"])
+
+
+def test_enqueue_twice_queues_once(ctx, customer):
+    with ctx.transaction() as tx:
+        first, created = queue.enqueue(tx, customer["id"], template="welcome", idem_key="k1")
+        again, created_again = queue.enqueue(tx, customer["id"], template="winback", idem_key="k1")
+    assert (created, created_again) == (True, False)
+    assert again["id"] == first["id"] and again["template"] == "welcome"
+    assert ctx.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    # Without a key: same customer, template, channel and day is the same message.
+    with ctx.transaction() as tx:
+        a, _ = queue.enqueue(tx, customer["id"], template="birthday")
+        b, created_b = queue.enqueue(tx, customer["id"], template="birthday")
+    assert a["id"] == b["id"] and not created_b
+
+
+def test_transitions_are_recorded_and_checked(ctx, customer):
+    with ctx.transaction() as tx:
+        msg, _ = queue.enqueue(tx, customer["id"], template="welcome")
+        queue.transition(tx, msg["id"], "sending", "handed to smtp")
+        queue.transition(tx, msg["id"], "sent", "250 ok", sent_at="2026-11-23T10:00:00.000Z")
+    states = [(e["from_state"], e["to_state"]) for e in queue.events(ctx.db, msg["id"])]
+    assert states == [(None, "queued"), ("queued", "sending"), ("sending", "sent")]
+    assert queue.events(ctx.db, msg["id"])[-1]["reason"] == "250 ok"
+    actions = [
+        r[0]
+        for r in ctx.db.execute(
+            "SELECT action FROM audit_log WHERE entity = 'outbox' AND entity_id = ? ORDER BY id",
+            (str(msg["id"]),),
+        )
+    ]
+    assert actions == ["outbox.queue", "outbox.sending", "outbox.sent"]
+    with (
+        pytest.raises(queue.OutboxError, match="is sent; cannot become queued"),
+        ctx.transaction() as tx,
+    ):
+        queue.transition(tx, msg["id"], "queued")
+    with pytest.raises(queue.OutboxError), ctx.transaction() as tx:
+        queue.retry(tx, msg["id"])
+
+
+def test_claim_leases_and_recover_fails_only_in_doubt_rows(ctx, customer):
+    now = datetime.now(UTC) + timedelta(seconds=5)  # after every enqueue below
+    with ctx.transaction() as tx:
+        ids = [
+            queue.enqueue(tx, customer["id"], template="welcome", idem_key=f"k{i}")[0]["id"]
+            for i in range(3)
+        ]
+        later, _ = queue.enqueue(
+            tx, customer["id"], template="x", idem_key="later", due_at=now + timedelta(hours=1)
+        )
+        assert queue.claim(tx, "a", now, 2, 60) == ids[:2]
+        assert queue.claim(tx, "b", now, 10, 60) == ids[2:]  # leased rows are not taken twice
+        assert queue.claim(tx, "c", now, 10, 60) == []
+        queue.transition(tx, ids[0], "sending", "handed over")
+    # "a" died: its sending row is in doubt, its other leased row is free again.
+    with ctx.transaction() as tx:
+        assert queue.recover(tx, "c", now) == 0  # leases not expired yet
+        assert queue.recover(tx, "c", now, all_others=True) == 1
+        assert queue.claim(tx, "c", now, 10, 60) == [ids[1], ids[2]]
+    failed = queue.get(ctx.db, ids[0])
+    assert failed["state"] == "failed" and failed["reason"].startswith("in doubt")
+    assert queue.get(ctx.db, later["id"])["lease_owner"] is None
+    with ctx.transaction() as tx:
+        assert queue.retry(tx, ids[0])["state"] == "queued"
+        assert queue.cancel(tx, ids[1])["state"] == "suppressed"
+
+
+def test_consent_is_a_history_and_tokens_unsubscribe(ctx, customer):
+    cid = customer["id"]
+    assert consent.current(ctx.db, cid, "email") is None  # silence is never consent
+    with ctx.transaction() as tx:
+        consent.record(tx, cid, "all", "opt_in", source="import:abc:2", text_version="v1")
+        token = consent.token_for(tx, cid)
+        assert consent.token_for(tx, cid) == token
+    assert consent.current(ctx.db, cid, "sms")["status"] == "opt_in"
+    with ctx.transaction() as tx:
+        consent.unsubscribe(tx, token)
+    now_email = consent.current(ctx.db, cid, "email")
+    assert (now_email["status"], now_email["source"]) == ("opt_out", "unsubscribe")
+    assert consent.current(ctx.db, cid, "sms")["status"] == "opt_in"
+    assert len(consent.history(ctx.db, cid)) == 3
+    with pytest.raises(svc.NotFound), ctx.transaction() as tx:
+        consent.unsubscribe(tx, "nope")
