@@ -270,6 +270,63 @@ class DedupeConfig:
             raise ConfigError("dedupe.max_candidates must be at least 1")
 
 
+TLS_MODES = ("none", "starttls", "implicit")
+
+
+def _check_hhmm(section: str, key: str, value: str) -> None:
+    parts = value.split(":")
+    ok = len(parts) == 2 and all(p.isdigit() for p in parts)
+    if not ok or not (0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59):
+        raise ConfigError(f"{section}.{key} must be HH:MM, got {value!r}")
+
+
+@dataclass
+class OutboxConfig:
+    """The outbox sender: templates, retries, leases and the contact policy checked at send time."""
+
+    templates: Path | None = None  # unset: the "templates" folder beside the config file
+    company: str = ""
+    batch_size: int = 200
+    lease_seconds: int = 300
+    retry_base_seconds: float = 60.0
+    retry_max_seconds: float = 3600.0
+    give_up_hours: float = 48.0
+    quiet_start: str = "21:00"
+    quiet_end: str = "08:00"
+    max_per_day: int = 3  # per customer and channel over 24 hours; 0: no cap
+    poll_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        for key in ("quiet_start", "quiet_end"):
+            _check_hhmm("outbox", key, getattr(self, key))
+        if self.batch_size < 1 or self.lease_seconds < 1 or self.max_per_day < 0:
+            raise ConfigError("outbox: batch_size and lease_seconds >= 1, max_per_day >= 0")
+
+
+@dataclass
+class EmailConfig:
+    """SMTP delivery (carectl.builtin.send_email); the password never sits in this file."""
+
+    host: str = "localhost"
+    port: int = 587
+    from_address: str = ""
+    tls: str = "starttls"
+    username: str = ""
+    password_env: str = ""  # name of the environment variable holding the password
+    password_file: Path | None = None  # a file of mode 0600 holding the password
+    timeout_seconds: float = 30.0
+    concurrency: int = 2
+    rate_per_second: float = 0.0  # 0: as fast as the server accepts
+    unsubscribe_url: str = ""  # e.g. "https://example.com/unsubscribe/{token}"
+    unsubscribe_mailto: str = ""  # e.g. "unsubscribe@example.com"
+
+    def __post_init__(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise ConfigError(f"email.tls must be one of {', '.join(TLS_MODES)}, got {self.tls!r}")
+        if self.concurrency < 1 or self.rate_per_second < 0:
+            raise ConfigError("email: concurrency >= 1 and rate_per_second >= 0")
+
+
 @dataclass
 class Config:
     database: Path
@@ -283,6 +340,8 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sla: list[SlaPolicy] = field(default_factory=_default_sla)
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     segments: list[SegmentDef] = field(default_factory=_default_segments)

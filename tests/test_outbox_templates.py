@@ -1,0 +1,129 @@
+"""Templates (sandboxed Jinja2, per language, with fallback) and header-safe email building."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carectl.outbox import compose, templates
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "config" / "templates"
+VARS = {
+    "customer": {"name": "Nguyễn Văn An", "given_name": "An", "family_name": "Nguyễn"},
+    "company": "Acme",
+    "unsubscribe_url": "https://acme.example/u/tok",
+    "holiday": "Tết",
+    "survey_url": "https://acme.example/s/1",
+}
+
+
+@pytest.mark.parametrize("name", templates.SHIPPED)
+@pytest.mark.parametrize("lang", templates.LANGUAGES)
+def test_every_shipped_template_renders_in_every_language(name, lang):
+    out = templates.render(FOLDER, name, [lang], VARS)
+    assert out.language == lang
+    assert out.subject and "\n" not in out.subject and "{{" not in out.subject
+    assert len(out.text) > 20 and "{{" not in out.text and "{%" not in out.text
+    assert "Acme" in out.text
+
+
+def test_language_falls_back_to_default_then_english():
+    assert templates.render(FOLDER, "welcome", ["fr", "ko"], VARS).language == "ko"
+    assert templates.render(FOLDER, "welcome", ["fr", ""], VARS).language == "en"
+    with pytest.raises(templates.TemplateError, match="no template 'nope'"):
+        templates.render(FOLDER, "nope", ["vi"], VARS)
+
+
+def test_html_is_optional_and_escaped():
+    evil = {**VARS, "customer": {**VARS["customer"], "given_name": "<b>An</b>"}}
+    out = templates.render(FOLDER, "welcome", ["en"], evil)
+    assert out.html is not None and "&lt;b&gt;An&lt;/b&gt;" in out.html
+    assert "<b>An</b>" in out.text  # plain text is not HTML-escaped
+    assert templates.render(FOLDER, "birthday", ["en"], VARS).html is None
+
+
+def test_render_errors_name_the_file_and_the_cause(tmp_path):
+    (tmp_path / "typo.en.j2").write_text(
+        "{% block subject %}Hi {{ custmer.name }}{% endblock %}{% block text %}x{% endblock %}"
+    )
+    (tmp_path / "broken.en.j2").write_text("{% block subject %}\n{% if %}{% endblock %}")
+    (tmp_path / "escape.en.j2").write_text(
+        "{% block subject %}{{ ''.__class__.__mro__ }}{% endblock %}{% block text %}x{% endblock %}"
+    )
+    with pytest.raises(templates.TemplateError, match=r"typo\.en\.j2: 'custmer' is undefined"):
+        templates.render(tmp_path, "typo", ["en"], VARS)
+    with pytest.raises(templates.TemplateError, match=r"broken\.en\.j2 line 2: syntax error"):
+        templates.render(tmp_path, "broken", ["en"], VARS)
+    with pytest.raises(templates.TemplateError, match=r"escape\.en\.j2"):
+        templates.render(tmp_path, "escape", ["en"], VARS)
+    with pytest.raises(templates.TemplateError, match="holiday"):
+        templates.render(
+            FOLDER, "holiday", ["en"], {k: v for k, v in VARS.items() if k != "holiday"}
+        )
+
+
+# ---------------------------------------------------------------- header injection
+
+NASTY = st.sampled_from(
+    [
+        "\r\nBcc: evil@attacker.example",
+        "\nCc: evil@attacker.example",
+        "\r",
+        "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?=",
+        "=?utf-8?b?DQpCY2M6IGV2aWxAYXR0YWNrZXIuZXhhbXBsZQ==?=",
+        "%0d%0aBcc: evil@attacker.example",
+        '"',
+        "<evil@attacker.example>",
+        ",evil@attacker.example",
+        "\u2028To: evil@attacker.example",
+        "\x00",
+    ]
+)
+NAMES = st.lists(st.one_of(NASTY, st.text(max_size=12)), max_size=5).map("".join)
+EXPECTED = {
+    "From",
+    "To",
+    "Subject",
+    "Message-ID",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=NAMES, subject=NAMES)
+def test_names_and_subjects_cannot_inject_headers(name, subject):
+    msg = compose.build_email(
+        sender="Acme <care@acme.example>",
+        to_name=name,
+        to_addr="an@example.vn",
+        subject=f"Hello {subject}",
+        text=f"Dear {name}\n",
+        message_id="<outbox.1@acme.example>",
+        headers={
+            "List-Unsubscribe": f"<https://acme.example/u/{subject}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert set(parsed.keys()) == EXPECTED
+    assert len(parsed.get_all("To")) == 1
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["an@example.vn"]
+    assert [a.addr_spec for a in parsed["From"].addresses] == ["care@acme.example"]
+    assert parsed.get_all("Bcc") is None and parsed.get_all("Cc") is None
+    assert "\n" not in str(parsed["Subject"]) and "\r" not in str(parsed["Subject"])
+
+
+@pytest.mark.parametrize("addr", ["a@b.example\r\nBcc: x@y", "a@b.example, x@y", "nobody", ""])
+def test_a_bad_address_is_refused(addr):
+    with pytest.raises(ValueError):
+        compose.address("An", addr)
