@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.timeline",
     "carectl.builtin.service_timeline",
     "carectl.builtin.loyalty_orders",
+    "carectl.builtin.send_email",
     "carectl.builtin.segments_live",
 )
 ENTRY_POINT_GROUP = "carectl"

@@ -1,0 +1,131 @@
+"""SMTP over aiosmtplib, used from the sender's worker threads.
+
+Each worker thread owns one connection on its own event loop and sends its messages one after
+another over it (reconnecting when the server drops it), so "one connection, many messages" and
+"at most one message in flight per connection" both hold. The password comes from an
+environment variable or a 0600 file and is never logged or put in an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import threading
+import time
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from carectl.config import EmailConfig
+
+HARD_BOUNCE = (550, 551, 553)  # mailbox unknown / not local / name not allowed
+_open: set[Transport] = set()
+_open_lock = threading.Lock()
+
+
+class SmtpConfigError(Exception):
+    """The [email] settings cannot work (no password, a readable secret file)."""
+
+
+def password(cfg: EmailConfig) -> str | None:
+    if cfg.password_env:
+        value = os.environ.get(cfg.password_env)
+        if value is None:
+            raise SmtpConfigError(f"email.password_env: ${cfg.password_env} is not set")
+        return value
+    if cfg.password_file is not None:
+        try:
+            info = cfg.password_file.stat()
+        except OSError as exc:
+            raise SmtpConfigError(
+                f"email.password_file {cfg.password_file}: {exc.strerror}"
+            ) from None
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            raise SmtpConfigError(
+                f"email.password_file {cfg.password_file} is readable by others; chmod 600 it"
+            )
+        return cfg.password_file.read_text(encoding="utf-8").strip()
+    return None
+
+
+class Transport:
+    """One SMTP connection with its own event loop; use from a single thread."""
+
+    def __init__(self, cfg: EmailConfig) -> None:
+        self.cfg = cfg
+        self.loop = asyncio.new_event_loop()
+        self.client: aiosmtplib.SMTP | None = None
+        self.sent = 0
+        self.connects = 0
+        with _open_lock:
+            _open.add(self)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        cfg = self.cfg
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            timeout=cfg.timeout_seconds,
+            use_tls=cfg.tls == "implicit",
+            start_tls=cfg.tls == "starttls",
+        )
+        await client.connect()
+        if cfg.username:
+            await client.login(cfg.username, password(cfg) or "")
+        self.connects += 1
+        return client
+
+    async def _send(self, msg: EmailMessage) -> str:
+        if self.client is None or not self.client.is_connected:
+            self.client = await self._connect()
+        try:
+            _errors, response = await self.client.send_message(msg)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError):
+            self.client = None
+            raise
+        self.sent += 1
+        return response
+
+    def send(self, msg: EmailMessage) -> str:
+        """Send one message; returns the server's answer. aiosmtplib errors propagate."""
+        return self.loop.run_until_complete(self._send(msg))
+
+    def close(self) -> None:
+        if self.client is not None and self.client.is_connected:
+            try:
+                self.loop.run_until_complete(self.client.quit())
+            except (aiosmtplib.SMTPException, OSError):
+                self.client.close()
+        self.client = None
+        self.loop.close()
+        with _open_lock:
+            _open.discard(self)
+
+
+def close_all() -> None:
+    """QUIT every open connection; the sender calls it once its worker threads have finished
+    (a loop that is not running may be driven from another thread)."""
+    with _open_lock:
+        transports = list(_open)
+    for t in transports:
+        t.close()
+
+
+class RateLimiter:
+    """At most ``rate`` calls of ``wait`` per second across threads; 0 means no limit."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_at)
+            self.next_at = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
