@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
@@ -327,6 +328,71 @@ class EmailConfig:
             raise ConfigError("email: concurrency >= 1 and rate_per_second >= 0")
 
 
+CARE_CHANNELS = ("phone", "email", "sms", "visit", "workshop")
+
+
+@dataclass
+class CareStep:
+    """One step of a care plan: when (cadence, docs in carectl/care/plans.py), how and by whom."""
+
+    name: str
+    cadence: str
+    channel: str = "phone"  # phone, email, sms (to the outbox), visit, workshop
+    template: str = ""
+    owner: str = ""  # an agent or a queue name
+    priority: str = "normal"
+
+    def __post_init__(self) -> None:
+        from carectl.care.plans import parse_cadence
+
+        try:
+            parse_cadence(self.cadence)
+        except ValueError as exc:
+            raise ConfigError(f"care_plans: step {self.name!r}: {exc}") from None
+        if self.channel not in CARE_CHANNELS:
+            raise ConfigError(
+                f"care_plans: step {self.name!r}: channel must be one of {', '.join(CARE_CHANNELS)}"
+            )
+        if self.priority not in PRIORITIES:
+            raise ConfigError(
+                f"care_plans: step {self.name!r}: priority must be one of {', '.join(PRIORITIES)}"
+            )
+
+
+@dataclass
+class CarePlan:
+    """Care for the members of one segment; caps of 0 use the [care] defaults."""
+
+    segment: str
+    steps: list[CareStep] = field(default_factory=list)
+    max_contacts: int = 0
+    cap_days: int = 0
+    neglect_days: int = 0  # members not contacted this long raise a "neglected" task; 0: off
+
+
+@dataclass
+class CareConfig:
+    """The contact policy every scheduled task and message obeys, whatever the plan."""
+
+    max_contacts: int = 2  # at most this many contacts, all channels together ...
+    cap_days: int = 7  # ... in this many days
+    quiet_start: str = "21:00"  # no contact from quiet_start to quiet_end, customer's own zone
+    quiet_end: str = "08:00"
+    dates: dict[str, str] = field(default_factory=dict)  # own occasions: name -> MM-DD
+
+    def __post_init__(self) -> None:
+        for key in ("quiet_start", "quiet_end"):
+            value = getattr(self, key)
+            parts = value.split(":")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23:
+                raise ConfigError(f"care.{key} must be HH:MM, got {value!r}")
+        if self.max_contacts < 1 or self.cap_days < 1:
+            raise ConfigError("care.max_contacts and care.cap_days must be at least 1")
+        for name, value in self.dates.items():
+            if not re.fullmatch(r"\d{2}-\d{2}", value):
+                raise ConfigError(f"care.dates.{name} must be MM-DD, got {value!r}")
+
+
 @dataclass
 class Config:
     database: Path
@@ -345,6 +411,8 @@ class Config:
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     segments: list[SegmentDef] = field(default_factory=_default_segments)
+    care: CareConfig = field(default_factory=CareConfig)
+    care_plans: list[CarePlan] = field(default_factory=list)
     # Where this config came from; None when running on defaults.
     source_path: Path | None = field(default=None, metadata={"internal": True})
 

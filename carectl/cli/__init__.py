@@ -66,6 +66,7 @@ def _register_builtin_commands() -> None:
         "daemon",
         "leads",
         "segments",
+        "care",
         "merges",
         "review",
         "dedupe",
