@@ -13,6 +13,7 @@ from typing import Any
 
 from carectl.normalize.emails import canonical_email
 from carectl.normalize.names import name_keys, name_tokens
+from carectl.normalize.phones import phone_region
 
 KINDS = ("email", "email_canon", "phone", "name_year", "name_region", "bday_tok")
 
@@ -33,10 +34,13 @@ def keys_for(
             out.add(("email_canon", canon))
     out.update(("phone", p) for p in phones)
     year = birthday[:4] if birthday and not birthday.startswith("--") else ""
+    # The region a vendor's file says, and the countries of the phones (a Korean number in a
+    # Vietnamese file is a Korean customer): the same person meets under either.
+    regions = {(region or "").upper(), *(phone_region(p) for p in phones)}
     for key in name_keys(full_name or ""):
         if year:
             out.add(("name_year", f"{key}|{year}"))
-        out.add(("name_region", f"{key}|{(region or '').upper()}"))
+        out.update(("name_region", f"{key}|{r}") for r in regions if r or len(regions) == 1)
     if birthday and year:
         tokens = name_tokens(full_name or "")
         for tok in {tokens[0], tokens[-1]} if tokens else ():

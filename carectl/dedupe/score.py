@@ -8,14 +8,14 @@ documented here rather than estimated, so a decision can be explained line by li
 field                 weight  why
 ====================  =====  ==========================================================
 phone shared          +11    a mobile number is one person's (families share some)
-phones all differ      -5    people change numbers, but rarely
+phones all differ      -3    m ~ 0.15 (numbers change), u ~ 1
 email shared          +12    one mailbox, one person...
   ...spelled from name  +5   ...unless the local part is the name: namesakes collide
 emails all differ      -1    people have several addresses
 name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
 name close (>= 90)     +3    typos, a dropped or added word
 name differs (< 80)    -8    a shared phone with another name is a family member
-birthday same          +7    full date
+birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
 birthday month-day     +3    one side knows no year
 birthday differs       -6
@@ -37,10 +37,10 @@ from rapidfuzz.distance import Levenshtein
 from carectl.normalize.emails import canonical_email, local_part_from_name
 from carectl.normalize.names import name_keys, name_tokens, script_of
 
-W_PHONE, W_PHONE_DIFF = 11.0, -5.0
+W_PHONE, W_PHONE_DIFF = 11.0, -3.0
 W_EMAIL, W_EMAIL_NAMED, W_EMAIL_DIFF = 12.0, 5.0, -1.0
 W_NAME, W_NAME_MIN, W_NAME_CLOSE, W_NAME_DIFF = 8.0, 2.0, 3.0, -8.0
-W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 7.0, 1.0, 3.0, -6.0
+W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
 
 
 @dataclass

@@ -53,3 +53,20 @@ def national_digits(e164: str) -> str:
         return "".join(c for c in e164 if c.isdigit())
     national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(c for c in national if c.isdigit())
+
+
+@functools.lru_cache(maxsize=1024)
+def _region_of_code(code: int) -> str:
+    return phonenumbers.region_code_for_country_code(code)
+
+
+def phone_region(e164: str) -> str:
+    """The country of an E.164 number ("+821012345678" -> "KR"; "" when unknown), from its
+    calling code alone: no parse. Shared codes (+1) give the code's main country."""
+    digits = e164.lstrip("+")
+    for n in (1, 2, 3):
+        if len(digits) > n and digits[:n].isdigit():
+            region = _region_of_code(int(digits[:n]))
+            if region != "ZZ":
+                return region
+    return ""
