@@ -188,3 +188,38 @@ def test_tasks_cli_done_logs_an_interaction(cli, tmp_path):
     assert task == ("done", "agent_ha", logged["id"])
     r = cli("tasks", "done", str(call["id"]), "--outcome", "again", config=path)
     assert r.code == 1 and "is done, not open" in r.err
+
+
+SMS_PLAN = """
+[[care_plans]]
+segment = "undecided"
+
+[[care_plans.steps]]
+name = "nudge"
+cadence = "every 30 days"
+channel = "sms"
+template = "care_checkin"
+"""
+
+
+def test_messages_go_to_the_outbox_and_opt_outs_are_deferred(tmp_path):
+    from carectl.outbox import consent
+
+    ctx = Context(config_mod.load_file(write_config(tmp_path / "sms", SMS_PLAN)))
+    try:
+        ok = undecided(ctx, "Sms Yes", "Asia/Seoul")
+        out = undecided(ctx, "Sms No", "Asia/Seoul")
+        with ctx.transaction() as tx:
+            consent.record(tx, out["id"], "sms", "opt_out", method="reply_stop")
+        at = tomorrow_at(3)
+        by = {p.code: p for p in scheduler.propose(ctx, at)}
+        assert by[ok["code"]].status == "open"
+        assert by[out["code"]].status == "deferred"
+        assert "deferred: opted out of sms" in by[out["code"]].reason
+        assert scheduler.run(ctx, at) == {"tasks": 0, "messages": 1, "deferred": 1}
+        assert scheduler.run(ctx, at) == {"tasks": 0, "messages": 0, "deferred": 0}
+        queued = ctx.db.execute("SELECT customer_id, channel, idem_key FROM outbox").fetchall()
+        assert [(q[0], q[1]) for q in queued] == [(ok["id"], "sms")]
+        assert queued[0][2].startswith(f"undecided|nudge|{ok['id']}|")
+    finally:
+        ctx.close()
