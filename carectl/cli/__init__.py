@@ -65,6 +65,8 @@ def _register_builtin_commands() -> None:
         "churn",
         "daemon",
         "leads",
+        "outbox",
+        "consent",
         "segments",
         "care",
         "merges",
