@@ -90,6 +90,10 @@ def run() -> list[dict[str, Any]]:
         started = time.perf_counter()
         full = refresh.recompute_all(ctx, at=AT)
         full_s = time.perf_counter() - started
+        started = time.perf_counter()
+        refresh.recompute_all(ctx, at=AT)  # the nightly case: few memberships change
+        again_s = time.perf_counter() - started
+        ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # not the next commit's cost
         # a 10,000-lead ingest: new customers, then the refresh lead_file_processed runs
         first = n + 1
         with ctx.transaction() as tx:
@@ -110,7 +114,8 @@ def run() -> list[dict[str, Any]]:
     note = f"{n:,} customers, {orders:,} orders, {members:,} memberships"
     return [
         _row("fixture build", build_s, "s", note),
-        _row("full recompute", full_s, "s", f"target < 15 s; {full['entered']:,} entries"),
+        _row("full recompute, first", full_s, "s", f"target < 15 s; {full['entered']:,} entries"),
+        _row("full recompute, again", again_s, "s", "target < 15 s; no membership changes"),
         _row("incremental, 10,000 leads", inc_s, "s", f"target < 1 s; {inc['customers']} rows"),
     ]
 

@@ -69,31 +69,34 @@ def evaluate(
             "INSERT INTO temp.seg_new (segment, customer_id)"
             f" SELECT g{i}, customer_id FROM temp.seg_eval WHERE g{i} IS NOT NULL"
         )
-    member_scope = f" WHERE {scope.format(col='m.customer_id')}" if scope else ""
-    entered = tx.execute(
-        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
-        " SELECT n.segment, n.customer_id, 'entered', ?, ? FROM temp.seg_new n"
-        " WHERE NOT EXISTS (SELECT 1 FROM segment_members m"
-        " WHERE m.segment = n.segment AND m.customer_id = n.customer_id)",
-        (at, reason),
-    ).rowcount
-    left = tx.execute(
-        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
-        " SELECT m.segment, m.customer_id, 'left', ?, ? FROM segment_members m"
-        + (member_scope or " WHERE 1")
-        + " AND NOT EXISTS (SELECT 1 FROM temp.seg_new n"
-        " WHERE n.segment = m.segment AND n.customer_id = m.customer_id)",
-        (at, reason),
-    ).rowcount
+    # The differences first (one pass each way), then only they touch the real tables.
+    member_scope = f" WHERE {scope.format(col='m.customer_id')}" if scope else " WHERE 1"
+    for name in ("seg_in", "seg_out"):
+        tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
     tx.execute(
-        "DELETE FROM segment_members AS m"
-        + (member_scope or " WHERE 1")
-        + " AND NOT EXISTS (SELECT 1 FROM temp.seg_new n"
-        " WHERE n.segment = m.segment AND n.customer_id = m.customer_id)"
+        "CREATE TEMP TABLE seg_in AS SELECT n.segment, n.customer_id FROM temp.seg_new n"
+        " WHERE NOT EXISTS (SELECT 1 FROM segment_members m"
+        " WHERE m.segment = n.segment AND m.customer_id = n.customer_id)"
     )
     tx.execute(
-        "INSERT OR IGNORE INTO segment_members (segment, customer_id, since)"
-        " SELECT segment, customer_id, ? FROM temp.seg_new",
+        "CREATE TEMP TABLE seg_out AS SELECT m.segment, m.customer_id FROM segment_members m"
+        f"{member_scope} AND NOT EXISTS (SELECT 1 FROM temp.seg_new n"
+        " WHERE n.segment = m.segment AND n.customer_id = m.customer_id)"
+    )
+    history = (
+        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+        " SELECT segment, customer_id, ?, ?, ? FROM temp.{}"
+    )
+    entered = tx.execute(history.format("seg_in"), ("entered", at, reason)).rowcount
+    left = tx.execute(history.format("seg_out"), ("left", at, reason)).rowcount
+    if left:
+        tx.execute(
+            "DELETE FROM segment_members WHERE (segment, customer_id) IN"
+            " (SELECT segment, customer_id FROM temp.seg_out)"
+        )
+    tx.execute(
+        "INSERT INTO segment_members (segment, customer_id, since)"
+        " SELECT segment, customer_id, ? FROM temp.seg_in",
         (at,),
     )
     return {"entered": entered, "left": left}
