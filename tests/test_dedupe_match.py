@@ -93,7 +93,7 @@ def test_gmail_dots_only_where_configured(tmp_path):
         cfg_dir.mkdir()
         (cfg_dir / "carectl.toml").write_text(f'database = "c.db"\n{extra}\n', encoding="utf-8")
         ctx = Context(config_mod.load_file(cfg_dir / "carectl.toml"))
-        text = "name,email\nLan Tran,lan.tran.88@gmail.com\nLan Tran,lantran88+shop@gmail.com\n"
+        text = "name,email\nLan Tran,sun.flower.88@gmail.com\nLan Tran,sunflower88+shop@gmail.com\n"
         report = _ingest(ctx, _file(cfg_dir, "g.csv", text))
         ctx.close()
         return report.merged
@@ -117,3 +117,35 @@ def test_blocking_reads_a_handful_of_candidates_through_the_index(ctx, tmp_path)
     )
     assert "USING PRIMARY KEY" in plan or "USING INDEX" in plan
     assert blocking.namesakes(ctx.db, person) == 60
+
+
+def test_short_names_one_letter_apart_are_not_merged(ctx, tmp_path):
+    text = (
+        "name,email,birthday\n"
+        "Ánh Lê,anhle48@outlook.com,20/11/1975\n"
+        "Hạnh Lê,hanhle1982@naver.com,20/11/1975\n"
+    )
+    report = _ingest(ctx, _file(tmp_path, "s.csv", text))
+    assert report.merged == 0
+
+
+def test_a_shared_name_built_email_adds_little_to_the_same_name(ctx, tmp_path):
+    first = "name,email\nChâu Bảo Hoàng,chaubaohoang@yahoo.com\n"
+    _ingest(ctx, _file(tmp_path, "e1.csv", first))
+    # Same name and the same name-built address, nothing else: namesakes can collide there.
+    again = "name,email,phone\nChâu Bảo Hoàng,chaubaohoang@yahoo.com,0901234567\n"
+    report = _ingest(ctx, _file(tmp_path, "e2.csv", again))
+    assert (report.merged, report.review) == (0, 1)
+    # The same address that is not spelled from the name is one mailbox, one person.
+    other = "name,email\nTrịnh Mai,sunflower1960@yahoo.com\nTrinh Mai,sunflower1960@yahoo.com\n"
+    report = _ingest(ctx, _file(tmp_path, "e3.csv", other))
+    assert report.merged == 1
+
+
+def test_a_korean_number_in_a_vietnamese_file_meets_the_korean_customer(ctx, tmp_path):
+    _ingest(ctx, _file(tmp_path, "kr.csv", "이름,휴대폰\n이도현,010-7805-3770\n"), region="KR")
+    vn = "Họ tên,SĐT,Email\n이 도현,+82 10 7805 3770,dohyun@naver.com\n"
+    report = _ingest(ctx, _file(tmp_path, "vn.csv", vn))
+    assert report.merged == 1
+    keys = {k for (k,) in ctx.db.execute("SELECT key FROM match_keys WHERE kind = 'name_region'")}
+    assert "이도현|KR" in keys

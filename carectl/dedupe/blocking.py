@@ -14,6 +14,8 @@ from carectl.dedupe.score import Person, Score, compare
 from carectl.normalize.names import name_keys
 
 PER_KEY = 20  # customers read per key at most
+# A name alone never reaches the merge threshold: its block only feeds the review queue.
+PER_NAME_REGION = 5
 NAMESAKE_CAP = 1024
 
 
@@ -53,7 +55,8 @@ def candidates(
         if below is not None:
             sql += " AND customer_id < ?"
             params += (below,)
-        for (cid,) in db.execute(sql + f" LIMIT {PER_KEY}", params):
+        per_key = PER_NAME_REGION if kind == "name_region" else PER_KEY
+        for (cid,) in db.execute(sql + f" LIMIT {per_key}", params):
             found.setdefault(cid)
         if len(found) >= limit:
             break

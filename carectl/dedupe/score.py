@@ -10,10 +10,11 @@ field                 weight  why
 phone shared          +11    a mobile number is one person's (families share some)
 phones all differ      -3    m ~ 0.15 (numbers change), u ~ 1
 email shared          +12    one mailbox, one person...
-  ...spelled from name  +5   ...unless the local part is the name: namesakes collide
+  ...spelled from name  +3   ...unless the local part is the name: namesakes collide
 emails all differ      -1    people have several addresses
 name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
-name close (>= 90)     +3    typos, a dropped or added word
+name close             +3    typos, a dropped or added word: similarity >= 90, or
+                             >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 name differs (< 80)    -8    a shared phone with another name is a family member
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
@@ -38,8 +39,9 @@ from carectl.normalize.emails import canonical_email, local_part_from_name
 from carectl.normalize.names import name_keys, name_tokens, script_of
 
 W_PHONE, W_PHONE_DIFF = 11.0, -3.0
-W_EMAIL, W_EMAIL_NAMED, W_EMAIL_DIFF = 12.0, 5.0, -1.0
+W_EMAIL, W_EMAIL_NAMED, W_EMAIL_DIFF = 12.0, 3.0, -1.0
 W_NAME, W_NAME_MIN, W_NAME_CLOSE, W_NAME_DIFF = 8.0, 2.0, 3.0, -8.0
+SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
 
 
@@ -114,7 +116,8 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
         sx, sy = set(tx), set(ty)
         if min(len(sx), len(sy)) >= 2 or sx <= sy or sy <= sx:
             similarity = max(similarity, fuzz.token_set_ratio(fx, fy))
-    if similarity >= 90:
+    close = 90 if min(len(x), len(y)) >= SHORT_NAME else 95
+    if similarity >= close:
         return W_NAME_CLOSE, f"name close ({similarity:.0f})"
     if similarity >= 80:
         return 0.0, f"name similar ({similarity:.0f})"

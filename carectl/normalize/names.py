@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from carectl.normalize.text import fold, is_cjk
 
 # Two-character Chinese and Korean family names; everything else is one character.
@@ -58,6 +60,7 @@ def script_of(name: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=65536)
 def name_keys(full_name: str) -> frozenset[str]:
     """Order- and spacing-free forms of a name: equal keys mean the same name as written.
 
@@ -81,13 +84,18 @@ def name_keys(full_name: str) -> frozenset[str]:
 
 def name_tokens(full_name: str) -> list[str]:
     """Folded tokens of a Latin name, or for a CJK name its family and given parts."""
+    return list(_tokens(full_name))
+
+
+@functools.lru_cache(maxsize=65536)
+def _tokens(full_name: str) -> tuple[str, ...]:
     folded = fold(full_name).replace("-", " ")
     if script_of(folded) == "cjk":
         parts = folded.split()
         if len(parts) == 2:  # spaced: the shorter part is the family name, whichever side
-            return sorted(parts, key=len)
-        return [p for p in split_name("".join(parts)) if p]
-    return [t for t in (_strip_punct(t) for t in folded.split()) if t]
+            return tuple(sorted(parts, key=len))
+        return tuple(p for p in split_name("".join(parts)) if p)
+    return tuple(t for t in (_strip_punct(t) for t in folded.split()) if t)
 
 
 def _strip_punct(token: str) -> str:
