@@ -143,10 +143,22 @@ def test_scheduling_is_idempotent_and_obeys_the_cap_across_channels(care_ctx):
         assert p.due_at > at  # when the cap frees up, not dropped
 
     first = scheduler.run(care_ctx, at)
-    assert first == {"tasks": 2, "messages": 0, "deferred": 2}
+    assert first == {"tasks": 2, "messages": 0, "deferred": 2, "released": 0}
     again = scheduler.run(care_ctx, at)
-    assert again == {"tasks": 0, "messages": 0, "deferred": 0}
+    assert again == {"tasks": 0, "messages": 0, "deferred": 0, "released": 0}
     assert care_ctx.db.execute("SELECT count(*) FROM care_tasks").fetchone()[0] == 4
+    # a week later Busy Lee's cap has freed: the deferred tasks open, nothing is created twice
+    later = (datetime.fromisoformat(at) + timedelta(days=8)).isoformat().replace("+00:00", "Z")
+    assert scheduler.run(care_ctx, later) == {
+        "tasks": 0,
+        "messages": 0,
+        "deferred": 0,
+        "released": 2,
+    }
+    rows = care_ctx.db.execute(
+        "SELECT status, reason FROM care_tasks WHERE customer_id = ?", (busy["id"],)
+    ).fetchall()
+    assert [r[0] for r in rows] == ["open", "open"] and all("released" in r[1] for r in rows)
 
 
 def test_quiet_hours_move_the_task_not_drop_it(care_ctx):
@@ -216,8 +228,8 @@ def test_messages_go_to_the_outbox_and_opt_outs_are_deferred(tmp_path):
         assert by[ok["code"]].status == "open"
         assert by[out["code"]].status == "deferred"
         assert "deferred: opted out of sms" in by[out["code"]].reason
-        assert scheduler.run(ctx, at) == {"tasks": 0, "messages": 1, "deferred": 1}
-        assert scheduler.run(ctx, at) == {"tasks": 0, "messages": 0, "deferred": 0}
+        assert scheduler.run(ctx, at) == {"tasks": 0, "messages": 1, "deferred": 1, "released": 0}
+        assert scheduler.run(ctx, at) == {"tasks": 0, "messages": 0, "deferred": 0, "released": 0}
         queued = ctx.db.execute("SELECT customer_id, channel, idem_key FROM outbox").fetchall()
         assert [(q[0], q[1]) for q in queued] == [(ok["id"], "sms")]
         assert queued[0][2].startswith(f"undecided|nudge|{ok['id']}|")

@@ -98,10 +98,13 @@ def propose(ctx: Any, at: datetime | str | None = None) -> list[Proposal]:
 
 
 def run(ctx: Any, at: datetime | str | None = None) -> dict[str, int]:
-    """Schedule for real: tasks for people, outbox messages for email/SMS; counts by outcome."""
-    proposals = propose(ctx, at)
+    """Schedule for real: tasks for people, outbox messages for email/SMS; counts by outcome.
+
+    Deferred tasks that have come due are checked again first and released when allowed.
+    """
     queue = _outbox(ctx.db)
-    counts = {"tasks": 0, "messages": 0, "deferred": 0}
+    counts = {"tasks": 0, "messages": 0, "deferred": 0, "released": release_deferred(ctx, at)}
+    proposals = propose(ctx, at)
     with ctx.transaction() as tx:
         for p in proposals:
             if p.status == "open" and p.channel in MESSAGE_CHANNELS and queue is not None:
@@ -119,6 +122,56 @@ def run(ctx: Any, at: datetime | str | None = None) -> dict[str, int]:
             _, created = tasks.create(tx, p.task())
             counts["deferred" if p.status == "deferred" else "tasks"] += created
     return counts
+
+
+def release_deferred(ctx: Any, at: datetime | str | None = None) -> int:
+    """Re-check deferred tasks due by ``at`` against the policy; open (or queue) those allowed."""
+    now = datetime.fromisoformat(iso(at))
+    cfg: Config = ctx.config
+    plans = {p.segment: p for p in cfg.care_plans}
+    queue = _outbox(ctx.db)
+    released = 0
+    due = ctx.db.execute(
+        "SELECT t.id, t.key, t.customer_id, t.plan, t.channel, t.template, t.due_at, t.reason,"
+        " c.code, c.timezone FROM care_tasks t JOIN customers c ON c.id = t.customer_id"
+        " WHERE t.status = 'deferred' AND t.due_at <= ? ORDER BY t.due_at, t.id",
+        (iso(now),),
+    ).fetchall()
+    for tid, key, cid, plan, channel, template, _, reason, code, tzname in due:
+        p = Proposal(
+            key,
+            cid,
+            code,
+            plan,
+            "",
+            channel,
+            template,
+            "",
+            "normal",
+            iso(now),
+            "open",
+            reason.split("; deferred:")[0],
+        )
+        tz = policy.zone(tzname, cfg.default_timezone)
+        _apply_policy(ctx.db, cfg, plans.get(plan, CarePlan(plan)), p, now, tz, [])
+        if p.status != "open":
+            continue
+        with ctx.transaction() as tx:
+            if channel in MESSAGE_CHANNELS and queue is not None:
+                msg, _ = queue.enqueue(
+                    tx,
+                    cid,
+                    template=template,
+                    channel=channel,
+                    idem_key=key,
+                    purpose="care",
+                    due_at=datetime.fromisoformat(p.due_at),
+                )
+                tasks.handed_to_outbox(tx, tid, msg["id"])
+            else:
+                tasks.release(tx, tid, reason=f"{p.reason}; released {iso(now)[:16]}")
+        released += 1
+    return released
 
 
 # ---------------------------------------------------------------- cadence

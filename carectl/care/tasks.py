@@ -95,6 +95,18 @@ def snooze(tx: Tx, task_id: int, until: datetime | str, *, reason: str = "") -> 
     return _update(tx, before, due_at=due, reason=why, action="snooze")
 
 
+def release(tx: Tx, task_id: int, *, reason: str) -> dict[str, Any]:
+    """A deferred task the policy now allows: open again, the old reason kept in the audit."""
+    return _update(tx, get(tx.db, task_id), status="open", reason=reason, action="release")
+
+
+def handed_to_outbox(tx: Tx, task_id: int, message_id: int) -> dict[str, Any]:
+    """A released email/SMS task became an outbox message: the outbox carries it from here."""
+    before = get(tx.db, task_id)
+    note = f"outbox message {message_id}"
+    return _update(tx, before, status="done", outcome="queued", note=note, action="outbox")
+
+
 def reassign(tx: Tx, task_id: int, owner: str) -> dict[str, Any]:
     before = get(tx.db, task_id)
     return _update(tx, before, owner=owner, action="reassign")

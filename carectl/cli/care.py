@@ -42,7 +42,7 @@ def plan(
     else:
         typer.echo(
             f"{counts['tasks']} tasks, {counts['messages']} messages queued,"
-            f" {counts['deferred']} deferred"
+            f" {counts['deferred']} deferred, {counts['released']} released"
         )
 
 
