@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -177,17 +178,24 @@ def release_deferred(ctx: Any, at: datetime | str | None = None) -> int:
 # ---------------------------------------------------------------- cadence
 
 
-def _members(db: Any, segment: str) -> list[dict[str, Any]]:
-    cur = db.execute(
-        "SELECT c.id, c.code, c.timezone, c.region, c.birthday, c.created_at, sm.since,"
-        " m.first_order_at, m.last_contact_at FROM segment_members sm"
-        " JOIN customers c ON c.id = sm.customer_id"
-        " LEFT JOIN customer_metrics m ON m.customer_id = sm.customer_id"
-        " WHERE sm.segment = ? ORDER BY sm.customer_id",
-        (segment,),
-    )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+def _members(db: Any, segment: str, page: int = 1000) -> Iterator[dict[str, Any]]:
+    """A segment's members with what the cadences need, streamed in keyset pages."""
+    after = 0
+    while True:
+        cur = db.execute(
+            "SELECT c.id, c.code, c.timezone, c.region, c.birthday, c.created_at, sm.since,"
+            " m.first_order_at, m.last_contact_at FROM segment_members sm"
+            " JOIN customers c ON c.id = sm.customer_id"
+            " LEFT JOIN customer_metrics m ON m.customer_id = sm.customer_id"
+            " WHERE sm.segment = ? AND sm.customer_id > ? ORDER BY sm.customer_id LIMIT ?",
+            (segment, after, page),
+        )
+        cols = [d[0] for d in cur.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur]
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1]["id"]
 
 
 def _local(ts: str, tz: Any) -> date:
