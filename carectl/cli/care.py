@@ -14,7 +14,7 @@ from carectl.service.interactions import iso
 care_app = typer.Typer(help="Care plans: schedule tasks and messages per segment.")
 tasks_app = typer.Typer(help="Care tasks: today's queue, done, snooze, reassign.")
 
-COLUMNS = ["id", "due_at", "priority", "code", "step", "channel", "owner", "status"]
+COLUMNS = ["id", "due", "pri", "code", "step", "via", "owner", "status"]
 
 
 @care_app.command("plan")
@@ -29,12 +29,16 @@ def plan(
     if not app_ctx.config.care_plans:
         raise UserError("no [[care_plans]] in the config")
     if dry_run:
-        rows = [{**vars(p), "due_at": p.due_at[:16]} for p in scheduler.propose(app_ctx, at)]
+        proposals = scheduler.propose(app_ctx, at)
         if as_json:
-            print_json(rows)
-        else:
-            cols = ["code", "plan", "step", "channel", "due_at", "status", "reason"]
-            print_table(rows, cols, wrap=["reason"])
+            print_json([vars(p) for p in proposals])
+            return
+        rows = [
+            {"code": p.code, "step": p.step, "via": p.channel, "status": p.status}
+            | {"due": p.due_at[5:16].replace("T", " "), "why": p.reason}
+            for p in proposals
+        ]
+        print_table(rows, ["code", "step", "via", "due", "status", "why"], wrap=["why"])
         return
     counts = scheduler.run(app_ctx, at)
     if as_json:
@@ -47,7 +51,12 @@ def plan(
 
 
 def _task_rows(rows: list[dict]) -> list[dict]:
-    return [{**r, "due_at": (r["due_at"] or "")[:16]} for r in rows]
+    """Short columns so a task fits one line of an 80-column terminal."""
+    return [
+        {**r, "due": r["due_at"][5:16].replace("T", " "), "pri": r["priority"][:4]}
+        | {"via": r["channel"]}
+        for r in rows
+    ]
 
 
 @tasks_app.command("today")

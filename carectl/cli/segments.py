@@ -143,8 +143,9 @@ def history(
     )
     if as_json:
         print_json(rows)
-    else:
-        print_table(rows, ["at", "segment", "change", "code", "full_name", "reason"])
+        return
+    short = [{**r, "at": r["at"][:10], "name": r["full_name"]} for r in rows]
+    print_table(short, ["at", "segment", "change", "code", "name", "reason"])
 
 
 def register(root: typer.Typer) -> None:
