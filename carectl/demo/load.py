@@ -128,7 +128,7 @@ def _write_transaction(
     group = list(itertools.islice(chunks, per_tx))
     if not group:
         return False
-    schemas = []
+    schemas: list[str] = []
     try:
         for item in group:
             if isinstance(item, Staged):
@@ -136,21 +136,22 @@ def _write_transaction(
                 db.execute(f"ATTACH DATABASE ? AS {schemas[-1]}", (str(item.path),))
         counts = _Counts()
         with transaction(db) as tx:
-            staged = iter(schemas)
+            attached = iter(schemas)
             for item in group:
                 if isinstance(item, Staged):
-                    staging.copy(tx, next(staged))
+                    staging.copy(tx, next(attached))
                 else:
                     _write(tx, item)
+                    item = staging.summary(item)
                 counts.add(item)
                 if progress:
-                    progress(item.customers if isinstance(item, Staged) else len(item.customers))
+                    progress(item.customers)
             audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
     finally:
         for schema in schemas:
             db.execute(f"DETACH DATABASE {schema}")
         for item in group:
-            if isinstance(item, Staged):
+            if isinstance(item, Staged) and item.path:
                 item.path.unlink(missing_ok=True)
     totals.duplicates += counts.duplicates
     totals.orders += counts.orders
@@ -192,17 +193,7 @@ class _Counts:
     orders: int = 0
     duplicates: int = 0
 
-    def add(self, item: Batch | Staged) -> None:
-        if isinstance(item, Batch):
-            item = Staged(
-                Path(),
-                item.customers[0][0],
-                item.customers[-1][0],
-                len(item.customers),
-                len(item.contacts),
-                len(item.orders),
-                item.duplicates,
-            )
+    def add(self, item: Staged) -> None:
         if self.first_id is None:
             self.first_id = item.first_id
         self.last_id = item.last_id

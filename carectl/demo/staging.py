@@ -32,7 +32,9 @@ _TABLES = (
 
 @dataclass(frozen=True)
 class Staged:
-    path: Path
+    """What a chunk holds; ``path`` is its staged file (None for a batch kept in memory)."""
+
+    path: Path | None
     first_id: int
     last_id: int
     customers: int
@@ -56,6 +58,10 @@ def stage(batch: Batch, path: Path) -> Staged:
         conn.execute("COMMIT")
     finally:
         conn.close()
+    return summary(batch, path)
+
+
+def summary(batch: Batch, path: Path | None = None) -> Staged:
     return Staged(
         path,
         batch.customers[0][0],
