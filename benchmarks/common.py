@@ -32,6 +32,7 @@ class DemoDb:
     seconds: float | None  # None when BENCH_DB pointed at an existing database
     peak_rss_mb: float | None  # the largest single process
     peak_tree_rss_mb: float | None  # carectl plus its worker processes, summed
+    load_average: float | None = None  # 1-minute load average when the build ended
 
 
 _BUILT: DemoDb | None = None
@@ -80,7 +81,7 @@ def _build(db: Path, config: Path, n: int) -> DemoDb:
     if proc.returncode != 0:
         raise RuntimeError(f"carectl demo failed with exit code {proc.returncode}")
     largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    return DemoDb(db, config, n, seconds, largest, peak_tree / 2**20)
+    return DemoDb(db, config, n, seconds, largest, peak_tree / 2**20, os.getloadavg()[0])
 
 
 def _rss(p: psutil.Process) -> int:

@@ -7,6 +7,7 @@ Queries are drawn from the data itself (seeded), so every query has real matches
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -28,7 +29,8 @@ def run() -> list[dict[str, Any]]:
     if built.seconds is not None:
         rows += [
             _row("demo build", built.customers / built.seconds, "customers/s",
-                 f"{built.customers:,} customers in {built.seconds:.1f} s (carectl demo, CLI)"),
+                 f"{built.customers:,} customers in {built.seconds:.1f} s (carectl demo, CLI);"
+                 f" load average {built.load_average:.1f} on {os.cpu_count()} cores"),
             _row("demo peak RSS", built.peak_rss_mb, "MB", "largest process"),
             _row("demo peak RSS, all processes", built.peak_tree_rss_mb, "MB",
                  "carectl demo + its worker processes"),
