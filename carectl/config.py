@@ -393,6 +393,36 @@ class CareConfig:
                 raise ConfigError(f"care.dates.{name} must be MM-DD, got {value!r}")
 
 
+SMS_AUTH = ("none", "bearer", "basic", "header")
+
+
+@dataclass
+class SmsConfig:
+    """The built-in HTTP SMS gateway (carectl.builtin.send_sms_http); field names fit most APIs."""
+
+    url: str = ""  # empty: no built-in SMS gateway
+    format: str = "json"  # json body or form-encoded
+    to_field: str = "to"
+    text_field: str = "text"
+    sender_field: str = "from"
+    sender: str = ""
+    reference_field: str = ""  # e.g. "client_ref": carries the outbox Message-ID
+    extra: dict[str, str] = field(default_factory=dict)  # constant fields sent every time
+    auth: str = "none"
+    auth_header: str = "Authorization"  # for auth = "header": the header's name
+    username: str = ""  # for auth = "basic"
+    token_env: str = ""  # the token / password from this environment variable
+    token_file: Path | None = None  # ... or from this 0600 file
+    id_field: str = "id"  # key of the gateway's message id in a JSON answer
+    timeout_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.auth not in SMS_AUTH:
+            raise ConfigError(f"sms.auth must be one of {', '.join(SMS_AUTH)}, got {self.auth!r}")
+        if self.format not in ("json", "form"):
+            raise ConfigError(f"sms.format must be json or form, got {self.format!r}")
+
+
 @dataclass
 class Config:
     database: Path
@@ -408,6 +438,7 @@ class Config:
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     segments: list[SegmentDef] = field(default_factory=_default_segments)

@@ -32,6 +32,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.service_timeline",
     "carectl.builtin.loyalty_orders",
     "carectl.builtin.send_email",
+    "carectl.builtin.send_sms_http",
     "carectl.builtin.segments_live",
 )
 ENTRY_POINT_GROUP = "carectl"

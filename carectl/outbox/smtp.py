@@ -9,8 +9,6 @@ environment variable or a 0600 file and is never logged or put in an error messa
 from __future__ import annotations
 
 import asyncio
-import os
-import stat
 import threading
 import time
 from email.message import EmailMessage
@@ -18,35 +16,20 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from carectl.config import EmailConfig
+from carectl.outbox import secret
 
 HARD_BOUNCE = (550, 551, 553)  # mailbox unknown / not local / name not allowed
 _open: set[Transport] = set()
 _open_lock = threading.Lock()
 
 
-class SmtpConfigError(Exception):
-    """The [email] settings cannot work (no password, a readable secret file)."""
+SmtpConfigError = secret.SecretError  # the [email] settings cannot work
 
 
 def password(cfg: EmailConfig) -> str | None:
-    if cfg.password_env:
-        value = os.environ.get(cfg.password_env)
-        if value is None:
-            raise SmtpConfigError(f"email.password_env: ${cfg.password_env} is not set")
-        return value
-    if cfg.password_file is not None:
-        try:
-            info = cfg.password_file.stat()
-        except OSError as exc:
-            raise SmtpConfigError(
-                f"email.password_file {cfg.password_file}: {exc.strerror}"
-            ) from None
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            raise SmtpConfigError(
-                f"email.password_file {cfg.password_file} is readable by others; chmod 600 it"
-            )
-        return cfg.password_file.read_text(encoding="utf-8").strip()
-    return None
+    return secret.read(
+        "email", cfg.password_env, cfg.password_file, "password_env", "password_file"
+    )
 
 
 class Transport:
