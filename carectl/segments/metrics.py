@@ -62,6 +62,7 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     # Paid orders per customer, main currency only (most orders, then most paid, then name).
     tx.execute(
         "CREATE TEMP TABLE seg_o AS SELECT customer_id, currency, orders_total, first_at, last_at,"
+        " CAST(julianday(:at) - julianday(last_at) AS INTEGER) AS recency_days,"
         " frequency, monetary FROM (SELECT *, row_number() OVER (PARTITION BY customer_id"
         " ORDER BY orders_total DESC, paid DESC, currency) AS rn FROM ("
         " SELECT customer_id, currency, count(*) AS orders_total, min(ordered_at) AS first_at,"
@@ -75,6 +76,7 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     tx.execute("CREATE UNIQUE INDEX temp.seg_o_id ON seg_o (customer_id)")
     tx.execute(
         "CREATE TEMP TABLE seg_i AS SELECT customer_id, max(started_at) AS last_at,"
+        " CAST(julianday(:at) - julianday(max(started_at)) AS INTEGER) AS idle_days,"
         " sum(direction = 'in' AND started_at >= :enq_since) AS enquiries FROM interactions"
         f" WHERE started_at <= :at{where('customer_id')} GROUP BY customer_id",
         p,
@@ -103,30 +105,27 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     if not scope and bounds:
         refresh_bounds(tx, at)
     tier_sql, tier_params = _tier_case(config)
-    days = "CAST(julianday(:at) - julianday({}) AS INTEGER)"
-    score = (
-        "CASE WHEN {v} IS NULL OR b.currency IS NULL THEN NULL"
-        " ELSE 1 + ({v} > b.{d}1) + ({v} > b.{d}2) + ({v} > b.{d}3) + ({v} > b.{d}4) END"
-    )
+    # NULL (no order, or no bounds for the currency) propagates through the sum: no CASE
+    score = "1 + ({v} > b.{d}1) + ({v} > b.{d}2) + ({v} > b.{d}3) + ({v} > b.{d}4)"
     if not scope:
         tx.execute("DELETE FROM customer_metrics")  # then plain inserts, no REPLACE lookups
     select = (
         "SELECT c.id AS customer_id, coalesce(o.currency, '') AS currency,"
-        " o.first_at, o.last_at, " + days.format("o.last_at") + " AS recency_days,"
+        " o.first_at, o.last_at, o.recency_days,"
         " coalesce(o.frequency, 0) AS frequency, coalesce(o.monetary, 0) AS monetary,"
         " coalesce(o.orders_total, 0) AS orders_total,"
         f" {score.format(v='o.last_at', d='r')} AS r_score,"
         f" {score.format(v='o.frequency', d='f')} AS f_score,"
         f" {score.format(v='o.monetary', d='m')} AS m_score,"
-        " i.last_at AS last_contact_at, " + days.format("i.last_at") + " AS contact_days,"
+        " i.last_at AS last_contact_at, i.idle_days AS contact_days,"
         " coalesce(i.enquiries, 0) AS enquiries, coalesce(t.open_tickets, 0) AS open_tickets,"
         " coalesce(t.complaints, 0) AS complaints, f.csat,"
         " coalesce(l.points, 0) AS points, " + tier_sql + " AS tier,"
         " CASE WHEN o.last_at IS NULL THEN"
         "  CASE WHEN i.last_at IS NOT NULL OR t.customer_id IS NOT NULL THEN 'prospect'"
         "  ELSE 'lead' END"
-        " WHEN " + days.format("o.last_at") + " > :churned THEN 'churned'"
-        " WHEN " + days.format("o.last_at") + " > :lapsed THEN 'lapsed'"
+        " WHEN o.recency_days > :churned THEN 'churned'"
+        " WHEN o.recency_days > :lapsed THEN 'lapsed'"
         " ELSE 'customer' END AS lifecycle"
         " FROM customers c"
         " LEFT JOIN temp.seg_o o ON o.customer_id = c.id"

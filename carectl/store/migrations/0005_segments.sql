@@ -35,7 +35,6 @@ CREATE TABLE customer_metrics (
                       CHECK (lifecycle IN ('lead', 'prospect', 'customer', 'lapsed', 'churned')),
     computed_at       TEXT NOT NULL
 );
-CREATE INDEX customer_metrics_lifecycle ON customer_metrics (lifecycle);
 
 -- Quintile bounds per currency from the last full recompute; the incremental path scores
 -- against them, so one customer's order does not move everyone's scores.
