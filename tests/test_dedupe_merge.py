@@ -1,6 +1,7 @@
 """Merges with exact undo, the review queue and `dedupe scan`, through the real CLI and SQLite."""
 
 import json
+import time
 from pathlib import Path
 
 from carectl.dedupe import merge as merging
@@ -45,6 +46,7 @@ def _two_customers(ctx) -> tuple[dict, dict]:
             birthday="1990-11-23", custom={"tier": "gold", "tags": ["vip"]},
         )  # fmt: skip
         svc.add_order(tx, a["id"], amount="150000", currency="VND", external_ref="o-1")
+        time.sleep(0.003)  # b is the newer record (timestamps have millisecond resolution)
         b = svc.create_customer(
             tx, full_name="Nguyen Van Anh", phones=["0912345678", "0901234567"],
             emails=["anh.nguyen@work.vn"], region="VN", custom={"tags": ["new"], "job": "chef"},

@@ -82,7 +82,9 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
     if a.emails and b.emails:
         shared = _shared_emails(a.emails, b.emails, email_rules)
         if shared:
-            named = local_part_from_name(shared, name_tokens(a.full_name or b.full_name))
+            named = any(  # either spelling: a typo'd lead name still spells the address
+                local_part_from_name(shared, name_tokens(n)) for n in (a.full_name, b.full_name)
+            )
             add(W_EMAIL_NAMED if named else W_EMAIL, f"email {shared}")
         else:
             add(W_EMAIL_DIFF, "emails differ")
