@@ -282,6 +282,30 @@ def _check_hhmm(section: str, key: str, value: str) -> None:
 
 
 @dataclass
+class MarketingRule:
+    """Rules for marketing messages to customers of one region (ISO country code)."""
+
+    allowed_start: str = "08:00"  # local time from which marketing may be sent
+    allowed_end: str = "21:00"  # ... and until which
+    night_opt_in: bool = False  # outside those hours only with a separate "marketing_night" opt-in
+    max_per_day: int = 0  # marketing messages per customer and channel in 24 hours; 0: no cap
+    label: str = ""  # put first in the subject / SMS text unless already there
+    reconfirm_days: int = 0  # an opt-in older than this must be confirmed again; 0: never
+
+    def __post_init__(self) -> None:
+        for key in ("allowed_start", "allowed_end"):
+            _check_hhmm("outbox.marketing", key, getattr(self, key))
+
+
+def _default_marketing() -> dict[str, MarketingRule]:
+    """Vietnam (Decree 91/2020) and Korea (Network Act art. 50) as shipped defaults."""
+    return {
+        "VN": MarketingRule("07:00", "22:00", False, 3, "[QC]", 0),
+        "KR": MarketingRule("08:00", "21:00", True, 0, "(광고)", 730),
+    }
+
+
+@dataclass
 class OutboxConfig:
     """The outbox sender: templates, retries, leases and the contact policy checked at send time."""
 
@@ -296,6 +320,7 @@ class OutboxConfig:
     quiet_end: str = "08:00"
     max_per_day: int = 3  # per customer and channel over 24 hours; 0: no cap
     poll_seconds: float = 5.0
+    marketing: dict[str, MarketingRule] = field(default_factory=_default_marketing)
 
     def __post_init__(self) -> None:
         for key in ("quiet_start", "quiet_end"):

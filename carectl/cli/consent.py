@@ -42,9 +42,14 @@ def opt_in(
     channel: str = CHANNEL,
     text_version: str = typer.Option("", "--text-version", help="Consent wording shown."),
     method: str = typer.Option("cli", "--method", help="How it was given (form, call...)."),
+    purpose: str = typer.Option(
+        "marketing", "--purpose", help="marketing, or marketing_night (KR: 21:00-08:00)."
+    ),
 ) -> None:
     """Record an explicit opt-in (the only thing that allows marketing messages)."""
-    _record(ctx, customer, channel, "opt_in", text_version=text_version, method=method)
+    _record(
+        ctx, customer, channel, "opt_in", text_version=text_version, method=method, purpose=purpose
+    )
 
 
 @app.command("opt-out")

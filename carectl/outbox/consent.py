@@ -67,11 +67,15 @@ def record(
     return rows
 
 
-def current(db: sqlite_utils.Database, customer_id: int, channel: str) -> dict[str, Any] | None:
-    """The consent row in force for (customer, channel), or None (never asked: no consent)."""
+def current(
+    db: sqlite_utils.Database, customer_id: int, channel: str, purpose: str | None = None
+) -> dict[str, Any] | None:
+    """The consent row in force for (customer, channel), or None (never asked: no consent);
+    with ``purpose``, the newest row given for that purpose (e.g. "marketing_night")."""
     cur = db.execute(
-        "SELECT * FROM consent WHERE customer_id = ? AND channel = ? ORDER BY id DESC LIMIT 1",
-        (customer_id, channel),
+        "SELECT * FROM consent WHERE customer_id = ? AND channel = ?"
+        " AND (? IS NULL OR purpose = ?) ORDER BY id DESC LIMIT 1",
+        (customer_id, channel, purpose, purpose),
     )
     row = cur.fetchone()
     return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None

@@ -8,6 +8,7 @@ Transactional messages (a receipt, a password reset) skip consent, quiet hours a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,9 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
-from carectl.config import Config
+from carectl.config import Config, MarketingRule
 from carectl.outbox import consent
 from carectl.outbox.queue import iso, parse_iso
+from carectl.outbox.templates import Rendered
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,23 @@ def check(
                 f"frequency cap: {config.outbox.max_per_day} {channel} messages in 24 hours",
                 capped,
             )
+        rule = marketing_rule(config, customer)
+        if purpose == "marketing" and rule is not None:
+            region = (customer.get("region") or config.default_region).upper()
+            held = consent.current(db, cid, channel)
+            verdict = check_marketing(db, config, rule, region, held, row, customer, now)
+            if verdict is not None:
+                return verdict
     return Verdict(None, recipient=recipient)
 
 
 def zone(config: Config, name: str) -> ZoneInfo:
-    for candidate in (name, config.default_timezone, "UTC"):
+    """The customer's zone, else default_timezone, else UTC (an unknown name falls through)."""
+    for candidate in (name, config.default_timezone):
+        if not candidate:
+            continue
         try:
-            return ZoneInfo(candidate) if candidate else ZoneInfo("UTC")
+            return ZoneInfo(candidate)
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return ZoneInfo("UTC")
@@ -84,10 +96,18 @@ def zone(config: Config, name: str) -> ZoneInfo:
 
 def quiet_until(config: Config, tz_name: str, now: datetime) -> tuple[datetime, str] | None:
     """(end of the quiet hours, zone name) if ``now`` falls in them for this customer."""
-    tz = zone(config, tz_name)
+    return window_end(
+        zone(config, tz_name), config.outbox.quiet_start, config.outbox.quiet_end, now
+    )
+
+
+def window_end(
+    tz: ZoneInfo, start_hm: str, end_hm: str, now: datetime
+) -> tuple[datetime, str] | None:
+    """If local ``now`` is in [start, end) (wrapping midnight), when that window ends."""
     local = now.astimezone(tz)
-    start = time.fromisoformat(config.outbox.quiet_start)
-    end = time.fromisoformat(config.outbox.quiet_end)
+    start = time.fromisoformat(start_hm)
+    end = time.fromisoformat(end_hm)
     t = local.time()
     inside = (start <= t or t < end) if start > end else (start <= t < end)
     if not inside or start == end:
@@ -98,17 +118,74 @@ def quiet_until(config: Config, tz_name: str, now: datetime) -> tuple[datetime, 
     return end_at, str(tz)
 
 
+def marketing_rule(config: Config, customer: dict[str, Any]) -> MarketingRule | None:
+    region = (customer.get("region") or config.default_region or "").upper()
+    return config.outbox.marketing.get(region)
+
+
+def labelled(out: Rendered, label: str) -> Rendered:
+    """The region's advertising label first in the subject and the SMS text (once)."""
+
+    def first(text: str) -> str:
+        return text if text.lstrip().startswith(label) else f"{label} {text.lstrip()}"
+
+    return dataclasses.replace(out, subject=first(out.subject), sms=first(out.sms))
+
+
+def check_marketing(
+    db: sqlite_utils.Database,
+    config: Config,
+    rule: MarketingRule,
+    region: str,
+    held: dict[str, Any],
+    row: dict[str, Any],
+    customer: dict[str, Any],
+    now: datetime,
+) -> Verdict | None:
+    """The region's marketing rules: re-confirmation, allowed hours, its own cap."""
+    cid, channel = customer["id"], row["channel"]
+    if rule.reconfirm_days and parse_iso(held["at"]) < now - timedelta(days=rule.reconfirm_days):
+        return Verdict(
+            "suppressed",
+            f"opt-in of {held['at'][:10]} needs re-confirmation (every {rule.reconfirm_days}"
+            f" days in {region})",
+        )
+    tz = zone(config, customer.get("timezone") or "")
+    closed = window_end(tz, rule.allowed_end, rule.allowed_start, now)
+    if closed is not None:
+        night = consent.current(db, cid, channel, "marketing_night") if rule.night_opt_in else None
+        if not (night and night["status"] == "opt_in"):
+            return Verdict(
+                "deferred",
+                f"marketing in {region} only {rule.allowed_start}-{rule.allowed_end} {tz}",
+                closed[0],
+            )
+    capped = cap_until(db, rule.max_per_day, cid, channel, now, purpose="marketing")
+    if capped is not None:
+        return Verdict(
+            "deferred", f"{region} cap: {rule.max_per_day} marketing messages in 24 hours", capped
+        )
+    return None
+
+
 def cap_until(
-    db: sqlite_utils.Database, cap: int, customer_id: int, channel: str, now: datetime
+    db: sqlite_utils.Database,
+    cap: int,
+    customer_id: int,
+    channel: str,
+    now: datetime,
+    purpose: str | None = None,
 ) -> datetime | None:
-    """When the oldest of the last ``cap`` messages leaves the 24-hour window, if capped."""
+    """When the oldest of the last ``cap`` messages (sent or in flight) leaves the 24-hour
+    window, if capped."""
     if cap <= 0:
         return None
     since = iso(now - timedelta(hours=24))
     rows = db.execute(
-        "SELECT sent_at FROM outbox WHERE customer_id = ? AND channel = ? AND state = 'sent'"
-        " AND sent_at > ? ORDER BY sent_at DESC LIMIT ?",
-        (customer_id, channel, since, cap),
+        "SELECT coalesce(sent_at, updated_at) AS t FROM outbox WHERE customer_id = ?"
+        " AND channel = ? AND state IN ('sent', 'sending') AND coalesce(sent_at, updated_at) > ?"
+        " AND (? IS NULL OR purpose = ?) ORDER BY t DESC LIMIT ?",
+        (customer_id, channel, since, purpose, purpose, cap),
     ).fetchall()
     if len(rows) < cap:
         return None

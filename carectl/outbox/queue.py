@@ -108,7 +108,7 @@ def transition(
     if to_state not in ALLOWED[row["state"]]:
         raise OutboxError(f"message {mid} is {row['state']}; cannot become {to_state}")
     now = now_iso()
-    values = {**fields, "state": to_state, "reason": reason, "updated_at": now}
+    values = {"updated_at": now, **fields, "state": to_state, "reason": reason}
     sets = ", ".join(f"{k} = ?" for k in values)  # keys are ours, never user input
     tx.execute(f"UPDATE outbox SET {sets} WHERE id = ?", (*values.values(), mid))
     _event(tx, mid, row["state"], to_state, reason, now)

@@ -85,7 +85,7 @@ class Sender:
         self.ctx = ctx
         self.now = now
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # prepare's writes nest inside deliver's hold
         self.counts: Counter[str] = Counter()
 
     def run_once(self) -> Counter[str]:
@@ -117,8 +117,7 @@ class Sender:
                         )  # fmt: skip
                     if not ids:
                         break
-                    ready = [m for m in map(self.prepare, ids) if m is not None]
-                    list(pool.map(self.deliver, ready))
+                    list(pool.map(self.deliver, ids))
         finally:
             smtp.close_all()
         return self.counts
@@ -161,6 +160,9 @@ class Sender:
         except templates.TemplateError as exc:
             self._finish(mid, "failed", str(exc))
             return None
+        rule = policy.marketing_rule(ctx.config, customer)
+        if row["purpose"] == "marketing" and rule is not None and rule.label:
+            out = policy.labelled(out, rule.label)
         return {
             "id": mid,
             "idem_key": row["idem_key"],
@@ -182,21 +184,33 @@ class Sender:
             "created_at": row["created_at"],
         }
 
-    def deliver(self, msg: dict[str, Any]) -> str:
-        """sending (committed) -> the hook -> sent / deferred / failed (committed)."""
-        ctx, mid, channel = self.ctx, msg["id"], msg["channel"]
-        with self.lock, ctx.transaction() as tx:
-            queue.transition(
-                tx, mid, "sending", f"attempt {msg['attempt']} on {channel}",
-                attempts=msg["attempt"], message_id=msg["message_id"], language=msg["language"],
-                recipient=msg["to"], subject=msg["subject"], body=msg["text"], html=msg["html"],
-            )  # fmt: skip
+    def deliver(self, mid: int) -> str:
+        """policy + render, sending (committed) -> the hook -> sent / deferred / failed.
+
+        The policy check and the ``sending`` write happen under one hold of the lock, so the
+        cap sees every message already sent or in flight, even in the same batch."""
+        ctx = self.ctx
+        with self.lock:
+            msg = self.prepare(mid)
+            if msg is None:
+                return "settled"
+            with ctx.transaction() as tx:
+                self._sending(tx, msg)
         try:
-            result = ctx.hook.send_message(ctx=ctx, message=msg, channel=channel)
+            result = ctx.hook.send_message(ctx=ctx, message=msg, channel=msg["channel"])
         except Exception as exc:  # a plugin's bug: keep the message, try again later
             log.exception("send_message failed for outbox %s", mid)
             result = {"status": "retry", "reason": f"sender plugin error: {type(exc).__name__}"}
         return self.record(msg, result)
+
+    def _sending(self, tx: Any, msg: dict[str, Any]) -> None:
+        mid, channel = msg["id"], msg["channel"]
+        queue.transition(
+            tx, mid, "sending", f"attempt {msg['attempt']} on {channel}",
+            attempts=msg["attempt"], message_id=msg["message_id"], language=msg["language"],
+            recipient=msg["to"], subject=msg["subject"], body=msg["text"], html=msg["html"],
+            updated_at=queue.iso(self.now()),  # the sender's clock: the cap counts it
+        )  # fmt: skip
 
     def record(self, msg: dict[str, Any], result: dict[str, Any] | None) -> str:
         ctx, mid, now = self.ctx, msg["id"], self.now()
