@@ -269,9 +269,9 @@ def run() -> list[dict[str, Any]]:
     )
     sp, sr, sf = r["after_scan"]
     return [
-        _row("multilingual precision", round(r["precision"], 4), "", note),
-        _row("multilingual recall", round(r["recall"], 4)),
-        _row("multilingual F1", round(r["f1"], 4)),
+        _row("multilingual precision", f"{r['precision']:.4f}", "", note),
+        _row("multilingual recall", f"{r['recall']:.4f}"),
+        _row("multilingual F1", f"{r['f1']:.4f}"),
         _row("import with matching", round(r["rows"] / r["seconds"]), "leads/s", "one process"),
         _row("after dedupe scan P/R/F1", f"{sp:.4f} / {sr:.4f} / {sf:.4f}"),
         _row("dedupe scan", round(r["scan_seconds"], 1), "s", "over the imported customers"),
