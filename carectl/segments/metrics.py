@@ -32,6 +32,25 @@ def set_scope(tx: Tx, ids: Iterable[int] | None) -> str:
     return f"{{col}} IN (SELECT id FROM {SCOPE_TABLE})"
 
 
+TEMP_TABLES = (
+    "seg_o",
+    "seg_i",
+    "seg_t",
+    "seg_f",
+    "seg_l",
+    "seg_eval",
+    "seg_new",
+    "seg_in",
+    "seg_out",
+)
+
+
+def drop_temp(tx: Tx) -> None:
+    """Free the work tables (a full run leaves millions of rows) so the next run starts small."""
+    for name in TEMP_TABLES:
+        tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
 def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = True) -> int:
     """Write customer_metrics for every customer (``scope`` empty) or the scoped ones.
 

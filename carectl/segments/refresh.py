@@ -29,6 +29,7 @@ def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> di
     with ctx.transaction() as tx:
         metrics.set_scope(tx, None)
         changes = membership.evaluate(tx, ctx.config.segments, at, "recompute")
+        metrics.drop_temp(tx)
         summary = {"customers": rows, "tagged": tagged, **changes, "at": at}
         audit.record(tx, "segments.recompute", "segments", None, None, summary)
     return summary
@@ -49,6 +50,7 @@ def refresh_customers(
     with ctx.transaction() as tx:
         scope = metrics.set_scope(tx, ids)
         changes = membership.evaluate(tx, ctx.config.segments, at, reason, scope=scope)
+        metrics.drop_temp(tx)
     return {"customers": rows, "tagged": tagged, **changes}
 
 
