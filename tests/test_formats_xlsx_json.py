@@ -55,7 +55,10 @@ def test_xlsx_values_dates_numbers_and_formula_text(ctx, tmp_path):
     wb.active["D2"].data_type = "s"  # a text cell that looks like a formula, as vendors send
     wb.save(path)
     report = ingest_file(ctx, path, OPTS)
-    assert (report.rows, report.created) == (3, 3), report.errors
+    assert (report.rows, report.created, report.rejected) == (3, 2, 1), report.errors
+    assert [(e.row, e.message) for e in report.errors] == [
+        (5, "no phone number or email address: nobody could contact this lead")
+    ]
     got = customers(ctx)
     assert got["Nguyễn Văn An"]["phones"] == ["+84901234567"]
     assert got["Nguyễn Văn An"]["birthday"] == "1990-11-23"

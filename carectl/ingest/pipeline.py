@@ -136,6 +136,9 @@ def _leads(
                 guard_for(ctx.pm).call("normalize_lead", ctx=ctx, lead=lead)
             except Exception as exc:  # one plugin's bug rejects the row, not the file
                 _plugin_failed(lead, "normalize_lead", exc)
+        if not lead.errors and not (lead.fields.get("phones") or lead.fields.get("emails")):
+            # Checked after every plugin had its say: one of them may have found a contact.
+            lead.error("", "no phone number or email address: nobody could contact this lead")
         yield lead
 
 
