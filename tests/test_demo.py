@@ -160,10 +160,9 @@ def test_search_index_is_what_the_service_would_write(db):
             (c["id"],),
         ).fetchall()
         want = search.index_text(
-            [c["full_name"], f"{c['given_name']} {c['family_name']}".strip()],
+            c["full_name"],
             [v for k, v in cps if k == "email"],
             [v for k, v in cps if k == "phone"],
-            c["code"],
         )
         assert fts[c["id"]] == want, c["code"]
 

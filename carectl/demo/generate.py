@@ -183,10 +183,9 @@ class Generator:
                 (p.id, "phone", raw, phone.e164, rng.random() < 0.3, i == 0, created_at)
             )
         _, contacts_text = search.index_text(
-            (),
+            "",
             [e for _, e in p.emails],
             [ph.e164 for _, ph in p.phones],
-            code,
             national=[ph.national for _, ph in p.phones],
         )
         out.fts.append((p.id, name.fts_names, contacts_text))

@@ -52,14 +52,13 @@ class Name:
         """From a full name, split and folded exactly as the customers service does."""
         f = name_fields(full)
         family, given = f["family_name"], f["given_name"]
-        names = [full, f"{given} {family}".strip() if family and given else ""]
         return cls(
             full,
             family,
             given,
             f["name_key"],
             f["given_key"],
-            search.index_text(names, [], [], "")[0],
+            search.index_text(full, [], [])[0],
             latin,
         )
 

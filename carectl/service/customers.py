@@ -165,10 +165,9 @@ def create_customer(
         tx,
         new_id,
         search.index_text(
-            [names["full_name"], _given_family(names)],
+            names["full_name"],
             [c["value_norm"] for c in stored_contacts if c["kind"] == "email"],
             [c["value_norm"] for c in stored_contacts if c["kind"] == "phone"],
-            row["code"],
         ),
     )
     stored = get_customer(tx.db, new_id)
@@ -177,13 +176,6 @@ def create_customer(
     audit.record(tx, "customer.create", "customer", stored["code"], None, snapshot)
     tx.emit("customer_created", customer=stored)
     return stored
-
-
-def _given_family(names: dict[str, str]) -> str:
-    """Latin order of a family-first name, so "Anh Nguyen" finds "Nguyễn Văn Anh" too."""
-    if names["family_name"] and names["given_name"]:
-        return f"{names['given_name']} {names['family_name']}"
-    return ""
 
 
 def update_customer(tx: Tx, ref: str | int, changes: dict[str, Any]) -> dict[str, Any]:
