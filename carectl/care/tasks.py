@@ -15,7 +15,7 @@ from carectl.service import interactions
 from carectl.service.customers import NotFound
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 OPEN = ("open", "deferred")
 
@@ -148,5 +148,4 @@ def listing(
         " WHEN 'normal' THEN 2 ELSE 3 END, t.id LIMIT ?",
         (*params, limit),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)

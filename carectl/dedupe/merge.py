@@ -25,7 +25,7 @@ from carectl.search import index_customer
 from carectl.service import customers as svc
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 SCALARS = ("language", "timezone", "region", "birthday")
 NAMES = ("full_name", "family_name", "given_name")
@@ -258,8 +258,7 @@ def _row(tx: Tx, table: str, rid: int) -> dict[str, Any] | None:
 
 def _rows(tx: Tx, table: str, column: str, value: int) -> list[dict[str, Any]]:
     cur = tx.execute(f'SELECT * FROM "{table}" WHERE "{column}" = ?', (value,))
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def _insert(tx: Tx, table: str, row: dict[str, Any], *, replace: bool) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from carectl.dedupe import merge as merging
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 
 class ReviewError(ValueError):
@@ -49,8 +49,7 @@ def pairs(db: Any, status: str = "pending", limit: int = 50) -> list[dict[str, A
         " WHERE p.status = ? ORDER BY p.score DESC, p.id LIMIT ?",
         (status, limit),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def get(db: Any, pair_id: int) -> dict[str, Any]:

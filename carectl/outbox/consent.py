@@ -15,7 +15,7 @@ import sqlite_utils
 from carectl.service import customers as svc
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 CHANNELS = ("email", "sms")
 
@@ -87,8 +87,7 @@ def history(db: sqlite_utils.Database, customer_id: int) -> list[dict[str, Any]]
         " FROM consent WHERE customer_id = ? ORDER BY id",
         (customer_id,),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def token_for(tx: Tx, customer_id: int) -> str:

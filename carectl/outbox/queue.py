@@ -21,7 +21,7 @@ import sqlite_utils
 from carectl.service import customers as svc
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 STATES = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
 PURPOSES = ("care", "transactional", "marketing")
@@ -191,8 +191,7 @@ def events(db: sqlite_utils.Database, message_id: int) -> list[dict[str, Any]]:
         " ORDER BY id",
         (message_id,),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def listing(
@@ -205,5 +204,4 @@ def listing(
         " WHERE (? IS NULL OR o.state = ?) ORDER BY o.id DESC LIMIT ?",
         (state, state, limit),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)

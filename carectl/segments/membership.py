@@ -15,6 +15,7 @@ import sqlite_utils
 from carectl.config import SegmentDef
 from carectl.segments.rules import compile_rule
 from carectl.store.transaction import Tx
+from carectl.store.util import dicts
 
 BASE = (
     "FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id"
@@ -138,8 +139,7 @@ def members(
         " WHERE sm.segment = ? AND sm.customer_id > ? ORDER BY sm.customer_id LIMIT ?",
         (segment, after_id, limit),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def history(
@@ -175,5 +175,4 @@ def history(
         + " ORDER BY h.at DESC, h.id DESC LIMIT ?"
     )
     cur = db.execute(sql, (*params, limit))
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)

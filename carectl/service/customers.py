@@ -17,7 +17,7 @@ from carectl.normalize.phones import to_e164
 from carectl.normalize.text import fold
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 EDITABLE = (
     "full_name",
@@ -424,8 +424,7 @@ def contact_points(db: sqlite_utils.Database, customer_id: int) -> list[dict[str
         " WHERE customer_id = ? ORDER BY kind, is_primary DESC, id",
         (customer_id,),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def orders(db: sqlite_utils.Database, customer_id: int, limit: int = 100) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import sqlite_utils
 from carectl.service import customers as svc
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 CHANNELS = ("phone", "email", "sms", "chat", "visit", "workshop", "social")
 DIRECTIONS = ("in", "out")
@@ -91,5 +91,4 @@ def for_customer(
         " LIMIT ?",
         (customer_id, limit),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)

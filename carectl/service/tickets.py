@@ -20,7 +20,7 @@ from carectl.service import sla
 from carectl.service.interactions import CHANNELS, iso, log_interaction
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import dicts, now_iso
 
 STAGES = ("pre-sale", "in-sale", "after-sale")
 STATUSES = ("new", "open", "pending_customer", "resolved", "closed", "reopened")
@@ -328,8 +328,7 @@ def history(db: sqlite_utils.Database, ref: str | int) -> list[dict[str, Any]]:
         " WHERE ticket_id = ? ORDER BY id",
         (resolve_id(db, ref),),
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
 
 
 def list_tickets(
@@ -377,5 +376,4 @@ def list_tickets(
         + " ORDER BY t.opened_at DESC, t.id DESC LIMIT ?"
     )
     cur = db.execute(sql, (*params, limit))
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur]
+    return dicts(cur)
