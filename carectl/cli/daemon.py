@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import typer
 
 from carectl.cli.common import JSON_OPTION, UserError, context, print_json
 from carectl.ingest import daemon as daemon_mod
-from carectl.ingest import folders as fs
+from carectl.ingest import status as ingest_status
 
 app = typer.Typer(help="Watch the drop folders and ingest every lead file exactly once.")
 
@@ -55,25 +51,7 @@ def daemon(
 def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Is the daemon running, what did it do, and what waits in each drop folder."""
     app_ctx = context(ctx)
-    path = daemon_mod.status_path(app_ctx.config.database)
-    state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    state["running"] = bool(state.get("running")) and _alive(state.get("pid"))
-    ledger = app_ctx.db.execute(
-        "SELECT count(*), coalesce(sum(status = 'done'), 0), coalesce(sum(status = 'failed'), 0),"
-        " coalesce(sum(status = 'processing'), 0), coalesce(sum(rows), 0),"
-        " coalesce(sum(rejected), 0) FROM lead_files"
-    ).fetchone()
-    keys = ("files", "done", "failed", "processing", "rows", "rejected")
-    state["ledger"] = dict(zip(keys, ledger, strict=True))
-    state["drop_folders"] = [
-        {
-            "path": str(f.path),
-            "source": f.source,
-            "waiting": sum(1 for _ in fs.entries(f)),
-            "quarantined": _count(Path(f.quarantine), "*.error.txt"),
-        }
-        for f in app_ctx.config.drop_folders
-    ]
+    state = ingest_status.summary(app_ctx.config, app_ctx.db)
     if as_json:
         print_json(state)
         return
@@ -93,19 +71,3 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
             f"  {f['path']} [{f['source']}]: {f['waiting']} waiting,"
             f" {f['quarantined']} in quarantine"
         )
-
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _count(folder: Path, pattern: str) -> int:
-    return sum(1 for _ in folder.glob(pattern)) if folder.is_dir() else 0

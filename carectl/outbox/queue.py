@@ -205,3 +205,10 @@ def listing(
         (state, state, limit),
     )
     return dicts(cur)
+
+
+def state_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Messages per state (every state present, zeros included): the desk's queue gauge."""
+    counts = dict.fromkeys(STATES, 0)
+    counts.update(db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    return counts

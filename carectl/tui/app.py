@@ -6,7 +6,8 @@ threads, so no key press ever waits on SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,8 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from carectl.context import Context
-from carectl.tui.data import Reader
+from carectl.tui.data import Reader, utc_now
 from carectl.tui.screens.customers import SORTS, CustomersScreen
+from carectl.tui.screens.dashboard import DashboardScreen
 from carectl.tui.screens.help import HelpScreen
 
 
@@ -37,11 +39,12 @@ class CareApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("d", "dashboard", "Dashboard"),
     ]
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__()
-        self.reader = Reader(ctx)
+        self.reader = Reader(ctx, clock)
         self.sub_title = display_path(self.reader.database)
 
     def on_mount(self) -> None:
@@ -59,6 +62,14 @@ class CareApp(App[None]):
         while not isinstance(self.screen, CustomersScreen):
             self.pop_screen()
 
+    def action_dashboard(self) -> None:
+        """Open the dashboard over the customer list (Esc goes back), or reload it if open."""
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.action_reload()
+            return
+        self.action_customers()
+        self.push_screen(DashboardScreen(self.reader))
+
     def action_search(self) -> None:
         self.action_customers()
         self.customers.action_focus_search()
@@ -70,6 +81,9 @@ class CareApp(App[None]):
             screen.action_next_sort()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "Dashboard", "KPIs, backlog, tasks, outbox, ingest (d)", self.action_dashboard
+        )
         yield SystemCommand("Customers", "The customer list", self.action_customers)
         yield SystemCommand("Search customers", "By name, code, phone or email", self.action_search)
         for sort in SORTS:

@@ -8,16 +8,29 @@ its replacement starts).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from carectl import profile, search
+from carectl import kpi, profile, search
+from carectl.care import tasks
 from carectl.context import Context
+from carectl.ingest import status as ingest_status
+from carectl.outbox import queue
+from carectl.service import tickets
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Reader:
-    def __init__(self, ctx: Context) -> None:
+    """``clock`` is what "now" means on screen (tests pin it so screenshots stay the same)."""
+
+    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utc_now) -> None:
         self.ctx = ctx
+        self.clock = clock
         self._lock = threading.Lock()
 
     @property
@@ -53,3 +66,23 @@ class Reader:
     def profile(self, customer_id: int) -> dict[str, Any]:
         with self._lock:
             return profile.profile(self.ctx, customer_id)
+
+    def kpi_report(self, start: str, end: str) -> dict[str, Any]:
+        with self._lock:
+            return kpi.report(self.ctx.db, start, end)
+
+    def tasks(self, **kwargs: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return tasks.listing(self.ctx.db, **kwargs)
+
+    def tickets(self, **kwargs: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return tickets.list_tickets(self.ctx.db, **kwargs)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._lock:
+            return queue.state_counts(self.ctx.db)
+
+    def ingest_status(self) -> dict[str, Any]:
+        with self._lock:
+            return ingest_status.summary(self.ctx.config, self.ctx.db)

@@ -1,0 +1,58 @@
+"""What the ingest daemon did and what waits: one read for `carectl daemon status` and the TUI.
+
+The daemon writes its live state to a small JSON file beside the database; the ledger
+(lead_files) says what was ingested; the drop folders say what waits or was quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from carectl.config import Config
+from carectl.ingest import daemon as daemon_mod
+from carectl.ingest import folders as fs
+
+LEDGER_KEYS = ("files", "done", "failed", "processing", "rows", "rejected", "last_finished_at")
+
+
+def summary(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
+    path = daemon_mod.status_path(config.database)
+    state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    state["running"] = bool(state.get("running")) and alive(state.get("pid"))
+    ledger = db.execute(
+        "SELECT count(*), coalesce(sum(status = 'done'), 0), coalesce(sum(status = 'failed'), 0),"
+        " coalesce(sum(status = 'processing'), 0), coalesce(sum(rows), 0),"
+        " coalesce(sum(rejected), 0), max(finished_at) FROM lead_files"
+    ).fetchone()
+    state["ledger"] = dict(zip(LEDGER_KEYS, ledger, strict=True))
+    state["drop_folders"] = [
+        {
+            "path": str(f.path),
+            "source": f.source,
+            "waiting": sum(1 for _ in fs.entries(f)),
+            "quarantined": _count(Path(f.quarantine), "*.error.txt"),
+        }
+        for f in config.drop_folders
+    ]
+    return state
+
+
+def alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _count(folder: Path, pattern: str) -> int:
+    return sum(1 for _ in folder.glob(pattern)) if folder.is_dir() else 0
