@@ -1,4 +1,4 @@
-"""`carectl customers add|list|show|edit|search`."""
+"""`carectl customers add|list|show|edit|search|export|erase`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from carectl.cli.common import JSON_OPTION, UserError, context, parse_pairs, pri
 from carectl.money import format_amount
 from carectl.profile import profile
 from carectl.service import customers as svc
+from carectl.service import privacy
 
 app = typer.Typer(help="Customer records: add, list, show, edit, search.", no_args_is_help=True)
 
@@ -217,3 +218,40 @@ def edit(
         print_json(row)
     else:
         typer.echo(f"updated {row['code']}")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Customer code, e.g. C-000123."),
+    output: str = typer.Option("-", "--output", "-o", help="File to write; - for stdout."),
+) -> None:
+    """Everything held about one person as one JSON document (access requests)."""
+    doc = privacy.export(context(ctx).db, ref)
+    text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+    if output == "-":
+        typer.echo(text)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("erase")
+def erase(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Customer code, e.g. C-000123."),
+    yes: bool = typer.Option(False, "--yes", help="Do it (erasure cannot be undone)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Irreversibly redact one person everywhere and never contact them again."""
+    app_ctx = context(ctx)
+    code = svc.get_customer(app_ctx.db, ref)["code"]
+    if not yes:
+        raise UserError(f"erasing {code} cannot be undone: add --yes to go ahead")
+    summary = privacy.erase_customer(app_ctx, code)
+    if as_json:
+        print_json(summary)
+        return
+    rows = sum(summary["rows"].values())
+    typer.echo(f"erased {code}: {rows} rows redacted, {summary['suppressed']} contacts suppressed")

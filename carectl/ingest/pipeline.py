@@ -22,6 +22,7 @@ from carectl.ingest.guard import PluginFailed, guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions, MatchResult
 from carectl.ingest.report import IngestReport
 from carectl.service import customers as svc
+from carectl.service import privacy
 from carectl.store.transaction import Tx
 from carectl.store.util import now_iso
 
@@ -191,7 +192,7 @@ def _apply(
     ctx: Any, tx: Tx, lead: Lead, source_id: int
 ) -> tuple[str, int | None, MatchResult | None]:
     """Match one lead and create or enrich its customer: (action, customer_id, match)."""
-    if lead.errors:
+    if lead.errors or privacy.suppress_lead(tx.db, lead):  # erased people stay erased
         return "rejected", None, None
     try:
         match = guard_for(ctx.pm).call("match_lead", ctx=ctx, lead=lead)

@@ -20,6 +20,7 @@ from carectl.config import Config, MarketingRule
 from carectl.outbox import consent
 from carectl.outbox.queue import iso, parse_iso
 from carectl.outbox.templates import Rendered
+from carectl.service import privacy
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ def check(
     if recipient is None:
         kind = "email address" if channel == "email" else "phone number"
         return Verdict("suppressed", f"no deliverable {kind}")
+    if privacy.is_suppressed(db, "email" if channel == "email" else "phone", recipient):
+        return Verdict("suppressed", privacy.SUPPRESSED)
     if purpose != "transactional":
         quiet = quiet_until(config, customer.get("timezone") or "", now)
         if quiet is not None:
