@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandList
+from textual.widgets import DataTable
 from tui_desk import NOW, build_desk, clock, config
 
+from carectl.care import tasks
 from carectl.context import Context
 from carectl.ingest import ledger
 from carectl.tui.app import CareApp
 from carectl.tui.screens.customers import CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen, Period
 from carectl.tui.screens.help import KEYS, HelpScreen
+from carectl.tui.screens.today import OutcomeScreen, TodayScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -132,4 +135,79 @@ async def test_dashboard_from_the_palette_and_in_help(db_path):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert ("d", "dashboard") in KEYS and ("r", "reload the dashboard") in KEYS
+        assert ("d / t", "dashboard / today's tasks") in KEYS
+
+
+@pytest.mark.parametrize("screen", [CareApp, DashboardScreen, TodayScreen])
+def test_every_footer_key_is_in_help(screen):
+    helped = {k.strip().lower() for key, _ in KEYS for k in key.replace(",", "/").split("/")}
+    helped = {{"esc": "escape", "?": "question_mark"}.get(k, k) for k in helped}
+    for b in screen.BINDINGS:
+        if b.show:
+            assert b.key.split(",")[0] in helped, (screen.__name__, b.key)
+
+
+def today_codes(app) -> list[str]:
+    t = app.screen.query_one("#today", DataTable)
+    return [str(t.get_row_at(i)[2]) for i in range(t.row_count)]
+
+
+async def test_today_lists_open_tasks_due_today_most_urgent_first(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, TodayScreen)
+        db = app.reader.ctx.db
+        due = tasks.listing(db, statuses=("open",), due_before="2026-11-20T17:00:00.000Z")
+        expected = [r["code"] for r in due]
+        assert today_codes(app) == expected and len(expected) == 3
+        t = app.screen.query_one("#today", DataTable)
+        assert [str(t.get_row_at(i)[0]) for i in range(3)] == ["11-19", "08:00", "08:00"]
+        assert [str(t.get_row_at(i)[1]) for i in range(3)] == ["norm", "urge", "high"]
+        assert "3 tasks due" in text(app, "#today-title")
+
+
+async def test_today_done_with_outcome_and_snooze_go_through_the_task_service(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        db = app.reader.ctx.db
+        urgent = app.screen.rows[1]
+        await pilot.press("j", "x")
+        await pilot.pause()
+        assert isinstance(app.screen, OutcomeScreen)
+        await pilot.press("ctrl+u", *"no_answer", "enter", *"left a voicemail", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TodayScreen)
+        row = tasks.get(db, urgent["id"])
+        assert (row["status"], row["outcome"], row["note"]) == (
+            "done",
+            "no_answer",
+            "left a voicemail",
+        )
+        inter = db.execute(
+            "SELECT outcome, channel FROM interactions WHERE id = ?", (row["interaction_id"],)
+        ).fetchone()
+        assert inter == ("no_answer", "phone")
+        assert len(today_codes(app)) == 2 and urgent["code"] not in today_codes(app)
+        # Snooze the overdue one (the cursor stays on row 1, so go to the top first).
+        overdue = app.screen.rows[0]
+        await pilot.press("k", "z")
+        await settle(pilot)
+        row = tasks.get(db, overdue["id"])
+        assert row["status"] == "open" and row["due_at"] == "2026-11-21T03:00:00.000Z"
+        assert today_codes(app) == [app.screen.rows[0]["code"]]
+        actions = [a for (a,) in db.execute(
+            "SELECT action FROM audit_log WHERE entity = 'care_task' ORDER BY id DESC LIMIT 2"
+        )]  # fmt: skip
+        assert actions == ["care_task.snooze", "care_task.done"]
+        # Esc in the outcome prompt changes nothing.
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TodayScreen) and len(today_codes(app)) == 1

@@ -37,3 +37,23 @@ def test_dashboard(snap_compare, app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=dashboard)
+
+
+def test_today(snap_compare, app):
+    async def today(pilot):
+        await settle(pilot)
+        await pilot.press("t", "j")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=today)
+
+
+def test_today_outcome_prompt(snap_compare, app):
+    async def prompt(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=prompt)

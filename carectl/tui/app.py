@@ -20,6 +20,7 @@ from carectl.tui.data import Reader, utc_now
 from carectl.tui.screens.customers import SORTS, CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen
 from carectl.tui.screens.help import HelpScreen
+from carectl.tui.screens.today import TodayScreen
 
 
 def display_path(path: Path) -> str:
@@ -40,6 +41,7 @@ class CareApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("d", "dashboard", "Dashboard"),
+        Binding("t", "today", "Today"),
     ]
 
     def __init__(self, ctx: Context, clock: Callable[[], datetime] = utc_now) -> None:
@@ -70,6 +72,14 @@ class CareApp(App[None]):
         self.action_customers()
         self.push_screen(DashboardScreen(self.reader))
 
+    def action_today(self) -> None:
+        """Open today's care tasks over the customer list, or reload them if open."""
+        if isinstance(self.screen, TodayScreen):
+            self.screen.action_reload()
+            return
+        self.action_customers()
+        self.push_screen(TodayScreen(self.reader))
+
     def action_search(self) -> None:
         self.action_customers()
         self.customers.action_focus_search()
@@ -84,6 +94,7 @@ class CareApp(App[None]):
         yield SystemCommand(
             "Dashboard", "KPIs, backlog, tasks, outbox, ingest (d)", self.action_dashboard
         )
+        yield SystemCommand("Today", "My care tasks due today (t)", self.action_today)
         yield SystemCommand("Customers", "The customer list", self.action_customers)
         yield SystemCommand("Search customers", "By name, code, phone or email", self.action_search)
         for sort in SORTS:

@@ -19,6 +19,7 @@ from carectl.context import Context
 from carectl.ingest import status as ingest_status
 from carectl.outbox import queue
 from carectl.service import tickets
+from carectl.store.transaction import Tx
 
 
 def utc_now() -> datetime:
@@ -78,6 +79,12 @@ class Reader:
     def tickets(self, **kwargs: Any) -> list[dict[str, Any]]:
         with self._lock:
             return tickets.list_tickets(self.ctx.db, **kwargs)
+
+    def write(self, change: Callable[[Tx], Any]) -> Any:
+        """Run ``change(tx)`` in one write transaction: the same service functions as the CLI,
+        audit-logged as the OS user. Called from a worker, so a busy database never freezes."""
+        with self._lock, self.ctx.transaction() as tx:
+            return change(tx)
 
     def outbox_counts(self) -> dict[str, int]:
         with self._lock:
