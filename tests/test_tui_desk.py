@@ -15,7 +15,8 @@ from carectl.tui.app import CareApp
 from carectl.tui.screens.customers import CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen, Period
 from carectl.tui.screens.help import KEYS, HelpScreen
-from carectl.tui.screens.today import OutcomeScreen, TodayScreen
+from carectl.tui.screens.prompt import PromptScreen
+from carectl.tui.screens.today import TodayScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -179,7 +180,7 @@ async def test_today_done_with_outcome_and_snooze_go_through_the_task_service(db
         urgent = app.screen.rows[1]
         await pilot.press("j", "x")
         await pilot.pause()
-        assert isinstance(app.screen, OutcomeScreen)
+        assert isinstance(app.screen, PromptScreen)
         await pilot.press("ctrl+u", *"no_answer", "enter", *"left a voicemail", "enter")
         await settle(pilot)
         assert isinstance(app.screen, TodayScreen)

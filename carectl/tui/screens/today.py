@@ -11,17 +11,17 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from carectl.care import tasks
 from carectl.tui.data import Reader
 from carectl.tui.screens.dashboard import Period
+from carectl.tui.screens.prompt import PromptScreen
 
 COLUMNS = ("due", "pri", "code", "name", "step", "via")
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
@@ -34,39 +34,6 @@ def due_cell(due_at: str, today: str, zone: str) -> Text:
     if str(local.date()) < today:
         return Text(f"{local:%m-%d}", style="bold red")
     return Text(f"{local:%H:%M}")
-
-
-class OutcomeScreen(ModalScreen[tuple[str, str] | None]):
-    """Asks how the contact went (outcome, optional note); Esc cancels."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, task: dict[str, Any]) -> None:
-        super().__init__()
-        self.care_task = task
-
-    def compose(self) -> ComposeResult:
-        task = self.care_task
-        with Vertical(id="outcome"):
-            title = Text.assemble(("Done: ", "bold"), f"{task['code']} {task['step']}")
-            yield Static(title, id="outcome-title")
-            yield Input(value="answered", placeholder="outcome", id="outcome-value")
-            yield Input(placeholder="note (optional), Enter to save", id="outcome-note")
-
-    @on(Input.Submitted, "#outcome-value")
-    def _next(self) -> None:
-        self.query_one("#outcome-note", Input).focus()
-
-    @on(Input.Submitted, "#outcome-note")
-    def _save(self) -> None:
-        outcome = self.query_one("#outcome-value", Input).value.strip()
-        if not outcome:
-            self.query_one("#outcome-value", Input).focus()
-            return
-        self.dismiss((outcome, self.query_one("#outcome-note", Input).value.strip()))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class TodayScreen(Screen):
@@ -147,12 +114,14 @@ class TodayScreen(Screen):
         if task is None:
             return
 
-        def save(answer: tuple[str, str] | None) -> None:
+        def save(answer: tuple[str, ...] | None) -> None:
             if answer is not None:
                 outcome, note = answer
                 self.change(lambda tx: tasks.done(tx, task["id"], outcome=outcome, note=note))
 
-        self.app.push_screen(OutcomeScreen(task), save)
+        title = Text.assemble(("Done: ", "bold"), f"{task['code']} {task['step']}")
+        fields = [("answered", "outcome"), ("", "note (optional), Enter to save")]
+        self.app.push_screen(PromptScreen(title, fields), save)
 
     def action_snooze(self) -> None:
         task = self.current()
