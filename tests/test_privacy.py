@@ -10,11 +10,13 @@ import pytest
 
 from carectl import config as config_mod
 from carectl.context import Context
+from carectl.dedupe import merge
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
 from carectl.outbox import queue, sender
 from carectl.service import customers as svc
 from carectl.service import feedback, interactions, privacy, tickets
+from carectl.store import audit
 from tests.conftest import write_config
 from tests.outbox_smtpd import Server
 
@@ -125,6 +127,8 @@ def test_export_holds_every_table_that_references_the_person(pctx, tmp_path, cli
 def test_erase_leaves_no_trace_in_the_file_and_suppresses_the_person(pctx, tmp_path, smtpd):
     cust = person(pctx, tmp_path)
     other = _by_email(pctx, "linh@example.vn")
+    with pctx.transaction() as tx:  # an entry about something else that names the person
+        audit.record(tx, "note", "misc", 1, None, {"said": f"write to {EMAIL} or {E164}"})
     before = pctx.db.execute("SELECT count(*) FROM orders").fetchone()[0]
     pctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert len(traces(file_bytes(pctx))) == 8  # the search below can find them
@@ -186,3 +190,19 @@ def test_cli_export_and_erase(cli, tmp_path):
     shown = json.loads(cli("customers", "export", code).out)
     assert shown["customer"]["full_name"] == "" and shown["tables"]["contact_points"] == []
     assert cli("customers", "search", "Quorvanthe").code == 1
+
+
+def test_erasing_a_merge_survivor_erases_both_records(ctx, tmp_path):
+    with ctx.transaction() as tx:
+        a = svc.create_customer(tx, full_name=NAME, emails=[EMAIL])
+        b = svc.create_customer(tx, full_name=NAME, phones=[PHONE_RAW], phone_region="VN")
+        merge_id = merge.merge(tx, a["id"], b["id"], reason="same person")
+    doc = privacy.export(ctx.db, b["code"])  # the merged-away code resolves to the survivor
+    assert doc["customer"]["code"] == a["code"] and doc["tables"]["merges"][0]["id"] == merge_id
+    assert {c["value_norm"] for c in doc["tables"]["contact_points"]} == {E164, EMAIL}
+    privacy.erase_customer(ctx, b["code"])
+    ctx.db.execute("VACUUM")
+    ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert traces(file_bytes(ctx)) == []
+    with pytest.raises(merge.MergeError, match="erased"), ctx.transaction() as tx:
+        merge.undo(tx, merge_id)

@@ -160,6 +160,8 @@ def undo(tx: Tx, merge_id: int) -> dict[str, Any]:
     if row["undone_at"]:
         raise MergeError(f"merge {merge_id} was already undone at {row['undone_at']}")
     snap = json.loads(row["snapshot"])
+    if snap.get("erased"):  # carectl.service.privacy redacted it: nothing left to put back
+        raise MergeError(f"merge {merge_id} involved a person erased on request")
     sid, mid = row["survivor_id"], row["merged_id"]
     if _row(tx, "customers", sid) is None:
         later = tx.execute(

@@ -233,24 +233,27 @@ def export(db: sqlite_utils.Database, ref: str | int) -> dict[str, Any]:
 # ---------------------------------------------------------------- erase
 
 
-def erase(tx: Tx, ref: str | int) -> dict[str, Any]:
+def erase(
+    tx: Tx, ref: str | int, prescan: tuple[list[str], int, set[int]] | None = None
+) -> dict[str, Any]:
     """Redact one person everywhere, suppress their contact points, audit the erasure.
 
     Call inside one transaction; :func:`erase_customer` also overwrites freed pages and
-    checkpoints the WAL so the old values leave the file.
+    checkpoints the WAL so the old values leave the file. ``prescan`` is (values, last id,
+    ids) from :func:`audit_mentions` run before the transaction.
     """
     db = tx.db
     cid = svc.resolve_id(db, ref)
     code = svc.format_code(cid)
-    contacts = [
-        (r[0], r[1], r[2])
-        for r in tx.execute(
-            "SELECT kind, value_norm, value_raw FROM contact_points WHERE customer_id = ?", (cid,)
-        )
-    ]
+    contacts = _contacts(db, cid)
     for kind, norm, _raw in contacts:
         suppress(tx, kind, norm)
-    audit_ids = _audit_ids(db, cid)
+    values = _values(contacts)
+    scanned, after_id, mentions = prescan if prescan else ([], 0, set())
+    if not set(values) <= set(scanned):  # contacts changed since: scan the whole log
+        after_id, mentions = 0, set()
+    mentions |= audit_mentions(db, values, after_id)[1]
+    audit_ids = set(_audit_ids(db, cid)) | mentions
     parents = customer_tables(db)
     counts: dict[str, int] = {}
     for child, col, parent, key in child_tables(db, parents):
@@ -286,7 +289,7 @@ def erase(tx: Tx, ref: str | int) -> dict[str, Any]:
         (now_iso(), cid),
     )
     tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (cid,))
-    counts["audit_log"] = _scrub_audit(tx, audit_ids, contacts)
+    counts["audit_log"] = _scrub_audit(tx, audit_ids)
     summary = {
         "customer": code,
         "suppressed": len(contacts),
@@ -315,25 +318,40 @@ def _scrub_leads(tx: Tx, contacts: list[tuple[str, str, str]]) -> int:
     return cur.rowcount
 
 
-def _scrub_audit(tx: Tx, ids: list[int], contacts: list[tuple[str, str, str]]) -> int:
-    """Blank before/after of the person's entries and of any other entry naming their contact
-    values (a merge survivor's entry, a bounce); who did what, and when, stays."""
+def _contacts(db: sqlite_utils.Database, cid: int) -> list[tuple[str, str, str]]:
+    cur = db.execute(
+        "SELECT kind, value_norm, value_raw FROM contact_points WHERE customer_id = ?", (cid,)
+    )
+    return [(r[0], r[1], r[2]) for r in cur]
+
+
+def audit_mentions(
+    db: sqlite_utils.Database, values: list[str], after_id: int = 0
+) -> tuple[int, set[int]]:
+    """(last audit id looked at, ids of entries after ``after_id`` naming any of ``values``).
+
+    A full scan of the log: :func:`erase_customer` runs it before taking the write lock, and
+    the transaction only rescans the entries written since.
+    """
+    last = db.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+    if not values:
+        return last, set()
+    hit = " OR ".join("instr(coalesce(before, '') || coalesce(after, ''), ?) > 0" for _ in values)
+    cur = db.execute(
+        f"SELECT id FROM audit_log WHERE id > ? AND id <= ? AND ({hit})",
+        (after_id, last, *values),
+    )
+    return last, {r[0] for r in cur}
+
+
+def _scrub_audit(tx: Tx, ids: set[int]) -> int:
+    """Blank before/after of these entries; who did what, and when, stays."""
     done = 0
-    for aid in ids:
+    for aid in sorted(ids):
         done += tx.execute(
             "UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE ?1 END,"
             " after = CASE WHEN after IS NULL THEN NULL ELSE ?1 END WHERE id = ?2",
             (ERASED, aid),
-        ).rowcount
-    values = _values(contacts)
-    if values:
-        hit = " OR ".join(
-            "instr(coalesce(before, '') || coalesce(after, ''), ?) > 0" for _ in values
-        )
-        done += tx.execute(
-            "UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE ? END,"
-            f" after = CASE WHEN after IS NULL THEN NULL ELSE ? END WHERE {hit}",
-            (ERASED, ERASED, *values),
         ).rowcount
     return done
 
@@ -344,9 +362,11 @@ def erase_customer(ctx: Any, ref: str | int) -> dict[str, Any]:
     db = ctx.db
     previous = db.execute("PRAGMA secure_delete").fetchone()[0]
     db.execute("PRAGMA secure_delete = ON")
+    values = _values(_contacts(db, svc.resolve_id(db, ref)))
+    last, mentions = audit_mentions(db, values)
     try:
         with ctx.transaction() as tx:
-            summary = erase(tx, ref)
+            summary = erase(tx, ref, (values, last, mentions))
     finally:
         db.execute(f"PRAGMA secure_delete = {int(previous)}")
     busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
