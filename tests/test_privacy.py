@@ -190,6 +190,8 @@ def test_cli_export_and_erase(cli, tmp_path):
     shown = json.loads(cli("customers", "export", code).out)
     assert shown["customer"]["full_name"] == "" and shown["tables"]["contact_points"] == []
     assert cli("customers", "search", "Quorvanthe").code == 1
+    again = cli("customers", "erase", code, "--yes", "--json")  # idempotent
+    assert again.code == 0 and json.loads(again.out)["suppressed"] == 0
 
 
 def test_erasing_a_merge_survivor_erases_both_records(ctx, tmp_path):
