@@ -3,6 +3,8 @@ service functions (tui_desk), with the app's clock pinned to tui_desk.NOW."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from textual.command import CommandList
 from textual.widgets import DataTable
@@ -11,11 +13,13 @@ from tui_desk import NOW, build_desk, clock, config
 from carectl.care import tasks
 from carectl.context import Context
 from carectl.ingest import ledger
+from carectl.service import tickets as tk
 from carectl.tui.app import CareApp
 from carectl.tui.screens.customers import CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen, Period
 from carectl.tui.screens.help import KEYS, HelpScreen
 from carectl.tui.screens.prompt import PromptScreen
+from carectl.tui.screens.tickets import FILTERS, TicketsScreen, left
 from carectl.tui.screens.today import TodayScreen
 
 pytestmark = pytest.mark.anyio
@@ -136,13 +140,13 @@ async def test_dashboard_from_the_palette_and_in_help(db_path):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert ("d / t", "dashboard / today's tasks") in KEYS
+        assert ("d / t / T", "dashboard / today's tasks / tickets") in KEYS
 
 
-@pytest.mark.parametrize("screen", [CareApp, DashboardScreen, TodayScreen])
+@pytest.mark.parametrize("screen", [CareApp, DashboardScreen, TodayScreen, TicketsScreen])
 def test_every_footer_key_is_in_help(screen):
-    helped = {k.strip().lower() for key, _ in KEYS for k in key.replace(",", "/").split("/")}
-    helped = {{"esc": "escape", "?": "question_mark"}.get(k, k) for k in helped}
+    helped = {k.strip() for key, _ in KEYS for k in key.replace(",", "/").split("/")}
+    helped = {{"Esc": "escape", "?": "question_mark"}.get(k, k) for k in helped}
     for b in screen.BINDINGS:
         if b.show:
             assert b.key.split(",")[0] in helped, (screen.__name__, b.key)
@@ -212,3 +216,67 @@ async def test_today_done_with_outcome_and_snooze_go_through_the_task_service(db
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, TodayScreen) and len(today_codes(app)) == 1
+
+
+def ticket_cells(app, column: int) -> list[str]:
+    t = app.screen.query_one("#tickets", DataTable)
+    return [str(t.get_row_at(i)[column]) for i in range(t.row_count)]
+
+
+async def test_tickets_queue_with_sla_countdowns_and_status_filter(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketsScreen)
+        db = app.reader.ctx.db
+        now = "2026-11-20T03:00:00.000Z"
+        open_ = tk.list_tickets(db, statuses=tk.OPEN_STATUSES, now=now)
+        assert ticket_cells(app, 0) == [t["code"] for t in open_] and len(open_) == 5
+        sla = dict(zip(ticket_cells(app, 0), ticket_cells(app, 6), strict=True))
+        for t in open_:  # late exactly when the service says the resolution target is missed
+            assert sla[t["code"]].startswith("res -") == tk.breaches(t, now)["resolution"]
+        assert sla[open_[0]["code"]] == "res " + left(
+            (datetime.fromisoformat(open_[0]["resolution_due"]) - NOW).total_seconds()
+        )
+        assert any(s.startswith("res -") for s in sla.values())
+        for _ in range(FILTERS.index("resolved")):
+            await pilot.press("f")
+        await settle(pilot)
+        resolved = tk.list_tickets(db, statuses=("resolved",))
+        assert ticket_cells(app, 0) == [t["code"] for t in resolved] and len(resolved) == 5
+        assert set(ticket_cells(app, 6)) == {"resolved"}
+        assert "resolved · 5" in text(app, "#tickets-title")
+
+
+async def test_tickets_assign_and_resolve_through_the_ticket_service(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        db = app.reader.ctx.db
+        first = app.screen.rows[0]
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("ctrl+u", *"minh", "enter")
+        await settle(pilot)
+        assert tk.get_ticket(db, first["id"])["assignee"] == "minh"
+        assert ticket_cells(app, 5)[0] == "minh"
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("enter")  # a resolution needs a note: nothing happens without one
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"refunded", "enter")
+        await settle(pilot)
+        t = tk.get_ticket(db, first["id"])
+        assert t["status"] == "resolved" and t["resolved_at"] is not None
+        assert tk.history(db, first["id"])[-1]["note"] == "refunded"
+        assert first["code"] not in ticket_cells(app, 0) and len(app.screen.rows) == 4
+        actions = [a for (a,) in db.execute(
+            "SELECT action FROM audit_log WHERE entity = 'ticket' ORDER BY id DESC LIMIT 2"
+        )]  # fmt: skip
+        assert actions == ["ticket.resolve", "ticket.assign"]

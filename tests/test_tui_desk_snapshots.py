@@ -57,3 +57,12 @@ def test_today_outcome_prompt(snap_compare, app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=prompt)
+
+
+def test_tickets(snap_compare, app):
+    async def tickets(pilot):
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=tickets)

@@ -20,6 +20,7 @@ from carectl.tui.data import Reader, utc_now
 from carectl.tui.screens.customers import SORTS, CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen
 from carectl.tui.screens.help import HelpScreen
+from carectl.tui.screens.tickets import TicketsScreen
 from carectl.tui.screens.today import TodayScreen
 
 
@@ -40,8 +41,9 @@ class CareApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
-        Binding("d", "dashboard", "Dashboard"),
+        Binding("d", "dashboard", "Dash"),
         Binding("t", "today", "Today"),
+        Binding("T", "tickets", "Tickets"),
     ]
 
     def __init__(self, ctx: Context, clock: Callable[[], datetime] = utc_now) -> None:
@@ -64,21 +66,22 @@ class CareApp(App[None]):
         while not isinstance(self.screen, CustomersScreen):
             self.pop_screen()
 
-    def action_dashboard(self) -> None:
-        """Open the dashboard over the customer list (Esc goes back), or reload it if open."""
-        if isinstance(self.screen, DashboardScreen):
+    def open(self, screen_type: type[Screen]) -> None:
+        """Open a desk screen over the customer list (Esc goes back), or reload it if open."""
+        if isinstance(self.screen, screen_type):
             self.screen.action_reload()
             return
         self.action_customers()
-        self.push_screen(DashboardScreen(self.reader))
+        self.push_screen(screen_type(self.reader))
+
+    def action_dashboard(self) -> None:
+        self.open(DashboardScreen)
 
     def action_today(self) -> None:
-        """Open today's care tasks over the customer list, or reload them if open."""
-        if isinstance(self.screen, TodayScreen):
-            self.screen.action_reload()
-            return
-        self.action_customers()
-        self.push_screen(TodayScreen(self.reader))
+        self.open(TodayScreen)
+
+    def action_tickets(self) -> None:
+        self.open(TicketsScreen)
 
     def action_search(self) -> None:
         self.action_customers()
@@ -95,6 +98,9 @@ class CareApp(App[None]):
             "Dashboard", "KPIs, backlog, tasks, outbox, ingest (d)", self.action_dashboard
         )
         yield SystemCommand("Today", "My care tasks due today (t)", self.action_today)
+        yield SystemCommand(
+            "Tickets", "The ticket queue with SLA countdowns (T)", self.action_tickets
+        )
         yield SystemCommand("Customers", "The customer list", self.action_customers)
         yield SystemCommand("Search customers", "By name, code, phone or email", self.action_search)
         for sort in SORTS:

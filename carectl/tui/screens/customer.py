@@ -93,7 +93,7 @@ class CustomerScreen(Screen):
             for part in ("details", "contacts", "orders", "timeline"):
                 yield Static(part, classes="section-title", id=f"{part}-title")
                 yield Static("loading…", classes="section", id=part)
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#profile").focus()

@@ -50,7 +50,7 @@ class CustomersScreen(Screen):
         yield Input(placeholder="/ to search: name, code, phone or email", id="search")
         yield CustomerTable(id="customers")
         yield Static("loading…", id="status")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     @property
     def table(self) -> CustomerTable:

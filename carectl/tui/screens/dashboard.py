@@ -175,7 +175,7 @@ class DashboardScreen(Screen):
         with Horizontal(id="dash-panels"):
             for part, title in PANELS:
                 yield titled(Static("…", id=f"panel-{part}", classes="panel"), title)
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.load()

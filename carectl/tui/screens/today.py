@@ -55,7 +55,7 @@ class TodayScreen(Screen):
         yield Header()
         yield Static("loading…", id="today-title")
         yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     @property
     def table(self) -> DataTable:
