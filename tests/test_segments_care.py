@@ -235,3 +235,10 @@ def test_messages_go_to_the_outbox_and_opt_outs_are_deferred(tmp_path):
         assert queued[0][2].startswith(f"undecided|nudge|{ok['id']}|")
     finally:
         ctx.close()
+
+
+def test_a_customer_without_a_zone_gets_the_default_not_utc():
+    assert policy.zone("", "Asia/Seoul").key == "Asia/Seoul"
+    assert policy.zone("Nowhere/City", "Asia/Ho_Chi_Minh").key == "Asia/Ho_Chi_Minh"
+    assert policy.zone("", "").key == "UTC"
+    assert policy.zone("Europe/Paris", "Asia/Seoul").key == "Europe/Paris"

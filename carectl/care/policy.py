@@ -35,9 +35,12 @@ ALIASES = {
 
 
 def zone(name: str, default: str) -> ZoneInfo:
-    for candidate in (name, default, "UTC"):
+    """The customer's zone, else the configured default, else UTC (an empty name is unknown)."""
+    for candidate in (name, default):
+        if not candidate:
+            continue
         try:
-            return ZoneInfo(candidate) if candidate else ZoneInfo("UTC")
+            return ZoneInfo(candidate)
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return ZoneInfo("UTC")
