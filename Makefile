@@ -15,9 +15,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The desk on the demo database, with the drop-folder daemon running beside it and a sample
+# lead file dropped for it (the same content twice is recorded once: exactly-once ingest).
 run: $(STAMP)
 	$(BIN)/carectl --config $(CONFIG) demo --if-empty
-	$(BIN)/carectl --config $(CONFIG) tui
+	@mkdir -p var/drop/demo_vendor
+	@cp config/samples/leads_demo.csv var/drop/demo_vendor/leads_demo.csv
+	@$(BIN)/carectl --config $(CONFIG) daemon > var/daemon.log 2>&1 & pid=$$!; \
+	  $(BIN)/carectl --config $(CONFIG) tui; status=$$?; \
+	  kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \
+	  echo "daemon stopped; its log: var/daemon.log"; exit $$status
 
 test: $(STAMP)
 	$(BIN)/ruff check .

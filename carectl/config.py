@@ -589,10 +589,16 @@ def _type_error(label: str, key: str, expected: str, value: Any) -> ConfigError:
 # ---------------------------------------------------------------- writing
 
 
-def template_text(database: str = "carectl.db", plugins_folder: str = "plugins") -> str:
+def template_text(
+    database: str = "carectl.db",
+    plugins_folder: str = "plugins",
+    drop_folder: str = "drop/inbox",
+) -> str:
     """The commented config `carectl init` writes; config/carectl.toml is this same text."""
     raw = (Path(__file__).parent / "templates" / "carectl.toml").read_text(encoding="utf-8")
-    return Template(raw).substitute(database=database, plugins_folder=plugins_folder)
+    return Template(raw).substitute(
+        database=database, plugins_folder=plugins_folder, drop_folder=drop_folder
+    )
 
 
 def write_template(path: Path) -> bool:

@@ -120,4 +120,6 @@ def test_template_parses_and_every_key_is_documented():
 def test_example_config_is_the_template():
     """config/carectl.toml is exactly what `carectl init` writes, with repo-relative paths."""
     example = (ROOT / "config" / "carectl.toml").read_text(encoding="utf-8")
-    assert example == config_mod.template_text("../var/carectl.db", "../plugins")
+    assert example == config_mod.template_text(
+        "../var/carectl.db", "../plugins", "../var/drop/demo_vendor"
+    )
