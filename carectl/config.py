@@ -44,6 +44,19 @@ class DropFolder:
     def __post_init__(self) -> None:
         self.processed = self.processed or self.path / "processed"
         self.quarantine = self.quarantine or self.path / "quarantine"
+        if self.settle_seconds < 0:
+            raise ConfigError("drop_folders.settle_seconds must be 0 or more")
+
+
+@dataclass
+class DaemonConfig:
+    """`carectl daemon`: how often it re-scans the drop folders besides watching them."""
+
+    rescan_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.rescan_seconds <= 0:
+            raise ConfigError("daemon.rescan_seconds must be more than 0")
 
 
 @dataclass
@@ -457,6 +470,7 @@ class Config:
     default_currency: str = "VND"
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     drop_folders: list[DropFolder] = field(default_factory=list)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
     tui: TuiConfig = field(default_factory=TuiConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sla: list[SlaPolicy] = field(default_factory=_default_sla)

@@ -67,17 +67,29 @@ def test_once_ingests_moves_reports_and_ignores_temporary_names(dctx, tmp_path):
     }  # fmt: skip
 
 
-def test_same_content_under_another_name_is_a_duplicate_and_both_are_moved(dctx, tmp_path):
+def test_same_content_dropped_again_under_any_name_is_a_recorded_duplicate(dctx, cli, tmp_path):
     drop = tmp_path / "drop"
     (drop / "a.csv").write_text(LEADS, encoding="utf-8")
     Daemon(dctx).run_once()
     (drop / "a again.csv").write_text(LEADS, encoding="utf-8")
     (drop / "a.csv").write_text(LEADS, encoding="utf-8")  # same name, same content, later
     stats = Daemon(dctx).run_once()
-    assert stats.files_duplicate == 1 and stats.files_done == 0
+    assert stats.files_duplicate == 2 and stats.files_done == 0
     assert count(dctx, "SELECT count(*) FROM customers") == 2
-    assert count(dctx, "SELECT count(*) FROM lead_file_duplicates") == 1
-    assert len(names(drop / "processed")) == 3 and names(drop) == ["processed", "quarantine"]
+    got = dctx.db.execute("SELECT file_name FROM lead_file_duplicates ORDER BY id").fetchall()
+    assert got == [("a again.csv",), ("a.csv",)]
+    assert names(drop) == ["processed", "quarantine"]
+    processed = names(drop / "processed")
+    assert len([n for n in processed if n.endswith(".csv")]) == 3
+    notes = [n for n in processed if n.endswith(".duplicate.txt")]
+    assert len(notes) == 2
+    note = (drop / "processed" / "a again.csv.duplicate.txt").read_text(encoding="utf-8")
+    assert "delivered before as 'a.csv'" in note
+    files = json.loads(cli("ingests", "--json").out)
+    assert len(files) == 1 and files[0]["duplicates"] == 2
+    assert [d["file"] for d in files[0]["duplicate_deliveries"]] == ["a again.csv", "a.csv"]
+    table = cli("ingests").out
+    assert "again.csv" in table and table.count(" dup ") == 2, table
 
 
 def test_symlinks_and_folders_are_never_followed(dctx, tmp_path):
@@ -244,7 +256,9 @@ def test_sigterm_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_path):
     assert (drop / "big.csv").exists()  # not moved: it is not finished
     ctx = Context(config_mod.load_file(config))
     assert count(ctx, "SELECT status FROM lead_files") == "processing"
-    assert count(ctx, "SELECT count(*) FROM leads") % 500 == 0  # whole batches only
+    stopped_at = count(ctx, "SELECT count(*) FROM leads")
+    assert 0 < stopped_at < 5000  # whole batches only: the ledger counted what was committed
+    assert count(ctx, "SELECT rows FROM lead_files") == stopped_at
     stats = Daemon(ctx).run_once()
     assert count(ctx, "SELECT count(*) FROM leads") == 5000 and stats.files_done == 1
     assert count(ctx, "SELECT count(*) FROM customers") == 5000
@@ -287,11 +301,19 @@ def test_only_one_daemon_per_database(dctx, tmp_path):
     assert Daemon(dctx).run_once().files_done == 0  # free again once the first stopped
 
 
-def test_the_timed_rescan_finds_files_the_watcher_never_reported(dctx, tmp_path):
+def test_the_timed_rescan_finds_files_the_watcher_never_reported(tmp_path):
     """Replace the drop folder under the watcher: inotify keeps watching the old folder, so no
-    event ever names the new file; only the periodic re-scan can find it."""
+    event ever names the new file; only the periodic re-scan (daemon.rescan_seconds) finds it."""
+    config = write_config(
+        tmp_path / "cfg",
+        '[daemon]\nrescan_seconds = 1.0\n[[drop_folders]]\npath = "../drop"\nsource = "v"\n'
+        "settle_seconds = 0.2\n",
+    )
+    dctx = Context(config_mod.load_file(config))
     drop = tmp_path / "drop"
-    daemon = Daemon(dctx, rescan_seconds=1.0)
+    drop.mkdir()
+    daemon = Daemon(dctx)
+    assert daemon.rescan_seconds == 1.0
     thread = threading.Thread(target=daemon.run)
     thread.start()
     try:
@@ -305,3 +327,16 @@ def test_the_timed_rescan_finds_files_the_watcher_never_reported(dctx, tmp_path)
         thread.join(timeout=10)
     assert not thread.is_alive()
     assert names(drop / "processed") == ["unseen.csv"]
+    dctx.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("[daemon]\nrescan_seconds = 0\n", "daemon.rescan_seconds"),
+        ('[[drop_folders]]\npath = "d"\nsource = "v"\nsettle_seconds = -1\n', "settle_seconds"),
+    ],
+)
+def test_daemon_timings_are_checked_config_keys(tmp_path, extra, message):
+    with pytest.raises(config_mod.ConfigError, match=message):
+        config_mod.load_file(write_config(tmp_path / "cfg", extra))

@@ -20,8 +20,8 @@ def daemon(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Process what is there, then exit."),
     log_json: bool = typer.Option(False, "--log-json", help="Log JSON lines instead of text."),
-    rescan: float = typer.Option(
-        daemon_mod.RESCAN_SECONDS, "--rescan", help="Seconds between full re-scans."
+    rescan: float | None = typer.Option(
+        None, "--rescan", help="Seconds between full re-scans (default: daemon.rescan_seconds)."
     ),
 ) -> None:
     """Ingest lead files dropped into the [[drop_folders]] of the config.
@@ -34,7 +34,7 @@ def daemon(
     if not app_ctx.config.drop_folders:
         raise UserError("no [[drop_folders]] in the config: nothing to watch")
     daemon_mod.setup_logging(log_json)
-    d = daemon_mod.Daemon(app_ctx, rescan_seconds=rescan)
+    d = daemon_mod.Daemon(app_ctx, rescan_seconds=rescan)  # None: the config's
     d.install_signals()
     try:
         stats = d.run_once() if once else d.run()
@@ -62,8 +62,14 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     lg = state["ledger"]
     typer.echo(
         f"files: {lg['files']} seen, {lg['done']} done, {lg['processing']} in progress,"
-        f" {lg['failed']} failed; rows: {lg['rows']} ingested, {lg['rejected']} rejected"
+        f" {lg['failed']} failed, {lg['duplicates']} duplicate deliveries"
     )
+    typer.echo(
+        f"rows: {lg['ingested']} ingested, {lg['skipped']} skipped (rejected),"
+        f" {lg['failed_rows']} failed in a plugin; {lg['seconds']:.1f} s spent on files"
+    )
+    if state.get("last_file"):
+        typer.echo(f"last file: {state['last_file']} in {state.get('last_seconds', 0):.2f} s")
     for name, error in (state.get("disabled_plugins") or {}).items():
         typer.echo(f"plugin {name} disabled after repeated failures: {error}")
     for f in state["drop_folders"]:

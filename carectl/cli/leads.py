@@ -69,27 +69,42 @@ def leads(
 
 
 def ingests(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
-    """Every lead file: rows created, merged, to review, rejected, duplicates, duration."""
+    """Every lead file: rows ingested, skipped (rejected), failed, duplicate deliveries, duration.
+
+    ``ingested`` = created + merged + review; ``skipped`` = rejected rows (listed with reasons in
+    the file's rejects report); ``failed`` = rows a plugin failed on (``carectl leads retry``).
+    """
     db = context(ctx).db
     cur = db.execute(
-        "SELECT f.id, f.file_name AS file, f.sha256, f.source, f.status, f.rows, f.created,"
-        " f.merged, f.review, f.rejected, f.error, f.started_at, f.finished_at,"
-        " (SELECT count(*) FROM lead_file_duplicates d WHERE d.file_id = f.id) AS duplicates"
-        " FROM lead_files f ORDER BY f.id"
+        "SELECT f.id, f.file_name AS file, f.sha256, f.source, f.status, f.rows,"
+        " f.created + f.merged + f.review AS ingested, f.rejected AS skipped,"
+        " (SELECT count(*) FROM leads l WHERE l.file_id = f.id AND l.action = 'failed')"
+        " AS failed, f.created, f.merged, f.review, f.rejected, f.error, f.started_at,"
+        " f.finished_at FROM lead_files f ORDER BY f.id"
     )
     names = [d[0] for d in cur.description]
-    out = []
-    for r in cur:
-        row = dict(zip(names, r, strict=True))
+    out = [dict(zip(names, r, strict=True)) for r in cur]
+    again: dict[int, list[dict[str, Any]]] = {}
+    for file_id, *rest in db.execute(
+        "SELECT file_id, file_name, path, source, received_at FROM lead_file_duplicates ORDER BY id"
+    ):
+        keys = ("file", "path", "source", "received_at")
+        again.setdefault(file_id, []).append(dict(zip(keys, rest, strict=True)))
+    for row in out:
         row["seconds"] = _seconds(row["started_at"], row["finished_at"])
-        out.append(row)
+        row["duplicate_deliveries"] = again.get(row["id"], [])
+        row["duplicates"] = len(row["duplicate_deliveries"])
     if as_json:
         print_json(out)
         return
+    table = []
     for row in out:
-        row["sha256"], row["new"], row["dup"] = row["sha256"][:8], row["created"], row["duplicates"]
-    cols = ["id", "file", "sha256", "status", "rows", "new", "merged", "rejected", "dup", "seconds"]
-    print_table(out, cols, title="Lead files")
+        row["sha256"] = row["sha256"][:8]
+        table.append(row)
+        for dup in row["duplicate_deliveries"]:  # shown under the delivery they repeat
+            table.append({**dup, "file": f"  {dup['file']}", "status": "dup"})
+    cols = ["id", "file", "sha256", "status", "ingested", "skipped", "failed", "seconds"]
+    print_table(table, cols, title="Lead files", wrap=["file"])
 
 
 def _lead(row: dict[str, Any]) -> dict[str, Any]:

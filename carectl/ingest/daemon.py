@@ -31,12 +31,12 @@ from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
+from carectl.ingest.report import IngestReport
 from carectl.ingest.settle import Settler, is_temporary
 from carectl.store.util import now_iso
 
 log = logging.getLogger("carectl.daemon")
 
-RESCAN_SECONDS = 30.0
 STATUS_NAME = "daemon-status.json"
 LOCK_NAME = "daemon.lock"
 STATUS_SECONDS = 10.0
@@ -58,6 +58,8 @@ class Stats:
     files_quarantined: int = 0
     rows: int = 0
     rejected: int = 0
+    seconds: float = 0.0  # spent on files, in total
+    last_seconds: float = 0.0
     last_file: str = ""
     last_scan: str = ""
 
@@ -67,10 +69,10 @@ def status_path(database: Path) -> Path:
 
 
 class Daemon:
-    def __init__(self, ctx: Any, rescan_seconds: float = RESCAN_SECONDS) -> None:
+    def __init__(self, ctx: Any, rescan_seconds: float | None = None) -> None:
         self.ctx = ctx
         self.folders: list[DropFolder] = list(ctx.config.drop_folders)
-        self.rescan_seconds = rescan_seconds
+        self.rescan_seconds = rescan_seconds or ctx.config.daemon.rescan_seconds
         self.stop = threading.Event()
         self.stats = Stats()
         self._settlers = {id(f): Settler(f.settle_seconds) for f in self.folders}
@@ -201,10 +203,10 @@ class Daemon:
         )
         started = time.monotonic()
         try:
-            known = self._known_done(path)
-            if known is not None:
+            done = ledger.done_in_place(self.ctx.db, path)
+            if done is not None:  # killed between the last commit and the move
                 log.info("%s: already ingested, moving it", path.name)
-                self._processed(folder, path, known["id"])
+                self._processed(folder, path, done)
                 return
             report = ingest_file(self.ctx, path, options, progress=self._progress)
         except Stopping:
@@ -215,53 +217,65 @@ class Daemon:
                 path, folder, exc.message + (f" (line {exc.line})" if exc.line else "")
             )
             return
-        except sqlite3.OperationalError as exc:  # busy or locked: try again on the next scan
-            log.warning("%s: database busy (%s); will retry", path.name, exc)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                return self._failed(path, folder, exc)
+            log.warning("%s: database busy (%s); will retry", path.name, exc)  # on the next scan
             return
         except Exception as exc:  # a bug must cost one file, not the daemon
-            log.exception("%s: failed", path.name)
-            self._quarantine(path, folder, f"internal error: {type(exc).__name__}: {exc}")
-            return
+            return self._failed(path, folder, exc)
+        seconds = time.monotonic() - started
         if report.status == "duplicate":
             self.stats.files_duplicate += 1
+            self._processed(folder, path, None, duplicate_of=report)
         else:
             self.stats.files_done += 1
             self.stats.rows += report.rows
             self.stats.rejected += report.rejected
-        self.stats.last_file = path.name
-        self._processed(folder, path, report.file_id)
+            self._processed(folder, path, report.file_id)
+        self.stats.last_file, self.stats.last_seconds = path.name, round(seconds, 3)
+        self.stats.seconds = round(self.stats.seconds + seconds, 3)
         log.info(
             "%s: %s, %d rows, %d created, %d merged, %d rejected in %.2fs",
             path.name,
-            report.status,
+            report.status + (f" of {report.duplicate_of}" if report.duplicate_of else ""),
             report.rows,
             report.created,
             report.merged,
             report.rejected,
-            time.monotonic() - started,
+            seconds,
             extra={"report": {k: v for k, v in report.as_dict().items() if k != "warnings"}},
         )
 
-    def _known_done(self, path: Path) -> dict[str, Any] | None:
-        """The ledger row when this very delivery (same content, same path) is already done:
-        the daemon was killed between the last commit and the move."""
-        sha = ledger.fingerprint(path).sha256
-        cur = self.ctx.db.execute(
-            "SELECT id, path, status FROM lead_files WHERE sha256 = ?", (sha,)
-        ).fetchone()
-        if cur and cur[2] == "done" and cur[1] == str(path):
-            return {"id": cur[0]}
-        return None
+    def _failed(self, path: Path, folder: DropFolder, exc: Exception) -> None:
+        log.error("%s: failed", path.name, exc_info=exc)
+        self._quarantine(path, folder, f"internal error: {type(exc).__name__}: {exc}")
 
     def _progress(self, done: int, total: int | None) -> None:
         if self.stop.is_set():
             raise Stopping
 
-    def _processed(self, folder: DropFolder, path: Path, file_id: int | None) -> None:
+    def _processed(
+        self,
+        folder: DropFolder,
+        path: Path,
+        file_id: int | None,
+        duplicate_of: IngestReport | None = None,
+    ) -> None:
+        """Move to processed/ with the rejects beside it, or for a duplicate delivery a note
+        naming the delivery it repeats (nothing was ingested from it)."""
         target = fs.destination(path, Path(folder.processed))
         if file_id is not None:
             rejects = target.with_name(target.name + ".rejects.csv")
             fs.write_rejects(self.ctx.db, file_id, rejects)
+        if duplicate_of is not None:
+            note = target.with_name(target.name + ".duplicate.txt")
+            note.write_text(
+                f"file: {path.name}\nsha256: {duplicate_of.sha256}\n"
+                f"not ingested: the same content was delivered before as"
+                f" {duplicate_of.duplicate_of!r} and ingested then\n",
+                encoding="utf-8",
+            )
         fs.move(path, target)
 
     def _quarantine(self, path: Path, folder: DropFolder, message: str) -> None:
@@ -288,6 +302,11 @@ class Daemon:
             os.replace(tmp, self._status)
         except OSError as exc:
             log.warning("cannot write %s: %s", self._status, exc)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Locked or busy: worth retrying later. Other operational errors are bugs (bad SQL)."""
+    return any(word in str(exc) for word in ("locked", "busy"))
 
 
 class JsonFormatter(logging.Formatter):

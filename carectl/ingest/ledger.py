@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,13 @@ class Fingerprint:
     size: int
     newlines: int  # a row estimate for progress bars on line-based files
     text: bool  # False when the content looks binary (then newlines means nothing)
+    identity: str = ""  # which file on disk was hashed: see identity()
+
+
+def identity(st: os.stat_result) -> str:
+    """Device, inode, size and mtime: the same for a file left in place (a kill between the last
+    commit and the move), different for the same content dropped again as a new file."""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def fingerprint(path: Path) -> Fingerprint:
@@ -37,6 +45,7 @@ def fingerprint(path: Path) -> Fingerprint:
     digest, size, newlines, text = hashlib.sha256(), 0, 0, True
     try:
         with path.open("rb") as fh:
+            ident = identity(os.fstat(fh.fileno()))
             while chunk := fh.read(CHUNK):
                 if size == 0:
                     text = b"\x00" not in chunk[:4096] or chunk[:2] in (b"\xff\xfe", b"\xfe\xff")
@@ -47,7 +56,20 @@ def fingerprint(path: Path) -> Fingerprint:
         raise LeadFileError(path, "is a folder, not a file") from None
     except OSError as exc:
         raise LeadFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    return Fingerprint(digest.hexdigest(), size, newlines, text)
+    return Fingerprint(digest.hexdigest(), size, newlines, text, ident)
+
+
+def done_in_place(db: Any, path: Path) -> int | None:
+    """The ledger id when this very file (same path and identity) was ingested but not moved."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    row = db.execute(
+        "SELECT id FROM lead_files WHERE path = ? AND identity = ? AND status = 'done'",
+        (str(path), identity(st)),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def find(tx: Tx, sha256: str) -> dict[str, Any] | None:
@@ -72,14 +94,16 @@ def claim(tx: Tx, path: Path, fp: Fingerprint, source: str) -> dict[str, Any]:
         if known["status"] == "done":
             return known
         tx.execute(
-            "UPDATE lead_files SET status = 'processing', error = '' WHERE id = ?", (known["id"],)
+            "UPDATE lead_files SET status = 'processing', error = '', path = ?, identity = ?"
+            " WHERE id = ?",
+            (str(path), fp.identity, known["id"]),
         )
         audit.record(tx, "lead_file.resume", "lead_file", known["id"], None, {"path": str(path)})
         return find(tx, fp.sha256)  # type: ignore[return-value]
     cur = tx.execute(
-        "INSERT INTO lead_files (sha256, file_name, path, source, size, started_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (fp.sha256, path.name, str(path), source, fp.size, now_iso()),
+        "INSERT INTO lead_files (sha256, file_name, path, identity, source, size, started_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (fp.sha256, path.name, str(path), fp.identity, source, fp.size, now_iso()),
     )
     after = {"path": str(path), "sha256": fp.sha256, "size": fp.size, "source": source}
     audit.record(tx, "lead_file.start", "lead_file", cur.lastrowid, None, after)

@@ -17,7 +17,17 @@ from carectl.config import Config
 from carectl.ingest import daemon as daemon_mod
 from carectl.ingest import folders as fs
 
-LEDGER_KEYS = ("files", "done", "failed", "processing", "rows", "rejected", "last_finished_at")
+LEDGER_KEYS = (
+    "files",
+    "done",
+    "failed",
+    "processing",
+    "rows",
+    "ingested",
+    "rejected",
+    "seconds",
+    "last_finished_at",
+)
 
 
 def summary(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
@@ -27,9 +37,19 @@ def summary(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
     ledger = db.execute(
         "SELECT count(*), coalesce(sum(status = 'done'), 0), coalesce(sum(status = 'failed'), 0),"
         " coalesce(sum(status = 'processing'), 0), coalesce(sum(rows), 0),"
-        " coalesce(sum(rejected), 0), max(finished_at) FROM lead_files"
+        " coalesce(sum(created + merged + review), 0), coalesce(sum(rejected), 0),"
+        " round(coalesce(sum((julianday(finished_at) - julianday(started_at)) * 86400), 0), 3),"
+        " max(finished_at) FROM lead_files"
     ).fetchone()
     state["ledger"] = dict(zip(LEDGER_KEYS, ledger, strict=True))
+    state["ledger"]["skipped"] = state["ledger"]["rejected"]  # bad rows skipped, with reasons
+    # Rows a plugin failed on (retryable) and deliveries of content already ingested.
+    state["ledger"]["failed_rows"] = db.execute(
+        "SELECT count(*) FROM leads WHERE action = 'failed'"
+    ).fetchone()[0]
+    state["ledger"]["duplicates"] = db.execute(
+        "SELECT count(*) FROM lead_file_duplicates"
+    ).fetchone()[0]
     state["drop_folders"] = [
         {
             "path": str(f.path),
