@@ -73,7 +73,7 @@ def test_shared_phone_with_another_name_is_a_family_member(ctx, tmp_path):
 
 def test_doubtful_pair_goes_to_the_review_queue(ctx, tmp_path):
     text = "name,phone,birthday\nPhạm Quỳnh Như,0933111222,1992-04-05\n"
-    text += "Pham Quynh Nuh,0977888999,1992-04-05\n"
+    text += "Pham Quynh Nhi,0977888999,1992-04-05\n"  # another name or a typo?
     report = _ingest(ctx, _file(tmp_path, "r.csv", text))
     assert (report.created, report.review) == (1, 1) and _customers(ctx) == 2
     pairs = ctx.db.execute("SELECT a_id, b_id, status, score FROM dedupe_pairs").fetchall()
@@ -149,3 +149,33 @@ def test_a_korean_number_in_a_vietnamese_file_meets_the_korean_customer(ctx, tmp
     assert report.merged == 1
     keys = {k for (k,) in ctx.db.execute("SELECT key FROM match_keys WHERE kind = 'name_region'")}
     assert "이도현|KR" in keys
+
+
+def test_one_typing_slip_in_a_name_still_reads_as_the_name(ctx, tmp_path):
+    from carectl.dedupe.score import Person, compare
+
+    a = Person(1, "Nguyễn Đức Tùng", "1969-03-21", "VN", {"tung7@qq.com"}, {"+84773665857"})
+    slip = Person(None, "Nguyễn Đcứ Tùng", None, "VN", set(), {"+84773665857"})
+    score = compare(slip, a)
+    assert "name with a typo +6" in str(score) and score.total >= 12
+    # One letter more in a short word is often another name, not a slip.
+    assert "typo" not in str(compare(Person(None, "Hanh Le"), Person(2, "Anh Le")))
+    assert "typo" in str(compare(Person(None, "James Thomspon"), Person(2, "James Thompson")))
+    assert "typo" in str(compare(Person(None, "James Thompsen"), Person(2, "James Thompson")))
+    assert "typo" not in str(compare(Person(None, "James Tompsen"), Person(2, "James Thompson")))
+    # Never more than the same name would get: a name with many namesakes weighs little.
+    common = compare(Person(None, "Nguyen Van Anh"), Person(2, "Nguyen Van Ahn"), namesakes=255)
+    assert common.total == 2
+
+
+def test_digits_added_to_a_name_built_email_say_a_little_more(ctx, tmp_path):
+    from carectl.dedupe.score import Person, compare
+
+    def email_weight(address: str) -> str:
+        a = Person(None, "Lê Hoài Hương", emails={address})
+        b = Person(1, "Le Hoai Huong", emails={address})
+        return next(r for r in compare(a, b).reasons if r.startswith("email"))
+
+    assert email_weight("lehoaihuong@naver.com").endswith("+3")
+    assert email_weight("lehoaihuong45@naver.com").endswith("+6")
+    assert email_weight("sunflower45@naver.com").endswith("+12")

@@ -4,8 +4,8 @@ import pytest
 
 from carectl.normalize.dates import parse_date
 from carectl.normalize.emails import canonical_email, local_part_from_name, normalize_email
-from carectl.normalize.names import name_keys, name_tokens, script_of
-from carectl.normalize.phones import to_e164
+from carectl.normalize.names import home_regions, name_keys, name_tokens, script_of
+from carectl.normalize.phones import PhoneError, to_e164, to_e164_guess
 from carectl.normalize.text import address_key
 
 
@@ -76,6 +76,28 @@ def test_email_case_space_and_provider_rules_only_where_asked():
 )
 def test_email_local_part_built_from_the_name(email, derived):
     assert local_part_from_name(email, ["nguyen", "van", "anh"]) is derived
+
+
+def test_a_repeated_name_word_is_spelled_as_often():
+    assert local_part_from_name("phammaibaobao@yahoo.com", ["pham", "mai", "bao", "bao"])
+    assert not local_part_from_name("phammaibaobao@yahoo.com", ["pham", "mai", "bao"])
+
+
+def test_home_regions_from_the_script_of_the_name():
+    assert home_regions("주은영") == ("KR",)
+    assert home_regions("王 玉") == ("CN", "TW", "HK")
+    assert home_regions("さくら") == ("JP",)
+    assert home_regions("Nguyễn Thị Lan") == ("VN",)
+    assert home_regions("John Smith") == ()
+
+
+def test_a_number_invalid_at_home_is_read_where_exactly_one_other_region_takes_it():
+    assert to_e164_guess("010-1234-5678", "VN", ("KR",)) == "+821012345678"
+    assert to_e164_guess("0901 234 567", "VN", ("KR",)) == "+84901234567"
+    with pytest.raises(PhoneError):
+        to_e164_guess("010-1234-5678", "VN", ())
+    with pytest.raises(PhoneError):  # written internationally: no other reading is tried
+        to_e164_guess("+84 10 1234 5678", "VN", ("KR",))
 
 
 @pytest.mark.parametrize(

@@ -116,3 +116,16 @@ def test_dates_as_people_write_them(text, region, iso):
 def test_impossible_or_ambiguous_dates_are_errors(text):
     with pytest.raises(DateError):
         parse_date(text, "VN")
+
+
+def test_a_foreign_number_written_as_at_home_reads_in_the_names_country(ctx):
+    korean = normalize(ctx, {"Họ tên": "주은영", "SĐT": "010-7805-3770"})
+    assert korean.fields["phones"] == ["+821078053770"] and not korean.warnings
+    chinese = normalize(ctx, {"Họ tên": "王玉", "SĐT": "138 0013 8000"})
+    assert chinese.fields["phones"] == ["+8613800138000"]
+    # A Latin name says nothing about a country: the number stays invalid in the file's region.
+    latin = normalize(ctx, {"Name": "John Smith", "Phone": "010-7805-3770", "Email": "j@x.io"})
+    assert "phones" not in latin.fields and latin.custom["invalid_phone"] == "010-7805-3770"
+    # Valid in the file's region wins over the name's country.
+    home = normalize(ctx, {"이름": "김민준", "휴대폰": "0901234567"})
+    assert home.fields["phones"] == ["+84901234567"]

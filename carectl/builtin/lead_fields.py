@@ -7,7 +7,9 @@ go to ``lead.custom`` under their header, so nothing a vendor sent is lost.
 
 Contacts: a cell may hold several phones or emails ("0901..., 0912..."). An invalid one rejects
 the row only when the lead has no valid contact left; otherwise the row is kept, the bad value
-is stored in custom ``invalid_phone`` / ``invalid_email`` and a warning names the cell.
+is stored in custom ``invalid_phone`` / ``invalid_email`` and a warning names the cell. A
+number that is not valid in the file's region is read in the region the name points to (a
+Korean name with "010-1234-5678" in a Vietnamese file) when exactly one such reading is valid.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from phonenumbers import timezone as phone_timezone
 from carectl.hookspecs import hookimpl
 from carectl.normalize.dates import DateError, parse_date
 from carectl.normalize.emails import EmailError, normalize_email
-from carectl.normalize.phones import PhoneError, to_e164
+from carectl.normalize.names import home_regions
+from carectl.normalize.phones import PhoneError, to_e164_guess
 from carectl.normalize.text import fold, is_cjk
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -165,10 +168,11 @@ def _names(f: dict[str, Any], region: str) -> None:
 def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str) -> None:
     good: dict[str, list[str]] = {"phones": [], "emails": []}
     bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
+    homes = home_regions(lead.fields.get("full_name") or "")  # a foreigner's number, home-style
     for column, text in cells.get("phones", []):
         for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
             try:
-                good["phones"].append(to_e164(part, region))
+                good["phones"].append(to_e164_guess(part, region, homes))
             except PhoneError as exc:
                 bad.append(("phone", column, part, str(exc)))
     for column, text in cells.get("emails", []):

@@ -10,10 +10,13 @@ field                 weight  why
 phone shared          +11    a mobile number is one person's (families share some)
 phones all differ      -3    m ~ 0.15 (numbers change), u ~ 1
 email shared          +12    one mailbox, one person...
-  ...spelled from name  +3   ...unless the local part is the name: namesakes collide
+  ...spelled from name  +3   ...unless the local part is the name: namesakes collide,
+  ...plus 2+ digits     +3   the digits added to the name ("anhle1988") say a little more
 emails all differ      -1    people have several addresses
 name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
-name close             +3    typos, a dropped or added word: similarity >= 90, or
+name with a typo       +6    one slip in one word (letters swapped; one letter in a long
+                             word), at most what the same name would get
+name close             +3    other typos, a dropped or added word: similarity >= 90, or
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 name differs (< 80)    -8    a shared phone with another name is a family member
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
@@ -33,14 +36,15 @@ import math
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from carectl.normalize.emails import canonical_email, local_part_from_name
 from carectl.normalize.names import name_keys, name_tokens, script_of
 
 W_PHONE, W_PHONE_DIFF = 11.0, -3.0
-W_EMAIL, W_EMAIL_NAMED, W_EMAIL_DIFF = 12.0, 3.0, -1.0
+W_EMAIL, W_EMAIL_NAMED, W_EMAIL_NUMBER, W_EMAIL_DIFF = 12.0, 3.0, 3.0, -1.0
 W_NAME, W_NAME_MIN, W_NAME_CLOSE, W_NAME_DIFF = 8.0, 2.0, 3.0, -8.0
+W_NAME_SLIP = 6.0  # one typing slip in one word; never more than the same name would get
 SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
 
@@ -85,7 +89,11 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
             named = any(  # either spelling: a typo'd lead name still spells the address
                 local_part_from_name(shared, name_tokens(n)) for n in (a.full_name, b.full_name)
             )
-            add(W_EMAIL_NAMED if named else W_EMAIL, f"email {shared}")
+            weight = W_EMAIL
+            if named:  # the digits a person adds ("anhle1988") are evidence the name is not
+                digits = sum(c.isdigit() for c in shared.partition("@")[0])
+                weight = W_EMAIL_NAMED + (W_EMAIL_NUMBER if digits >= 2 else 0.0)
+            add(weight, f"email {shared}")
         else:
             add(W_EMAIL_DIFF, "emails differ")
     if name_w is not None:
@@ -106,9 +114,11 @@ def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
 def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
     if not x or not y or script_of(x) != script_of(y):
         return None
+    same = round(max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0))), 2)
     if name_keys(x) & name_keys(y):
-        weight = max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0)))
-        return round(weight, 2), "same name" + (f" ({namesakes} namesakes)" if namesakes else "")
+        return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else "")
+    if script_of(x) == "latin" and _one_slip(name_tokens(x), name_tokens(y)):
+        return min(W_NAME_SLIP, same), "name with a typo"
     if script_of(x) == "cjk":
         similarity = max(fuzz.ratio(kx, ky) for kx in name_keys(x) for ky in name_keys(y))
     else:  # word order free; a dropped or added word (middle name) still reads as close
@@ -124,6 +134,26 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
     if similarity >= 80:
         return 0.0, f"name similar ({similarity:.0f})"
     return W_NAME_DIFF, f"names differ ({similarity:.0f})"
+
+
+def _one_slip(tx: list[str], ty: list[str]) -> bool:
+    """The same words but one, which is one typing slip away: two neighbouring letters swapped
+    ("Nugyen"), or in a word of 6+ letters one letter changed, added or dropped ("Thompsen").
+    Shorter words changed by one letter are often other names (Anh/Hanh, Linh/Lin)."""
+    if len(tx) != len(ty):
+        return False
+    rest_x, rest_y = list(tx), list(ty)
+    for t in tx:
+        if t in rest_y:
+            rest_x.remove(t)
+            rest_y.remove(t)
+    if len(rest_x) != 1:
+        return False
+    a, b = rest_x[0], rest_y[0]
+    if OSA.distance(a, b) != 1:
+        return False
+    swapped = len(a) == len(b) and sorted(a) == sorted(b)
+    return (swapped and len(a) >= 3) or min(len(a), len(b)) >= 6
 
 
 def _birthday(x: str, y: str) -> tuple[float, str]:

@@ -46,7 +46,8 @@ def local_part_from_name(email: str, name_tokens: list[str]) -> bool:
     address repeats the name's evidence, so two namesakes can share it by coincidence."""
     local = email.rpartition("@")[0].lower()
     letters = re.sub(r"[^a-z]", "", local)
-    tokens = sorted({t for t in name_tokens if t.isascii() and t.isalpha()}, key=len, reverse=True)
+    # Every token as often as the name has it: "Bảo Bảo" spells "baobao".
+    tokens = sorted((t for t in name_tokens if t.isascii() and t.isalpha()), key=len, reverse=True)
     if not letters or not tokens:
         return False
     for token in tokens:

@@ -48,6 +48,21 @@ def _looks_vietnamese(name: str) -> bool:
     return fold(name).split(" ", 1)[0] in _VI_SURNAMES
 
 
+def home_regions(full_name: str) -> tuple[str, ...]:
+    """Countries whose phone numbers a person of this name may write in national form: from the
+    script (Hangul: KR; kana: JP; Hanzi: CN, TW, HK) or a Vietnamese-looking name (VN). Only a
+    hint for reading a number that is not valid in the file's own region."""
+    for ch in full_name or "":
+        o = ord(ch)
+        if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+            return ("KR",)
+        if 0x3040 <= o <= 0x30FF:
+            return ("JP",)
+        if is_cjk(ch):
+            return ("CN", "TW", "HK")
+    return ("VN",) if full_name and _looks_vietnamese(" ".join(full_name.split())) else ()
+
+
 # ---------------------------------------------------------------- comparison forms
 
 

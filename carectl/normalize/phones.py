@@ -44,6 +44,33 @@ def _parse_e164(raw: str, region: str) -> str:
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
 
+def to_e164_guess(raw: str, region: str, others: tuple[str, ...] = ()) -> str:
+    """E.164 of raw read in ``region``, else in the one region of ``others`` where it is valid.
+
+    A vendor's file holds some foreign customers, who write their number the way it is dialled
+    at home ("010-1234-5678" in a Vietnamese file). When the number is not valid in the file's
+    region and exactly one of the other likely regions (e.g. the one the name's script points
+    to) reads it as valid, that reading is taken; otherwise the original PhoneError stands.
+    """
+    try:
+        return to_e164(raw, region)
+    except PhoneError as exc:
+        text = (raw or "").strip()
+        if not others or text.startswith(("+", "00")):
+            raise
+        found = set()
+        for other in others:
+            if other.upper() == (region or "").upper():
+                continue
+            try:
+                found.add(to_e164(text, other))
+            except PhoneError:
+                continue
+        if len(found) != 1:
+            raise exc from None
+        return found.pop()
+
+
 @functools.lru_cache(maxsize=65536)
 def national_digits(e164: str) -> str:
     """The number as dialled at home, digits only ("+84901234567" -> "0901234567")."""
