@@ -1,10 +1,13 @@
-"""Finding customers: the FTS5 trigram index, keyset pages and search.
+"""Finding customers: two FTS5 indexes, keyset pages and search.
 
-Trigrams match any substring of three or more characters in any script; the index holds each
-name both as written and accent-folded (this SQLite's trigram tokenizer cannot fold accents) so
-"nguyen" finds "Nguyễn". Queries shorter than three characters (a Hangul or Hanzi family name,
-"김", "王伟") take an indexed prefix path on the folded name columns instead. Pages are keyset
-(``WHERE (key, id) > (?, ?)``), never OFFSET, so page 5,000 costs what page 1 costs.
+Whole words go to a word index (``customers_words``: unicode61 over the folded names), where a
+full name's words are a few short posting lists. Fragments go to the trigram index
+(``customers_fts``: folded names and contact digits), which matches any substring of three or
+more characters in any script. Names are folded before indexing (this SQLite's trigram tokenizer
+cannot fold accents) so "nguyen" finds "Nguyễn". Queries shorter than three characters (a Hangul
+or Hanzi family name, "김", "王伟") take an indexed prefix path on the folded name columns
+instead. Pages are keyset (``WHERE (key, id) > (?, ?)``), never OFFSET, so page 5,000 costs what
+page 1 costs.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sqlite_utils
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.phones import PhoneError, national_digits, to_e164
 from carectl.normalize.text import fold
-from carectl.store.transaction import Tx
+from carectl.store.transaction import Tx, transaction
 
 SORTS = {
     "code": ("id",),
@@ -34,6 +37,10 @@ LIST_COLUMNS = """
     (SELECT value_norm FROM contact_points p
       WHERE p.customer_id = c.id AND p.kind = 'phone' AND p.is_primary = 1) AS phone
 """
+
+TRIGRAMS = "customers_fts"  # names, contacts: fragments of three or more characters
+WORDS = "customers_words"  # names: whole words
+INDEXES = (TRIGRAMS, WORDS)
 
 _CODE = re.compile(r"^c-?(\d{1,12})$", re.IGNORECASE)
 _PHONEISH = re.compile(r"^\+?[\d\s().\-]{3,}$")
@@ -66,13 +73,13 @@ def index_text(
 
 
 def index_customer(tx: Tx, customer_id: int) -> None:
-    """Rewrite one customer's FTS row from its current data, inside the caller's transaction."""
+    """Rewrite one customer's search rows from its current data, inside the caller's transaction."""
     row = tx.execute(
         "SELECT full_name FROM customers WHERE id = ?",
         (customer_id,),
     ).fetchone()
     if row is None:
-        tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
+        drop_index(tx, [customer_id])
         return
     (full,) = row
     contacts = tx.execute(
@@ -88,12 +95,42 @@ def index_customer(tx: Tx, customer_id: int) -> None:
 
 
 def write_index(tx: Tx, customer_id: int, text: tuple[str, str]) -> None:
-    """Replace the FTS row of one customer with ``text`` (names, contacts) from index_text."""
-    tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
-    tx.execute(
-        "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)",
-        (customer_id, *text),
-    )
+    """Replace the search rows of one customer with ``text`` (names, contacts) from index_text."""
+    write_index_many(tx, [(customer_id, *text)])
+
+
+def write_index_many(tx: Tx, rows: Iterable[tuple[int, str, str]], *, new: bool = False) -> None:
+    """Replace the search rows of many customers: (customer id, names, contacts) from index_text.
+
+    The one way rows get into both indexes (bulk writers too), in the caller's transaction.
+    ``new=True`` skips deleting rows that cannot exist yet (customers created in this
+    transaction).
+    """
+    rows = list(rows)
+    if not new:
+        drop_index(tx, [r[0] for r in rows])
+    conn = tx.db.conn
+    conn.executemany(f"INSERT INTO {TRIGRAMS} (rowid, names, contacts) VALUES (?, ?, ?)", rows)
+    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (?, ?)", [r[:2] for r in rows])
+
+
+def drop_index(tx: Tx, customer_ids: Iterable[int]) -> None:
+    """Remove customers from both search indexes (erased, merged away)."""
+    ids = [(i,) for i in customer_ids]
+    for table in INDEXES:
+        tx.db.conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
+
+
+def forget_deleted(db: sqlite_utils.Database) -> None:
+    """Rewrite the word index so deleted rows' words leave the file (after an erasure).
+
+    FTS5 deletes by adding tombstones; the words stay in older segments until a merge. The
+    word index is small (a second or less at a million customers), so it is merged whole, in
+    its own transaction; with ``PRAGMA secure_delete`` on, the freed pages are zeroed. The
+    trigram index keeps only three-letter pieces of a word.
+    """
+    with transaction(db) as tx:
+        tx.execute(f"INSERT INTO {WORDS} ({WORDS}) VALUES ('optimize')")
 
 
 # ---------------------------------------------------------------- pages
@@ -189,11 +226,16 @@ def search(
     long_tokens = [t for t in tokens if len(t) >= 3]
     if not long_tokens:
         return _prefix(db, folded, limit)
+    # Whole words first, in any order; trigrams only when no name has all of them as words.
+    if rows := _words(db, tokens, limit, before_id):
+        return rows
+    if before_id is not None and _words(db, tokens, 1, None):
+        return []  # the word matches are used up; fragments would start a different list
     short = [t for t in tokens if len(t) < 3]
     if not short:
         return _fts(db, long_tokens, limit, before_id)
     # Words under three characters have no trigram of their own: the whole query as one phrase
-    # holds them ("nguyen thi vi"); when the words come in another order, match the long words
+    # holds them ("nguyen thi v"); when the words come in another order, match the long words
     # and require the short ones in the folded name, inside the query so LIMIT loses nothing.
     return _fts(db, [folded], limit, before_id) or _fts(
         db, long_tokens, limit, before_id, name_contains=short
@@ -236,6 +278,20 @@ def _by_contact(
     return _by_ids(db, ids)
 
 
+def _match(terms: Iterable[str]) -> str:
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def _words(
+    db: sqlite_utils.Database, tokens: list[str], limit: int, before_id: int | None
+) -> list[dict[str, Any]]:
+    """Newest customers whose folded name has every token as a whole word."""
+    tokens = [t for t in tokens if any(c.isalnum() for c in t)]
+    if not tokens:
+        return []
+    return _ids_matching(db, WORDS, _match(tokens), limit, before_id)
+
+
 def _fts(
     db: sqlite_utils.Database,
     terms: list[str],
@@ -243,8 +299,19 @@ def _fts(
     before_id: int | None,
     name_contains: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Newest customers whose index holds every term; ``name_contains`` filters before LIMIT."""
-    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    """Newest customers whose trigram row holds every term; ``name_contains`` filters before
+    LIMIT."""
+    return _ids_matching(db, TRIGRAMS, _match(terms), limit, before_id, name_contains)
+
+
+def _ids_matching(
+    db: sqlite_utils.Database,
+    table: str,
+    match: str,
+    limit: int,
+    before_id: int | None,
+    name_contains: Iterable[str] = (),
+) -> list[dict[str, Any]]:
     extra = "AND rowid < ?" if before_id is not None else ""
     params: list[Any] = [match]
     if before_id is not None:
@@ -256,8 +323,7 @@ def _fts(
     ids = [
         r[0]
         for r in db.execute(
-            f"SELECT rowid FROM customers_fts WHERE customers_fts MATCH ? {extra}"
-            " ORDER BY rowid DESC LIMIT ?",
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? {extra} ORDER BY rowid DESC LIMIT ?",
             params,
         )
     ]

@@ -53,7 +53,7 @@ def _dump(path: Path) -> dict[str, list[tuple]]:
     try:
         out = {
             t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
-            for t in ("customers", "contact_points", "orders", "customers_fts")
+            for t in ("customers", "contact_points", "orders", "customers_fts", "customers_words")
         }
         sources = "SELECT id, vendor, channel, campaign FROM sources"
         out["sources"] = conn.execute(sources).fetchall()
@@ -165,6 +165,8 @@ def test_search_index_is_what_the_service_would_write(db):
             [v for k, v in cps if k == "phone"],
         )
         assert fts[c["id"]] == want, c["code"]
+    words = dict(db.execute("SELECT rowid, names FROM customers_words").fetchall())
+    assert words == {cid: names for cid, (names, _) in fts.items()}
 
 
 def test_search_finds_a_folded_vietnamese_name(made: Path):
@@ -230,6 +232,7 @@ def test_more_demo_data_continues_after_the_last_id(tmp_path: Path):
         assert (second.first_id, second.last_id) == (41, 70)
         assert search.count(db) == 70
         assert db.execute("SELECT count(*) FROM customers_fts").fetchone()[0] == 70
+        assert db.execute("SELECT count(*) FROM customers_words").fetchone()[0] == 70
     finally:
         db.close()
 
@@ -255,7 +258,8 @@ def test_deferred_indexes_come_back_exactly(tmp_path: Path):
             assert "contact_points_one_primary" in during  # unique: still guarding
             assert "orders_customer" in during  # grows at its end during a load
         assert db.execute(schema).fetchall() == before
-        cfg = db.execute("SELECT v FROM customers_fts_config WHERE k = 'automerge'").fetchone()
-        assert cfg is None or cfg[0] == 4
+        for fts in search.INDEXES:
+            cfg = db.execute(f"SELECT v FROM {fts}_config WHERE k = 'automerge'").fetchone()
+            assert cfg is None or cfg[0] == 4
     finally:
         db.close()

@@ -1,12 +1,12 @@
 """Loading into an empty database the way databases like to be loaded: secondary indexes built
 once at the end (a sort) instead of row by row (a random B-tree insert each), and the search
-index merged once at the end instead of after every transaction.
+indexes merged once at the end instead of after every transaction.
 
 Only the plain (non-unique) indexes of the demo's tables are set aside, and of those only the
 ones a load hits at random places (names, timestamps, contact values): an index that leads
 with customer_id grows at its end, which costs less than rebuilding it. Unique indexes keep
 guarding the data. Whatever happens, the indexes are re-created from their own stored SQL and
-the search index's automerge is put back, so the schema ends exactly as it started.
+the search indexes' automerge is put back, so the schema ends exactly as it started.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
+from carectl.search import INDEXES
 from carectl.store.transaction import transaction
 
 TABLES = ("customers", "contact_points", "orders")
-FTS = "customers_fts"
 FTS_AUTOMERGE_DEFAULT = 4
 
 
@@ -37,7 +37,8 @@ def deferred_indexes(
     with transaction(db) as tx:
         for name, _ in saved:
             tx.execute(f'DROP INDEX "{name}"')
-        tx.execute(f"INSERT INTO {FTS} ({FTS}, rank) VALUES ('automerge', 0)")
+        for fts in INDEXES:
+            tx.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', 0)")
     try:
         yield
     finally:
@@ -46,11 +47,13 @@ def deferred_indexes(
         with transaction(db) as tx:
             for _, sql in saved:
                 tx.execute(sql)
-            tx.execute(
-                f"INSERT INTO {FTS} ({FTS}, rank) VALUES ('automerge', {FTS_AUTOMERGE_DEFAULT})"
-            )
-        with transaction(db) as tx:
-            tx.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('optimize')")
+            for fts in INDEXES:
+                tx.execute(
+                    f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', {FTS_AUTOMERGE_DEFAULT})"
+                )
+        for fts in INDEXES:
+            with transaction(db) as tx:
+                tx.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
 
 
 def _leading_column(db: sqlite_utils.Database, index: str) -> str | None:

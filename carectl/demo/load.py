@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from carectl import search
 from carectl.demo import staging
 from carectl.demo.bulk import deferred_indexes
 from carectl.demo.generate import (
@@ -214,9 +215,7 @@ def _write(tx: Tx, batch: Batch) -> None:
     conn.executemany(_INSERT_CUSTOMER, batch.customers)
     conn.executemany(_INSERT_CONTACT, batch.contacts)
     conn.executemany(_INSERT_ORDER, batch.orders)
-    conn.executemany(
-        "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)", batch.fts
-    )
+    search.write_index_many(tx, batch.fts, new=True)
 
 
 def _insert(table: str, columns: str) -> str:

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from carectl import search
 from carectl.demo.generate import (
     CONTACT_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -21,12 +22,20 @@ from carectl.demo.generate import (
 )
 from carectl.store.transaction import Tx
 
-# (table in the database, staging table, columns in the staging table, columns in the target)
-_TABLES = (
+# The staged tables, in Batch field order: (name, columns).
+_STAGED = (
+    ("customers", CUSTOMER_COLUMNS),
+    ("contacts", CONTACT_COLUMNS),
+    ("orders", ORDER_COLUMNS),
+    ("fts", "id, names, contacts"),
+)
+# (table in the database, staged table, columns read, columns written)
+_COPIES = (
     ("customers", "customers", CUSTOMER_COLUMNS, CUSTOMER_COLUMNS),
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
     ("orders", "orders", ORDER_COLUMNS, ORDER_COLUMNS),
-    ("customers_fts", "fts", "id, names, contacts", "rowid, names, contacts"),
+    (search.TRIGRAMS, "fts", "id, names, contacts", "rowid, names, contacts"),
+    (search.WORDS, "fts", "id, names", "rowid, names"),
 )
 
 
@@ -51,7 +60,7 @@ def stage(batch: Batch, path: Path) -> Staged:
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         rows = (batch.customers, batch.contacts, batch.orders, batch.fts)
-        for (_, table, columns, _), values in zip(_TABLES, rows, strict=True):
+        for (table, columns), values in zip(_STAGED, rows, strict=True):
             conn.execute(f"CREATE TABLE {table} ({columns})")
             marks = ", ".join("?" for _ in columns.split(","))
             conn.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
@@ -75,7 +84,7 @@ def summary(batch: Batch, path: Path | None = None) -> Staged:
 
 def copy(tx: Tx, schema: str) -> None:
     """Copy a staged file, attached as ``schema``, into the database (rowid order is kept)."""
-    for target, table, columns, target_columns in _TABLES:
+    for target, table, columns, target_columns in _COPIES:
         tx.execute(
             f"INSERT INTO main.{target} ({target_columns})"
             f" SELECT {columns} FROM {schema}.{table} ORDER BY rowid"

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from carectl import search
 from carectl.service import customers as svc
 from carectl.store import audit
 from carectl.store.transaction import Tx
@@ -288,7 +289,7 @@ def erase(
         " given_key = '', birthday = NULL, custom = '{}', updated_at = ? WHERE id = ?",
         (now_iso(), cid),
     )
-    tx.execute("DELETE FROM customers_fts WHERE rowid = ?", (cid,))
+    search.drop_index(tx, [cid])  # both search indexes
     counts["audit_log"] = _scrub_audit(tx, audit_ids)
     summary = {
         "customer": code,
@@ -367,6 +368,7 @@ def erase_customer(ctx: Any, ref: str | int) -> dict[str, Any]:
     try:
         with ctx.transaction() as tx:
             summary = erase(tx, ref, (values, last, mentions))
+        search.forget_deleted(db)  # the erased words leave the word index's old segments
     finally:
         db.execute(f"PRAGMA secure_delete = {int(previous)}")
     busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
