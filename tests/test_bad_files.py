@@ -13,6 +13,7 @@ from carectl import config as config_mod
 from carectl.context import Context
 from carectl.ingest.daemon import Daemon
 from tests.conftest import write_config
+from tests.test_import import cp1258
 
 GOOD = "Name,Phone,Email\nAn,0901234567,an@example.vn\n"
 MB = 1024 * 1024
@@ -103,16 +104,50 @@ def test_formula_cells_in_a_rejects_file_are_inert(dctx, tmp_path):
     assert text.splitlines()[1].startswith('"\'=HYPERLINK(""x"")",12,')
 
 
-def test_a_decode_failure_after_the_sample_rejects_rows_not_stores_mojibake(dctx, tmp_path):
+LATE = "Tên,SĐT\n" + "".join(f"Nguyễn {i},09{i:08d}\n" for i in range(3000))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        # UTF-8 for 100 KB, then one line in CP1258: not UTF-8, so not stored as a guess.
+        ("late.csv", LATE.encode() + "Trân,0912345678\n".encode("cp1258"), "not valid UTF-8"),
+        # CP1258 for 100 KB, then UTF-8 (bytes that CP1258 would decode, as mojibake).
+        (
+            "late_utf8.csv",
+            cp1258(LATE) + "Trân,0912345678\n".encode(),
+            "mixed encodings: line 3002 is UTF-8",
+        ),
+        (
+            "late.ndjson",
+            b'{"name": "An", "phone": "0901234567"}\n' * 3001 + b'{"name": "Tr\xe2n"}\n',
+            "not valid UTF-8",
+        ),
+    ],
+    ids=["utf8-then-cp1258", "cp1258-then-utf8", "ndjson-then-latin1"],
+)
+def test_a_decode_failure_anywhere_quarantines_the_whole_file(dctx, tmp_path, name, data, message):
     drop = tmp_path / "drop"
-    head = "Tên,SĐT\n" + "".join(f"Nguyễn {i},09{i:08d}\n" for i in range(3000))
-    data = head.encode() + "Trân,0912345678\n".encode("cp1258")
-    assert len(head.encode()) > 64 * 1024  # the bad line is past the detection sample
-    (drop / "late.csv").write_bytes(data)
+    assert len(data) > 64 * 1024  # the bad line is past the detection sample
+    (drop / name).write_bytes(data)
     stats = Daemon(dctx).run_once()
-    assert stats.rows == 3001 and stats.rejected == 1
-    names = [r[0] for r in dctx.db.execute("SELECT full_name FROM customers")]
-    assert not any("\ufffd" in n or "Tr" in n for n in names)
+    assert (stats.files_done, stats.files_quarantined) == (0, 1)
+    report = (drop / "quarantine" / f"{name}.error.txt").read_text(encoding="utf-8")
+    assert message.lower() in report.lower() and "(line 3002)" in report, report
+    assert (drop / "quarantine" / name).read_bytes() == data
+    assert dctx.db.execute("SELECT count(*) FROM customers").fetchone() == (0,)  # none stored
+    assert dctx.db.execute("SELECT count(*) FROM leads").fetchone() == (0,)
+
+
+def test_accents_that_start_after_an_ascii_sample_are_detected(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    head = "Name,Phone\n" + "".join(f"Person {i},09{i:08d}\n" for i in range(4000))
+    tail = "".join(f"Nguyễn Thị Ánh {i},09{i + 5000:08d}\n" for i in range(200))
+    (drop / "late_accents.csv").write_bytes(cp1258(head + tail))
+    stats = Daemon(dctx).run_once()
+    assert (stats.files_done, stats.rows, stats.rejected) == (1, 4200, 0)
+    got = dctx.db.execute("SELECT full_name FROM customers WHERE full_name LIKE 'Nguy%'")
+    assert {r[0] for r in got} >= {"Nguyễn Thị Ánh 0", "Nguyễn Thị Ánh 199"}
 
 
 def test_a_directory_named_like_a_lead_file_is_left_alone(dctx, tmp_path):

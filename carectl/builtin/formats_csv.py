@@ -2,15 +2,17 @@
 
 Vendors send whatever their spreadsheet wrote: UTF-8 with or without BOM, UTF-16, CP949, GB18030,
 CP1258, with commas, semicolons or tabs. The encoding is detected on a leading sample (BOM, then
-strict UTF-8, then charset-normalizer) and the delimiter sniffed on the same sample; the file is
+strict UTF-8, then charset-normalizer; an all-ASCII sample is replaced by the first lines that are
+not) and the delimiter sniffed on the leading sample; the file is
 then read as a stream with the ``csv`` module, so a million rows cost no more memory than ten.
 Row numbers are lines as a person counts them in an editor (the header is line 1). A row that
-cannot be read whole (ragged, undecodable bytes, NUL bytes) is yielded with errors, not raised.
+cannot be read whole (ragged, NUL bytes) is yielded with errors, not raised.
 
 A file is refused as a whole (LeadFileError, so the daemon quarantines it) when it is empty, has
 only a header, has two columns of the same name (merging them would lose data silently), has
-control bytes in its header (binary), or mixes UTF-8 lines with lines in another encoding (any
-guess would store mojibake).
+control bytes in its header (binary), or anywhere holds bytes that are not text in the detected
+encoding or mixes UTF-8 lines with lines in another one (any guess would store mojibake): the
+whole file is checked before its first row goes in.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import charset_normalizer
 
 from carectl.hookspecs import hookimpl
+from carectl.ingest.decoding import check_text
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.lead import ParsedRow
 
@@ -40,6 +43,7 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _DATA_LIKE = re.compile(r"@|\d{6,}")  # an email, or a phone once separators are gone
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -52,41 +56,35 @@ def parse_lead_file(path, options):
 
 
 def read_rows(path: Path, default_delimiter: str = ",", encoding: str = "") -> Iterator:
-    """(line, {header: cell}) for every non-blank data row; LeadFileError if unreadable."""
+    """(line, {header: cell}) for every non-blank data row; LeadFileError if unreadable.
+
+    The whole file is checked to decode before the first row is yielded (see check_text), so a
+    bad byte on the last line refuses the file before any of its rows is stored."""
     sample = _sample(path)
-    encoding = encoding or detect_encoding(path, sample)
+    encoding = encoding or detect_encoding(path, _telling_sample(path, sample))
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise LeadFileError(path, f"unknown encoding {encoding!r}") from None
-    _refuse_mixed_utf8(path, sample, encoding)
+    check_text(path, encoding)
     delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"), default_delimiter)
     return _rows(path, encoding, delimiter)
 
 
-def _refuse_mixed_utf8(path: Path, sample: bytes, encoding: str) -> None:
-    """Some lines valid non-ASCII UTF-8 and others not: two tools wrote this file."""
-    if codecs.lookup(encoding).name in ("utf-8", "utf-16", "utf-32") or b"\x00" in sample:
-        return
-    utf8, other = 0, 0
-    lines = sample.splitlines()
-    if len(sample) >= SAMPLE_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # cut in the middle of a line, maybe of a character
-    for line in lines:
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            utf8 += 1
-        except UnicodeDecodeError:
-            other += 1
-    if utf8 and other:
-        raise LeadFileError(
-            path,
-            f"mixed encodings: {utf8} line(s) are UTF-8 and {other} are not (re-save the file"
-            " in one encoding, e.g. UTF-8)",
-            line=1,
-        )
+def _telling_sample(path: Path, sample: bytes) -> bytes:
+    """The sample, or when it is all ASCII, the lines from the first non-ASCII byte on: an
+    export whose accented names start on row 5,000 is still detected by its accents."""
+    if not sample.isascii() or len(sample) < SAMPLE_BYTES:
+        return sample
+    with path.open("rb") as fh:
+        offset = 0
+        while chunk := fh.read(1 << 20):
+            found = _HIGH_BYTE.search(chunk)
+            if found:
+                fh.seek(offset + chunk.rfind(b"\n", 0, found.start()) + 1)
+                return fh.read(SAMPLE_BYTES)
+            offset += len(chunk)
+    return sample
 
 
 def _sample(path: Path) -> bytes:

@@ -3,9 +3,10 @@
 
 Both stream: an array is decoded one element at a time with ``JSONDecoder.raw_decode`` over a
 buffer refilled in chunks, so a million leads never sit in memory together. JSON is UTF-8 (a BOM
-or UTF-16 is accepted); bytes that are not are a file error, never guessed. Each element must be
-an object; a non-object or an object with a key twice is a rejected row. Nested values are kept
-as JSON text. Row numbers are the element's position (1-based) or, for NDJSON, its line.
+or UTF-16 is accepted); bytes that are not are a file error, found before the first row goes in,
+never guessed. Each element must be an object; a non-object or an object with a key twice is a
+rejected row. Nested values are kept as JSON text. Row numbers are the element's position
+(1-based) or, for NDJSON, its line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from carectl.hookspecs import hookimpl
+from carectl.ingest.decoding import check_text
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.lead import ParsedRow
 
@@ -36,6 +38,7 @@ def parse_lead_file(path, options):
     if suffix not in (".json", *NDJSON):
         return None
     encoding = _encoding(path)
+    check_text(path, encoding, "JSON must be UTF-8")  # refused before any row goes in
     first = _first_char(path, encoding)
     if suffix in NDJSON or first == "{":
         return _ndjson(path, encoding)
