@@ -4,7 +4,9 @@ rejected, while the good files and rows around it go in."""
 from __future__ import annotations
 
 import csv
+import io
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ def dctx(tmp_path):
     c.close()
 
 
+def zip_bomb() -> bytes:
+    """A workbook-shaped zip whose sheet inflates 1000x (16 MiB of zeros in about 16 KiB)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"0" * (16 << 20))
+    return buf.getvalue()
+
+
 FILE_ERRORS = {
     "garbage.csv": (bytes(range(256)) * 40, "not a text file"),
     "urandom.csv": (os.urandom(20_000), "not a text file"),
@@ -42,6 +53,7 @@ FILE_ERRORS = {
     ),
     "no_plugin.pdf": (b"%PDF-1.4 ...", "no plugin reads .pdf files"),
     "fake.xlsx": (b"Name,Phone\nAn,0901234567\n", "not an Excel .xlsx file"),
+    "bomb.xlsx": (zip_bomb(), "zip bomb"),
     "broken.json": (b'[{"name": "An"', "invalid JSON in element 1"),
 }
 

@@ -112,29 +112,41 @@ def test_symlinks_and_folders_are_never_followed(dctx, tmp_path):
 
 
 def test_a_file_written_slowly_is_read_once_complete(tmp_path):
+    """A vendor's tool writing in place for a long time with pauses shorter than the settle time,
+    cutting rows in half (the scaled-down form of a minute-long copy: 6 s against a 1 s settle
+    time). Read too early, the file would give a cut row; it must be read once, whole."""
     cfg = config_mod.load_file(drop_config(tmp_path, settle=1.0))
     ctx = Context(cfg)
     drop = tmp_path / "drop"
     drop.mkdir()
     rows = [f"P{i},09{i:08d},p{i}@example.vn\n" for i in range(12)]
+    pause = 0.25
+    finished = []
 
     def writer():
         with (drop / "slow.csv").open("w", encoding="utf-8") as fh:
             fh.write("Name,Phone,Email\n")
             for row in rows:
-                fh.flush()
-                time.sleep(0.3)
-                fh.write(row)
+                for piece in (row[: len(row) // 2], row[len(row) // 2 :]):
+                    fh.write(piece)
+                    fh.flush()
+                    time.sleep(pause)
+        finished.append(time.monotonic())
 
     t = threading.Thread(target=writer)
     t.start()
     time.sleep(0.5)
     try:
-        Daemon(ctx).run_once()  # waits while the file keeps changing
+        stats = Daemon(ctx).run_once()  # waits while the file keeps changing
+        read_at = time.monotonic()
     finally:
         t.join()
-    assert count(ctx, "SELECT count(*) FROM leads") == 12
+    assert read_at >= finished[0]  # not before the writer was done
+    assert (stats.files_done, stats.rows, stats.rejected) == (1, 12, 0)
+    phones = {r[0] for r in ctx.db.execute("SELECT value_norm FROM contact_points")}
+    assert {f"+849{i:08d}" for i in range(12)} <= phones  # every row whole
     assert count(ctx, "SELECT count(*) FROM lead_files") == 1
+    assert names(drop / "processed") == ["slow.csv"]
     ctx.close()
 
 

@@ -1,0 +1,85 @@
+"""Every encoding vendors' tools write, through the daemon: detected, honoured, and the names
+stored exactly (NFC), with each language's own headers mapped by the built-in synonyms."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import pytest
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest.daemon import Daemon
+from tests.conftest import write_config
+from tests.test_import import cp1258
+
+VI = (
+    ["Họ tên", "Số điện thoại", "Email"],
+    ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Đặng Quốc Việt",
+     "Võ Thị Hồng Nhung", "Bùi Đức Thắng", "Huỳnh Ngọc Ánh"],
+    "09{:08d}",
+)  # fmt: skip
+KO = (
+    ["성명", "휴대폰", "이메일"],
+    ["김민수", "이영희", "박지훈", "최수진", "정우성", "강하늘", "조은비", "윤서연"],
+    "010-{:04d}-5678",
+)
+ZH = (
+    ["姓名", "手机", "電子郵件"],
+    ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "黄婷婷", "欧阳娜娜"],
+    "138{:08d}",
+)
+WEST = (
+    ["Name", "Phone", "E-mail"],
+    ["José Müller", "Zoë Ångström", "François Dupré", "Søren Kierkegård", "Ana Peña",
+     "Jürgen Groß", "Chloé Lefèvre", "Núria Puig"],
+    "",
+)  # fmt: skip
+
+
+def table(lang: tuple, rows: int = 40, sep: str = ",") -> tuple[str, set[str]]:
+    header, names, phone = lang
+    lines, expected = [sep.join(header)], set()
+    for i in range(rows):
+        name = f"{names[i % len(names)]} {i}"
+        expected.add(unicodedata.normalize("NFC", name))
+        lines.append(sep.join([name, phone.format(1000 + i) if phone else "", f"p{i}@example.com"]))
+    return "\n".join(lines) + "\n", expected
+
+
+CASES = {
+    "utf8.csv": ("VN", VI, lambda t: t.encode("utf-8")),
+    "utf8_bom.csv": ("VN", VI, lambda t: t.encode("utf-8-sig")),
+    "utf16le_bom.csv": ("KR", KO, lambda t: t.encode("utf-16")),
+    "utf16be_bom.csv": ("CN", ZH, lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be")),
+    "cp949.csv": ("KR", KO, lambda t: t.encode("cp949")),
+    "euc_kr.csv": ("KR", KO, lambda t: t.encode("euc-kr")),
+    "gb18030.csv": ("CN", ZH, lambda t: t.encode("gb18030")),
+    "gbk.csv": ("CN", ZH, lambda t: t.encode("gbk")),
+    "cp1258.csv": ("VN", VI, cp1258),
+    "cp1252.csv": ("US", WEST, lambda t: t.encode("cp1252")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_encoding_is_detected_and_honoured(tmp_path, name):
+    region, lang, encode = CASES[name]
+    extra = (
+        f'[[drop_folders]]\npath = "../drop"\nsource = "v"\nregion = "{region}"\n'
+        "settle_seconds = 0\n"
+    )
+    ctx = Context(config_mod.load_file(write_config(tmp_path / "cfg", extra)))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    text, expected = table(lang)
+    (drop / name).write_bytes(encode(text))
+    stats = Daemon(ctx).run_once()
+    assert (stats.files_done, stats.rows, stats.rejected) == (1, 40, 0), stats
+    got = {r[0] for r in ctx.db.execute("SELECT full_name FROM customers")}
+    assert got == expected
+    phones = ctx.db.execute("SELECT count(*) FROM contact_points WHERE kind = 'phone'")
+    assert phones.fetchone()[0] == (40 if lang[2] else 0)  # the phone header was mapped
+    custom = ctx.db.execute("SELECT custom FROM customers LIMIT 1").fetchone()[0]
+    assert custom in ("{}", None, "")  # every column had a field: none left as custom
+    ctx.close()
