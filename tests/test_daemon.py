@@ -194,7 +194,8 @@ def test_the_daemon_watches_renames_into_place_and_stops_on_sigterm(tmp_path):
     assert any(r["msg"] == "stopped" for r in logs)
     status = run_subprocess("--config", str(config), "daemon", "status")
     assert status.code == 0 and "daemon: not running" in status.out
-    assert "2 done" in status.out
+    assert "2 done" in status.out and "rows: 3 ingested, 0 skipped (rejected)" in status.out
+    assert "last file: later.csv in " in status.out
 
 
 def test_daemon_without_drop_folders_says_so(cli):
@@ -235,10 +236,12 @@ def test_leads_json_gives_provenance_and_customer_of_every_row(ctx, cli, tmp_pat
             for f in files] == [("vendor file.csv", "done", 3, 1, 1, 1),
                                 ("b.ndjson", "done", 1, 1, 0, 0)]  # fmt: skip
     assert files[0]["seconds"] is not None and files[0]["duplicates"] == 0
+    assert [(f["ingested"], f["skipped"], f["failed"]) for f in files] == [(2, 1, 0), (1, 0, 0)]
     assert "b.ndjson" in cli("ingests").out
 
 
-def test_sigterm_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_path, signum):
     config = drop_config(tmp_path)
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -261,10 +264,10 @@ def test_sigterm_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_path):
     try:
         wait_for(some_rows)
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert "SIGTERM received" in err and "stopped between batches" in err
+    assert f"{signum.name} received" in err and "stopped between batches" in err
     assert (drop / "big.csv").exists()  # not moved: it is not finished
     ctx = Context(config_mod.load_file(config))
     assert count(ctx, "SELECT status FROM lead_files") == "processing"
@@ -352,3 +355,15 @@ def test_the_timed_rescan_finds_files_the_watcher_never_reported(tmp_path):
 def test_daemon_timings_are_checked_config_keys(tmp_path, extra, message):
     with pytest.raises(config_mod.ConfigError, match=message):
         config_mod.load_file(write_config(tmp_path / "cfg", extra))
+
+
+def test_the_systemd_unit_runs_the_daemon_and_stops_it_with_sigterm():
+    import configparser
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(Path(__file__).parents[1] / "config" / "carectl-daemon.service")
+    service = unit["Service"]
+    assert service["ExecStart"].split()[-2:] == ["daemon", "--log-json"]
+    assert service["KillSignal"] == "SIGTERM" and int(service["TimeoutStopSec"]) >= 30
+    assert service["Restart"] == "on-failure"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
