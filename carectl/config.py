@@ -333,6 +333,7 @@ class OutboxConfig:
     quiet_end: str = "08:00"
     max_per_day: int = 3  # per customer and channel over 24 hours; 0: no cap
     poll_seconds: float = 5.0
+    in_daemon: bool = True  # `carectl daemon` also runs the sender
     marketing: dict[str, MarketingRule] = field(default_factory=_default_marketing)
 
     def __post_init__(self) -> None:

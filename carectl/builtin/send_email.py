@@ -7,6 +7,8 @@ Replace it with a vendor's API by blocking ``carectl.builtin.send_email`` in
 from __future__ import annotations
 
 import threading
+from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 import aiosmtplib
@@ -35,6 +37,11 @@ def _limiter(ctx) -> smtp.RateLimiter:
         return _limiters[key]
 
 
+@lru_cache(maxsize=8)
+def _envelope_from(from_address: str) -> str:
+    return parseaddr(from_address)[1]
+
+
 def unsubscribe_headers(cfg, token: str) -> dict[str, str]:
     """List-Unsubscribe with the customer's token; RFC 8058 one-click only with an https URL."""
     targets = []
@@ -54,7 +61,7 @@ def send_message(ctx, message: dict[str, Any], channel: str) -> dict[str, Any] |
         return None
     cfg = ctx.config.email
     try:
-        msg = compose.build_email(
+        data = compose.email_bytes(
             sender=cfg.from_address,
             to_name=message["to_name"],
             to_addr=message["to"],
@@ -68,7 +75,7 @@ def send_message(ctx, message: dict[str, Any], channel: str) -> dict[str, Any] |
         return {"status": "failed", "reason": f"cannot build the email: {exc}"}
     _limiter(ctx).wait()
     try:
-        response = _transport(ctx).send(msg)
+        response = _transport(ctx).send(_envelope_from(cfg.from_address), message["to"], data)
     except smtp.SmtpConfigError as exc:
         return {"status": "retry", "reason": str(exc)}
     except aiosmtplib.SMTPRecipientsRefused as exc:

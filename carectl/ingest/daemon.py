@@ -33,6 +33,7 @@ from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
 from carectl.ingest.report import IngestReport
 from carectl.ingest.settle import Settler, is_temporary
+from carectl.outbox import runner as outbox_runner
 from carectl.store.util import now_iso
 
 log = logging.getLogger("carectl.daemon")
@@ -121,8 +122,9 @@ class Daemon:
         return self.stats
 
     def run(self) -> Stats:
-        """Scan, then watch and re-scan until SIGTERM/SIGINT (or ``stop`` is set)."""
-        with self._single():
+        """Scan, then watch and re-scan until SIGTERM/SIGINT (or ``stop`` is set); the outbox
+        sender runs beside it (carectl.outbox.runner)."""
+        with self._single(), outbox_runner.running(self.ctx):
             return self._run()
 
     def _run(self) -> Stats:

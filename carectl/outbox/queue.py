@@ -101,21 +101,40 @@ def enqueue(
 
 
 def transition(
-    tx: Tx, mid: int, to_state: str, reason: str = "", /, **fields: Any
+    tx: Tx,
+    mid: int,
+    to_state: str,
+    reason: str = "",
+    /,
+    *,
+    current: str | None = None,
+    audited: bool = True,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """Move a message to ``to_state`` (checked against ALLOWED), setting extra columns."""
-    row = get(tx.db, mid)
+    """Move a message to ``to_state`` (checked against ALLOWED), setting extra columns.
+
+    Every transition is an ``outbox_events`` row. The sender passes ``current`` (it knows the
+    state, so the row is not read again; the update still only applies in that state) and
+    ``audited=False``: its own transitions are the message's history, not a person's decision,
+    so they stay out of the audit log that queueing, retry and cancel write to."""
+    row = {"state": current} if current else get(tx.db, mid)
     if to_state not in ALLOWED[row["state"]]:
         raise OutboxError(f"message {mid} is {row['state']}; cannot become {to_state}")
     now = now_iso()
     values = {"updated_at": now, **fields, "state": to_state, "reason": reason}
     sets = ", ".join(f"{k} = ?" for k in values)  # keys are ours, never user input
-    tx.execute(f"UPDATE outbox SET {sets} WHERE id = ?", (*values.values(), mid))
+    cur = tx.execute(
+        f"UPDATE outbox SET {sets} WHERE id = ? AND state = ?",
+        (*values.values(), mid, row["state"]),
+    )
+    if cur.rowcount != 1:
+        raise OutboxError(f"message {mid} is no longer {row['state']}")
     _event(tx, mid, row["state"], to_state, reason, now)
-    audit.record(
-        tx, f"outbox.{to_state}", "outbox", mid, {"state": row["state"]},
-        {"state": to_state, "reason": reason},
-    )  # fmt: skip
+    if audited:
+        audit.record(
+            tx, f"outbox.{to_state}", "outbox", mid, {"state": row["state"]},
+            {"state": to_state, "reason": reason},
+        )  # fmt: skip
     return {**row, **values}
 
 

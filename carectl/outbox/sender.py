@@ -2,8 +2,12 @@
 
 One sender per database (an flock beside it), so at start-up every other owner's lease is known
 dead: its in-doubt ``sending`` rows are failed (never resent, see queue.py) and its queued claims
-released at once. Worker threads (``email.concurrency``) each deliver one message at a time; the
-database is written under one lock, always outside the network call.
+released at once. Worker threads (``email.concurrency``, one connection each) only do the network
+call. Between two calls a worker hands over the answer for its last message and asks for the
+next one; the answers and requests of all waiting workers are written in one transaction (group
+commit): the last message's outcome, then the next one's policy check, rendering and ``sending``
+state. So each worker has at most one message in ``sending`` at any moment (the in-doubt window
+is one message per connection) while the database sees one commit per round of workers.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import random
 import socket
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +72,14 @@ def templates_folder(ctx: Context) -> Path:
     return folder
 
 
+@lru_cache(maxsize=8)
+def _domain(from_address: str) -> str:
+    return parseaddr(from_address)[1].rpartition("@")[2] or socket.getfqdn()
+
+
 def message_id(ctx: Context, row: dict[str, Any]) -> str:
     """Deterministic per outbox row: a retry of the same row carries the same Message-ID."""
-    domain = parseaddr(ctx.config.email.from_address)[1].rpartition("@")[2] or socket.getfqdn()
+    domain = _domain(ctx.config.email.from_address)
     digest = hashlib.sha256(row["idem_key"].encode()).hexdigest()[:16]
     return f"<outbox.{row['id']}.{digest}@{domain}>"
 
@@ -80,13 +90,28 @@ def backoff(ctx: Context, attempts: int) -> float:
     return delay * random.uniform(0.5, 1.0)
 
 
+@dataclass
+class _Turn:
+    """A worker's hand-over: the outcome of its last message, and the next one once written."""
+
+    done: tuple[dict[str, Any], dict[str, Any] | None] | None
+    next: dict[str, Any] | None = None
+    ready: bool = False
+
+
 class Sender:
     def __init__(self, ctx: Context, *, now: Callable[[], datetime] = utcnow) -> None:
         self.ctx = ctx
         self.now = now
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lock = threading.RLock()  # prepare's writes nest inside deliver's hold
         self.counts: Counter[str] = Counter()
+        self._cv = threading.Condition()
+        self._turns: list[_Turn] = []
+        self._writing = False
+        self._due: deque[int] = deque()
+        self._start = utcnow()
+        self._drained = False
+        self._error: BaseException | None = None
 
     def run_once(self) -> Counter[str]:
         """Send everything due now and return counts per outcome (SenderBusy if one runs)."""
@@ -94,54 +119,137 @@ class Sender:
             return self._drain()
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Drain, then wait ``outbox.poll_seconds``, until ``stop`` is set."""
+        """Drain, then wait ``outbox.poll_seconds``, until ``stop`` is set (a drain in
+        progress finishes the messages already in flight and stops claiming)."""
         with sender_lock(self.ctx.config.database):
+            self._stop = stop
             while not stop.is_set():
                 self._drain()
                 stop.wait(self.ctx.config.outbox.poll_seconds)
 
+    _stop: threading.Event | None = None
+
     def _drain(self) -> Counter[str]:
         """Send everything due at the start of the call."""
         ctx = self.ctx
-        start = self.now()
-        with self.lock, ctx.transaction() as tx:
-            self.counts["in_doubt"] += queue.recover(tx, self.owner, start, all_others=True)
-        workers = ctx.config.email.concurrency
+        self._start = self.now()
+        self._due.clear()
+        self._drained = False
+        self._error = None
+        with ctx.transaction() as tx:
+            self.counts["in_doubt"] += queue.recover(tx, self.owner, self._start, all_others=True)
+        workers = [
+            threading.Thread(target=self._work, name=f"outbox-{i}", daemon=True)
+            for i in range(ctx.config.email.concurrency)
+        ]
         try:
-            with ThreadPoolExecutor(workers, thread_name_prefix="outbox") as pool:
-                while True:
-                    with self.lock, ctx.transaction() as tx:
-                        ids = queue.claim(
-                            tx, self.owner, start, ctx.config.outbox.batch_size,
-                            ctx.config.outbox.lease_seconds,
-                        )  # fmt: skip
-                    if not ids:
-                        break
-                    list(pool.map(self.deliver, ids))
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
         finally:
             smtp.close_all()
+        if self._error is not None:
+            raise self._error
         return self.counts
+
+    # ------------------------------------------------------------ the workers
+
+    def _work(self) -> None:
+        done = None
+        while True:
+            msg = self._exchange(done)
+            if msg is None:
+                return
+            try:
+                result = self.ctx.hook.send_message(
+                    ctx=self.ctx, message=msg, channel=msg["channel"]
+                )
+            except Exception as exc:  # a plugin's bug: keep the message, try again later
+                log.exception("send_message failed for outbox %s", msg["id"])
+                result = {"status": "retry", "reason": f"sender plugin error: {type(exc).__name__}"}
+            done = (msg, result)
+
+    def _exchange(self, done: tuple[dict[str, Any], dict[str, Any] | None] | None):
+        """Hand over ``done`` and get the next message (None: nothing left). The first waiting
+        worker writes every waiting worker's turn in one transaction."""
+        turn = _Turn(done)
+        with self._cv:
+            self._turns.append(turn)
+            while not turn.ready and self._writing:
+                self._cv.wait()
+            if turn.ready:
+                return turn.next
+            self._writing = True
+            batch, self._turns = self._turns, []
+        try:
+            self._write(batch)
+        except BaseException as exc:  # the database failed: stop every worker, report it
+            log.exception("outbox sender stopped")
+            self._error = self._error or exc
+            self._drained = True
+            for t in batch:
+                t.next = None
+        finally:
+            with self._cv:
+                self._writing = False
+                for t in batch:
+                    t.ready = True
+                self._cv.notify_all()
+        return turn.next
+
+    def _write(self, batch: list[_Turn]) -> None:
+        with self.ctx.transaction() as tx:
+            for t in batch:
+                if t.done is not None:
+                    self.record(tx, *t.done)
+            for t in batch:
+                t.next = self._next(tx)
+
+    def _next(self, tx: Any) -> dict[str, Any] | None:
+        """The next due message that passes the policy, marked ``sending``; settles the others."""
+        cfg = self.ctx.config.outbox
+        while True:
+            if not self._due:
+                stopping = self._stop is not None and self._stop.is_set()
+                if self._drained or stopping:
+                    return None
+                ids = queue.claim(tx, self.owner, self._start, cfg.batch_size, cfg.lease_seconds)
+                self._due.extend(ids)
+                if not ids:
+                    self._drained = True
+                    return None
+            msg = self.prepare(tx, self._due.popleft())
+            if msg is not None:
+                self._sending(tx, msg)
+                return msg
 
     # ------------------------------------------------------------ one message
 
-    def _finish(self, mid: int, state: str, reason: str, **fields: Any) -> str:
-        with self.lock, self.ctx.transaction() as tx:
-            queue.transition(tx, mid, state, reason, lease_owner=None, lease_until=None, **fields)
+    def _finish(self, tx: Any, row: dict[str, Any], state: str, reason: str, **fields: Any) -> str:
+        queue.transition(
+            tx, row["id"], state, reason, current=row["state"], audited=False, lease_owner=None,
+            lease_until=None, **fields,
+        )  # fmt: skip
         self.counts[state] += 1
         return state
 
-    def prepare(self, mid: int) -> dict[str, Any] | None:
-        """Policy and rendering; returns the message for the hook or None if settled here."""
+    def prepare(self, tx: Any, mid: int) -> dict[str, Any] | None:
+        """Policy and rendering; returns the message for the hook or None if settled here.
+
+        Runs in the transaction that writes ``sending``, so the cap counts every message
+        already sent or in flight, even in the same batch."""
         ctx = self.ctx
-        row = queue.get(ctx.db, mid)
-        customer = svc.get_customer(ctx.db, row["customer_id"])
-        verdict = policy.check(ctx.db, ctx.config, row, customer, self.now())
+        row = queue.get(tx.db, mid)
+        if row["state"] not in ("queued", "deferred"):
+            return None  # settled since it was claimed (a cancel)
+        customer = svc.get_customer(tx.db, row["customer_id"])
+        verdict = policy.check(tx.db, ctx.config, row, customer, self.now())
         if verdict.state is not None:
             due = {"due_at": queue.iso(verdict.due_at)} if verdict.due_at else {}
-            self._finish(mid, verdict.state, verdict.reason, **due)
+            self._finish(tx, row, verdict.state, verdict.reason, **due)
             return None
-        with self.lock, ctx.transaction() as tx:
-            token = consent.token_for(tx, customer["id"])
+        token = consent.token_for(tx, customer["id"])
         url = ctx.config.email.unsubscribe_url.replace("{token}", token)
         variables = {
             "company": ctx.config.outbox.company,
@@ -158,13 +266,14 @@ class Sender:
         try:
             out = templates.render(templates_folder(ctx), row["template"], wanted, variables)
         except templates.TemplateError as exc:
-            self._finish(mid, "failed", str(exc))
+            self._finish(tx, row, "failed", str(exc))
             return None
         rule = policy.marketing_rule(ctx.config, customer)
         if row["purpose"] == "marketing" and rule is not None and rule.label:
             out = policy.labelled(out, rule.label)
         return {
             "id": mid,
+            "state": row["state"],
             "idem_key": row["idem_key"],
             "customer_id": customer["id"],
             "customer_code": customer["code"],
@@ -184,52 +293,34 @@ class Sender:
             "created_at": row["created_at"],
         }
 
-    def deliver(self, mid: int) -> str:
-        """policy + render, sending (committed) -> the hook -> sent / deferred / failed.
-
-        The policy check and the ``sending`` write happen under one hold of the lock, so the
-        cap sees every message already sent or in flight, even in the same batch."""
-        ctx = self.ctx
-        with self.lock:
-            msg = self.prepare(mid)
-            if msg is None:
-                return "settled"
-            with ctx.transaction() as tx:
-                self._sending(tx, msg)
-        try:
-            result = ctx.hook.send_message(ctx=ctx, message=msg, channel=msg["channel"])
-        except Exception as exc:  # a plugin's bug: keep the message, try again later
-            log.exception("send_message failed for outbox %s", mid)
-            result = {"status": "retry", "reason": f"sender plugin error: {type(exc).__name__}"}
-        return self.record(msg, result)
-
     def _sending(self, tx: Any, msg: dict[str, Any]) -> None:
-        mid, channel = msg["id"], msg["channel"]
         queue.transition(
-            tx, mid, "sending", f"attempt {msg['attempt']} on {channel}",
-            attempts=msg["attempt"], message_id=msg["message_id"], language=msg["language"],
-            recipient=msg["to"], subject=msg["subject"], body=msg["text"], html=msg["html"],
+            tx, msg["id"], "sending", f"attempt {msg['attempt']} on {msg['channel']}",
+            current=msg["state"], audited=False, attempts=msg["attempt"],
+            message_id=msg["message_id"], language=msg["language"], recipient=msg["to"],
+            subject=msg["subject"],
+            body=msg["text"], html=msg["html"],
             updated_at=queue.iso(self.now()),  # the sender's clock: the cap counts it
         )  # fmt: skip
+        msg["state"] = "sending"
 
-    def record(self, msg: dict[str, Any], result: dict[str, Any] | None) -> str:
-        ctx, mid, now = self.ctx, msg["id"], self.now()
+    def record(self, tx: Any, msg: dict[str, Any], result: dict[str, Any] | None) -> str:
+        """Write the transport's answer for a ``sending`` message."""
+        ctx, now = self.ctx, self.now()
         if result is None:
-            return self._finish(mid, "failed", f"no plugin sends on channel {msg['channel']!r}")
+            return self._finish(tx, msg, "failed", f"no plugin sends on channel {msg['channel']!r}")
         status, reason = result.get("status"), str(result.get("reason") or "")
         if status == "sent":
-            with self.lock, ctx.transaction() as tx:
-                queue.transition(
-                    tx, mid, "sent", reason, sent_at=queue.iso(now), lease_owner=None,
-                    lease_until=None, message_id=result.get("message_id") or msg["message_id"],
+            self._finish(
+                tx, msg, "sent", reason, sent_at=queue.iso(now),
+                message_id=result.get("message_id") or msg["message_id"],
+            )  # fmt: skip
+            if msg["channel"] in interactions.CHANNELS:
+                interactions.log_interaction(
+                    tx, msg["customer_id"], channel=msg["channel"], direction="out",
+                    agent="outbox", outcome="sent", started_at=now,
+                    note=f"{msg['template']} ({msg['language']}): {msg['subject']}",
                 )  # fmt: skip
-                if msg["channel"] in interactions.CHANNELS:
-                    interactions.log_interaction(
-                        tx, msg["customer_id"], channel=msg["channel"], direction="out",
-                        agent="outbox", outcome="sent", started_at=now,
-                        note=f"{msg['template']} ({msg['language']}): {msg['subject']}",
-                    )  # fmt: skip
-            self.counts["sent"] += 1
             return "sent"
         if status == "retry":
             horizon = queue.parse_iso(msg["created_at"]) + timedelta(
@@ -237,15 +328,14 @@ class Sender:
             )
             if now >= horizon:
                 return self._finish(
-                    mid, "failed", f"gave up after {msg['attempt']} attempts: {reason}"
+                    tx, msg, "failed", f"gave up after {msg['attempt']} attempts: {reason}"
                 )
             due = now + timedelta(seconds=backoff(ctx, msg["attempt"]))
-            return self._finish(mid, "deferred", f"retry: {reason}", due_at=queue.iso(due))
+            return self._finish(tx, msg, "deferred", f"retry: {reason}", due_at=queue.iso(due))
         if status == "failed":
-            state = self._finish(mid, "failed", reason or "refused")
+            state = self._finish(tx, msg, "failed", reason or "refused")
             if result.get("bounce"):
                 kind = "email" if msg["channel"] == "email" else "phone"
-                with self.lock, ctx.transaction() as tx:
-                    consent.mark_undeliverable(tx, msg["customer_id"], kind, msg["to"], reason)
+                consent.mark_undeliverable(tx, msg["customer_id"], kind, msg["to"], reason)
             return state
-        return self._finish(mid, "failed", f"sender returned an unknown status {status!r}")
+        return self._finish(tx, msg, "failed", f"sender returned an unknown status {status!r}")

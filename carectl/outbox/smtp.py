@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from email.message import EmailMessage
 
 import aiosmtplib
 
@@ -59,20 +58,21 @@ class Transport:
         self.connects += 1
         return client
 
-    async def _send(self, msg: EmailMessage) -> str:
+    async def _send(self, sender: str, to: str, data: bytes) -> str:
         if self.client is None or not self.client.is_connected:
             self.client = await self._connect()
         try:
-            _errors, response = await self.client.send_message(msg)
+            _errors, response = await self.client.sendmail(sender, [to], data)
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError):
             self.client = None
             raise
         self.sent += 1
         return response
 
-    def send(self, msg: EmailMessage) -> str:
-        """Send one message; returns the server's answer. aiosmtplib errors propagate."""
-        return self.loop.run_until_complete(self._send(msg))
+    def send(self, sender: str, to: str, data: bytes) -> str:
+        """Send one message (SMTP-ready bytes); returns the server's answer. aiosmtplib errors
+        propagate."""
+        return self.loop.run_until_complete(self._send(sender, to, data))
 
     def close(self) -> None:
         if self.client is not None and self.client.is_connected:

@@ -46,10 +46,16 @@ def environment(folder: Path, html: bool = False) -> SandboxedEnvironment:
     )
 
 
+@lru_cache(maxsize=1024)
+def _exists(folder: Path, file: str) -> bool:
+    """Cached like the compiled templates (auto_reload is off): a new file needs a restart."""
+    return (folder / file).is_file()
+
+
 def pick_language(folder: Path, name: str, wanted: list[str]) -> str:
     """The first of ``wanted`` (customer language, default language, "en") with a file."""
     for lang in [w for w in wanted if w] + ["en"]:
-        if (folder / f"{name}.{lang}.j2").is_file():
+        if _exists(folder, f"{name}.{lang}.j2"):
             return lang
     raise TemplateError(f"no template {name!r} in {folder} for {', '.join(filter(None, wanted))}")
 
@@ -62,12 +68,15 @@ def render(folder: Path, name: str, wanted: list[str], variables: dict[str, Any]
     file = f"{name}.{lang}.j2"
     try:
         parts = {}
-        for html in (False, True):
-            template = environment(folder, html).get_template(file)
-            ctx = template.new_context(dict(variables))
-            for block, fn in template.blocks.items():
-                if (block == "html") == html:
-                    parts[block] = "".join(fn(ctx)).strip()
+        template = environment(folder).get_template(file)
+        ctx = template.new_context(dict(variables))
+        for block, fn in template.blocks.items():
+            if block != "html":
+                parts[block] = "".join(fn(ctx)).strip()
+        if "html" in template.blocks:
+            template = environment(folder, True).get_template(file)
+            fn = template.blocks["html"]
+            parts["html"] = "".join(fn(template.new_context(dict(variables)))).strip()
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{file} line {exc.lineno}: syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -1,0 +1,267 @@
+"""Outbox throughput: queued -> sent against a local SMTP sink and a local HTTP SMS gateway.
+
+The sinks run in their own processes (aiosmtpd on 127.0.0.1, a threading HTTP server) so they
+do not share the sender's interpreter. Every message is rendered from the shipped templates per
+customer (four languages), passes the send-time policy, and records queued, sending and sent
+with events, audit entries and a timeline interaction; the sink's count must equal the sent
+count. Target (issue 7): >= 1,000 email messages/s. BENCH_OUTBOX_MESSAGES sets the count
+(default 5,000). Also timed with the segments_live plugin blocked, to show what the per-
+interaction metrics refresh costs. Run alone: ``BENCH_ONLY=outbox python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.outbox import queue, sender
+
+ROOT = Path(__file__).resolve().parents[1]
+AT = "2026-11-23T12:00:00.000Z"
+LANGS = ("en", "vi", "ko", "zh")
+TEMPLATES = ("welcome", "care_checkin", "birthday", "winback")
+NAMES = ("Nguyễn Văn An", "김민준", "王小明", "Mary O'Brien")
+
+
+def messages() -> int:
+    return int(os.environ.get("BENCH_OUTBOX_MESSAGES", 5_000))
+
+
+def connections() -> int:
+    return int(os.environ.get("BENCH_OUTBOX_CONNECTIONS", 8))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------ sinks (own processes)
+
+
+def smtp_sink(port: int) -> None:
+    """Accept every message, count them; print the count when stdin closes."""
+    from aiosmtpd.controller import Controller
+
+    class Count:
+        n = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            Count.n += 1
+            return "250 OK"
+
+    controller = Controller(Count(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    controller.stop()
+    print(Count.n, flush=True)
+
+
+def http_sink(port: int) -> None:
+    """A JSON SMS gateway answering 200 with an id; prints the count when stdin closes."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    count = [0]
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with lock:
+                count[0] += 1
+                body = json.dumps({"id": f"gw-{count[0]}"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    server.shutdown()
+    print(count[0], flush=True)
+
+
+@contextmanager
+def sink(kind: str, port: int):
+    """Run a sink in a child process; yields a list that holds its count after the block."""
+    code = f"from benchmarks.outbox import {kind}_sink; {kind}_sink({port})"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, cwd=ROOT,
+    )  # fmt: skip
+    got: list[int] = []
+    try:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the {kind} sink did not start")
+        yield got
+    finally:
+        out, _ = proc.communicate("", timeout=30)
+        got.append(int(out.strip() or 0))
+
+
+# ------------------------------------------------------------------ fixture
+
+
+def make_ctx(folder: Path, smtp_port: int, http_port: int, live_segments: bool) -> Context:
+    disabled = [] if live_segments else ["carectl.builtin.segments_live"]
+    raw = {
+        "database": "outbox.db",
+        "plugins": {"disabled": disabled},
+        "outbox": {
+            "templates": str(ROOT / "config" / "templates"),
+            "company": "Acme",
+            "quiet_start": "00:00",  # equal start and end: no quiet hours
+            "quiet_end": "00:00",
+            "max_per_day": 0,
+            "batch_size": 500,
+        },
+        "email": {
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "tls": "none",
+            "from_address": "Acme Care <care@acme.example>",
+            "unsubscribe_url": "https://acme.example/u/{token}",
+            "concurrency": connections(),
+        },
+        "sms": {"url": f"http://127.0.0.1:{http_port}/send", "reference_field": "ref"},
+    }
+    return Context(config_mod.parse(raw, base=folder))
+
+
+def populate(ctx: Context, n: int) -> None:
+    """n customers with an email and a phone, languages and names mixed (fixture SQL)."""
+    with ctx.transaction() as tx:
+        for i in range(1, n + 1):
+            tx.execute(
+                "INSERT INTO customers (id, code, full_name, given_name, language, region,"
+                " custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'VN', '{}', ?, ?)",
+                (i, f"C-{i:06d}", NAMES[i % 4], NAMES[i % 4].split()[-1], LANGS[i % 4], AT, AT),
+            )
+            for kind, value in (("email", f"c{i}@example.vn"), ("phone", f"+8490{i:07d}")):
+                tx.execute(
+                    "INSERT INTO contact_points (customer_id, kind, value_raw, value_norm,"
+                    " is_primary, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+                    (i, kind, value, value, AT),
+                )
+
+
+def enqueue(ctx: Context, n: int, channel: str) -> float:
+    started = time.perf_counter()
+    with ctx.transaction() as tx:
+        for i in range(1, n + 1):
+            queue.enqueue(tx, i, template=TEMPLATES[i % 4], channel=channel)
+    return time.perf_counter() - started
+
+
+def send_all(ctx: Context, channel: str, n: int, kind: str, port: int) -> dict[str, Any]:
+    enqueue_s = enqueue(ctx, n, channel)
+    with sink(kind, port) as received:
+        started = time.perf_counter()
+        counts = sender.Sender(ctx).run_once()
+        seconds = time.perf_counter() - started
+    sent = ctx.db.execute(
+        "SELECT count(*) FROM outbox WHERE channel = ? AND state = 'sent'", (channel,)
+    ).fetchone()[0]
+    if sent != n or received[0] != n:
+        raise RuntimeError(f"{channel}: {sent} sent, sink received {received[0]} of {n}: {counts}")
+    return {"seconds": seconds, "enqueue_s": enqueue_s}
+
+
+def one_run(n: int, live_segments: bool, sms: bool) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="carectl-bench-outbox-"))
+    smtp_port, http_port = free_port(), free_port()
+    try:
+        ctx = make_ctx(folder, smtp_port, http_port, live_segments)
+        populate(ctx, n)
+        out = {"email": send_all(ctx, "email", n, "smtp", smtp_port)}
+        if sms:
+            out["sms"] = send_all(ctx, "sms", n, "http", http_port)
+        out["events"] = ctx.db.execute("SELECT count(*) FROM outbox_events").fetchone()[0]
+        out["interactions"] = ctx.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
+        ctx.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def ceiling(n: int) -> float:
+    """Messages/s of bare aiosmtplib into the same sink over as many connections, one prebuilt
+    message, no database: what this machine allows the sender at best right now."""
+    import asyncio
+
+    import aiosmtplib
+
+    data = b"From: a@acme.example\r\nTo: b@example.vn\r\nSubject: hi\r\n\r\nhello\r\n"
+    port, k = free_port(), connections()
+
+    async def one(count: int) -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+        await client.connect()
+        for _ in range(count):
+            await client.sendmail("a@acme.example", ["b@example.vn"], data)
+        await client.quit()
+
+    async def all_of_them() -> None:
+        await asyncio.gather(*(one(n // k) for _ in range(k)))
+
+    with sink("smtp", port):
+        started = time.perf_counter()
+        asyncio.run(all_of_them())
+        return (n // k * k) / (time.perf_counter() - started)
+
+
+def run() -> list[dict[str, Any]]:
+    n, k = messages(), connections()
+    load = os.getloadavg()[0]
+    full = one_run(n, live_segments=True, sms=True)
+    bare = one_run(n, live_segments=False, sms=False)
+    raw = ceiling(n)
+    load = f"load {load:.2f}-{os.getloadavg()[0]:.2f}"
+    email, sms = full["email"], full["sms"]
+    note = (
+        f"{n:,} messages, 4 languages, {k} connections; {full['events']:,} events,"
+        f" {full['interactions']:,} interactions; {load}"
+    )
+    return [
+        _row("email, sent per second", n / email["seconds"], "msg/s", f"target >= 1,000; {note}"),
+        _row(
+            "email, segments_live blocked",
+            n / bare["email"]["seconds"],
+            "msg/s",
+            "same, without the per-interaction metrics refresh",
+        ),
+        _row("bare aiosmtplib into the sink", raw, "msg/s", "no database: this machine's ceiling"),
+        _row("sms (HTTP gateway), sent per second", n / sms["seconds"], "msg/s", note),
+        _row("enqueue per second", n / email["enqueue_s"], "msg/s", "one transaction"),
+    ]
+
+
+def _row(metric: str, value: Any, unit: str, note: str = "") -> dict[str, Any]:
+    return {"benchmark": "outbox", "metric": metric, "value": value, "unit": unit, "note": note}
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
