@@ -8,6 +8,7 @@ their section as a new dataclass field; nothing else has to change.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import os
@@ -40,12 +41,18 @@ class DropFolder:
     processed: Path | None = None
     quarantine: Path | None = None
     settle_seconds: float = 2.0
+    encoding: str = ""  # empty: detected per file
 
     def __post_init__(self) -> None:
         self.processed = self.processed or self.path / "processed"
         self.quarantine = self.quarantine or self.path / "quarantine"
         if self.settle_seconds < 0:
             raise ConfigError("drop_folders.settle_seconds must be 0 or more")
+        if self.encoding:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ConfigError(f"drop_folders.encoding: unknown {self.encoding!r}") from None
 
 
 @dataclass

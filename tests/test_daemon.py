@@ -350,9 +350,10 @@ def test_the_timed_rescan_finds_files_the_watcher_never_reported(tmp_path):
     [
         ("[daemon]\nrescan_seconds = 0\n", "daemon.rescan_seconds"),
         ('[[drop_folders]]\npath = "d"\nsource = "v"\nsettle_seconds = -1\n', "settle_seconds"),
+        ('[[drop_folders]]\npath = "d"\nsource = "v"\nencoding = "klingon"\n', "encoding"),
     ],
 )
-def test_daemon_timings_are_checked_config_keys(tmp_path, extra, message):
+def test_daemon_keys_are_checked(tmp_path, extra, message):
     with pytest.raises(config_mod.ConfigError, match=message):
         config_mod.load_file(write_config(tmp_path / "cfg", extra))
 
@@ -367,3 +368,16 @@ def test_the_systemd_unit_runs_the_daemon_and_stops_it_with_sigterm():
     assert service["KillSignal"] == "SIGTERM" and int(service["TimeoutStopSec"]) >= 30
     assert service["Restart"] == "on-failure"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_a_folders_encoding_overrides_detection(tmp_path):
+    extra = (
+        '[[drop_folders]]\npath = "../drop"\nsource = "v"\nsettle_seconds = 0\n'
+        'encoding = "cp1252"\n'
+    )
+    ctx = Context(config_mod.load_file(write_config(tmp_path / "cfg", extra)))
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "a.csv").write_bytes("Name,Phone\nJosé Ñandú,0901234567\n".encode())
+    Daemon(ctx).run_once()  # UTF-8 bytes read as the folder says: the vendor's choice, honoured
+    assert count(ctx, "SELECT count(*) FROM customers WHERE full_name = 'JosÃ© Ã‘andÃº'") == 1
+    ctx.close()

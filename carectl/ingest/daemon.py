@@ -202,6 +202,7 @@ class Daemon:
             region=folder.region.upper(),
             language=folder.language,
             mapping=dict(folder.mapping),
+            encoding=folder.encoding,
         )
         started = time.monotonic()
         try:
