@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.loyalty_orders",
     "carectl.builtin.send_email",
     "carectl.builtin.send_sms_http",
+    "carectl.builtin.consent_from_leads",
     "carectl.builtin.segments_live",
 )
 ENTRY_POINT_GROUP = "carectl"
