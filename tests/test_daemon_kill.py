@@ -41,11 +41,14 @@ def test_kill_9_at_random_moments_loses_nothing_and_repeats_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != config_mod.ENV_VAR}
     cmd = [sys.executable, "-m", "carectl", "--config", str(cfg), "daemon"]
     lock = tmp_path / "cfg" / "daemon.lock"
-    dropped, interrupted = 0, 0
-    for _ in range(KILLS):
+    dropped, interrupted, again = 0, 0, []
+    for k in range(KILLS):
         for _ in range(2 if dropped < FILES else 0):  # more files arrive between restarts
             lead_file(drop / f"leads_{dropped}.csv", dropped)
             dropped += 1
+        if k % 2:  # a vendor sends a file again, done or half-done: a duplicate delivery
+            lead_file(drop / f"again_{k}.csv", k - 1)
+            again.append(f"again_{k}.csv")
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
         _wait_started(lock, proc.pid)  # kill times count from start-up, however slow it is
         time.sleep(rng.uniform(0.05, 1.5))
@@ -66,10 +69,10 @@ def test_kill_9_at_random_moments_loses_nothing_and_repeats_nothing(tmp_path):
     assert one("SELECT count(*) FROM contact_points WHERE kind = 'email'") == total
     assert one("SELECT count(*) FROM lead_files WHERE status = 'done'") == FILES
     assert one("SELECT sum(rows) FROM lead_files") == total  # ledger counts match the data
-    assert one("SELECT count(*) FROM lead_file_duplicates") == 0
-    assert sorted(p.name for p in (drop / "processed").iterdir()) == sorted(
-        f"leads_{n}.csv" for n in range(FILES)
-    )
+    # Each re-sent content is recorded once as a duplicate of whichever copy went in first.
+    assert one("SELECT count(*) FROM lead_file_duplicates") == len(again)
+    processed = sorted(p.name for p in (drop / "processed").iterdir() if p.suffix == ".csv")
+    assert processed == sorted([*again, *(f"leads_{n}.csv" for n in range(FILES))])
     assert sorted(p.name for p in drop.iterdir()) == ["processed", "quarantine"]
     ctx.close()
 
@@ -104,4 +107,19 @@ def test_a_file_done_but_not_moved_is_only_moved_on_restart(tmp_path):
     assert [p.name for p in (drop / "processed").iterdir()] == ["a.csv"]
     assert ctx.db.execute("SELECT count(*) FROM lead_file_duplicates").fetchone() == (0,)
     assert ctx.db.execute("SELECT count(*) FROM leads").fetchone() == (ROWS,)
+    ctx.close()
+
+
+def test_a_duplicate_recorded_but_not_moved_is_only_moved_on_restart(tmp_path):
+    ctx = Context(config_mod.load_file(config(tmp_path)))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    lead_file(drop / "a.csv", 0)
+    assert Daemon(ctx).run_once().files_done == 1
+    lead_file(drop / "a.csv", 0)  # sent again: recorded, then the kill came before the move
+    assert ingest_file(ctx, drop / "a.csv", LeadFileOptions(source="v")).status == "duplicate"
+    stats = Daemon(ctx).run_once()
+    assert (stats.files_done, stats.files_duplicate) == (0, 0)
+    assert ctx.db.execute("SELECT count(*) FROM lead_file_duplicates").fetchone() == (1,)
+    assert sorted(p.name for p in drop.iterdir()) == ["processed", "quarantine"]
     ctx.close()

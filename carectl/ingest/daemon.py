@@ -209,7 +209,8 @@ class Daemon:
             done = ledger.done_in_place(self.ctx.db, path)
             if done is not None:  # killed between the last commit and the move
                 log.info("%s: already ingested, moving it", path.name)
-                self._processed(folder, path, done)
+                file_id, duplicate = done
+                self._processed(folder, path, None if duplicate else file_id)
                 return
             report = ingest_file(self.ctx, path, options, progress=self._progress)
         except Stopping:

@@ -59,17 +59,20 @@ def fingerprint(path: Path) -> Fingerprint:
     return Fingerprint(digest.hexdigest(), size, newlines, text, ident)
 
 
-def done_in_place(db: Any, path: Path) -> int | None:
-    """The ledger id when this very file (same path and identity) was ingested but not moved."""
+def done_in_place(db: Any, path: Path) -> tuple[int, bool] | None:
+    """(ledger id, is a duplicate) when this very file (same path and identity) was ingested,
+    or recorded as a duplicate delivery, but not moved yet."""
     try:
-        st = os.stat(path, follow_symlinks=False)
+        ident = identity(os.stat(path, follow_symlinks=False))
     except OSError:
         return None
     row = db.execute(
-        "SELECT id FROM lead_files WHERE path = ? AND identity = ? AND status = 'done'",
-        (str(path), identity(st)),
+        "SELECT id, 0 FROM lead_files WHERE path = ? AND identity = ? AND status = 'done'"
+        " UNION ALL SELECT file_id, 1 FROM lead_file_duplicates WHERE path = ? AND identity = ?"
+        " LIMIT 1",
+        (str(path), ident, str(path), ident),
     ).fetchone()
-    return row[0] if row else None
+    return (row[0], bool(row[1])) if row else None
 
 
 def find(tx: Tx, sha256: str) -> dict[str, Any] | None:
@@ -79,10 +82,14 @@ def find(tx: Tx, sha256: str) -> dict[str, Any] | None:
 
 
 def record_duplicate(tx: Tx, known: Mapping[str, Any], path: Path, source: str, size: int) -> None:
+    try:
+        ident = identity(os.stat(path))
+    except OSError:
+        ident = ""
     tx.execute(
-        "INSERT INTO lead_file_duplicates (file_id, file_name, path, source, size, received_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (known["id"], path.name, str(path), source, size, now_iso()),
+        "INSERT INTO lead_file_duplicates (file_id, file_name, path, identity, source, size,"
+        " received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (known["id"], path.name, str(path), ident, source, size, now_iso()),
     )
     audit.record(tx, "lead_file.duplicate", "lead_file", known["id"], None, {"path": str(path)})
 
