@@ -67,6 +67,21 @@ class DaemonConfig:
 
 
 @dataclass
+class IngestConfig:
+    """The lead pipeline: worker processes, and how long a plugin may take or keep failing."""
+
+    workers: int = -1  # processes normalising a large file; -1: one per core, 0: none
+    plugin_timeout_seconds: float = 10.0
+    plugin_max_failures: int = 20
+
+    def __post_init__(self) -> None:
+        if self.workers < -1:
+            raise ConfigError("ingest.workers must be -1 (one per core), 0 or more")
+        if self.plugin_max_failures < 1:
+            raise ConfigError("ingest.plugin_max_failures must be 1 or more")
+
+
+@dataclass
 class PluginsConfig:
     folder: Path | None = None
     disabled: list[str] = field(default_factory=list)
@@ -479,6 +494,7 @@ class Config:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     drop_folders: list[DropFolder] = field(default_factory=list)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
     tui: TuiConfig = field(default_factory=TuiConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sla: list[SlaPolicy] = field(default_factory=_default_sla)

@@ -311,7 +311,8 @@ def test_review_creates_the_customer_and_records_the_doubtful_match(ctx, tmp_pat
     assert row == (2, 1, 0.7, "similar name")
 
 
-def test_many_rows_stream_in_batches(ctx, tmp_path):
+def test_many_rows_stream_in_batches(ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 500)
     lines = ["Name,Phone,Email"] + [
         f"Khách {i},09{i % 100_000_000:08d},k{i}@example.vn" for i in range(1, 1201)
     ]

@@ -30,17 +30,7 @@ def person_keys(p: Person) -> set[tuple[str, str]]:
 
 
 def load(db: Any, customer_id: int) -> Person | None:
-    row = db.execute(
-        "SELECT full_name, birthday, region FROM customers WHERE id = ?", (customer_id,)
-    ).fetchone()
-    if row is None:
-        return None
-    p = Person(customer_id, row[0], row[1], row[2])
-    for kind, value in db.execute(
-        "SELECT kind, value_norm FROM contact_points WHERE customer_id = ?", (customer_id,)
-    ):
-        (p.emails if kind == "email" else p.phones).add(value)
-    return p
+    return load_many(db, [customer_id])[customer_id]
 
 
 def candidates(
@@ -121,3 +111,151 @@ def _separated(db: Any, a: int, b: int) -> bool:
         (lo, hi),
     ).fetchone()
     return row is not None
+
+
+# ---------------------------------------------------------------- a batch at a time
+
+KIND_ORDER = {"phone": 0, "email": 1, "email_canon": 2, "bday_tok": 3, "name_year": 4}
+CONTACT_SQL = (
+    "SELECT k.kind, k.key, c.customer_id FROM temp.batch_keys k"
+    " CROSS JOIN contact_points c ON c.kind = k.kind AND c.value_norm = k.key"
+    " WHERE k.kind IN ('phone', 'email') ORDER BY k.kind, k.key, c.id"
+)
+# The first PER_KEY customers of each key in index order, as candidates() reads them.
+KEYS_SQL = (
+    "SELECT k.kind, k.key, m.customer_id FROM temp.batch_keys k"
+    " CROSS JOIN match_keys m ON m.kind = k.kind AND m.key = k.key"
+    " WHERE k.lim = {n} AND k.kind NOT IN ('phone', 'email') AND m.customer_id <= coalesce("
+    "  (SELECT customer_id FROM match_keys WHERE kind = k.kind AND key = k.key"
+    "   ORDER BY customer_id LIMIT 1 OFFSET {n} - 1), 9223372036854775807)"
+    " ORDER BY k.kind, k.key, m.customer_id"
+)
+NAMESAKES_SQL = (
+    "SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"
+    f" AND key = k.key LIMIT {NAMESAKE_CAP})) FROM temp.batch_keys k WHERE k.kind = 'ns'"
+)
+
+
+class BatchMatcher:
+    """best_match for a batch of leads with a few queries for the whole batch.
+
+    Candidates, namesake counts and candidate records are read for every lead of the batch at
+    once; customers the batch creates or enriches are then told to the matcher (``stored``),
+    which keeps them in memory in front of what it read, so each lead sees exactly what
+    best_match would see with the earlier rows of its batch already written.
+    """
+
+    def __init__(self, db: Any, cfg: Any, people: list[tuple[Person, set, list[str]]]) -> None:
+        self.db, self.cfg = db, cfg
+        self.rules = tuple(cfg.email_provider_rules)
+        self.by_key: dict[tuple[str, str], list[int]] = {}
+        self.namesakes: dict[str, int] = {}
+        self.persons: dict[int, Person | None] = {}
+        self.keys_of: dict[int, set[tuple[str, str]]] = {}  # customers the batch touched
+        self._read(people)
+
+    def _read(self, people: list[tuple[Person, set, list[str]]]) -> None:
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS batch_keys (kind TEXT, key TEXT, lim INT)")
+        db.execute("DELETE FROM temp.batch_keys")
+        keys = {k for _, lookup, _ in people for k in lookup}
+        names = {n for _, _, ns in people for n in ns}
+        db.conn.executemany(
+            "INSERT INTO temp.batch_keys VALUES (?, ?, ?)",
+            [(kind, key, _per_key(kind)) for kind, key in keys] + [("ns", key, 0) for key in names],
+        )
+        sqls = [KEYS_SQL.format(n=n) for n in {PER_KEY, PER_NAME_REGION}]
+        for sql in (CONTACT_SQL, *sqls):
+            for kind, key, cid in db.execute(sql):
+                found = self.by_key.setdefault((kind, key), [])
+                if len(found) < _per_key(kind):
+                    found.append(cid)
+        self.namesakes = dict(db.execute(NAMESAKES_SQL).fetchall())
+        ids = sorted({cid for found in self.by_key.values() for cid in found})
+        self.persons.update(load_many(db, ids))
+        db.execute("DELETE FROM temp.batch_keys")
+
+    def best(self, p: Person, lookup: set[tuple[str, str]], name_region: list[str]) -> Match | None:
+        """What best_match(db, p, cfg) returns, for a lead (p.id is None)."""
+        found: dict[int, None] = {}
+        limit = self.cfg.max_candidates
+        for kind, key in sorted(lookup, key=lambda k: (KIND_ORDER.get(k[0], 9), k[1])):
+            for cid in self.by_key.get((kind, key), ())[: _per_key(kind)]:
+                found.setdefault(cid)
+            if len(found) >= limit:
+                break
+        ids = list(found)[:limit]
+        if not ids:
+            return None
+        counts = [min(self.namesakes.get(k, 0), NAMESAKE_CAP) for k in name_region]
+        others = max(max(counts, default=0) - 1, 0)
+        best: Match | None = None
+        for cid in ids:
+            other = self.persons.get(cid)
+            if other is None:
+                continue
+            score = compare(p, other, namesakes=others, email_rules=self.rules)
+            if best is None or score.total > best.score.total:
+                best = Match(cid, score)
+        return best
+
+    def person(self, cid: int) -> Person | None:
+        if cid not in self.persons:
+            self.persons.update(load_many(self.db, [cid]))
+        return self.persons[cid]
+
+    def stored(self, cid: int, person: Person, keys: set[tuple[str, str]]) -> None:
+        """Customer cid now is ``person`` with these blocking keys (created or enriched)."""
+        old = self.keys_of.get(cid)
+        if old is None:
+            old = set() if self.persons.get(cid) is None else person_keys_stored(self.db, cid)
+        for kind, key in keys - old:
+            self.by_key.setdefault((kind, key), []).append(cid)
+            if kind == "name_region":
+                self.namesakes[key] = self.namesakes.get(key, 0) + 1
+        for kind, key in old - keys:
+            found = self.by_key.get((kind, key))
+            if found and cid in found:
+                found.remove(cid)
+            if kind == "name_region" and key in self.namesakes:
+                self.namesakes[key] -= 1
+        self.keys_of[cid] = set(keys)
+        self.persons[cid] = person
+
+
+def _per_key(kind: str) -> int:
+    return PER_NAME_REGION if kind == "name_region" else PER_KEY
+
+
+def person_keys_stored(db: Any, cid: int) -> set[tuple[str, str]]:
+    """The keys a stored customer is found by: its match_keys and its contact points."""
+    keys = {
+        (k, v)
+        for k, v in db.execute("SELECT kind, key FROM match_keys WHERE customer_id = ?", (cid,))
+        if k not in ("phone", "email")
+    }
+    keys.update(
+        db.execute("SELECT kind, value_norm FROM contact_points WHERE customer_id = ?", (cid,))
+    )
+    return keys
+
+
+def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
+    """load() for many customers in two queries (None for ids without a customer)."""
+    out: dict[int, Person | None] = dict.fromkeys(ids)
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" * len(part))
+        for cid, name, bday, region in db.execute(
+            f"SELECT id, full_name, birthday, region FROM customers WHERE id IN ({marks})", part
+        ):
+            out[cid] = Person(cid, name, bday, region)
+        for cid, kind, value in db.execute(
+            "SELECT customer_id, kind, value_norm FROM contact_points"
+            f" WHERE customer_id IN ({marks}) ORDER BY id",
+            part,
+        ):
+            p = out.get(cid)
+            if p is not None:
+                (p.emails if kind == "email" else p.phones).add(value)
+    return out

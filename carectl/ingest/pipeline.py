@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from carectl.dedupe import review
-from carectl.ingest import ledger, upsert
+from carectl.ingest import bulk, ledger, upsert, workers
 from carectl.ingest.errors import LeadFileError
-from carectl.ingest.guard import PluginFailed, guard_for
+from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions, MatchResult
+from carectl.ingest.prepare import plugin_failed
 from carectl.ingest.report import IngestReport
+from carectl.ingest.workers import Item
 from carectl.service import customers as svc
 from carectl.service import privacy
 from carectl.store.transaction import Tx
@@ -28,7 +30,9 @@ from carectl.store.util import now_iso
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 500
+BATCH_ROWS = 2000  # rows per transaction when matched and written a batch at a time
+SLOW_BATCH_ROWS = 500  # ... and when written row by row (a vendor's matcher)
+MATCHER = "carectl.builtin.match_scored"
 ACTIONS = ("new", "merge", "review")
 
 # progress(rows_done, rows_expected): rows_expected is an estimate (None when unknown).
@@ -61,12 +65,14 @@ def ingest_file(
     expected = max(fp.newlines - 1, 0) if fp.text else None
     if progress is not None:
         progress(0, expected)
+    fast = _fast(ctx)
     try:
         rows = _parse(ctx, path, options)
+        items = workers.prepared(ctx, path.name, options, rows, expected)
         done = 0
-        for batch in _batches(_leads(ctx, path, rows, options), BATCH_ROWS):
+        for batch in _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS):
             with ctx.transaction() as tx:
-                _apply_batch(ctx, tx, file_id, batch, source_id, report)
+                _apply_batch(ctx, tx, file_id, batch, source_id, report, fast)
             done += len(batch)
             if progress is not None:
                 progress(done, max(done, expected) if expected is not None else None)
@@ -124,43 +130,10 @@ def _guarded(path: Path, result: Iterable[tuple[int, dict]]) -> Iterator[tuple[i
             close()
 
 
-def _leads(
-    ctx: Any, path: Path, rows: Iterable[tuple[int, dict]], options: LeadFileOptions
-) -> Iterator[Lead]:
-    """Build and normalise one Lead per parsed row (outside any transaction)."""
-    for number, cells in rows:
-        lead = Lead(file=path.name, row=number, raw=dict(cells), options=options)
-        for column, message in getattr(cells, "errors", ()):
-            lead.error(column, message)
-        if not lead.errors:
-            try:
-                guard_for(ctx.pm).call("normalize_lead", ctx=ctx, lead=lead)
-            except Exception as exc:  # one plugin's bug rejects the row, not the file
-                _plugin_failed(lead, "normalize_lead", exc)
-        if not lead.errors and not (lead.fields.get("phones") or lead.fields.get("emails")):
-            # Checked after every plugin had its say: one of them may have found a contact.
-            lead.error("", "no phone number or email address: nobody could contact this lead")
-        yield lead
-
-
-def _plugin_failed(lead: Lead, hook: str, exc: Exception) -> None:
-    """Log a plugin's failure with the lead's provenance and reject the lead with it."""
-    message = str(exc) if isinstance(exc, PluginFailed) else f"{hook} failed: {exc!r}"
-    log.error(
-        "%s (file %s, row %s, source %s)",
-        message,
-        lead.file,
-        lead.row,
-        lead.options.source,
-        exc_info=exc,
-    )
-    lead.error("", message)
-
-
-def _batches(leads: Iterable[Lead], size: int) -> Iterator[list[Lead]]:
-    batch: list[Lead] = []
-    for lead in leads:
-        batch.append(lead)
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
         if len(batch) >= size:
             yield batch
             batch = []
@@ -171,18 +144,39 @@ def _batches(leads: Iterable[Lead], size: int) -> Iterator[list[Lead]]:
 # ---------------------------------------------------------------- writing
 
 
+def _fast(ctx: Any) -> bool:
+    """Whether the built-in matcher is the only one, so a batch can be matched and written at
+    once (a vendor's matcher may read the database between rows: it gets one row at a time)."""
+    impls = ctx.pm.hook.match_lead.get_hookimpls()
+    return [i.plugin_name for i in impls] == [MATCHER]
+
+
 def _apply_batch(
-    ctx: Any, tx: Tx, file_id: int, batch: list[Lead], source_id: int, report: IngestReport
+    ctx: Any,
+    tx: Tx,
+    file_id: int,
+    batch: list[Item],
+    source_id: int,
+    report: IngestReport,
+    fast: bool,
 ) -> None:
-    seen = ledger.recorded_rows(tx, file_id, (lead.row for lead in batch))
-    counts: Counter[str] = Counter()
-    for lead in batch:
+    seen = ledger.recorded_rows(tx, file_id, (lead.row for lead, _ in batch))
+    todo = []
+    for lead, prep in batch:
         if lead.row in seen:  # done by an earlier, interrupted run (or a repeated row number)
             report.skipped += 1
             continue
         seen.add(lead.row)
-        action, customer_id, match = _apply(ctx, tx, lead, source_id)
-        ledger.record_lead(tx, file_id, lead, action, customer_id, match)
+        todo.append((lead, prep))
+    if fast:
+        done = bulk.apply(ctx, tx, file_id, todo, source_id)
+    else:
+        done = []
+        for lead, _ in todo:
+            done.append((lead, *_apply(ctx, tx, lead, source_id)))
+        bulk.record_leads(tx, file_id, done)
+    counts: Counter[str] = Counter()
+    for lead, action, _, _ in done:
         counts[ledger.ACTION_COUNT[action]] += 1
         report.note(lead)
     ledger.add_counts(tx, file_id, counts)
@@ -197,7 +191,7 @@ def _apply(
     try:
         match = guard_for(ctx.pm).call("match_lead", ctx=ctx, lead=lead)
     except Exception as exc:
-        _plugin_failed(lead, "match_lead", exc)
+        plugin_failed(lead, "match_lead", exc)
         return "rejected", None, None
     match = match or MatchResult("new", reason="no match")
     if match.action not in ACTIONS or (match.action == "merge" and match.customer_id is None):

@@ -1,0 +1,133 @@
+"""Everything about a lead that needs no database: build it, run the normalize hooks, and work
+out what its customer row, contact points, blocking keys and search text would be.
+
+Pure per-row work (phone parsing above all) is most of an import's CPU, so it is done here,
+where :mod:`carectl.ingest.workers` can run it in other processes while the main process
+matches and writes. A lead whose values the customer service would refuse (an invalid phone,
+a bad birthday) is rejected here with the same message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from carectl import search
+from carectl.builtin.match_scored import lead_person
+from carectl.dedupe.blocking import person_keys
+from carectl.dedupe.keys import keys_for
+from carectl.dedupe.score import Person
+from carectl.ingest.guard import PluginFailed, guard_for
+from carectl.ingest.lead import Lead, LeadFileOptions
+from carectl.normalize.emails import normalize_email
+from carectl.normalize.names import name_keys
+from carectl.normalize.phones import to_e164
+from carectl.service import customers as svc
+
+log = logging.getLogger(__name__)
+
+NO_CONTACT = "no phone number or email address: nobody could contact this lead"
+
+Row = tuple[int, dict[str, Any], list[tuple[str, str]]]  # number, cells, parse errors
+
+
+@dataclass
+class Prepared:
+    """A valid lead's customer-to-be, and what matching looks it up by."""
+
+    names: dict[str, Any]  # service.customers.name_fields of the lead's names
+    birthday: str | None
+    region: str
+    contacts: list[tuple[str, str, str]]  # (kind, raw, normalised), in create_customer order
+    person: Person  # what the matcher compares (the lead's own fields)
+    lookup: set[tuple[str, str]]  # blocking keys of person
+    namesake_keys: list[str]  # name_region keys counted for the name's frequency
+    keys: set[tuple[str, str]]  # the blocking keys its customer would be stored with
+    fts: tuple[str, str]  # and its search index text
+
+
+def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row) -> Lead:
+    """One normalised Lead from a parsed row (the pipeline's normalise step)."""
+    number, cells, errors = row
+    lead = Lead(file=file, row=number, raw=dict(cells), options=options)
+    for column, message in errors:
+        lead.error(column, message)
+    if not lead.errors:
+        try:
+            guard_for(ctx.pm).call("normalize_lead", ctx=ctx, lead=lead)
+        except Exception as exc:  # one plugin's bug rejects the row, not the file
+            plugin_failed(lead, "normalize_lead", exc)
+    if not lead.errors and not (lead.fields.get("phones") or lead.fields.get("emails")):
+        # Checked after every plugin had its say: one of them may have found a contact.
+        lead.error("", NO_CONTACT)
+    return lead
+
+
+def plugin_failed(lead: Lead, hook: str, exc: Exception) -> None:
+    """Log a plugin's failure with the lead's provenance and reject the lead with it."""
+    message = str(exc) if isinstance(exc, PluginFailed) else f"{hook} failed: {exc!r}"
+    log.error(
+        "%s (file %s, row %s, source %s)",
+        message,
+        lead.file,
+        lead.row,
+        lead.options.source,
+        exc_info=exc,
+    )
+    lead.error("", message)
+
+
+def prepare(lead: Lead) -> Prepared | None:
+    """The lead's customer-to-be; None (and the lead rejected) when its values are invalid."""
+    if lead.errors:
+        return None
+    f = lead.fields
+    try:
+        contacts = [("email", e, normalize_email(e)) for e in f.get("emails") or []]
+        contacts += [("phone", p, to_e164(p, lead.options.region)) for p in f.get("phones") or []]
+        birthday = svc.check_birthday(f.get("birthday") or None)
+        names = svc.name_fields(
+            f.get("full_name") or "", f.get("family_name") or None, f.get("given_name") or None
+        )
+    except (ValueError, LookupError) as exc:  # what create_customer would refuse
+        lead.error("", str(exc))
+        return None
+    person = lead_person(lead)
+    region = (f.get("region") or "").upper()
+    unique = list(dict.fromkeys((kind, norm) for kind, _, norm in contacts))
+    return Prepared(
+        names=names,
+        birthday=birthday,
+        region=region,
+        contacts=contacts,
+        person=person,
+        lookup=person_keys(person),
+        namesake_keys=[f"{k}|{person.region}" for k in name_keys(person.full_name)],
+        keys=stored_keys(names["full_name"], birthday, region, unique),
+        fts=index_text(names["full_name"], unique),
+    )
+
+
+def stored_keys(full_name: str, birthday: str | None, region: str, contacts) -> set:
+    """The blocking keys create_customer / keys.refresh store; contacts: (kind, norm) pairs."""
+    emails = [c[1] for c in contacts if c[0] == "email"]
+    phones = [c[1] for c in contacts if c[0] == "phone"]
+    return keys_for(full_name, birthday, region, emails, phones)
+
+
+def index_text(full_name: str, contacts) -> tuple[str, str]:
+    emails = [c[1] for c in contacts if c[0] == "email"]
+    phones = [c[1] for c in contacts if c[0] == "phone"]
+    return search.index_text(full_name, emails, phones)
+
+
+def prepare_rows(
+    ctx: Any, file: str, options: LeadFileOptions, rows: list[Row]
+) -> list[tuple[Lead, Prepared | None]]:
+    """A chunk of parsed rows, normalised and prepared (in a worker or inline)."""
+    out = []
+    for row in rows:
+        lead = lead_of(ctx, file, options, row)
+        out.append((lead, prepare(lead)))
+    return out

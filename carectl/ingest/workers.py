@@ -1,0 +1,121 @@
+"""Normalise a file's rows in worker processes while the main process matches and writes.
+
+Parsing a phone number costs more than matching and writing a lead together, and one process
+uses one core, so a large file is normalised by ``[ingest] workers`` processes (default: the
+number of cores) in chunks, in order, with a bounded number of chunks in flight: memory stays flat
+whatever the file's size. Each worker builds its own plugin manager from the config, so it runs
+exactly the normalize_lead plugins the main process would; when the main process's plugins
+cannot be rebuilt that way (registered by code, as tests do) or the file is small, everything
+runs inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from carectl.ingest.lead import Lead, LeadFileOptions
+from carectl.ingest.prepare import Prepared, Row, prepare_rows
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+MIN_ROWS = 20_000  # below this, starting processes costs more than it saves
+
+Item = tuple[Lead, "Prepared | None"]
+
+
+def prepared(
+    ctx: Any,
+    file: str,
+    options: LeadFileOptions,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    expected_rows: int | None,
+) -> Iterator[Item]:
+    """(lead, prepared) for every parsed row, in file order."""
+    n = _workers(ctx, expected_rows)
+    if n <= 0:  # row by row: nothing is normalised ahead of what is written
+        for number, cells in rows:
+            yield from prepare_rows(ctx, file, options, [_row(number, cells)])
+        return
+    chunks = _chunks(rows)
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding a database
+    pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_init, initargs=(ctx.config,))
+    pending: deque[tuple[Future, list[Row]]] = deque()
+    broken = False
+
+    def result(fut: Future, chunk: list[Row]) -> list[Item]:
+        nonlocal broken
+        if not broken:
+            try:
+                return fut.result()
+            except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+                log.warning("ingest workers stopped (%s); normalising in this process", exc)
+                broken = True
+        return prepare_rows(ctx, file, options, chunk)
+
+    try:
+        for chunk in chunks:
+            if broken:
+                yield from prepare_rows(ctx, file, options, chunk)
+                continue
+            pending.append((pool.submit(_work, file, options, chunk), chunk))
+            if len(pending) >= 3 * n:
+                yield from result(*pending.popleft())
+        while pending:
+            yield from result(*pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _workers(ctx: Any, expected_rows: int | None) -> int:
+    wanted = ctx.config.ingest.workers
+    if wanted == -1:
+        wanted = os.cpu_count() or 1
+    if wanted <= 0 or (expected_rows is not None and expected_rows < MIN_ROWS):
+        return 0
+    return wanted if _rebuildable(ctx) else 0
+
+
+def _rebuildable(ctx: Any) -> bool:
+    """Whether a worker's plugin manager, built from the config, has the same normalize_lead
+    plugins as this one (a plugin registered by code would be missing there)."""
+    pm = ctx.pm
+    names = {impl.plugin_name for impl in pm.hook.normalize_lead.get_hookimpls()}
+    origins = getattr(pm, "origins", {})
+    return all(name in origins for name in names)
+
+
+def _chunks(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for number, cells in rows:
+        chunk.append(_row(number, cells))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _row(number: int, cells: dict[str, Any]) -> Row:
+    return number, dict(cells), list(getattr(cells, "errors", ()))
+
+
+_CTX: Any = None
+
+
+def _init(config: Any) -> None:
+    global _CTX
+    from carectl.context import Context
+
+    _CTX = Context(config)
+
+
+def _work(file: str, options: LeadFileOptions, rows: list[Row]) -> list[Item]:
+    return prepare_rows(_CTX, file, options, rows)

@@ -1,0 +1,125 @@
+"""A batch matched and written at once decides and stores exactly what row by row would, and
+worker processes normalise a file into the same leads as the importing process does."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest import pipeline, workers
+from carectl.ingest.lead import LeadFileOptions
+from carectl.service import customers as svc
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng"]
+MIDDLE = ["Văn", "Thị", "Minh", "Hoàng", ""]
+GIVEN = ["An", "Bình", "Cường", "Dung", "Hà", "Khôi", "Như"]
+
+TABLES = {
+    "leads": "SELECT row_number, action, customer_id, match_customer_id, match_score,"
+    " match_reason, errors, warnings FROM leads ORDER BY row_number",
+    "customers": "SELECT id, code, full_name, family_name, given_name, name_key, given_key,"
+    " language, timezone, region, birthday, source_id, custom FROM customers ORDER BY id",
+    "contacts": "SELECT customer_id, kind, value_raw, value_norm, is_primary FROM contact_points"
+    " ORDER BY customer_id, kind, value_norm",
+    "keys": "SELECT customer_id, kind, key FROM match_keys ORDER BY 1, 2, 3",
+    "search": "SELECT rowid, names, contacts FROM customers_fts ORDER BY rowid",
+    "pairs": "SELECT a_id, b_id, score, reason FROM dedupe_pairs ORDER BY a_id, b_id",
+}
+
+
+def lead_file(path: Path, n: int, seed: int) -> Path:
+    """Namesakes, repeated people with varied phones / emails / missing fields, bad rows."""
+    rng = random.Random(seed)
+    people = []
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Họ tên", "Số điện thoại", "Email", "Ngày sinh", "Ghi chú"])
+        for i in range(n):
+            if people and rng.random() < 0.4:
+                name, phone, email, dob = rng.choice(people)
+                phone = rng.choice([phone, "", f"09{rng.randint(0, 99_999_999):08d}"])
+                email = rng.choice([email, "", email.upper()])
+                dob = rng.choice([dob, ""])
+                if rng.random() < 0.2:
+                    name = ""  # a known contact with no name: enriches, names filled later
+            else:
+                name = " ".join(
+                    p for p in (rng.choice(FAMILY), rng.choice(MIDDLE), rng.choice(GIVEN)) if p
+                )
+                phone = f"09{rng.randint(0, 99_999_999):08d}"
+                email = f"p{i}@example.vn" if rng.random() < 0.6 else ""
+                dob = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2005)}"
+                people.append((name, phone, email, dob))
+            if rng.random() < 0.03:
+                phone, email = "12", ""  # rejected: no valid contact
+            w.writerow([name, phone, email, dob, f"note {i}"])
+    return path
+
+
+def run(tmp_path: Path, name: str, fast: bool, monkeypatch, files: list[Path]) -> dict:
+    ctx = Context(config_mod.parse({"database": f"{name}.db"}, base=tmp_path))
+    with ctx.transaction() as tx:  # customers already there, bulk-loaded or typed in
+        svc.create_customer(tx, full_name="Nguyễn Văn An", phones=["0900000001"])
+        svc.create_customer(tx, full_name="", emails=["p3@example.vn"])
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "BATCH_ROWS", 37)  # many batches: duplicates across them too
+        m.setattr(pipeline, "SLOW_BATCH_ROWS", 37)
+        if not fast:
+            m.setattr(pipeline, "_fast", lambda ctx: False)
+        for path in files:
+            pipeline.ingest_file(ctx, path, LeadFileOptions(source="v", region="VN"))
+    out = {table: ctx.db.execute(sql).fetchall() for table, sql in TABLES.items()}
+    ctx.close()
+    return out
+
+
+def test_a_batch_at_a_time_stores_what_row_by_row_stores(tmp_path, monkeypatch):
+    files = [lead_file(tmp_path / f"leads{i}.csv", 300, seed=i) for i in range(2)]
+    slow = run(tmp_path, "slow", False, monkeypatch, files)
+    fast = run(tmp_path, "fast", True, monkeypatch, files)
+    assert {a for _, a, *_ in slow["leads"]} >= {"new", "merge", "rejected"}
+    for table in TABLES:
+        assert fast[table] == slow[table], table
+
+
+def test_worker_processes_normalise_like_the_importing_process(ctx, tmp_path, monkeypatch):
+    path = lead_file(tmp_path / "w.csv", 1200, seed=7)
+    options = LeadFileOptions(source="v", region="VN")
+    rows = list(pipeline._parse(ctx, path, options))
+    monkeypatch.setattr(workers, "MIN_ROWS", 0)
+    monkeypatch.setattr(workers, "CHUNK", 100)
+    ctx.config.ingest.workers = 2
+    assert workers._workers(ctx, len(rows)) == 2
+    pooled = list(workers.prepared(ctx, path.name, options, iter(rows), len(rows)))
+    ctx.config.ingest.workers = 0
+    inline = list(workers.prepared(ctx, path.name, options, iter(rows), len(rows)))
+    assert [lead.row for lead, _ in pooled] == [lead.row for lead, _ in inline]
+    assert [(lead.fields, lead.errors, prep) for lead, prep in pooled] == [
+        (lead.fields, lead.errors, prep) for lead, prep in inline
+    ]
+
+
+def test_a_plugin_registered_by_code_keeps_normalising_in_process(ctx, monkeypatch):
+    from carectl.hookspecs import hookimpl
+
+    class Extra:
+        @hookimpl
+        def normalize_lead(self, lead):
+            lead.tags.append("x")
+
+    monkeypatch.setattr(workers, "MIN_ROWS", 0)
+    ctx.config.ingest.workers = 2
+    assert workers._workers(ctx, 10) == 2
+    ctx.pm.register(Extra())
+    assert workers._workers(ctx, 10) == 0  # a worker could not rebuild it from the config
+
+
+@pytest.mark.parametrize("rows", [None, 5])
+def test_small_or_unknown_files_stay_in_process(ctx, rows, monkeypatch):
+    ctx.config.ingest.workers = 2
+    assert workers._workers(ctx, rows) == (0 if rows == 5 else 2)
