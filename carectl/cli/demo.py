@@ -27,6 +27,7 @@ def demo(
 ) -> None:
     """Add demo customers with contacts, orders, sources and planted duplicates."""
     from carectl.demo import load  # faker is imported only when demo data is made
+    from carectl.demo.service import service_history
 
     db = context(ctx).db
     existing = search.count(db)
@@ -56,12 +57,14 @@ def demo(
             progress=lambda n: bar.advance(task, n),
             announce=lambda text: console.print(text),
         )
+    history = service_history(db, context(ctx).config, result, seed=seed, as_of=end)
     span = f" (C-{result.first_id:06d} .. C-{result.last_id:06d})" if result.first_id else ""
     typer.echo(
         f"added {result.customers:,} customers{span}, {result.orders:,} orders,"
         f" {result.duplicates:,} planted duplicates",
         err=True,
     )
+    typer.echo(history, err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,162 @@
+"""The demo's service-desk history: what the desk's writers would have stored, and enough of it
+that every KPI has a value."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from carectl.config import Config
+from carectl.demo import load
+from carectl.demo.service import Clock, add_history, stamp
+from carectl.service import sla
+from carectl.service.interactions import CHANNELS
+from carectl.service.tickets import STATUSES
+from carectl.store import open_db
+from tests.conftest import run_subprocess, write_config
+
+AS_OF = date(2026, 6, 30)
+N = 1500
+TABLES = ("tickets", "ticket_events", "interactions", "feedback", "loyalty_ledger")
+
+
+def _make(path: Path, seed: int = 5) -> None:
+    db = open_db(path)
+    try:
+        result = load(db, N, seed=seed, as_of=AS_OF, workers=0)
+        add_history(
+            db,
+            Config(database=str(path)),
+            first_id=result.first_id,
+            last_id=result.last_id,
+            seed=seed,
+            as_of=AS_OF,
+        )
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo_service") / "carectl.db"
+    _make(path)
+    return path
+
+
+@pytest.fixture
+def conn(made: Path):
+    c = sqlite3.connect(made)
+    c.row_factory = sqlite3.Row
+    yield c
+    c.close()
+
+
+def test_clock_agrees_with_the_calendar():
+    cal = sla.calendar(Config(database="x"))  # Asia/Ho_Chi_Minh, VN holidays (Tet in 2026)
+    clock = Clock(cal, date(2026, 1, 1), date(2026, 12, 31))
+    rng = random.Random(1)
+    lo = datetime(2026, 1, 2, tzinfo=UTC).timestamp()
+    for _ in range(300):
+        a = lo + rng.random() * 300 * 86_400
+        b = a + rng.random() * 20 * 86_400
+        secs = rng.random() * 40 * 3600
+        da = datetime.fromtimestamp(a, UTC)
+        assert clock.elapsed(a, b) == cal.elapsed(da, datetime.fromtimestamp(b, UTC))
+        want = cal.add(da, secs).timestamp()
+        assert clock.add(a, secs) == pytest.approx(want, abs=1e-3)
+
+
+def test_tickets_replay_the_desk_rules(conn):
+    cal = sla.calendar(Config(database="x"))
+    tickets = conn.execute("SELECT * FROM tickets").fetchall()
+    assert N / 12 < len(tickets) < N / 5
+    statuses = {t["status"] for t in tickets}
+    assert statuses >= {"pending_customer", "resolved", "closed"}
+    assert statuses & {"new", "open", "reopened"}
+    assert {t["stage"] for t in tickets} == {"pre-sale", "in-sale", "after-sale"}
+    assert len({t["assignee"] for t in tickets}) >= 8 and len({t["team"] for t in tickets}) >= 3
+    assert any(t["reopen_count"] for t in tickets) and any(t["fcr"] == 1 for t in tickets)
+    assert any(t["fcr"] == 0 for t in tickets)
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text)
+
+    for t in tickets:
+        assert t["status"] in STATUSES
+        if t["first_response_at"]:
+            assert t["first_response_secs"] == cal.elapsed(
+                at(t["opened_at"]), at(t["first_response_at"])
+            )
+            assert t["agent_replies"] >= 1
+        if t["resolved_at"]:
+            busy = cal.elapsed(at(t["opened_at"]), at(t["resolved_at"]))
+            assert t["resolution_secs"] == max(0, busy - t["paused_secs"])
+            assert t["fcr"] in (0, 1)
+        assert (t["done_at"] is None) == (
+            t["status"] in ("new", "open", "pending_customer", "reopened")
+        )
+        events = conn.execute(
+            "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", (t["id"],)
+        ).fetchall()
+        assert events[0]["action"] == "open" and events[0]["at"] == t["opened_at"]
+        for prev, ev in itertools.pairwise(events):
+            assert ev["from_status"] == prev["to_status"] and ev["at"] >= prev["at"]
+        assert events[-1]["to_status"] == t["status"]
+        assert sum(e["action"] == "reopen" for e in events) == t["reopen_count"]
+        assert t["updated_at"] <= stamp(datetime(2026, 7, 1, tzinfo=UTC).timestamp())
+
+
+def test_contacts_feedback_and_loyalty(conn):
+    channels = {r[0] for r in conn.execute("SELECT DISTINCT channel FROM interactions")}
+    assert channels == set(CHANNELS)
+    kinds = dict(conn.execute("SELECT kind, count(*) FROM feedback GROUP BY 1").fetchall())
+    assert kinds["csat"] > 20 and kinds["nps"] > 10
+    linked = conn.execute(
+        "SELECT count(*) FROM feedback f JOIN tickets t ON t.id = f.ticket_id"
+        " WHERE f.customer_id = t.customer_id AND f.at > t.resolved_at"
+    ).fetchone()[0]
+    assert linked == kinds["csat"]
+    rows = conn.execute("SELECT * FROM loyalty_ledger ORDER BY customer_id, id").fetchall()
+    assert {r["kind"] for r in rows} >= {"earn", "redeem", "expire"}
+    balance: dict[int, int] = {}
+    for r in rows:
+        balance[r["customer_id"]] = balance.get(r["customer_id"], 0) + r["points"]
+        assert r["balance_after"] == balance[r["customer_id"]] >= 0
+    left = dict(
+        conn.execute("SELECT customer_id, sum(remaining) FROM loyalty_ledger GROUP BY 1").fetchall()
+    )
+    assert left == balance  # what remains in the lots is the balance
+
+
+def test_same_seed_same_history(made: Path, tmp_path: Path):
+    again = tmp_path / "again.db"
+    _make(again)
+    for table in TABLES:
+        a, b = sqlite3.connect(made), sqlite3.connect(again)
+        sql = f"SELECT * FROM {table} ORDER BY rowid"
+        assert a.execute(sql).fetchall() == b.execute(sql).fetchall(), table
+        a.close()
+        b.close()
+
+
+def test_every_seed_kpi_has_a_value_after_a_small_demo(tmp_path: Path):
+    cfg = write_config(tmp_path)
+    res = run_subprocess("--config", str(cfg), "demo", "-n", "600", "--as-of", "2026-06-30")
+    assert res.code == 0, res.err
+    assert "tickets" in res.err
+    res = run_subprocess(
+        "--config", str(cfg), "kpi", "--from", "2026-06-01", "--to", "2026-06-30", "--json"
+    )
+    assert res.code == 0, res.err
+    kpis = json.loads(res.out)
+    assert kpis["art"]["seconds"] > 0
+    for key, field in (("fcr", "rate"), ("rr", "rate"), ("csat", "share"), ("ccr", "rate")):
+        assert 0 < kpis[key][field] < 1, (key, kpis[key])
+        assert kpis[key]["previous"][field] is not None, key
+    assert kpis["tb"]["open"] > 0
