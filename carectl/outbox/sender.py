@@ -37,6 +37,7 @@ from carectl.service import interactions
 
 log = logging.getLogger(__name__)
 LOCK_SUFFIX = ".outbox.lock"
+WAL_PAGES = 10_000
 
 
 class SenderBusy(Exception):
@@ -142,6 +143,11 @@ class Sender:
             threading.Thread(target=self._work, name=f"outbox-{i}", daemon=True)
             for i in range(ctx.config.email.concurrency)
         ]
+        # Many small commits: checkpoint the WAL every ~40 MB instead of every 4 MB. The hot
+        # pages (queue indexes, log tails) are then copied once per checkpoint, not ten times,
+        # and the two fsyncs of a checkpoint come ten times less often.
+        wal_pages = ctx.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        ctx.db.execute(f"PRAGMA wal_autocheckpoint = {max(wal_pages, WAL_PAGES)}")
         try:
             for w in workers:
                 w.start()
@@ -149,6 +155,7 @@ class Sender:
                 w.join()
         finally:
             smtp.close_all()
+            ctx.db.execute(f"PRAGMA wal_autocheckpoint = {wal_pages}")
         if self._error is not None:
             raise self._error
         return self.counts
