@@ -381,3 +381,21 @@ def test_a_folders_encoding_overrides_detection(tmp_path):
     Daemon(ctx).run_once()  # UTF-8 bytes read as the folder says: the vendor's choice, honoured
     assert count(ctx, "SELECT count(*) FROM customers WHERE full_name = 'JosÃ© Ã‘andÃº'") == 1
     ctx.close()
+
+
+def test_a_file_that_cannot_be_moved_is_ingested_once_and_moved_later(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    daemon = Daemon(dctx)
+    daemon.prepare()
+    (drop / "processed").rmdir()
+    (drop / "processed").write_text("not a folder", encoding="utf-8")  # an operator's mistake
+    (drop / "a.csv").write_text(LEADS, encoding="utf-8")
+    time.sleep(0.3)  # settled
+    daemon.scan()
+    daemon.process_pending()  # logs the error, does not raise
+    assert daemon.stats.files_done == 1 and (drop / "a.csv").exists()
+    (drop / "processed").unlink()
+    stats = Daemon(dctx).run_once()
+    assert (stats.files_done, stats.files_duplicate) == (0, 0)  # only moved now
+    assert names(drop / "processed") == ["a.csv"]
+    assert count(dctx, "SELECT count(*) FROM leads") == 2

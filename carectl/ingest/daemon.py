@@ -268,19 +268,23 @@ class Daemon:
     ) -> None:
         """Move to processed/ with the rejects beside it, or for a duplicate delivery a note
         naming the delivery it repeats (nothing was ingested from it)."""
-        target = fs.destination(path, Path(folder.processed))
-        if file_id is not None:
-            rejects = target.with_name(target.name + ".rejects.csv")
-            fs.write_rejects(self.ctx.db, file_id, rejects)
-        if duplicate_of is not None:
-            note = target.with_name(target.name + ".duplicate.txt")
-            note.write_text(
-                f"file: {path.name}\nsha256: {duplicate_of.sha256}\n"
-                f"not ingested: the same content was delivered before as"
-                f" {duplicate_of.duplicate_of!r} and ingested then\n",
-                encoding="utf-8",
-            )
-        fs.move(path, target)
+        try:
+            Path(folder.processed).mkdir(parents=True, exist_ok=True)  # an operator removed it?
+            target = fs.destination(path, Path(folder.processed))
+            if file_id is not None:
+                rejects = target.with_name(target.name + ".rejects.csv")
+                fs.write_rejects(self.ctx.db, file_id, rejects)
+            if duplicate_of is not None:
+                note = target.with_name(target.name + ".duplicate.txt")
+                note.write_text(
+                    f"file: {path.name}\nsha256: {duplicate_of.sha256}\n"
+                    f"not ingested: the same content was delivered before as"
+                    f" {duplicate_of.duplicate_of!r} and ingested then\n",
+                    encoding="utf-8",
+                )
+            fs.move(path, target)
+        except OSError as exc:  # the ledger has it: the next scan only moves it
+            log.error("%s: ingested, but cannot move it to processed/: %s", path.name, exc)
 
     def _quarantine(self, path: Path, folder: DropFolder, message: str) -> None:
         try:

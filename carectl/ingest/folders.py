@@ -27,7 +27,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def entries(folder: DropFolder) -> Iterator[tuple[Path, str]]:
     """(path, kind) for every non-temporary entry: kind is "file", "symlink" or "other"."""
-    skip = {Path(folder.processed).resolve(), Path(folder.quarantine).resolve()}
+    own = [Path(folder.processed), Path(folder.quarantine)]
+    skip = {str(p.absolute()) for p in own} | {str(p.resolve()) for p in own}
+    real = Path(folder.path).resolve()
     try:
         listing = list(os.scandir(folder.path))
     except FileNotFoundError:
@@ -36,6 +38,8 @@ def entries(folder: DropFolder) -> Iterator[tuple[Path, str]]:
         if is_temporary(entry.name):
             continue
         path = Path(entry.path)
+        if {str(path.absolute()), str(real / entry.name)} & skip:  # ours, whatever is there now
+            continue
         try:
             mode = entry.stat(follow_symlinks=False).st_mode
         except OSError:  # gone since the listing (moved by a vendor's tool)
@@ -44,7 +48,7 @@ def entries(folder: DropFolder) -> Iterator[tuple[Path, str]]:
             yield path, "symlink"
         elif stat.S_ISREG(mode):
             yield path, "file"
-        elif not (stat.S_ISDIR(mode) and path.resolve() in skip):
+        else:
             yield path, "other"
 
 
@@ -81,7 +85,11 @@ def quarantine(path: Path, folder: DropFolder, message: str) -> Path:
         f"error: {message}\n",
         encoding="utf-8",
     )
-    moved = move(path, target)
+    try:
+        moved = move(path, target)
+    except OSError:
+        report.unlink(missing_ok=True)  # no report for a file that is not there
+        raise
     log.warning("quarantined %s: %s", path.name, message)
     return moved
 
