@@ -77,6 +77,14 @@ def test_counts_scripts_and_locale_fields(db):
     assert db.execute("SELECT count(DISTINCT source_id) FROM customers").fetchone()[0] >= 10
 
 
+def test_custom_fields_are_canonical_json(db):
+    """The demo writes originals' custom JSON by hand: it must be what json.dumps writes."""
+    for r in db.execute("SELECT code, custom FROM customers"):
+        custom = json.loads(r["custom"])
+        assert r["custom"] == json.dumps(custom, ensure_ascii=False, sort_keys=True), r["code"]
+        assert custom["_demo_profile"] and custom["city"] and custom["gender"] in ("f", "m")
+
+
 def test_names_are_split_and_folded_as_the_service_does(db):
     for r in db.execute("SELECT * FROM customers"):
         want = name_fields(r["full_name"])

@@ -11,14 +11,13 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from carectl import search
 from carectl.demo import orders as orders_mod
-from carectl.demo.draw import Weighted, between, pick
+from carectl.demo.draw import Weighted, between
 from carectl.demo.people import People, Person
 from carectl.demo.phones import PhoneBook
 from carectl.demo.pools import LOCALES, build
-from carectl.service.customers import format_code
 
 DUPLICATE_RATE = 0.04
 BASKETS = 500
@@ -106,6 +105,7 @@ class Generator:
         self._hours = {r: [f"{h:02d}" for h in hours] for r, hours in _UTC_HOURS.items()}
         self._source_pick = {r: Weighted(range(len(rows)), [w for *_, w in rows])
                              for r, rows in SOURCES.items()}  # fmt: skip
+        self._encoded: dict[str, str] = {}  # JSON of the strings custom fields repeat
 
     def stamp(self, rng: random.Random, day: int, region: str) -> str:
         """An ISO UTC timestamp on day at a busy local hour (one random draw for all fields)."""
@@ -130,28 +130,32 @@ class Generator:
 
     def _batch(self, number: int, first_id: int, size: int) -> Batch:
         rng = random.Random(self.s.seed * 1_000_003 + number)
+        rand = rng.random
         out = Batch(first_id)
         originals: list[Person] = []
         created: dict[int, int] = {}
+        profiles, window = self._profiles, self.window
         for cid in range(first_id, first_id + size):
-            if originals and rng.random() < DUPLICATE_RATE:
-                orig = originals[-1 - int(rng.random() * min(2000, len(originals)))]
+            if originals and rand() < DUPLICATE_RATE:
+                orig = originals[-1 - int(rand() * min(2000, len(originals)))]
                 person = self.people.duplicate(rng, orig, cid)
-                profile = "duplicate"
                 src_index = self._source_index(rng, person.locale.region, not_=orig.source_index)
-                day = between(rng, created[orig.id], self.window)
-                days = [between(rng, day, self.window)] if rng.random() < 0.3 else []
+                day = between(rng, created[orig.id], window)
+                days = [between(rng, day, window)] if rand() < 0.3 else []
                 out.duplicates += 1
+                person.custom["_demo_profile"] = "duplicate"
+                custom = json.dumps(person.custom, ensure_ascii=False, sort_keys=True)
             else:
                 person = self.people.person(rng, cid)
-                profile = self._profiles(rng)
-                src_index = self._source_index(rng, person.locale.region)
-                day, days = orders_mod.order_days(rng, profile, self.window)
+                profile = profiles.draw(rand())
+                src_index = self._source_pick[person.locale.region].draw(rand())
+                day, days = orders_mod.order_days(rng, profile, window)
                 originals.append(person)
-            person.custom["_demo_profile"] = profile
+                person.custom["_demo_profile"] = profile
+                custom = self._custom_json(person.custom, profile)
             person.source_index = src_index
             created[cid] = day
-            self._rows(rng, out, person, day, days)
+            self._rows(rng, out, person, custom, day, days)
         return out
 
     def _source_index(self, rng: random.Random, region: str, not_: int | None = None) -> int:
@@ -161,44 +165,89 @@ class Generator:
                 return i
         return (i + 1) % len(SOURCES[region])
 
-    def _rows(self, rng: random.Random, out: Batch, p: Person, day: int, days: list[int]) -> None:
+    def _json(self, text: str) -> str:
+        out = self._encoded.get(text)
+        if out is None:
+            out = self._encoded[text] = json.dumps(text, ensure_ascii=False)
+        return out
+
+    def _custom_json(self, custom: dict[str, Any], profile: str) -> str:
+        """What ``json.dumps(custom, ensure_ascii=False, sort_keys=True)`` gives for an
+        original's custom fields, from strings encoded once (a test checks they agree)."""
+        enc = self._json
+        address, job, interests = custom.get("address"), custom.get("job"), custom["interests"]
+        return "".join(
+            (
+                '{"_demo_profile": ',
+                enc(profile),
+                f', "address": {enc(address)}' if address is not None else "",
+                ', "city": ',
+                enc(custom["city"]),
+                ', "gender": ',
+                enc(custom["gender"]),
+                ', "interests": [',
+                ", ".join([enc(i) for i in interests]) if interests else "",
+                "]",
+                f', "job": {enc(job)}' if job is not None else "",
+                "}",
+            )
+        )
+
+    def _rows(
+        self, rng: random.Random, out: Batch, p: Person, custom: str, day: int, days: list[int]
+    ) -> None:
+        rand, bits = rng.random, rng.getrandbits
         region = p.locale.region
         ids, sells = self.s.source_ids[region], self._sells[region]
         source_id = ids[p.source_index]
-        created_at = self.stamp(rng, day, region)
-        code = format_code(p.id)
+        # stamp() inlined, here and for the orders below
+        stamps, offset, window = self._days, self._offset, self.window
+        hours = self._hours[region]
+        n_hours = len(hours)
+        b = bits(40)
+        created_at = (
+            f"{stamps[min(max(day, -offset), window) + offset]}{hours[b % n_hours]}"
+            f"{_MINSEC[(b >> 8) % 3600]}{_MILLIS[(b >> 20) % 1000]}"
+        )
+        cid = p.id
         name = p.name
         out.customers.append(
             (
-                p.id, code, name.full, name.family, name.given, name.name_key, name.given_key,
-                p.locale.language, p.timezone, region, p.birthday, source_id,
-                json.dumps(p.custom, ensure_ascii=False, sort_keys=True), created_at, created_at,
+                cid, f"C-{cid:06d}", name.full, name.family, name.given, name.name_key,
+                name.given_key, p.locale.language, p.timezone, region, p.birthday, source_id,
+                custom, created_at, created_at,
             )
         )  # fmt: skip
         contacts = out.contacts
-        for i, (raw, norm) in enumerate(p.emails):
-            contacts.append((p.id, "email", raw, norm, rng.random() < 0.3, i == 0, created_at))
-        for i, (raw, phone) in enumerate(p.phones):
-            contacts.append(
-                (p.id, "phone", raw, phone.e164, rng.random() < 0.3, i == 0, created_at)
-            )
-        _, contacts_text = search.index_text(
-            "",
-            [e for _, e in p.emails],
-            [ph.e164 for _, ph in p.phones],
-            national=[ph.national for _, ph in p.phones],
-        )
-        out.fts.append((p.id, name.fts_names, contacts_text))
+        words = []  # the contacts column of the search index, as search.index_text makes it
+        first = True
+        for raw, norm in p.emails:
+            contacts.append((cid, "email", raw, norm, rand() < 0.3, first, created_at))
+            words.append(norm)
+            first = False
+        first = True
+        for raw, phone in p.phones:
+            contacts.append((cid, "phone", raw, phone.e164, rand() < 0.3, first, created_at))
+            words.append(phone.e164[1:])
+            words.append(phone.national)
+            first = False
+        out.fts.append((cid, name.fts_names, " ".join(words)))
         if not days:
             return
         order_source = source_id if sells[p.source_index] else ids[0]
         baskets = self._baskets[region]
+        n_baskets = len(baskets)
         currency = p.locale.currency
+        orders = out.orders
         for k, d in enumerate(days, 1):
-            amount, items = pick(rng, baskets)
-            at = self.stamp(rng, d, region)
-            r = rng.random()
+            amount, items = baskets[int(rand() * n_baskets)]
+            b = bits(40)
+            at = (
+                f"{stamps[min(max(d, -offset), window) + offset]}{hours[b % n_hours]}"
+                f"{_MINSEC[(b >> 8) % 3600]}{_MILLIS[(b >> 20) % 1000]}"
+            )
+            r = rand()
             status = "paid" if r < 0.93 else "refunded" if r < 0.97 else "cancelled"
-            out.orders.append(
-                (p.id, f"DM{p.id}-{k}", at, amount, currency, status, items, order_source, at)
+            orders.append(
+                (cid, f"DM{cid}-{k}", at, amount, currency, status, items, order_source, at)
             )

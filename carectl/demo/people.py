@@ -11,7 +11,7 @@ from typing import Any
 
 from carectl import search
 from carectl.demo import romanize
-from carectl.demo.draw import Weighted, between, pick
+from carectl.demo.draw import Weighted, between
 from carectl.demo.phones import Phone, PhoneBook, written
 from carectl.demo.pools import (
     CITIES,
@@ -86,27 +86,28 @@ class People:
         self.phones = phones
         self.year = today_year
         self._locale = Weighted(LOCALES, [loc.weight for loc in LOCALES])
-        self._names: dict[tuple[str, str], Name | None] = {}
         self._latin: dict[tuple[str, str], str] = {}
         self._cities = {r: Weighted.of(pairs) for r, pairs in CITIES.items()}
         self._domains = {r: Weighted.of(pairs) for r, pairs in EMAIL_DOMAINS.items()}
         self._us_tz = Weighted.of(list(US_TZ_WEIGHTS.items()))
+        self._parts = {lang: _NameParts(p) for lang, p in pools.names.items()}
 
     # ------------------------------------------------------------ originals
 
     def person(self, rng: random.Random, cid: int) -> Person:
+        # Helpers inlined: this runs a million times. The draws are the same, in the same order.
         rand = rng.random
-        loc = self._locale(rng)
+        loc = self._locale.draw(rand())
         lang, region = loc.language, loc.region
         female = rand() < 0.52
         name = self._name(rng, lang, female)
         if region == "US":
-            tz = self._us_tz(rng)
-            city = pick(rng, US_CITIES[tz])
+            tz = self._us_tz.draw(rand())
+            cities = US_CITIES[tz]
+            city = cities[int(rand() * len(cities))]
         else:
             tz = TIMEZONES[region]
-            city = self._cities[region](rng)
-        latin = name.latin
+            city = self._cities[region].draw(rand())
         phones: list[tuple[str, Phone]] = []
         if rand() < 0.95:
             p = self.phones.make(rng, region, tz)
@@ -117,46 +118,50 @@ class People:
                     phones.append((written(rng, second), second))
         emails: list[tuple[str, str]] = []
         if rand() < 0.8 or not phones:
+            latin = name.latin
             emails.append(self._email(rng, region, latin, cid))
             if rand() < 0.05:
                 work = self._email(rng, region, latin, cid, work=True)
                 if work[1] != emails[0][1]:
                     emails.append(work)
+        n = int(rand() * 4)
+        interests = sorted({INTERESTS[int(rand() * _N_INTERESTS)] for _ in range(n)}) if n else []
         custom: dict[str, Any] = {
             "city": city,
             "gender": "f" if female else "m",
-            "interests": sorted({pick(rng, INTERESTS) for _ in range(between(rng, 0, 3))}),
+            "interests": interests,
         }
         if rand() < 0.6:
-            custom["address"] = pick(rng, self.pools.streets[region])
+            streets = self.pools.streets[region]
+            custom["address"] = streets[int(rand() * len(streets))]
         if rand() < 0.35:
-            custom["job"] = pick(rng, self.pools.jobs[region])
-        return Person(
-            id=cid,
-            locale=loc,
-            timezone=tz,
-            name=name,
-            emails=emails,
-            phones=phones,
-            birthday=self._birthday(rng),
-            custom=custom,
-            female=female,
-        )
+            jobs = self.pools.jobs[region]
+            custom["job"] = jobs[int(rand() * len(jobs))]
+        return Person(cid, loc, tz, name, emails, phones, self._birthday(rng), custom, female)
 
     def _name(self, rng: random.Random, lang: str, female: bool) -> Name:
-        pools = self.pools.names[lang]
+        rand = rng.random
+        parts = self._parts[lang]
+        cache = parts.cache
+        family, fid, nf = parts.family, parts.family_id, len(parts.family)
+        given, gid = (
+            (parts.given_f, parts.given_f_id) if female else (parts.given_m, parts.given_m_id)
+        )
+        middle, mid = (
+            (parts.middle_f, parts.middle_f_id) if female else (parts.middle_m, parts.middle_m_id)
+        )
+        ng, nm = len(given), len(middle)
         for _ in range(20):
-            family = pick(rng, pools.family)
-            given = pick(rng, pools.given_f if female else pools.given_m)
-            if lang == "vi" and rng.random() < 0.92:
-                given = f"{pick(rng, pools.middle_f if female else pools.middle_m)} {given}"
-            key = (family, given)
-            if key in self._names:
-                name = self._names[key]
-            else:
-                if len(self._names) >= _NAME_CACHE_MAX:
-                    self._names.clear()
-                name = self._names[key] = self._new_name(lang, family, given)
+            f, g = int(rand() * nf), int(rand() * ng)
+            m = int(rand() * nm) if lang == "vi" and rand() < 0.92 else -1
+            key = (fid[f] * _ID_SPAN + gid[g]) * _ID_SPAN + (mid[m] if m >= 0 else _ID_SPAN - 1)
+            key = key * 2 + female
+            name = cache.get(key, _MISSING)
+            if name is _MISSING:
+                if len(cache) >= _NAME_CACHE_MAX:
+                    cache.clear()
+                g_text = f"{middle[m]} {given[g]}" if m >= 0 else given[g]
+                name = cache[key] = self._new_name(lang, family[f], g_text)
             if name is not None:
                 return name
         raise RuntimeError(f"no name in the {lang} pools splits back into family and given")
@@ -300,6 +305,29 @@ class People:
         if cjk:
             return p.family + g
         return f"{g} {p.family}" if person.locale.language == "en" else f"{p.family} {g}"
+
+
+_N_INTERESTS = len(INTERESTS)
+_ID_SPAN = 1 << 16  # more distinct words than any pool holds
+_MISSING: Any = object()
+
+
+class _NameParts:
+    """A language's name pools with each word's number among the distinct words of its pool, so
+    a drawn name is cached under one integer however often the pool repeats the word."""
+
+    def __init__(self, pools: Any) -> None:
+        self.family, self.family_id = pools.family, _ids(pools.family)
+        self.given_m, self.given_m_id = pools.given_m, _ids(pools.given_m)
+        self.given_f, self.given_f_id = pools.given_f, _ids(pools.given_f)
+        self.middle_m, self.middle_m_id = pools.middle_m, _ids(pools.middle_m)
+        self.middle_f, self.middle_f_id = pools.middle_f, _ids(pools.middle_f)
+        self.cache: dict[int, Name | None] = {}  # by drawn word numbers
+
+
+def _ids(words: list[str]) -> list[int]:
+    first: dict[str, int] = {}
+    return [first.setdefault(w, len(first)) for w in words]
 
 
 def _strip_marks(text: str) -> str:
