@@ -203,6 +203,13 @@ def test_daemon_without_drop_folders_says_so(cli):
     assert result.code == 1 and "no [[drop_folders]]" in result.err
 
 
+def test_a_drop_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
+    (tmp_path / "blocker").write_text("a file where a folder should be", encoding="utf-8")
+    extra = '[[drop_folders]]\npath = "../blocker/drop"\nsource = "v"\n'
+    result = run_subprocess("--config", str(write_config(tmp_path / "cfg", extra)), "daemon")
+    assert result.code == 1 and "blocker/drop" in result.err and "Traceback" not in result.err
+
+
 def test_leads_json_gives_provenance_and_customer_of_every_row(ctx, cli, tmp_path):
     from carectl.ingest.lead import LeadFileOptions
     from carectl.ingest.pipeline import ingest_file

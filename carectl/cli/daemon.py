@@ -38,7 +38,7 @@ def daemon(
     d.install_signals()
     try:
         stats = d.run_once() if once else d.run()
-    except daemon_mod.AlreadyRunning as exc:
+    except (daemon_mod.AlreadyRunning, daemon_mod.CannotStart) as exc:
         raise UserError(str(exc)) from None
     if once:
         typer.echo(

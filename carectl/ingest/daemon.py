@@ -47,6 +47,10 @@ class AlreadyRunning(Exception):
     """Another daemon (or --once run) works on this database: two would race for the files."""
 
 
+class CannotStart(Exception):
+    """A drop folder (or its processed/ or quarantine/) cannot be created."""
+
+
 class Stopping(Exception):
     """Raised from the progress callback, after a batch committed, when a stop was asked."""
 
@@ -104,7 +108,10 @@ class Daemon:
     def prepare(self) -> None:
         for f in self.folders:
             for p in (f.path, f.processed, f.quarantine):
-                Path(p).mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(p).mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise CannotStart(f"drop folder {p}: {exc.strerror or exc}") from None
 
     def run_once(self) -> Stats:
         """Process what is in the folders now (waiting for files still being written); exit."""
