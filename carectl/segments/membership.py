@@ -43,46 +43,45 @@ def evaluate(
     tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, *, scope: str = ""
 ) -> dict[str, int]:
     """Recompute membership for all customers or the scoped ones; returns entered/left counts."""
-    for name in ("seg_new", "seg_eval"):
-        tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    tx.execute(
-        "CREATE TEMP TABLE seg_new (segment TEXT NOT NULL, customer_id INTEGER NOT NULL,"
-        " PRIMARY KEY (segment, customer_id)) WITHOUT ROWID"
-    )
-    # One pass over the customers: one column per group (a CASE in priority order, so the
-    # first matching segment wins) and one per ungrouped segment.
+    # One pass over the customers into seg_eval: one column per group (a CASE in priority
+    # order, so the first matching segment wins) and one per ungrouped segment.
     columns, params = [], []
-    for i, segs in enumerate(_columns(segments)):
+    for segs in _columns(segments):
         whens = []
         for seg in segs:
             rule = compile_rule(seg.name, seg.rule)
             whens.append(f"WHEN coalesce({rule.sql}, 0) THEN ?")
             params.extend((*rule.params, seg.name))
-        columns.append(f"CASE {' '.join(whens)} END AS g{i}")
-    only = f" WHERE {scope.format(col='c.id')}" if scope else ""
-    tx.execute(
-        f"CREATE TEMP TABLE seg_eval AS SELECT c.id AS customer_id, {', '.join(columns or ['0'])}"
-        f" {BASE}{only}",
-        params,
-    )
-    for i in range(len(columns)):
-        tx.execute(
-            "INSERT INTO temp.seg_new (segment, customer_id)"
-            f" SELECT g{i}, customer_id FROM temp.seg_eval WHERE g{i} IS NOT NULL"
-        )
-    # The differences first (one pass each way), then only they touch the real tables.
-    member_scope = f" WHERE {scope.format(col='m.customer_id')}" if scope else " WHERE 1"
-    for name in ("seg_in", "seg_out"):
+        columns.append(f"CASE {' '.join(whens)} END")
+    names = [f"g{i}" for i in range(len(columns))]
+    for name in ("seg_eval", "seg_in", "seg_out"):
         tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
     tx.execute(
-        "CREATE TEMP TABLE seg_in AS SELECT n.segment, n.customer_id FROM temp.seg_new n"
-        " WHERE NOT EXISTS (SELECT 1 FROM segment_members m"
-        " WHERE m.segment = n.segment AND m.customer_id = n.customer_id)"
+        "CREATE TEMP TABLE seg_eval (customer_id INTEGER PRIMARY KEY"
+        + "".join(f", {n} TEXT" for n in names)
+        + ")"
     )
+    only = f" WHERE {scope.format(col='c.id')}" if scope else ""
+    tx.execute(
+        f"INSERT INTO temp.seg_eval SELECT c.id{''.join(', ' + c for c in columns)} {BASE}{only}",
+        params,
+    )
+    # The differences first, then only they touch the real tables. Entries: each column's
+    # segment not yet held (a key lookup each); exits: a member whose row names no longer
+    # names the segment (a rowid lookup each).
+    tx.execute("CREATE TEMP TABLE seg_in (segment TEXT, customer_id INTEGER)")
+    for n in names:
+        tx.execute(
+            f"INSERT INTO temp.seg_in SELECT e.{n}, e.customer_id FROM temp.seg_eval e"
+            f" WHERE e.{n} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM segment_members m"
+            f" WHERE m.segment = e.{n} AND m.customer_id = e.customer_id)"
+        )
+    member_scope = f" AND {scope.format(col='m.customer_id')}" if scope else ""
+    held = " OR ".join(f"e.{n} = m.segment" for n in names) or "0"
     tx.execute(
         "CREATE TEMP TABLE seg_out AS SELECT m.segment, m.customer_id FROM segment_members m"
-        f"{member_scope} AND NOT EXISTS (SELECT 1 FROM temp.seg_new n"
-        " WHERE n.segment = m.segment AND n.customer_id = m.customer_id)"
+        " LEFT JOIN temp.seg_eval e ON e.customer_id = m.customer_id"
+        f" WHERE NOT coalesce({held}, 0){member_scope}"
     )
     history = (
         "INSERT INTO segment_history (segment, customer_id, change, at, reason)"

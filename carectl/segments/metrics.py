@@ -38,11 +38,17 @@ TEMP_TABLES = (
     "seg_t",
     "seg_f",
     "seg_l",
+    "seg_h",
     "seg_eval",
-    "seg_new",
     "seg_in",
     "seg_out",
 )
+METRIC_COLUMNS = (
+    "currency", "first_order_at", "last_order_at", "recency_days", "frequency", "monetary",
+    "orders_total", "r_score", "f_score", "m_score", "rfm_score", "last_contact_at",
+    "contact_days", "enquiries", "open_tickets", "complaints", "avg_satisfaction",
+    "loyalty_points", "loyalty_tier", "lifecycle",
+)  # fmt: skip
 
 
 def drop_temp(tx: Tx) -> None:
@@ -51,10 +57,18 @@ def drop_temp(tx: Tx) -> None:
         tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
+def _work_table(tx: Tx, name: str, columns: str) -> None:
+    """A temp table keyed by customer id: the GROUP BY output arrives in id order, so filling it
+    appends, and each later join is one rowid lookup (no separate index to build or search)."""
+    tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    tx.execute(f"CREATE TEMP TABLE {name} (customer_id INTEGER PRIMARY KEY, {columns})")
+
+
 def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = True) -> int:
     """Write customer_metrics for every customer (``scope`` empty) or the scoped ones.
 
-    ``bounds``: with a full scope, recompute the RFM quintile bounds first. Returns rows written.
+    ``bounds``: with a full scope, recompute the RFM quintile bounds first. Returns the
+    number of rows written (only those whose values changed).
     """
     win = config.metrics
     now = datetime.fromisoformat(at)
@@ -76,76 +90,88 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
         "lapsed": win.lapsed_days,
         "churned": win.churned_days,
     }
-    for name in ("seg_o", "seg_i", "seg_t", "seg_f", "seg_l"):
-        tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    # Paid orders per customer, main currency only (most orders, then most paid, then name).
+    # Paid orders per customer in the main currency (most orders, then the latest order, then
+    # the first name; amounts in different currencies do not compare): one GROUP BY per
+    # (customer, currency) straight from orders_metrics, and an upsert keeps the winner, so
+    # there is no window function and no sort.
+    _work_table(
+        tx,
+        "seg_o",
+        "currency TEXT, orders_total INTEGER, first_at TEXT, last_at TEXT, frequency INTEGER,"
+        " monetary INTEGER",
+    )
     tx.execute(
-        "CREATE TEMP TABLE seg_o AS SELECT customer_id, currency, orders_total, first_at, last_at,"
-        " CAST(julianday(:at) - julianday(last_at) AS INTEGER) AS recency_days,"
-        " frequency, monetary FROM (SELECT *, row_number() OVER (PARTITION BY customer_id"
-        " ORDER BY orders_total DESC, paid DESC, currency) AS rn FROM ("
-        " SELECT customer_id, currency, count(*) AS orders_total, min(ordered_at) AS first_at,"
-        " max(ordered_at) AS last_at, sum(ordered_at >= :freq_since) AS frequency,"
-        " sum(CASE WHEN ordered_at >= :freq_since THEN amount_minor ELSE 0 END) AS monetary,"
-        " sum(amount_minor) AS paid FROM orders"
+        "INSERT INTO temp.seg_o SELECT * FROM (SELECT customer_id, currency, count(*),"
+        " min(ordered_at), max(ordered_at), sum(ordered_at >= :freq_since),"
+        " sum((ordered_at >= :freq_since) * amount_minor) FROM orders"
         f" WHERE status = 'paid' AND ordered_at <= :at{where('customer_id')}"
-        " GROUP BY customer_id, currency)) WHERE rn = 1",
+        " GROUP BY customer_id, currency) WHERE true"
+        " ON CONFLICT (customer_id) DO UPDATE SET currency = excluded.currency,"
+        " orders_total = excluded.orders_total, first_at = excluded.first_at,"
+        " last_at = excluded.last_at, frequency = excluded.frequency,"
+        " monetary = excluded.monetary"
+        " WHERE (excluded.orders_total, excluded.last_at) > (orders_total, last_at)",
         p,
     )
-    tx.execute("CREATE UNIQUE INDEX temp.seg_o_id ON seg_o (customer_id)")
+    # Last contact on any channel: interactions (completed tasks log one) and sent messages.
+    _work_table(tx, "seg_i", "last_at TEXT, enquiries INTEGER")
     tx.execute(
-        "CREATE TEMP TABLE seg_i AS SELECT customer_id, max(started_at) AS last_at,"
-        " CAST(julianday(:at) - julianday(max(started_at)) AS INTEGER) AS idle_days,"
-        " sum(direction = 'in' AND started_at >= :enq_since) AS enquiries FROM interactions"
+        "INSERT INTO temp.seg_i SELECT customer_id, max(started_at),"
+        " sum(direction = 'in' AND started_at >= :enq_since) FROM interactions"
         f" WHERE started_at <= :at{where('customer_id')} GROUP BY customer_id",
         p,
     )
-    tx.execute("CREATE UNIQUE INDEX temp.seg_i_id ON seg_i (customer_id)")
     tx.execute(
-        "CREATE TEMP TABLE seg_t AS SELECT customer_id, sum(done_at IS NULL) AS open_tickets,"
-        " sum(category = 'complaint' AND (done_at IS NULL OR opened_at >= :cmp_since))"
-        f" AS complaints FROM tickets WHERE opened_at <= :at{where('customer_id')}"
-        " GROUP BY customer_id",
+        "INSERT INTO temp.seg_i SELECT * FROM (SELECT customer_id, max(sent_at), 0 FROM outbox"
+        f" WHERE sent_at <= :at{where('customer_id')} GROUP BY customer_id) WHERE true"
+        " ON CONFLICT (customer_id) DO UPDATE SET last_at = excluded.last_at"
+        " WHERE excluded.last_at > last_at",
         p,
     )
-    tx.execute("CREATE UNIQUE INDEX temp.seg_t_id ON seg_t (customer_id)")
+    _work_table(tx, "seg_t", "open_tickets INTEGER, complaints INTEGER")
     tx.execute(
-        "CREATE TEMP TABLE seg_f AS SELECT customer_id, avg(score) AS csat FROM feedback"
+        "INSERT INTO temp.seg_t SELECT customer_id, sum(done_at IS NULL),"
+        " sum(category = 'complaint' AND (done_at IS NULL OR opened_at >= :cmp_since))"
+        f" FROM tickets WHERE opened_at <= :at{where('customer_id')} GROUP BY customer_id",
+        p,
+    )
+    _work_table(tx, "seg_f", "csat REAL")
+    tx.execute(
+        "INSERT INTO temp.seg_f SELECT customer_id, avg(score) FROM feedback"
         f" WHERE kind = 'csat' AND at >= :sat_since AND at <= :at{where('customer_id')}"
         " GROUP BY customer_id",
         p,
     )
-    tx.execute("CREATE UNIQUE INDEX temp.seg_f_id ON seg_f (customer_id)")
+    _work_table(tx, "seg_l", "points INTEGER")
     tx.execute(
-        "CREATE TEMP TABLE seg_l AS SELECT customer_id, sum(points) AS points FROM loyalty_ledger"
+        "INSERT INTO temp.seg_l SELECT customer_id, sum(points) FROM loyalty_ledger"
         f" WHERE kind = 'earn'{where('customer_id')} GROUP BY customer_id"
     )
-    tx.execute("CREATE UNIQUE INDEX temp.seg_l_id ON seg_l (customer_id)")
     if not scope and bounds:
         refresh_bounds(tx, at)
     tier_sql, tier_params = _tier_case(config)
     # NULL (no order, or no bounds for the currency) propagates through the sum: no CASE
     score = "1 + ({v} > b.{d}1) + ({v} > b.{d}2) + ({v} > b.{d}3) + ({v} > b.{d}4)"
-    if not scope:
-        tx.execute("DELETE FROM customer_metrics")  # then plain inserts, no REPLACE lookups
-    select = (
-        "SELECT c.id AS customer_id, coalesce(o.currency, '') AS currency,"
-        " o.first_at, o.last_at, o.recency_days,"
+    # Each row is computed once, in nested subqueries that LIMIT -1 keeps from being flattened
+    # (flattening would repeat the score and recency expressions wherever they are used), and
+    # only the rows whose values differ are written: a nightly run rewrites what moved, not a
+    # million rows. computed_at: when the row last changed.
+    cols = ", ".join(METRIC_COLUMNS)
+    base = (
+        "SELECT c.id, coalesce(o.currency, '') AS currency, o.first_at AS first_order_at,"
+        " o.last_at AS last_order_at,"
+        " CAST(julianday(:at) - julianday(o.last_at) AS INTEGER) AS recency_days,"
         " coalesce(o.frequency, 0) AS frequency, coalesce(o.monetary, 0) AS monetary,"
         " coalesce(o.orders_total, 0) AS orders_total,"
         f" {score.format(v='o.last_at', d='r')} AS r_score,"
         f" {score.format(v='o.frequency', d='f')} AS f_score,"
         f" {score.format(v='o.monetary', d='m')} AS m_score,"
-        " i.last_at AS last_contact_at, i.idle_days AS contact_days,"
+        " i.last_at AS last_contact_at,"
+        " CAST(julianday(:at) - julianday(i.last_at) AS INTEGER) AS contact_days,"
         " coalesce(i.enquiries, 0) AS enquiries, coalesce(t.open_tickets, 0) AS open_tickets,"
-        " coalesce(t.complaints, 0) AS complaints, f.csat,"
-        " coalesce(l.points, 0) AS points, " + tier_sql + " AS tier,"
-        " CASE WHEN o.last_at IS NULL THEN"
-        "  CASE WHEN i.last_at IS NOT NULL OR t.customer_id IS NOT NULL THEN 'prospect'"
-        "  ELSE 'lead' END"
-        " WHEN o.recency_days > :churned THEN 'churned'"
-        " WHEN o.recency_days > :lapsed THEN 'lapsed'"
-        " ELSE 'customer' END AS lifecycle"
+        " coalesce(t.complaints, 0) AS complaints, f.csat AS avg_satisfaction,"
+        f" coalesce(l.points, 0) AS loyalty_points, {tier_sql} AS loyalty_tier,"
+        " i.last_at IS NOT NULL OR t.customer_id IS NOT NULL AS contacted"
         " FROM customers c"
         " LEFT JOIN temp.seg_o o ON o.customer_id = c.id"
         " LEFT JOIN rfm_bounds b ON b.currency = o.currency"
@@ -154,39 +180,67 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
         " LEFT JOIN temp.seg_f f ON f.customer_id = c.id"
         " LEFT JOIN temp.seg_l l ON l.customer_id = c.id"
         + (f" WHERE {scope.format(col='c.id')}" if scope else "")
+        + " LIMIT -1"
     )
-    cur = tx.execute(
-        ("INSERT" if not scope else "INSERT OR REPLACE")
-        + " INTO customer_metrics (customer_id, currency, first_order_at,"
-        " last_order_at, recency_days, frequency, monetary, orders_total, r_score, f_score,"
-        " m_score, rfm_score, last_contact_at, contact_days, enquiries, open_tickets, complaints,"
-        " avg_satisfaction, loyalty_points, loyalty_tier, lifecycle, computed_at)"
-        " SELECT customer_id, currency, first_at, last_at, recency_days, frequency, monetary,"
-        " orders_total, r_score, f_score, m_score, r_score + f_score + m_score, last_contact_at,"
-        " contact_days, enquiries, open_tickets, complaints, csat, points, tier, lifecycle, :at"
-        f" FROM ({select})",
+    row = (
+        "SELECT id, currency, first_order_at, last_order_at, recency_days, frequency, monetary,"
+        " orders_total, r_score, f_score, m_score, r_score + f_score + m_score AS rfm_score,"
+        " last_contact_at, contact_days, enquiries, open_tickets, complaints, avg_satisfaction,"
+        " loyalty_points, loyalty_tier,"
+        " CASE WHEN last_order_at IS NULL THEN CASE WHEN contacted THEN 'prospect' ELSE 'lead'"
+        " END WHEN recency_days > :churned THEN 'churned' WHEN recency_days > :lapsed"
+        f" THEN 'lapsed' ELSE 'customer' END AS lifecycle FROM ({base}) LIMIT -1"
+    )
+    insert = f"INSERT OR REPLACE INTO customer_metrics (customer_id, {cols}, computed_at)"
+    if not tx.execute("SELECT 1 FROM customer_metrics LIMIT 1").fetchone():
+        return tx.execute(f"{insert} SELECT *, :at FROM ({row})", {**p, **tier_params}).rowcount
+    differs = " OR ".join(f"x.{c} IS NOT m.{c}" for c in METRIC_COLUMNS)
+    return tx.execute(
+        f"{insert} SELECT x.*, :at FROM ({row}) x LEFT JOIN customer_metrics m"
+        f" ON m.customer_id = x.id WHERE m.customer_id IS NULL OR {differs}",
         {**p, **tier_params},
-    )
-    return cur.rowcount
+    ).rowcount  # a deleted customer's row went with it (ON DELETE CASCADE)
 
 
 def refresh_bounds(tx: Tx, at: str) -> None:
-    """Quintile bounds per currency: the values at the 20/40/60/80 % ranks of seg_o, read by
-    OFFSET from a sorted temp index (cheaper than window functions over every customer)."""
+    """Quintile bounds per currency: the values at the 20/40/60/80 % ranks of seg_o.
+
+    Recency (by day) and frequency take few distinct values, so they are counted into a small
+    histogram that stays in cache (an upsert per customer costs less than sorting a million
+    rows); monetary is continuous and read by OFFSET from a sorted temp index. A recency bound
+    is the end of its day: customers who last bought the same day score the same.
+    """
     tx.execute("DELETE FROM rfm_bounds")
-    dims = (("r", "last_at"), ("f", "frequency"), ("m", "monetary"))
-    for _, col in dims:
-        tx.execute(f"CREATE INDEX temp.seg_o_{col} ON seg_o (currency, {col})")
-    per_currency = tx.execute("SELECT currency, count(*) FROM temp.seg_o GROUP BY currency")
-    for currency, n in per_currency.fetchall():
+    tx.execute("DROP TABLE IF EXISTS temp.seg_h")
+    tx.execute(
+        "CREATE TEMP TABLE seg_h (dim TEXT, currency TEXT, v, n INTEGER NOT NULL,"
+        " PRIMARY KEY (dim, currency, v)) WITHOUT ROWID"
+    )
+    for dim, value in (("r", "substr(last_at, 1, 10) || 'T23:59:59.999Z'"), ("f", "frequency")):
+        tx.execute(
+            f"INSERT INTO temp.seg_h SELECT ?, currency, {value}, 1 FROM temp.seg_o WHERE true"
+            " ON CONFLICT DO UPDATE SET n = n + 1",
+            (dim,),
+        )
+    tx.execute("CREATE INDEX temp.seg_o_monetary ON seg_o (currency, monetary)")
+    per_currency = tx.execute(
+        "SELECT currency, sum(n) FROM temp.seg_h WHERE dim = 'f' GROUP BY currency"
+    ).fetchall()
+    for currency, n in per_currency:
         row: dict[str, Any] = {"currency": currency, "customers": n, "computed_at": at}
-        for d, col in dims:
-            for k in range(1, 5):
-                row[f"{d}{k}"] = tx.execute(
-                    f"SELECT {col} FROM temp.seg_o WHERE currency = ? ORDER BY {col}"
-                    " LIMIT 1 OFFSET ?",
-                    (currency, (k * n + 4) // 5 - 1),
+        for k in range(1, 5):
+            rank = (k * n + 4) // 5  # 1-based
+            for dim in ("r", "f"):
+                row[f"{dim}{k}"] = tx.execute(
+                    "SELECT v FROM (SELECT v, sum(n) OVER (ORDER BY v) AS upto FROM temp.seg_h"
+                    " WHERE dim = ? AND currency = ?) WHERE upto >= ? ORDER BY v LIMIT 1",
+                    (dim, currency, rank),
                 ).fetchone()[0]
+            row[f"m{k}"] = tx.execute(
+                "SELECT monetary FROM temp.seg_o WHERE currency = ? ORDER BY monetary"
+                " LIMIT 1 OFFSET ?",
+                (currency, rank - 1),
+            ).fetchone()[0]
         names = ", ".join(row)
         tx.execute(
             f"INSERT INTO rfm_bounds ({names}) VALUES ({', '.join(':' + k for k in row)})", row
