@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.send_email",
     "carectl.builtin.send_sms_http",
     "carectl.builtin.consent_from_leads",
+    "carectl.builtin.outbox_replies",
     "carectl.builtin.segments_live",
 )
 ENTRY_POINT_GROUP = "carectl"

@@ -318,17 +318,17 @@ class Sender:
             return self._finish(tx, msg, "failed", f"no plugin sends on channel {msg['channel']!r}")
         status, reason = result.get("status"), str(result.get("reason") or "")
         if status == "sent":
-            self._finish(
-                tx, msg, "sent", reason, sent_at=queue.iso(now),
-                message_id=result.get("message_id") or msg["message_id"],
-            )  # fmt: skip
-            if msg["channel"] in interactions.CHANNELS:
-                interactions.log_interaction(
+            logged = None
+            if msg["channel"] in interactions.CHANNELS:  # the timeline entry replies link to
+                logged = interactions.log_interaction(
                     tx, msg["customer_id"], channel=msg["channel"], direction="out",
                     agent="outbox", outcome="sent", started_at=now,
                     note=f"{msg['template']} ({msg['language']}): {msg['subject']}",
-                )  # fmt: skip
-            return "sent"
+                )["id"]  # fmt: skip
+            return self._finish(
+                tx, msg, "sent", reason, sent_at=queue.iso(now), interaction_id=logged,
+                message_id=result.get("message_id") or msg["message_id"],
+            )  # fmt: skip
         if status == "retry":
             horizon = queue.parse_iso(msg["created_at"]) + timedelta(
                 hours=ctx.config.outbox.give_up_hours
