@@ -16,7 +16,7 @@ import sqlite_utils
 
 from carectl.service.interactions import iso
 
-GROUPS = ("agent", "team", "source", "channel")
+GROUPS = ("agent", "team", "source", "channel", "segment")
 SEED_KPIS = ("art", "fcr", "rr", "csat", "ccr", "tb")
 
 # Group expressions per dimension (chosen from these constants, never built from user input).
@@ -26,6 +26,7 @@ _TICKET_GROUP = {
     "team": "t.team",
     "source": "coalesce(s.vendor, '')",
     "channel": "t.channel",
+    "segment": "coalesce(sm.segment, '')",
 }
 _FEEDBACK_GROUP = {
     None: "''",
@@ -33,18 +34,27 @@ _FEEDBACK_GROUP = {
     "team": "coalesce(t.team, '')",
     "source": "coalesce(s.vendor, '')",
     "channel": "coalesce(t.channel, i.channel, nullif(f.channel, ''), '')",
+    "segment": "coalesce(sm.segment, '')",
 }
-_TICKETS = "FROM tickets t"
-_TICKETS_BY_SOURCE = (
-    "FROM tickets t JOIN customers c ON c.id = t.customer_id"
-    " LEFT JOIN sources s ON s.id = c.source_id"
-)
+# A customer in several segments counts in each of them; one in none, in "".
+_SEGMENTS = "LEFT JOIN segment_members sm ON sm.customer_id = {}.{}"
+_TICKETS = {
+    None: "FROM tickets t",
+    "source": "FROM tickets t JOIN customers c ON c.id = t.customer_id"
+    " LEFT JOIN sources s ON s.id = c.source_id",
+    "segment": "FROM tickets t " + _SEGMENTS.format("t", "customer_id"),
+}
+_CUSTOMERS = {
+    "source": "FROM customers c LEFT JOIN sources s ON s.id = c.source_id",
+    "segment": "FROM customers c " + _SEGMENTS.format("c", "id"),
+}
 _FEEDBACK = {
     None: "FROM feedback f",
     "source": "FROM feedback f JOIN customers c ON c.id = f.customer_id"
     " LEFT JOIN sources s ON s.id = c.source_id",
     "contact": "FROM feedback f LEFT JOIN tickets t ON t.id = f.ticket_id"
     " LEFT JOIN interactions i ON i.id = f.interaction_id",
+    "segment": "FROM feedback f " + _SEGMENTS.format("f", "customer_id"),
 }
 AGE_BUCKETS = ("lt_1d", "1d_3d", "3d_7d", "ge_7d")
 
@@ -82,8 +92,8 @@ def measure(
         raise ValueError(f"--by must be one of {', '.join(GROUPS)}, not {by!r}")
     g, fg = _TICKET_GROUP[by], _FEEDBACK_GROUP[by]
     # Join only what the grouping needs: a quarter's totals read covering indexes alone.
-    tickets = _TICKETS_BY_SOURCE if by == "source" else _TICKETS
-    feedback = _FEEDBACK[by if by in (None, "source") else "contact"]
+    tickets = _TICKETS.get(by, _TICKETS[None])
+    feedback = _FEEDBACK[by if by in (None, "source", "segment") else "contact"]
     out: dict[str, dict[str, Any]] = {}
 
     def put(group: str, key: str, value: dict[str, Any]) -> None:
@@ -132,14 +142,17 @@ def measure(
             score = None if not n else round(100 * (promoters - detractors) / n, 1)
             put(grp, "nps", {"score": score, "responses": n, "promoters": promoters,
                              "detractors": detractors})  # fmt: skip
-    if by in (None, "source"):
-        for grp, active, churned in _churn(db, start, end, lapse_days, g):
+    if by in (None, "source", "segment"):
+        customers = _CUSTOMERS.get(by, "FROM customers c")
+        for grp, active, churned in _churn(db, start, end, lapse_days, g, customers):
             put(grp, "ccr", {"rate": ratio(churned, active), "active_at_start": active,
                              "churned": churned})  # fmt: skip
     return {grp: _complete(values) for grp, values in out.items()}
 
 
-def _churn(db: sqlite_utils.Database, start: str, end: str, lapse_days: int, g: str):
+def _churn(
+    db: sqlite_utils.Database, start: str, end: str, lapse_days: int, g: str, customers: str
+):
     """Customers active at start (a paid order in the lapse window before it) and, of those,
     the ones no longer active at end (no paid order in the lapse window before the end)."""
     lapse = timedelta(days=lapse_days)
@@ -148,7 +161,7 @@ def _churn(db: sqlite_utils.Database, start: str, end: str, lapse_days: int, g: 
     return db.execute(
         f"SELECT {g}, count(*), sum(NOT EXISTS (SELECT 1 FROM orders o WHERE"
         " o.customer_id = c.id AND o.status = 'paid' AND o.ordered_at >= ? AND o.ordered_at < ?))"
-        " FROM customers c LEFT JOIN sources s ON s.id = c.source_id WHERE EXISTS (SELECT 1"
+        f" {customers} WHERE EXISTS (SELECT 1"
         " FROM orders o WHERE o.customer_id = c.id AND o.status = 'paid'"
         " AND o.ordered_at >= ? AND o.ordered_at < ?) GROUP BY 1",
         (end_lo, end, start_lo, start),

@@ -121,6 +121,25 @@ def test_grouped_by_agent_and_source(desk_db):
     assert by_source["lazada"]["ccr"]["rate"] == 1.0
 
 
+def test_grouped_by_segment_counts_a_customer_in_each_of_their_segments(desk_db):
+    a, b = (desk_db.execute("SELECT id FROM customers WHERE full_name = ?", (n,)).fetchone()[0]
+            for n in "AB")  # fmt: skip
+    desk_db.execute("DELETE FROM segment_members")  # the live rules' view of today: replaced
+    desk_db.conn.executemany(
+        "INSERT INTO segment_members (segment, customer_id, since) VALUES (?, ?, '2026-01-01')",
+        [("loyal", a), ("vip", a), ("lapsed", b)],
+    )
+    r = kpi.report(desk_db, *MARCH, by="segment")
+    groups = {g["group"]: g for g in r["groups"]}
+    assert set(groups) == {"loyal", "vip", "lapsed", ""}
+    for seg in ("loyal", "vip"):  # every ticket is A's
+        assert groups[seg]["art"] == r["art"] and groups[seg]["tb"] == r["tb"]
+        assert (groups[seg]["csat"]["share"], groups[seg]["csat"]["mean"]) == (0.5, 3.5)
+        assert groups[seg]["ccr"]["rate"] == 0.0
+    assert groups["lapsed"]["ccr"]["rate"] == 1.0 and groups["lapsed"]["rr"]["rate"] is None
+    assert groups[""]["csat"]["share"] == 1.0  # C's answer about the chat; C is in no segment
+
+
 def test_empty_period_is_na_not_a_division_by_zero(desk_db):
     r = kpi.report(desk_db, "2020-01-01T00:00:00.000Z", "2020-02-01T00:00:00.000Z")
     for key in ("fcr", "rr", "ccr"):

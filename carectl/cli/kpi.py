@@ -1,4 +1,4 @@
-"""`carectl kpi [--from --to] [--by agent|team|source|channel] [--json|--csv]`."""
+"""`carectl kpi [--from --to] [--by agent|team|source|channel|segment] [--json|--csv]`."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def kpi(
     ctx: typer.Context,
     from_: str | None = typer.Option(None, "--from", help="First day YYYY-MM-DD (default: 30 d)."),
     to: str | None = typer.Option(None, "--to", help="Last day, included (default: today)."),
-    by: str | None = typer.Option(None, "--by", help="agent, team, source or channel."),
+    by: str | None = typer.Option(None, "--by", help="agent, team, source, channel or segment."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV: group,kpi,measure,value,prev."),
 ) -> None:
