@@ -66,16 +66,25 @@ def _lines_before(exc: UnicodeError, encoding: str) -> int:
     return exc.object[: exc.start].decode(encoding, "ignore").count("\n")
 
 
+# Bytes by class, so one C-speed translate + find spots where a UTF-8 sequence may start: "L" a
+# lead byte, "C" a continuation byte.
+_CLASSES = bytes(
+    ord("L") if 0xC2 <= b <= 0xF4 else ord("C") if 0x80 <= b <= 0xBF else ord(".")
+    for b in range(256)
+)
+
+
 class _MixedUtf8:
-    """Sorts the non-ASCII lines of an 8-bit or legacy-encoded file into valid UTF-8 or not; both
-    kinds in one file is refused. (In such encodings UTF-8 bytes decode without error, as
-    mojibake, so only this tells.) Newline is byte 0x0A in every encoding checked here."""
+    """Tells whether an 8-bit or legacy-encoded file has non-ASCII lines that are valid UTF-8
+    next to lines that are not; both kinds in one file is refused. (In such encodings UTF-8
+    bytes decode without error, as mojibake, so only this tells.) Chunks are judged whole, in C;
+    lines are only looked at one by one to name them once a file is found mixed. Newline is byte
+    0x0A in every encoding checked here."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.carry = b""
-        self.line = 1  # the number of the first line in carry
-        self.first: dict[bool, int] = {}  # is UTF-8 -> first such line
+        self.kinds: set[bool] = set()  # is UTF-8, for the non-ASCII lines seen
 
     def feed(self, chunk: bytes) -> None:
         data = self.carry + chunk
@@ -84,24 +93,49 @@ class _MixedUtf8:
             cut = len(data)
         lines, self.carry = data[:cut], data[cut:]
         if lines.isascii():
-            self.line += lines.count(b"\n")
             return
-        for number, raw in enumerate(lines.split(b"\n"), self.line):
-            if not raw.isascii():
-                self._sort(raw, number)
-        self.line += lines.count(b"\n")
-
-    def _sort(self, raw: bytes, number: int) -> None:
         try:
-            raw.decode("utf-8")
-            utf8 = True
+            lines.decode("utf-8")
+            self.kinds.add(True)
         except UnicodeDecodeError:
-            utf8 = False
-        self.first.setdefault(utf8, number)
-        if len(self.first) == 2:
-            raise LeadFileError(
-                self.path,
-                f"mixed encodings: line {self.first[True]} is UTF-8 and line"
-                f" {self.first[False]} is not (re-save the file in one encoding, e.g. UTF-8)",
-                max(self.first.values()),
-            )
+            self.kinds.add(False)
+            if _has_utf8_line(lines):
+                self.kinds.add(True)
+        if len(self.kinds) == 2:
+            raise self._error()
+
+    def _error(self) -> LeadFileError:  # once per refused file: line by line is fine
+        first: dict[bool, int] = {}
+        with self.path.open("rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                if not raw.isascii():
+                    try:
+                        raw.decode("utf-8")
+                        first.setdefault(True, number)
+                    except UnicodeDecodeError:
+                        first.setdefault(False, number)
+                if len(first) == 2:
+                    break
+        utf8, other = first.get(True, 0), first.get(False, 0)
+        return LeadFileError(
+            self.path,
+            f"mixed encodings: line {utf8} is UTF-8 and line {other} is not (re-save the file"
+            " in one encoding, e.g. UTF-8)",
+            max(utf8, other),
+        )
+
+
+def _has_utf8_line(lines: bytes) -> bool:
+    """Whether any non-ASCII line of these whole lines is valid UTF-8; only lines holding a
+    lead byte followed by a continuation byte are decoded."""
+    marks = lines.translate(_CLASSES)
+    at = marks.find(b"LC")
+    while at >= 0:
+        start, end = lines.rfind(b"\n", 0, at) + 1, lines.find(b"\n", at)
+        end = len(lines) if end < 0 else end
+        try:
+            lines[start:end].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            at = marks.find(b"LC", end)
+    return False
