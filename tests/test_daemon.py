@@ -49,7 +49,8 @@ def test_once_ingests_moves_reports_and_ignores_temporary_names(dctx, tmp_path):
     drop = tmp_path / "drop"
     (drop / "good.csv").write_text(LEADS + "Cuong,12,\n", encoding="utf-8")
     (drop / "empty.csv").write_bytes(b"")
-    for temp in (".hidden.csv", "x.csv.part", "y.tmp", "z.crdownload", "~$lock.xlsx"):
+    temps = (".hidden.csv", "x.csv.part", "y.tmp", "z.crdownload", "~$lock.xlsx", "w.csv.filepart")
+    for temp in temps:
         (drop / temp).write_text(LEADS, encoding="utf-8")
     stats = Daemon(dctx).run_once()
     assert (stats.files_done, stats.files_quarantined, stats.rows) == (1, 1, 3)
@@ -61,10 +62,7 @@ def test_once_ingests_moves_reports_and_ignores_temporary_names(dctx, tmp_path):
     assert names(drop / "quarantine") == ["empty.csv", "empty.csv.error.txt"]
     error = (drop / "quarantine" / "empty.csv.error.txt").read_text(encoding="utf-8")
     assert "file: empty.csv" in error and "error: the file is empty" in error
-    assert set(names(drop)) == {
-        ".hidden.csv", "x.csv.part", "y.tmp", "z.crdownload", "~$lock.xlsx",
-        "processed", "quarantine",
-    }  # fmt: skip
+    assert set(names(drop)) == {*temps, "processed", "quarantine"}
 
 
 def test_same_content_dropped_again_under_any_name_is_a_recorded_duplicate(dctx, cli, tmp_path):

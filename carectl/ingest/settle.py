@@ -12,7 +12,11 @@ import os
 import time
 from pathlib import Path
 
-TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".download")
+# Names file-transfer tools and browsers write under until done (WinSCP *.filepart, Chrome
+# *.crdownload, Firefox *.part, Safari *.download, ...).
+TEMP_SUFFIXES = (
+    ".tmp", ".temp", ".part", ".partial", ".filepart", ".crdownload", ".download", ".opdownload",
+)  # fmt: skip
 
 
 def is_temporary(name: str) -> bool:
