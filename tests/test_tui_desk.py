@@ -15,10 +15,14 @@ from carectl.context import Context
 from carectl.ingest import ledger
 from carectl.service import tickets as tk
 from carectl.tui.app import CareApp
+from carectl.tui.screens.customer import CustomerScreen
 from carectl.tui.screens.customers import CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen, Period
 from carectl.tui.screens.help import KEYS, HelpScreen
+from carectl.tui.screens.outbox import OutboxScreen
 from carectl.tui.screens.prompt import PromptScreen
+from carectl.tui.screens.review import ReviewScreen
+from carectl.tui.screens.segments import SegmentsScreen
 from carectl.tui.screens.tickets import FILTERS, TicketsScreen, left
 from carectl.tui.screens.today import TodayScreen
 
@@ -143,7 +147,11 @@ async def test_dashboard_from_the_palette_and_in_help(db_path):
         assert ("d / t / T", "dashboard / today's tasks / tickets") in KEYS
 
 
-@pytest.mark.parametrize("screen", [CareApp, DashboardScreen, TodayScreen, TicketsScreen])
+@pytest.mark.parametrize(
+    "screen",
+    [CareApp, DashboardScreen, TodayScreen, TicketsScreen, CustomerScreen, SegmentsScreen,
+     ReviewScreen, OutboxScreen],
+)  # fmt: skip
 def test_every_footer_key_is_in_help(screen):
     helped = {k.strip() for key, _ in KEYS for k in key.replace(",", "/").split("/")}
     helped = {{"Esc": "escape", "?": "question_mark"}.get(k, k) for k in helped}

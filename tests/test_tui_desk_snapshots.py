@@ -1,27 +1,44 @@
-"""Screenshots of the desk screens at 80x24 on tui_desk's fixed day (the clock is pinned)."""
+"""Screenshots of every desk screen at 80x24 and 120x40 on tui_desk's fixed day: the app's clock
+is pinned and so is every time the writers stamped (build_photo_desk), so they never drift.
+(pytest --snapshot-update to accept an intended change, after looking at the report.)"""
 
 from __future__ import annotations
 
 import pytest
-from tui_desk import build_desk, clock, config
+from tui_desk import build_photo_desk, clock, config
 
 from carectl.context import Context
 from carectl.tui.app import CareApp
 
-SIZE = (80, 24)
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+SCREENS = {  # what to press once the customer list is on screen
+    "customers": (),
+    "search": ("slash", *"nguyen", "enter", "j"),
+    "customer": ("slash", *"C-000003", "enter", "enter"),
+    "call_prompt": ("slash", *"C-000003", "enter", "enter", "c"),
+    "help": ("question_mark",),
+    "dashboard": ("d",),
+    "today": ("t", "j"),
+    "today_outcome_prompt": ("t", "x"),
+    "tickets": ("T",),
+    "segments": ("S",),
+    "review": ("D",),
+    "outbox": ("I",),
+}
 
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("desk") / "carectl.db"
-    build_desk(path).close()
+    build_photo_desk(path).close()
     return path
 
 
-@pytest.fixture
-def app(db_path, monkeypatch):
+def make_app(db_path, monkeypatch, language: str = "en") -> CareApp:
     monkeypatch.chdir(db_path.parent)  # the header shows the database path relative to here
-    return CareApp(Context(config(db_path)), clock=clock)
+    cfg = config(db_path)
+    cfg.tui.language = language
+    return CareApp(Context(cfg), clock=clock, poll_seconds=0)
 
 
 async def settle(pilot) -> None:
@@ -30,39 +47,31 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-def test_dashboard(snap_compare, app):
-    async def dashboard(pilot):
+def presses(keys: tuple[str, ...]):
+    async def run(pilot):
         await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=dashboard)
-
-
-def test_today(snap_compare, app):
-    async def today(pilot):
-        await settle(pilot)
-        await pilot.press("t", "j")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=today)
+    return run
 
 
-def test_today_outcome_prompt(snap_compare, app):
-    async def prompt(pilot):
-        await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=prompt)
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen(snap_compare, db_path, monkeypatch, screen, size):
+    app = make_app(db_path, monkeypatch)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=presses(SCREENS[screen]))
 
 
-def test_tickets(snap_compare, app):
-    async def tickets(pilot):
-        await settle(pilot)
-        await pilot.press("T")
-        await settle(pilot)
+@pytest.mark.parametrize("language", ["vi", "ko", "zh"])
+def test_interface_language(snap_compare, db_path, monkeypatch, language):
+    app = make_app(db_path, monkeypatch, language)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=presses(("T",)))
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=tickets)
+
+def test_monochrome(snap_compare, db_path, monkeypatch):
+    """NO_COLOR: the cursor, late SLAs and headers stay readable by style alone."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(db_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=presses(("T", "j")))

@@ -15,7 +15,9 @@ from tui_data import build
 from carectl.care import tasks
 from carectl.config import Config, DropFolder
 from carectl.context import Context
+from carectl.dedupe import review
 from carectl.outbox import queue
+from carectl.segments import refresh
 from carectl.service import feedback
 from carectl.service import tickets as tk
 
@@ -77,4 +79,27 @@ def build_desk(path: Path, n: int = 40) -> Context:
         for i in range(3):
             msg, _ = queue.enqueue(tx, 21 + i, template="welcome", due_at=NOW)
         queue.transition(tx, msg["id"], "failed", "bounced")
+    return ctx
+
+
+PINNED = (  # every "now" the writers stamp, set to fixed times so screenshots never change
+    "UPDATE audit_log SET at = '2026-11-19T01:00:00.000Z', actor = 'agent'",
+    "UPDATE segment_history SET at = '2026-11-0' || (1 + customer_id % 9) || 'T01:00:00.000Z'",
+    "UPDATE segment_members SET since = '2026-11-0' || (1 + customer_id % 9) || 'T01:00:00.000Z'",
+    "UPDATE dedupe_pairs SET created_at = '2026-11-19T01:00:00.000Z'",
+    "UPDATE outbox SET created_at = '2026-11-19T01:00:00.000Z', updated_at = created_at",
+    "UPDATE interactions SET created_at = started_at",
+)
+
+
+def build_photo_desk(path: Path) -> Context:
+    """build_desk plus segments and two review pairs, with every stamped time pinned."""
+    build_desk(path).close()
+    ctx = Context(config(path))
+    refresh.recompute_all(ctx)
+    with ctx.transaction() as tx:
+        review.propose(tx, 1, 5, 9.5, "same phone, similar name")
+        review.propose(tx, 2, 6, 4.0, "similar name")
+        for sql in PINNED:
+            tx.execute(sql)
     return ctx

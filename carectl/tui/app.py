@@ -1,12 +1,15 @@
 """The carectl desk: a Textual App opened on the configured database.
 
 Screens live in screens/ (one module each) and read through one Reader (data.py) in worker
-threads, so no key press ever waits on SQLite.
+threads, so no key press ever waits on SQLite. Once a second the app asks SQLite whether anything
+was committed (PRAGMA data_version, data.ChangeWatch): if so the screen on top reads again,
+keeping its cursor, and the screens under it do when they come back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -16,12 +19,19 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from carectl.context import Context
-from carectl.tui.data import Reader, utc_now
-from carectl.tui.screens.customers import SORTS, CustomersScreen
+from carectl.tui import i18n
+from carectl.tui.data import ChangeWatch, Reader, utc_now
+from carectl.tui.i18n import _
+from carectl.tui.screens.customers import NAVIGATION, SORTS, CustomersScreen
 from carectl.tui.screens.dashboard import DashboardScreen
 from carectl.tui.screens.help import HelpScreen
+from carectl.tui.screens.outbox import OutboxScreen
+from carectl.tui.screens.review import ReviewScreen
+from carectl.tui.screens.segments import SegmentsScreen
 from carectl.tui.screens.tickets import TicketsScreen
 from carectl.tui.screens.today import TodayScreen
+
+POLL_SECONDS = 1.0
 
 
 def display_path(path: Path) -> str:
@@ -41,18 +51,43 @@ class CareApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
-        Binding("d", "dashboard", "Dash"),
-        Binding("t", "today", "Today"),
-        Binding("T", "tickets", "Tickets"),
+        # Shown in the customer list's footer (the home screen), so other footers fit 80 columns.
+        *(replace(b, show=False) for b in NAVIGATION),
     ]
 
-    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        clock: Callable[[], datetime] = utc_now,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        i18n.use(ctx.config.tui.language)  # before any screen builds its key labels
         super().__init__()
+        i18n.translate_bindings(self)
         self.reader = Reader(ctx, clock)
         self.sub_title = display_path(self.reader.database)
+        self.watch = ChangeWatch(self.reader.database)
+        self.poll_seconds = poll_seconds
 
     def on_mount(self) -> None:
         self.push_screen(CustomersScreen(self.reader))
+        self.watch.changed()  # the version now; later ticks compare with it
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self.poll)
+
+    def on_unmount(self) -> None:
+        self.watch.close()
+
+    def poll(self) -> None:
+        """Something committed since the last tick: the screen in use reads again now, the
+        screens under it when they are back on top."""
+        if not self.watch.changed():
+            return
+        live = [s for s in self.screen_stack if hasattr(s, "data_changed")]
+        for screen in live[:-1]:
+            screen.stale = True
+        if live:
+            live[-1].data_changed()
 
     @property
     def customers(self) -> CustomersScreen:
@@ -83,6 +118,15 @@ class CareApp(App[None]):
     def action_tickets(self) -> None:
         self.open(TicketsScreen)
 
+    def action_segments(self) -> None:
+        self.open(SegmentsScreen)
+
+    def action_review(self) -> None:
+        self.open(ReviewScreen)
+
+    def action_outbox(self) -> None:
+        self.open(OutboxScreen)
+
     def action_search(self) -> None:
         self.action_customers()
         self.customers.action_focus_search()
@@ -97,9 +141,20 @@ class CareApp(App[None]):
         yield SystemCommand(
             "Dashboard", "KPIs, backlog, tasks, outbox, ingest (d)", self.action_dashboard
         )
-        yield SystemCommand("Today", "My care tasks due today (t)", self.action_today)
+        yield SystemCommand(_("Today"), "My care tasks due today (t)", self.action_today)
         yield SystemCommand(
-            "Tickets", "The ticket queue with SLA countdowns (T)", self.action_tickets
+            _("Tickets"), "The ticket queue with SLA countdowns (T)", self.action_tickets
+        )
+        yield from self.screen_commands(screen)
+        yield SystemCommand(
+            _("Segments"), "Segment counts, 8-week trend, members (S)", self.action_segments
+        )
+        yield SystemCommand(
+            _("Review"), "Possible duplicates side by side: merge or keep separate (D)",
+            self.action_review,
+        )  # fmt: skip
+        yield SystemCommand(
+            _("Outbox"), "Message queue by state, lead files, quarantine (I)", self.action_outbox
         )
         yield SystemCommand("Customers", "The customer list", self.action_customers)
         yield SystemCommand("Search customers", "By name, code, phone or email", self.action_search)
@@ -112,6 +167,22 @@ class CareApp(App[None]):
         yield SystemCommand("Reload customers", "Count again and reload", self._reload)
         yield SystemCommand("Keys", "Every key of carectl (?)", self.action_help)
         yield from super().get_system_commands(screen)
+
+    def screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The keys of the screen in use (log a call, merge, resolve, ...) as palette entries."""
+        seen = set()
+        for key, binding in screen._bindings:
+            action = binding.action
+            if not binding.show or action in seen or action.startswith("app."):
+                continue
+            seen.add(action)
+            help_ = f"{binding.description} ({key}) on this screen"
+            yield SystemCommand(
+                binding.description, help_, lambda s=screen, a=action: self._run_on(s, a)
+            )
+
+    def _run_on(self, screen: Screen, action: str) -> None:
+        self.call_later(screen.run_action, action)
 
     def _reload(self) -> None:
         self.action_customers()

@@ -2,24 +2,32 @@
 
 Workers run in threads so a slow query never freezes input; they all share the context's single
 SQLite connection, so one lock serialises them (a cancelled worker may still be mid-query when
-its replacement starts).
+its replacement starts). Reads call the same modules as the CLI; the few read queries no other
+module has (recent lead files, segment trends) are here. Writes go only through ``write``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from carectl import kpi, profile, search
 from carectl.care import tasks
 from carectl.context import Context
+from carectl.dedupe import review
 from carectl.ingest import status as ingest_status
-from carectl.outbox import queue
-from carectl.service import tickets
+from carectl.outbox import consent, queue
+from carectl.segments import membership
+from carectl.service import loyalty, tickets
 from carectl.store.transaction import Tx
+from carectl.store.util import dicts
+
+BUSY_WAIT = (0.5, 5.0)  # seconds between write attempts while another process holds the lock
 
 
 def utc_now() -> datetime:
@@ -65,8 +73,18 @@ class Reader:
             )
 
     def profile(self, customer_id: int) -> dict[str, Any]:
+        """`carectl customers show` plus what the desk needs beside it: consent in force per
+        channel, segments and loyalty."""
+        db = self.ctx.db
         with self._lock:
-            return profile.profile(self.ctx, customer_id)
+            data = profile.profile(self.ctx, customer_id)
+            data["consent"] = {
+                ch: (consent.current(db, customer_id, ch) or {}).get("status", "")
+                for ch in consent.CHANNELS
+            }
+            data["segments"] = membership.of_customer(db, customer_id)
+            data["loyalty"] = loyalty.summary(db, self.ctx.config, customer_id)
+        return data
 
     def kpi_report(self, start: str, end: str) -> dict[str, Any]:
         with self._lock:
@@ -80,11 +98,28 @@ class Reader:
         with self._lock:
             return tickets.list_tickets(self.ctx.db, **kwargs)
 
-    def write(self, change: Callable[[Tx], Any]) -> Any:
+    def write(
+        self, change: Callable[[Tx], Any], on_busy: Callable[[int], None] | None = None
+    ) -> Any:
         """Run ``change(tx)`` in one write transaction: the same service functions as the CLI,
-        audit-logged as the OS user. Called from a worker, so a busy database never freezes."""
-        with self._lock, self.ctx.transaction() as tx:
-            return change(tx)
+        audit-logged as the OS user. Called from a worker, so a busy database never freezes.
+
+        The store already waits and retries BEGIN; if the daemon still holds the lock after
+        that, the whole change is tried again (it rolled back, so nothing is half-done) until it
+        commits: an agent's call log is never dropped because an import was running.
+        """
+        attempt = 0
+        while True:
+            try:
+                with self._lock, self.ctx.transaction() as tx:
+                    return change(tx)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                attempt += 1
+                if on_busy is not None:
+                    on_busy(attempt)
+                time.sleep(min(BUSY_WAIT[1], BUSY_WAIT[0] * attempt))
 
     def outbox_counts(self) -> dict[str, int]:
         with self._lock:
@@ -93,3 +128,95 @@ class Reader:
     def ingest_status(self) -> dict[str, Any]:
         with self._lock:
             return ingest_status.summary(self.ctx.config, self.ctx.db)
+
+    def pairs(self, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return review.pairs(self.ctx.db, "pending", limit)
+
+    def pair(self, pair_id: int) -> dict[str, Any]:
+        """A review pair with both customers' whole profiles."""
+        with self._lock:
+            pair = review.get(self.ctx.db, pair_id)
+            a = profile.profile(self.ctx, pair["a_id"])
+            b = profile.profile(self.ctx, pair["b_id"])
+        return {"pair": pair, "a": a, "b": b}
+
+    def segment_counts(self) -> dict[str, int]:
+        with self._lock:
+            return membership.counts(self.ctx.db)
+
+    def segment_trend(self, segment: str, weeks: int) -> list[int]:
+        """Members at the end of each of the last ``weeks`` weeks (the last one is now),
+        walked back from today's count through the entries and exits of each week."""
+        now = self.clock()
+        with self._lock:
+            size = membership.counts(self.ctx.db).get(segment, 0)
+            sizes = [size]
+            for w in range(weeks - 1):
+                end, start = now - timedelta(weeks=w), now - timedelta(weeks=w + 1)
+                net = self.ctx.db.execute(
+                    "SELECT coalesce(sum(CASE change WHEN 'entered' THEN 1 ELSE -1 END), 0)"
+                    " FROM segment_history WHERE segment = ? AND at >= ? AND at < ?",
+                    (segment, _iso(start), _iso(end)),
+                ).fetchone()[0]
+                size -= net
+                sizes.append(max(0, size))
+        return sizes[::-1]
+
+    def segment_members(self, segment: str, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return membership.members(self.ctx.db, segment, limit=limit)
+
+    def outbox(self, state: str | None, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return queue.listing(self.ctx.db, state, limit)
+
+    def lead_files(self, limit: int) -> list[dict[str, Any]]:
+        """The newest lead files first, as `carectl ingests` lists them."""
+        with self._lock:
+            cur = self.ctx.db.execute(
+                "SELECT id, file_name AS file, source, status, rows, created, merged, review,"
+                " rejected, finished_at FROM lead_files ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+            return dicts(cur)
+
+    def templates(self) -> list[str]:
+        """Message template names found in the outbox's templates folder."""
+        from carectl.outbox.sender import templates_folder  # the sender imports aiosmtplib
+
+        folder = templates_folder(self.ctx)
+        if not folder.is_dir():
+            return []
+        return sorted({p.name.split(".")[0] for p in folder.glob("*.j2")})
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ChangeWatch:
+    """Has anything been committed since the last look? ``PRAGMA data_version`` on a connection
+    of its own changes when any other connection (the daemon, this app's writer) commits; it
+    reads shared memory only, so polling it every second costs microseconds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        try:
+            if self._conn is None:
+                self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=0)
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            return False  # busy or gone for a moment: look again next tick
+        changed = self._version is not None and version != self._version
+        self._version = version
+        return changed
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,4 +1,8 @@
-"""One customer's whole picture: the same carectl.profile dict `carectl customers show` prints."""
+"""One customer's whole picture (the carectl.profile dict `carectl customers show` prints, plus
+consent, segments and loyalty) and the agent's actions on them: log a call, add a note, open a
+ticket, queue a templated message, opt out. Each action asks its fields in a PromptScreen, then
+calls the same service function as the CLI command named in ACTIONS.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from carectl.money import format_amount
+from carectl.outbox import consent, queue
+from carectl.service import interactions
+from carectl.service import tickets as tk
+from carectl.store.transaction import Tx
 from carectl.tui.data import Reader
+from carectl.tui.i18n import _, translate_bindings
+from carectl.tui.screens.base import DeskScreen
+from carectl.tui.screens.prompt import PromptScreen
 
 DETAIL_FIELDS = (
     ("region", "region"),
@@ -73,16 +83,36 @@ def timeline_table(events: list[dict[str, Any]]) -> Table:
     return table
 
 
-class CustomerScreen(Screen):
+def care_line(data: dict[str, Any]) -> Text:
+    """Segments, consent in force per channel and loyalty on one line."""
+    segments = ", ".join(s["segment"] for s in data["segments"]) or "no segment"
+    text = Text.assemble(("segments ", "bold"), segments, "   ", ("consent ", "bold"))
+    for ch, status in data["consent"].items():
+        shown = {"opt_in": "in", "opt_out": "OUT", "": "-"}.get(status, status)
+        text.append(f"{ch} {shown}  ", style="bold red" if status == "opt_out" else "")
+    loyalty = data["loyalty"]
+    text.append_text(Text.assemble(("  points ", "bold"), f"{loyalty['balance']:,}"))
+    if loyalty.get("tier"):
+        text.append(f" ({loyalty['tier']})")
+    return text
+
+
+class CustomerScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "call", "Call"),
+        Binding("n", "note", "Note"),
+        Binding("o", "ticket", "Ticket"),
+        Binding("m", "send", "Send"),
+        Binding("O", "opt_out", "Opt out"),
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("j,down", "scroll(1)", "Down", show=False),
         Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("r", "reload", "Reload", show=False),
     ]
 
     def __init__(self, reader: Reader, customer_id: int, code: str) -> None:
-        super().__init__()
-        self.reader = reader
+        super().__init__(reader)
+        translate_bindings(self)
         self.customer_id = customer_id
         self.code = code
 
@@ -90,6 +120,7 @@ class CustomerScreen(Screen):
         yield Header()
         yield Static(Text(self.code, style="bold"), id="customer-title")
         with VerticalScroll(id="profile"):
+            yield Static("", id="care")
             for part in ("details", "contacts", "orders", "timeline"):
                 yield Static(part, classes="section-title", id=f"{part}-title")
                 yield Static("loading…", classes="section", id=part)
@@ -102,6 +133,94 @@ class CustomerScreen(Screen):
     def action_scroll(self, lines: int) -> None:
         self.query_one("#profile", VerticalScroll).scroll_relative(y=lines, animate=False)
 
+    # ---------------------------------------------------------------- actions
+
+    def ask(self, what: str, fields: list[tuple[str, str]], write: Any, done: Any) -> None:
+        """Ask the fields, then ``write(tx, answers)`` through the service layer."""
+        title = Text.assemble((f"{_(what)}: ", "bold"), self.code)
+
+        def save(answer: tuple[str, ...] | None) -> None:
+            if answer is not None:
+                self.change(lambda tx: write(tx, *answer), done)
+
+        self.app.push_screen(PromptScreen(title, fields), save)
+
+    def action_call(self) -> None:
+        """`carectl log CODE --channel phone --direction out --outcome --note`."""
+
+        def write(tx: Tx, outcome: str, note: str) -> dict[str, Any]:
+            return interactions.log_interaction(
+                tx, self.customer_id, channel="phone", direction="out", outcome=outcome, note=note
+            )
+
+        fields = [("answered", "outcome: answered, no_answer, callback, …"), ("", "note")]
+        self.ask("Call", fields, write, lambda r: f"{self.code}: call logged ({r['outcome']})")
+
+    def action_note(self) -> None:
+        """A note is an inbound interaction with outcome "note" on the channel it came from."""
+
+        def write(tx: Tx, note: str, channel: str) -> dict[str, Any]:
+            return interactions.log_interaction(
+                tx, self.customer_id, channel=channel, direction="in", outcome="note", note=note
+            )
+
+        channels = ", ".join(interactions.CHANNELS)
+        fields = [("", "note"), ("phone", f"channel: {channels}")]
+        self.ask("Note", fields, write, lambda r: f"{self.code}: note added")
+
+    def action_ticket(self) -> None:
+        """`carectl tickets open CODE --subject --category --priority --note`."""
+        desk = tk.Desk.from_config(self.reader.ctx.config)
+        categories = desk.config.service.categories
+
+        def write(tx: Tx, subject: str, category: str, priority: str, note: str) -> Any:
+            return tk.open_ticket(
+                tx, desk, self.customer_id, subject=subject, category=category,
+                priority=priority or "normal", note=note,
+            )  # fmt: skip
+
+        fields = [
+            ("", "subject"),
+            (categories[0] if categories else "", "category: " + ", ".join(categories)),
+            ("normal", "priority: " + ", ".join(tk.PRIORITIES)),
+            ("", "note"),
+        ]
+        self.ask("Ticket", fields, write, lambda t: f"{t['code']} opened for {self.code}")
+
+    def action_send(self) -> None:
+        """`carectl send CODE --template --channel`: queued; the sender checks consent, quiet
+        hours and caps when it sends."""
+        names = self.reader.templates()
+
+        def write(tx: Tx, template: str, channel: str) -> tuple[dict[str, Any], bool]:
+            return queue.enqueue(tx, self.customer_id, template=template, channel=channel)
+
+        def done(result: tuple[dict[str, Any], bool]) -> str:
+            row, created = result
+            if not created:
+                return f"already queued as message {row['id']} ({row['state']})"
+            return f"message {row['id']} queued: {row['template']} by {row['channel']}"
+
+        fields = [
+            (names[0] if names else "", "template: " + ", ".join(names)),
+            ("email", "channel: email or sms"),
+        ]
+        self.ask("Send", fields, write, done)
+
+    def action_opt_out(self) -> None:
+        """`carectl optout CODE --channel`: no message of any purpose on that channel."""
+
+        def write(tx: Tx, channel: str) -> list[dict[str, Any]]:
+            return consent.record(tx, self.customer_id, channel, "opt_out", purpose="all")
+
+        fields = [("all", "channel: email, sms or all; Enter to opt out")]
+        self.ask(
+            "Opt out", fields, write,
+            lambda rows: f"{self.code} opted out of {', '.join(r['channel'] for r in rows)}",
+        )  # fmt: skip
+
+    # ---------------------------------------------------------------- reading
+
     @work(thread=True, exclusive=True, group="profile")
     def load(self) -> None:
         worker = get_current_worker()
@@ -113,6 +232,7 @@ class CustomerScreen(Screen):
         customer = data["customer"]
         title = Text.assemble((customer["code"], "bold"), "  ", customer["full_name"] or "")
         self.query_one("#customer-title", Static).update(title)
+        self.query_one("#care", Static).update(care_line(data))
         summary = data["order_summary"]
         totals = ", ".join(format_amount(v, k) for k, v in sorted(summary["total_minor"].items()))
         self.query_one("#orders-title", Static).update(

@@ -17,11 +17,20 @@ from textual.worker import get_current_worker
 
 from carectl.normalize.text import fold
 from carectl.tui.data import Reader
+from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.screens.customer import CustomerScreen
 from carectl.tui.widgets.customer_table import CustomerTable
 from carectl.tui.widgets.rows import KeysetRows, ListRows, Row
 
 SORTS = ("code", "name", "updated")
+NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in help and palette
+    Binding("d", "dashboard", "Dash"),
+    Binding("t", "today", "Today"),
+    Binding("T", "tickets", "Tickets"),
+    Binding("S", "segments", "Segs"),
+    Binding("D", "review", "Dupes"),
+    Binding("I", "outbox", "Outbox"),
+)
 _RESULT_ORDER = {
     "code": lambda r: r["id"],
     "name": lambda r: (fold(r["full_name"]), r["id"]),
@@ -33,24 +42,27 @@ class CustomersScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search"),
         Binding("s", "next_sort", "Sort"),
+        *(Binding(b.key, f"app.{b.action}", b.description) for b in NAVIGATION),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("r", "reload", "Reload", show=False),
     ]
 
     def __init__(self, reader: Reader) -> None:
         super().__init__()
+        translate_bindings(self)
         self.reader = reader
         self.sort = "code"
         self.browse: KeysetRows | None = None
         self.results: list[Row] | None = None
         self.query_text = ""
+        self.stale = False  # a commit happened while another screen was on top
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="/ to search: name, code, phone or email", id="search")
+        yield Input(placeholder=_("/ to search: name, code, phone or email"), id="search")
         yield CustomerTable(id="customers")
-        yield Static("loading…", id="status")
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield Static(_("loading…"), id="status")
+        yield Footer(compact=True, show_command_palette=False)  # ^p is in help; fits 80 columns
 
     @property
     def table(self) -> CustomerTable:
@@ -74,11 +86,32 @@ class CustomersScreen(Screen):
         if not worker.is_cancelled:
             self.app.call_from_thread(self._browse_ready, rows)
 
-    def _browse_ready(self, rows: KeysetRows) -> None:
+    def _browse_ready(self, rows: KeysetRows, keep: bool = False) -> None:
         self.browse = rows
         if self.results is None:
-            self.table.show(rows)
+            self.table.show(rows, empty=_("no customers"), keep=keep)
         self._status()
+
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.stale = False
+            self.data_changed()
+
+    def data_changed(self) -> None:
+        """Committed elsewhere (the daemon ingesting): count again and reread what is on
+        screen, keeping the cursor; a search is run again."""
+        if self.results is not None:
+            self.run_search(self.query_text)
+        elif self.browse is not None:
+            self.refresh_browse(self.browse, self.table.window)
+
+    @work(thread=True, exclusive=True, group="browse")
+    def refresh_browse(self, old: KeysetRows, window: tuple[int, int]) -> None:
+        worker = get_current_worker()
+        rows = old.refreshed(self.reader.count())
+        rows.load(*window, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._browse_ready, rows, True)
 
     def action_next_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -126,9 +159,10 @@ class CustomersScreen(Screen):
     def _show_results(self, query: str, rows: list[Row]) -> None:
         if query != self.query_one("#search", Input).value.strip():
             return  # the user typed on while this query ran
+        same = query == self.query_text and self.results is not None
         self.query_text = query
         self.results = sorted(rows, key=_RESULT_ORDER[self.sort])
-        self.table.show(ListRows(self.results), empty=f"no customer matches “{query}”")
+        self.table.show(ListRows(self.results), empty=f"no customer matches “{query}”", keep=same)
         self._status()
 
     # ---------------------------------------------------------------- the rest
@@ -144,7 +178,7 @@ class CustomersScreen(Screen):
             text = f"{n}{more} match{'es' if n != 1 else ''} for “{self.query_text}”"
             text += f" · sorted by {self.sort} · Esc: all customers"
         elif self.browse is not None:
-            text = f"{self.browse.total:,} customers · sorted by {self.sort}"
+            text = f"{self.browse.total:,} {_('customers')} · sorted by {self.sort}"
         else:
             text = "loading…"
         self.query_one("#status", Static).update(text)

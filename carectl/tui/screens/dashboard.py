@@ -18,12 +18,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from carectl import kpi
 from carectl.tui.data import Reader
+from carectl.tui.i18n import translate_bindings
+from carectl.tui.screens.base import DeskScreen
 
 TILES = (  # (key, label, lower is better)
     ("art", "ART first response", True),
@@ -155,15 +156,15 @@ def gather(reader: Reader, now: datetime) -> dict[str, Any]:
     }
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("r", "reload", "Reload"),
     ]
 
     def __init__(self, reader: Reader) -> None:
-        super().__init__()
-        self.reader = reader
+        super().__init__(reader)
+        translate_bindings(self)
         self.data: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
@@ -178,9 +179,6 @@ class DashboardScreen(Screen):
         yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, group="dashboard")

@@ -1,4 +1,4 @@
-"""The `?` screen: every key of the TUI on one page."""
+"""The `?` screen: every key of the TUI on one page (j/k scroll it on a small terminal)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import ClassVar
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from carectl.tui.i18n import _
 
 KEYS = (
     ("Customers", ""),
@@ -19,18 +21,29 @@ KEYS = (
     ("/", "search: name, code, phone, email"),
     ("Esc", "clear the search (all customers)"),
     ("s", "sort by code → name → updated"),
+    ("A customer", ""),
+    ("c / n", "log a call / add a note"),
+    ("o", "open a ticket"),
+    ("m", "send a templated message (queued)"),
+    ("O", "opt out of email, sms or all"),
     ("Today", ""),
     ("x / Enter", "done: outcome, note"),
     ("z", "snooze a day"),
     ("Tickets", ""),
     ("f", "filter: active → each status → all"),
-    ("a / x", "assign / resolve"),
+    ("a / R / x", "assign / reply / resolve"),
+    ("Review", ""),
+    ("m / s", "merge the pair / keep them separate"),
+    ("Segments, Outbox", ""),
+    ("Tab", "members / lead files"),
+    ("f", "outbox: filter by state"),
     ("Every screen", ""),
     ("d / t / T", "dashboard / today's tasks / tickets"),
-    ("r", "reload"),
+    ("S / D / I", "segments / dedupe review / outbox, ingest"),
+    ("r", "reload (screens also follow the daemon live)"),
     ("Esc / q", "back to the list (q there: quit)"),
     ("?", "this help"),
-    ("Ctrl+P", "command palette"),
+    ("Ctrl+P", "command palette: every screen and action"),
 )
 
 
@@ -48,10 +61,18 @@ def keys_table() -> Table:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "app.pop_screen", "Close")
+        Binding("escape,q,question_mark", "app.pop_screen", "Close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help"):
-            yield Static("Keys", id="help-title")
+        with VerticalScroll(id="help"):
+            yield Static(_("Keys"), id="help-title")
             yield Static(keys_table())
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=lines, animate=False)

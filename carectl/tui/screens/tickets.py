@@ -1,5 +1,6 @@
 """Tickets: the queue with SLA countdowns (time left to the next due target, or how late it is),
-filtered by status; assign and resolve through the same service functions as `carectl tickets`.
+filtered by status; assign, reply and resolve through the same service functions as
+`carectl tickets`.
 
 The due times are instants already computed in business time by the ticket writers, so the
 countdown is plain wall-clock time to them, taken from the Reader's clock.
@@ -14,13 +15,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from carectl.service import tickets as svc
 from carectl.service.interactions import iso
 from carectl.tui.data import Reader
+from carectl.tui.i18n import translate_bindings
+from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.prompt import PromptScreen
 
 FILTERS = ("active", *svc.STATUSES, "all")  # active: every status not resolved or closed
@@ -58,10 +60,11 @@ def statuses(name: str) -> tuple[str, ...]:
     return {"active": svc.OPEN_STATUSES, "all": ()}.get(name, (name,))
 
 
-class TicketsScreen(Screen):
+class TicketsScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "next_filter", "Filter"),
         Binding("a", "assign", "Assign"),
+        Binding("R", "reply", "Reply"),
         Binding("x", "resolve", "Resolve"),
         Binding("r", "reload", "Reload"),
         Binding("escape,q", "app.pop_screen", "Back"),
@@ -70,8 +73,8 @@ class TicketsScreen(Screen):
     ]
 
     def __init__(self, reader: Reader) -> None:
-        super().__init__()
-        self.reader = reader
+        super().__init__(reader)
+        translate_bindings(self)
         self.filter = "active"
         self.rows: list[dict[str, Any]] = []
 
@@ -92,9 +95,6 @@ class TicketsScreen(Screen):
 
     def action_cursor(self, step: int) -> None:
         self.table.move_cursor(row=self.table.cursor_row + step)
-
-    def action_reload(self) -> None:
-        self.load()
 
     def action_next_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
@@ -147,7 +147,7 @@ class TicketsScreen(Screen):
 
         def save(answer: tuple[str, ...] | None) -> None:
             if answer is not None:
-                self.change(lambda tx: svc.assign(tx, t["id"], answer[0]))
+                self.change(lambda tx: svc.assign(tx, t["id"], answer[0]), done)
 
         title = Text.assemble(("Assign ", "bold"), f"{t['code']} {t['subject']}")
         self.app.push_screen(PromptScreen(title, [(t["assignee"], "agent, Enter to save")]), save)
@@ -160,18 +160,29 @@ class TicketsScreen(Screen):
 
         def save(answer: tuple[str, ...] | None) -> None:
             if answer is not None:
-                self.change(lambda tx: svc.resolve(tx, desk, t["id"], note=answer[0]))
+                self.change(lambda tx: svc.resolve(tx, desk, t["id"], note=answer[0]), done)
 
         title = Text.assemble(("Resolve ", "bold"), f"{t['code']} {t['subject']}")
         self.app.push_screen(PromptScreen(title, [("", "what was done, Enter to save")]), save)
 
-    @work(thread=True, group="tickets-write")
-    def change(self, write: Any) -> None:
-        try:
-            t = self.reader.write(write)
-        except ValueError as exc:  # e.g. resolved elsewhere meanwhile
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-        else:
-            shown = t["status"].replace("_", " ")
-            self.app.call_from_thread(self.notify, f"{t['code']} {shown}, {t['assignee'] or '-'}")
-        self.app.call_from_thread(self.load)
+    def action_reply(self) -> None:
+        """`carectl tickets reply CODE --note [--pending]`: the agent's answer, logged as an
+        interaction; "y" in the second field waits on the customer (the SLA clock stops)."""
+        t = self.current()
+        if t is None:
+            return
+        desk = svc.Desk.from_config(self.reader.ctx.config)
+
+        def save(answer: tuple[str, ...] | None) -> None:
+            if answer is not None:
+                note, pending = answer
+                wait = pending.lower().startswith("y")
+                self.change(lambda tx: svc.reply(tx, desk, t["id"], note=note, pending=wait), done)
+
+        title = Text.assemble(("Reply ", "bold"), f"{t['code']} {t['subject']}")
+        fields = [("", "the reply"), ("n", "wait on the customer? y/n, Enter to save")]
+        self.app.push_screen(PromptScreen(title, fields), save)
+
+
+def done(t: dict[str, Any]) -> str:
+    return f"{t['code']} {t['status'].replace('_', ' ')}, {t['assignee'] or '-'}"

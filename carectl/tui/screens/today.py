@@ -14,12 +14,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from carectl.care import tasks
 from carectl.tui.data import Reader
+from carectl.tui.i18n import translate_bindings
+from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.dashboard import Period
 from carectl.tui.screens.prompt import PromptScreen
 
@@ -36,7 +37,7 @@ def due_cell(due_at: str, today: str, zone: str) -> Text:
     return Text(f"{local:%H:%M}")
 
 
-class TodayScreen(Screen):
+class TodayScreen(DeskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("x,enter", "done", "Done"),
         Binding("z", "snooze", "Snooze"),
@@ -47,8 +48,8 @@ class TodayScreen(Screen):
     ]
 
     def __init__(self, reader: Reader) -> None:
-        super().__init__()
-        self.reader = reader
+        super().__init__(reader)
+        translate_bindings(self)
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -72,9 +73,6 @@ class TodayScreen(Screen):
 
     def action_cursor(self, step: int) -> None:
         self.table.move_cursor(row=self.table.cursor_row + step)
-
-    def action_reload(self) -> None:
-        self.load()
 
     @work(thread=True, exclusive=True, group="today")
     def load(self) -> None:
@@ -117,7 +115,7 @@ class TodayScreen(Screen):
         def save(answer: tuple[str, ...] | None) -> None:
             if answer is not None:
                 outcome, note = answer
-                self.change(lambda tx: tasks.done(tx, task["id"], outcome=outcome, note=note))
+                self.change(lambda tx: tasks.done(tx, task["id"], outcome=outcome, note=note), done)
 
         title = Text.assemble(("Done: ", "bold"), f"{task['code']} {task['step']}")
         fields = [("answered", "outcome"), ("", "note (optional), Enter to save")]
@@ -127,17 +125,10 @@ class TodayScreen(Screen):
         task = self.current()
         if task is not None:
             until = self.reader.clock() + SNOOZE
-            self.change(lambda tx: tasks.snooze(tx, task["id"], until))
+            self.change(lambda tx: tasks.snooze(tx, task["id"], until), done)
 
-    @work(thread=True, group="today-write")
-    def change(self, write: Any) -> None:
-        try:
-            row = self.reader.write(write)
-        except ValueError as exc:  # e.g. someone else completed it meanwhile
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-        else:
-            what = f"task {row['id']} " + (
-                f"done ({row['outcome']})" if row["status"] == "done" else "snoozed"
-            )
-            self.app.call_from_thread(self.notify, what)
-        self.app.call_from_thread(self.load)
+
+def done(row: dict[str, Any]) -> str:
+    return f"task {row['id']} " + (
+        f"done ({row['outcome']})" if row["status"] == "done" else "snoozed"
+    )

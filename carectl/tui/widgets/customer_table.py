@@ -94,7 +94,7 @@ class CustomerTable(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("home,g", "home", "First", show=False),
         Binding("end,G", "end", "Last", show=False),
-        Binding("enter", "select", "Open"),
+        Binding("enter", "select", "Open", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "customer-table--header",
@@ -134,14 +134,26 @@ class CustomerTable(ScrollView, can_focus=True):
 
     # ---------------------------------------------------------------- source
 
-    def show(self, rows: Rows, empty: str = "no customers") -> None:
-        """Switch to another row source (the full list, a sort, search results), at the top."""
+    def show(self, rows: Rows, empty: str = "no customers", keep: bool = False) -> None:
+        """Switch to another row source (the full list, a sort, search results), at the top;
+        ``keep``: the same list read again (live refresh), cursor and scroll stay put."""
         self.rows = rows
         self.empty = empty
         self.virtual_size = Size(self.size.width, rows.total + 1)
-        self.scroll_to(y=0, animate=False, immediate=True)
-        self.cursor = 0
+        if keep:
+            self.cursor = max(0, min(self.cursor, rows.total - 1))
+        else:
+            self.scroll_to(y=0, animate=False, immediate=True)
+            self.cursor = 0
         self._request_rows()
+        self.refresh()
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """The positions worth loading before a refreshed list is shown: a screen either way."""
+        top, bottom = self._visible()
+        span = bottom - top + 1
+        return max(0, top - span), bottom + span
 
     @property
     def current(self) -> Row | None:

@@ -14,6 +14,7 @@ How KeysetRows reaches position ``i`` of a million rows without OFFSET:
 - A far jump (dragging the scrollbar) uses landmarks: the sort key at every B-th position,
   built once per sort by one scan of the sort's covering index in the worker (free for the
   code order when ids have no gaps). Block b is then ``page(after=landmarks[b - 1])``.
+- A live refresh (``refreshed``) starts each block loaded before from its old first key.
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ class KeysetRows:
         self.keep = keep
         self._blocks: OrderedDict[int, list[Row]] = OrderedDict()
         self._landmarks: list[tuple] | None = None
+        self._anchors: dict[int, tuple] = {}  # block -> a first key seen before a refresh
+
+    def refreshed(self, total: int) -> KeysetRows:
+        """The same list read again after a commit elsewhere: rows are fetched anew, but each
+        block loaded so far is found again from its old first key (one index seek), so a live
+        refresh near row 500,000 needs neither the landmarks scan nor OFFSET."""
+        fresh = KeysetRows(self.reader, self.sort, total, self.block, self.keep)
+        fresh._landmarks = self._landmarks
+        fresh._anchors = {b: rows[0]["_cursor"] for b, rows in self._blocks.items() if rows}
+        return fresh
 
     def row(self, index: int) -> Row | None:
         rows = self._blocks.get(index // self.block)
@@ -95,6 +106,10 @@ class KeysetRows:
             return self.reader.page(self.sort, after=left[-1]["_cursor"], limit=size).rows
         if right:
             return self.reader.page(self.sort, before=right[0]["_cursor"], limit=size).rows
+        if b in self._anchors:
+            before = self.reader.page(self.sort, before=self._anchors[b], limit=1).rows
+            after = before[-1]["_cursor"] if before else None
+            return self.reader.page(self.sort, after=after, limit=size).rows
         if (b + 1) * self.block >= self.total:
             return self.reader.tail(self.sort, size).rows
         if self._landmarks is None:
