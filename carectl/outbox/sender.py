@@ -113,6 +113,7 @@ class Sender:
         self._start = utcnow()
         self._drained = False
         self._error: BaseException | None = None
+        self._halt = threading.Event()
 
     def run_once(self) -> Counter[str]:
         """Send everything due now and return counts per outcome (SenderBusy if one runs)."""
@@ -151,8 +152,14 @@ class Sender:
         try:
             for w in workers:
                 w.start()
-            for w in workers:
-                w.join()
+            try:
+                for w in workers:
+                    w.join()
+            except KeyboardInterrupt:  # Ctrl-C: stop claiming, record what is in flight
+                self._halt.set()
+                for w in workers:
+                    w.join()
+                raise
         finally:
             smtp.close_all()
             ctx.db.execute(f"PRAGMA wal_autocheckpoint = {wal_pages}")
@@ -217,9 +224,10 @@ class Sender:
         """The next due message that passes the policy, marked ``sending``; settles the others."""
         cfg = self.ctx.config.outbox
         while True:
+            if self._halt.is_set() or (self._stop is not None and self._stop.is_set()):
+                return None  # claimed rows stay queued; the next sender takes them
             if not self._due:
-                stopping = self._stop is not None and self._stop.is_set()
-                if self._drained or stopping:
+                if self._drained:
                     return None
                 ids = queue.claim(tx, self.owner, self._start, cfg.batch_size, cfg.lease_seconds)
                 self._due.extend(ids)
