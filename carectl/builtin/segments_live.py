@@ -4,13 +4,14 @@ Chosen over calls inside the service functions: the refresh runs after the chang
 own transactions (a failure never undoes an order), the service layer stays unaware of segments,
 and a deployment that recomputes nightly instead can block this plugin. During a lead import the
 per-customer events are skipped while the file is still processing; lead_file_processed then
-refreshes all of the file's customers in one set-based pass.
+refreshes all of the file's customers in one set-based pass. An interaction (every sent message
+logs one) takes the cheap path: the contact metrics updated in place, then the customer's rules.
 """
 
 from __future__ import annotations
 
 from carectl.hookspecs import hookimpl
-from carectl.segments.refresh import refresh_customers
+from carectl.segments.refresh import contact_logged, refresh_customers
 
 
 def _refresh(ctx, customer_id: int, reason: str) -> None:
@@ -52,7 +53,13 @@ def order_created(ctx, customer, order):
 
 @hookimpl
 def interaction_logged(ctx, customer, interaction):
-    _refresh(ctx, customer["id"], f"interaction ({interaction['channel']})")
+    contact_logged(
+        ctx,
+        customer["id"],
+        interaction["started_at"],
+        interaction["direction"],
+        reason=f"interaction ({interaction['channel']})",
+    )
 
 
 @hookimpl

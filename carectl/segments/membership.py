@@ -7,6 +7,7 @@ a segment of that group is skipped, which is what makes a group exclusive.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,12 +40,15 @@ def _columns(segments: Sequence[SegmentDef]) -> list[list[SegmentDef]]:
     return list(out.values())
 
 
-def evaluate(
-    tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, *, scope: str = ""
-) -> dict[str, int]:
-    """Recompute membership for all customers or the scoped ones; returns entered/left counts."""
-    # One pass over the customers into seg_eval: one column per group (a CASE in priority
-    # order, so the first matching segment wins) and one per ungrouped segment.
+def _key(segments: Sequence[SegmentDef]) -> tuple[tuple[str, str, int, str], ...]:
+    return tuple((s.name, s.rule, s.priority, s.group) for s in segments)
+
+
+@functools.lru_cache(maxsize=8)
+def _eval_columns(key: tuple[tuple[str, str, int, str], ...]) -> tuple[list[str], list[Any]]:
+    """One SQL column per group (a CASE in priority order, so the first matching segment wins)
+    and one per ungrouped segment, with their parameters; compiled once per segment list."""
+    segments = [SegmentDef(name, rule, priority, group) for name, rule, priority, group in key]
     columns, params = [], []
     for segs in _columns(segments):
         whens = []
@@ -53,6 +57,49 @@ def evaluate(
             whens.append(f"WHEN coalesce({rule.sql}, 0) THEN ?")
             params.extend((*rule.params, seg.name))
         columns.append(f"CASE {' '.join(whens)} END")
+    return columns, params
+
+
+def evaluate_one(
+    tx: Tx, segments: Sequence[SegmentDef], customer_id: int, at: str, reason: str
+) -> dict[str, int]:
+    """evaluate() for one customer with a handful of cached statements and no work tables:
+    the path taken on every contact (each sent message logs one)."""
+    columns, params = _eval_columns(_key(segments))
+    row = tx.execute(
+        f"SELECT {', '.join(columns or ['NULL'])} {BASE} WHERE c.id = ?", (*params, customer_id)
+    ).fetchone()
+    want = {g for g in row or () if g is not None}
+    have = {
+        r[0]
+        for r in tx.execute(
+            "SELECT segment FROM segment_members WHERE customer_id = ?", (customer_id,)
+        )
+    }
+    history = (
+        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+        " VALUES (?, ?, ?, ?, ?)"
+    )
+    for segment in sorted(want - have):
+        tx.execute(history, (segment, customer_id, "entered", at, reason))
+        tx.execute(
+            "INSERT INTO segment_members (segment, customer_id, since) VALUES (?, ?, ?)",
+            (segment, customer_id, at),
+        )
+    for segment in sorted(have - want):
+        tx.execute(history, (segment, customer_id, "left", at, reason))
+        tx.execute(
+            "DELETE FROM segment_members WHERE segment = ? AND customer_id = ?",
+            (segment, customer_id),
+        )
+    return {"entered": len(want - have), "left": len(have - want)}
+
+
+def evaluate(
+    tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, *, scope: str = ""
+) -> dict[str, int]:
+    """Recompute membership for all customers or the scoped ones; returns entered/left counts."""
+    columns, params = _eval_columns(_key(segments))
     names = [f"g{i}" for i in range(len(columns))]
     for name in ("seg_eval", "seg_in", "seg_out"):
         tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -67,8 +114,8 @@ def evaluate(
         params,
     )
     # The differences first, then only they touch the real tables. Entries: each column's
-    # segment not yet held (a key lookup each); exits: a member whose row names no longer
-    # names the segment (a rowid lookup each).
+    # segment not yet held (a key lookup each); exits: a member whose row no longer names
+    # the segment (a rowid lookup each).
     tx.execute("CREATE TEMP TABLE seg_in (segment TEXT, customer_id INTEGER)")
     for n in names:
         tx.execute(

@@ -57,6 +57,12 @@ def drop_temp(tx: Tx) -> None:
         tx.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
+def _ago(at: str, days: int) -> str:
+    """The stored form of ``days`` before ``at``."""
+    then = datetime.fromisoformat(at) - timedelta(days=days)
+    return then.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _work_table(tx: Tx, name: str, columns: str) -> None:
     """A temp table keyed by customer id: the GROUP BY output arrives in id order, so filling it
     appends, and each later join is one rowid lookup (no separate index to build or search)."""
@@ -71,12 +77,9 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     number of rows written (only those whose values changed).
     """
     win = config.metrics
-    now = datetime.fromisoformat(at)
 
     def since(days: int) -> str:
-        return (
-            (now - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        )
+        return _ago(at, days)
 
     def where(col: str) -> str:
         return f" AND {scope.format(col=col)}" if scope else ""
@@ -200,6 +203,41 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
         f" ON m.customer_id = x.id WHERE m.customer_id IS NULL OR {differs}",
         {**p, **tier_params},
     ).rowcount  # a deleted customer's row went with it (ON DELETE CASCADE)
+
+
+def note_contact(
+    tx: Tx, config: Config, customer_id: int, started_at: str, direction: str, at: str
+) -> bool:
+    """Apply one new contact to the customer's row in place: the only metrics a contact can
+    move (last contact, days since, enquiries, lead -> prospect), one statement. False when
+    the customer has no row yet (the caller computes it in full)."""
+    if started_at > at:  # the full computation ignores contacts in the future too
+        return (
+            tx.execute(
+                "SELECT 1 FROM customer_metrics WHERE customer_id = ?", (customer_id,)
+            ).fetchone()
+            is not None
+        )
+    enq_since = _ago(at, config.metrics.enquiry_days)
+    return (
+        tx.execute(
+            "UPDATE customer_metrics SET"
+            " last_contact_at = max(coalesce(last_contact_at, ''), :t),"
+            " contact_days = CAST(julianday(:at)"
+            " - julianday(max(coalesce(last_contact_at, ''), :t)) AS INTEGER),"
+            " enquiries = enquiries + (:direction = 'in' AND :t >= :enq_since),"
+            " lifecycle = CASE lifecycle WHEN 'lead' THEN 'prospect' ELSE lifecycle END,"
+            " computed_at = :at WHERE customer_id = :id",
+            {
+                "t": started_at,
+                "at": at,
+                "direction": direction,
+                "enq_since": enq_since,
+                "id": customer_id,
+            },
+        ).rowcount
+        > 0
+    )
 
 
 def refresh_bounds(tx: Tx, at: str) -> None:

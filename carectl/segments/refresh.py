@@ -77,6 +77,28 @@ def refresh_customers(
     return {"customers": len(ids), "changed": rows, "tagged": tagged, **changes}
 
 
+def contact_logged(
+    ctx: Any,
+    customer_id: int,
+    started_at: str,
+    direction: str,
+    *,
+    reason: str,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """The cheap incremental path for one new interaction (every sent message logs one): the
+    contact metrics updated in place, then this customer's rules, in one transaction of a few
+    cached statements. A customer without metrics yet, or classify plugins that may tag on
+    anything, take the general path."""
+    if ctx.pm.hook.classify_customer.get_hookimpls():
+        return refresh_customers(ctx, [customer_id], reason=reason, at=at)
+    at = iso(at)
+    with ctx.transaction() as tx:
+        if metrics.note_contact(tx, ctx.config, customer_id, iso(started_at), direction, at):
+            return membership.evaluate_one(tx, ctx.config.segments, customer_id, at, reason)
+    return refresh_customers(ctx, [customer_id], reason=reason, at=at)
+
+
 def _classify(ctx: Any, ids: list[int] | None, at: str) -> int:
     """Ask classify_customer plugins for tags; skipped entirely when no plugin implements it."""
     if not ctx.pm.hook.classify_customer.get_hookimpls():

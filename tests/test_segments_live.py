@@ -1,0 +1,57 @@
+"""The live refresh after each change, and its cheap path for a new contact: it must leave the
+same metrics and memberships as a full recompute (real SQLite file, real service writers)."""
+
+from __future__ import annotations
+
+from test_segments_seed import AT, ago, crafted, segments_of, snapshot  # noqa: F401
+
+from carectl.segments import membership, refresh
+from carectl.service import customers as svc
+from carectl.service import interactions
+
+
+def _raw_contact(ctx, customer_id, direction, started_at):
+    """An interaction row without the hooks, so the test drives the refresh itself."""
+    with ctx.transaction() as tx:
+        tx.execute(
+            "INSERT INTO interactions (customer_id, channel, direction, agent, started_at,"
+            " created_at) VALUES (?, 'phone', ?, 'test', ?, ?)",
+            (customer_id, direction, started_at, AT),
+        )
+
+
+def test_contact_fast_path_equals_full_recompute(ctx, crafted):  # noqa: F811
+    refresh.recompute_all(ctx, at=AT)
+    cases = [
+        (crafted["lead"], "in", ago(1)),  # lead -> prospect, first enquiry
+        (crafted["loyal"], "in", ago(2)),
+        (crafted["stopped"], "out", ago(100)),  # not an enquiry
+        (crafted["high"], "in", ago(200)),  # older than the enquiry window
+        (crafted["undecided"], "in", ago(-3)),  # in the future of AT: ignored like in full
+    ]
+    for cid, direction, when in cases:
+        _raw_contact(ctx, cid, direction, when)
+        refresh.contact_logged(ctx, cid, when, direction, reason="test", at=AT)
+    fast = snapshot(ctx)
+    refresh.recompute_all(ctx, at=AT, bounds=False)
+    assert snapshot(ctx) == fast
+    lead = ctx.db.execute(
+        "SELECT lifecycle, enquiries, contact_days FROM customer_metrics WHERE customer_id = ?",
+        (crafted["lead"],),
+    ).fetchone()
+    assert lead == ("prospect", 1, 1)
+
+
+def test_a_logged_contact_moves_the_customer_between_segments(ctx):
+    """Through the real hook: two enquiries without a purchase make an undecided customer."""
+    with ctx.transaction() as tx:
+        cid = svc.create_customer(tx, full_name="Curious Cuong", region="VN")["id"]
+    assert segments_of(ctx, cid) == set()
+    for _ in range(2):
+        with ctx.transaction() as tx:
+            interactions.log_interaction(tx, cid, channel="phone", direction="in")
+    assert segments_of(ctx, cid) == {"undecided"}
+    entered = membership.history(ctx.db, customer_id=cid)
+    assert [(r["segment"], r["change"], r["reason"]) for r in entered] == [
+        ("undecided", "entered", "interaction (phone)")
+    ]
