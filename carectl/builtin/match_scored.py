@@ -7,6 +7,7 @@ Replaces the exact email/phone matcher: see carectl/dedupe/score.py for the weig
 from __future__ import annotations
 
 from carectl.dedupe.blocking import best_match, decide
+from carectl.dedupe.keys import identity
 from carectl.dedupe.score import Person
 from carectl.hookspecs import hookimpl
 from carectl.ingest.lead import MatchResult
@@ -21,6 +22,7 @@ def lead_person(lead) -> Person:
         (f.get("region") or lead.options.region or "").upper(),
         set(f.get("emails") or ()),
         set(f.get("phones") or ()),
+        *identity(f),  # address and id numbers, when the file has them
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from carectl.dedupe.keys import keys_for
+from carectl.dedupe.keys import identity, keys_for
 from carectl.dedupe.score import Person, Score, compare
 from carectl.normalize.names import name_keys
 
@@ -26,7 +26,8 @@ class Match:
 
 
 def person_keys(p: Person) -> set[tuple[str, str]]:
-    return keys_for(p.full_name, p.birthday, p.region, sorted(p.emails), sorted(p.phones))
+    emails, phones = sorted(p.emails), sorted(p.phones)
+    return keys_for(p.full_name, p.birthday, p.region, emails, phones, p.address, sorted(p.ids))
 
 
 def load(db: Any, customer_id: int) -> Person | None:
@@ -246,10 +247,13 @@ def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         marks = ", ".join("?" * len(part))
-        for cid, name, bday, region in db.execute(
-            f"SELECT id, full_name, birthday, region FROM customers WHERE id IN ({marks})", part
+        for cid, name, bday, region, address, id_number in db.execute(
+            "SELECT id, full_name, birthday, region, json_extract(custom, '$.address'),"
+            f" json_extract(custom, '$.id_number') FROM customers WHERE id IN ({marks})",
+            part,
         ):
-            out[cid] = Person(cid, name, bday, region)
+            address_key, numbers = identity({"address": address, "id_number": id_number})
+            out[cid] = Person(cid, name, bday, region, address=address_key, ids=numbers)
         for cid, kind, value in db.execute(
             "SELECT customer_id, kind, value_norm FROM contact_points"
             f" WHERE customer_id IN ({marks}) ORDER BY id",

@@ -8,14 +8,26 @@ as the customer, so a lead later in the same file already finds one created earl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from carectl.normalize.emails import canonical_email
 from carectl.normalize.names import name_keys, name_tokens
 from carectl.normalize.phones import phone_region
+from carectl.normalize.text import address_key, id_key
 
-KINDS = ("email", "email_canon", "phone", "name_year", "name_region", "bday_tok")
+KINDS = ("email", "email_canon", "phone", "name_year", "name_region", "bday_tok", "id", "addr")
+# Custom fields that carry identity evidence (lead field -> customers.custom key).
+ID_FIELD, ADDRESS_FIELD = "id_number", "address"
+
+
+def identity(custom: dict[str, Any] | None) -> tuple[str, set[str]]:
+    """(address key, id numbers) from a customer's or a lead's custom fields."""
+    custom = custom or {}
+    raw_ids = custom.get(ID_FIELD) or ""
+    ids = {id_key(v) for v in str(raw_ids).split(",")} - {""}
+    return address_key(str(custom.get(ADDRESS_FIELD) or "")), ids
 
 
 def keys_for(
@@ -24,9 +36,13 @@ def keys_for(
     region: str,
     emails: Iterable[str],
     phones: Iterable[str],
+    address: str = "",
+    ids: Iterable[str] = (),
 ) -> set[tuple[str, str]]:
-    """(kind, key) pairs of one person; emails and phones already normalised."""
-    out: set[tuple[str, str]] = set()
+    """(kind, key) pairs of one person; emails, phones, address and ids already normalised."""
+    out: set[tuple[str, str]] = {("id", i) for i in ids}
+    if address:
+        out.add(("addr", address))
     for email in emails:
         out.add(("email", email))
         canon = canonical_email(email, ("gmail",))
@@ -60,7 +76,7 @@ def write(tx: Any, customer_id: int, keys: Iterable[tuple[str, str]]) -> None:
 def refresh(tx: Any, customer_id: int) -> None:
     """Recompute a customer's keys from the stored row (after an edit, a merge or an undo)."""
     row = tx.execute(
-        "SELECT full_name, birthday, region FROM customers WHERE id = ?", (customer_id,)
+        "SELECT full_name, birthday, region, custom FROM customers WHERE id = ?", (customer_id,)
     ).fetchone()
     if row is None:
         tx.execute("DELETE FROM match_keys WHERE customer_id = ?", (customer_id,))
@@ -70,4 +86,5 @@ def refresh(tx: Any, customer_id: int) -> None:
     ).fetchall()
     emails = [v for k, v in contacts if k == "email"]
     phones = [v for k, v in contacts if k == "phone"]
-    write(tx, customer_id, keys_for(row[0], row[1], row[2], emails, phones))
+    address, ids = identity(json.loads(row[3] or "{}"))
+    write(tx, customer_id, keys_for(row[0], row[1], row[2], emails, phones, address, ids))

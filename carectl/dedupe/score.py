@@ -8,21 +8,30 @@ documented here rather than estimated, so a decision can be explained line by li
 field                 weight  why
 ====================  =====  ==========================================================
 phone shared          +11    a mobile number is one person's (families share some)
+  ...other country code  +9   the same 9+ digits read in two regions (written as at home)
 phones all differ      -3    m ~ 0.15 (numbers change), u ~ 1
 email shared          +12    one mailbox, one person...
   ...spelled from name  +3   ...unless the local part is the name: namesakes collide,
-  ...plus 2+ digits     +3   the digits added to the name ("anhle1988") say a little more
+  ...plus 2+ digits     +5   digits added to the name ("anhle1988"): namesakes rarely pick the same
 emails all differ      -1    people have several addresses
 name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
 name with a typo       +6    one slip in one word (letters swapped; one letter in a long
                              word), at most what the same name would get
 name close             +3    other typos, a dropped or added word: similarity >= 90, or
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
+one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
+                             nickname, or a relative (who then needs more than a phone)
 name differs (< 80)    -8    a shared phone with another name is a family member
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
 birthday month-day     +3    one side knows no year
 birthday differs       -6
+id number same        +14    a national id / passport number is one person's
+id number one slip     +5    one digit typed wrong or two swapped
+id numbers differ      -4    two documents, or one typed with several slips
+address same           +6    co-residents share it (a family), so less than a phone
+address close          +3    token-set similarity >= 90 (abbreviations, a typo)
+addresses differ       -1    people move
 ====================  =====  ==========================================================
 
 A missing value on either side adds nothing. A romanised name and a native-script name are not
@@ -40,13 +49,17 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from carectl.normalize.emails import canonical_email, local_part_from_name
 from carectl.normalize.names import name_keys, name_tokens, script_of
+from carectl.normalize.phones import national_number
 
-W_PHONE, W_PHONE_DIFF = 11.0, -3.0
-W_EMAIL, W_EMAIL_NAMED, W_EMAIL_NUMBER, W_EMAIL_DIFF = 12.0, 3.0, 3.0, -1.0
+W_PHONE, W_PHONE_DIGITS, W_PHONE_DIFF = 11.0, 9.0, -3.0
+W_EMAIL, W_EMAIL_NAMED, W_EMAIL_NUMBER, W_EMAIL_DIFF = 12.0, 3.0, 5.0, -1.0
 W_NAME, W_NAME_MIN, W_NAME_CLOSE, W_NAME_DIFF = 8.0, 2.0, 3.0, -8.0
 W_NAME_SLIP = 6.0  # one typing slip in one word; never more than the same name would get
+W_NAME_WORD = -2.0  # Latin names, one word of 2+ replaced: a married name, or a relative
 SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
+W_ID, W_ID_NEAR, W_ID_DIFF = 14.0, 5.0, -4.0
+W_ADDR, W_ADDR_CLOSE, W_ADDR_DIFF = 6.0, 3.0, -1.0
 
 
 @dataclass
@@ -59,6 +72,8 @@ class Person:
     region: str = ""
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
+    address: str = ""  # normalize.text.address_key form
+    ids: set[str] = field(default_factory=set)  # identity document numbers (id_key form)
 
 
 @dataclass
@@ -81,7 +96,12 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
 
     if a.phones and b.phones:
         shared = a.phones & b.phones
-        add(W_PHONE, f"phone {min(shared)}") if shared else add(W_PHONE_DIFF, "phones differ")
+        if shared:
+            add(W_PHONE, f"phone {min(shared)}")
+        elif _same_digits(a.phones, b.phones):
+            add(W_PHONE_DIGITS, "same number digits, another country code")
+        else:
+            add(W_PHONE_DIFF, "phones differ")
     name_w = _name(a.full_name, b.full_name, namesakes)
     if a.emails and b.emails:
         shared = _shared_emails(a.emails, b.emails, email_rules)
@@ -100,7 +120,16 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
         add(name_w[0], name_w[1])
     if a.birthday and b.birthday:
         add(*_birthday(a.birthday, b.birthday))
+    if a.ids and b.ids:
+        add(*_ids(a.ids, b.ids))
+    if a.address and b.address:
+        add(*_address(a.address, b.address))
     return Score(round(total, 2), why)
+
+
+def _same_digits(a: set[str], b: set[str]) -> bool:
+    digits = {n for n in map(national_number, a) if len(n) >= 9}
+    return any(national_number(p) in digits for p in b)
 
 
 def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
@@ -133,7 +162,20 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
         return W_NAME_CLOSE, f"name close ({similarity:.0f})"
     if similarity >= 80:
         return 0.0, f"name similar ({similarity:.0f})"
+    if script_of(x) == "latin" and _one_word_apart(name_tokens(x), name_tokens(y)):
+        return W_NAME_WORD, "one name word differs"
     return W_NAME_DIFF, f"names differ ({similarity:.0f})"
+
+
+def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
+    """Two or more words each, all the same but one (another given name, a married name)."""
+    if len(tx) != len(ty) or len(tx) < 2:
+        return False
+    rest = list(ty)
+    for t in tx:
+        if t in rest:
+            rest.remove(t)
+    return len(rest) == 1
 
 
 def _one_slip(tx: list[str], ty: list[str]) -> bool:
@@ -154,6 +196,22 @@ def _one_slip(tx: list[str], ty: list[str]) -> bool:
         return False
     swapped = len(a) == len(b) and sorted(a) == sorted(b)
     return (swapped and len(a) >= 3) or min(len(a), len(b)) >= 6
+
+
+def _ids(x: set[str], y: set[str]) -> tuple[float, str]:
+    if x & y:
+        return W_ID, "same id number"
+    if any(min(len(a), len(b)) >= 6 and OSA.distance(a, b) == 1 for a in x for b in y):
+        return W_ID_NEAR, "id number one slip"
+    return W_ID_DIFF, "id numbers differ"
+
+
+def _address(x: str, y: str) -> tuple[float, str]:
+    if x == y:
+        return W_ADDR, "same address"
+    if fuzz.token_set_ratio(x, y) >= 90:
+        return W_ADDR_CLOSE, "address close"
+    return W_ADDR_DIFF, "addresses differ"
 
 
 def _birthday(x: str, y: str) -> tuple[float, str]:

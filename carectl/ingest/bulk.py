@@ -15,6 +15,7 @@ from typing import Any
 
 from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
+from carectl.dedupe.keys import identity
 from carectl.dedupe.score import Person
 from carectl.ingest.lead import Lead, MatchResult
 from carectl.ingest.prepare import Prepared, index_text, stored_keys
@@ -131,7 +132,8 @@ class Draft:
 
     def person(self) -> Person:
         r = self.row
-        p = Person(r["id"], r["full_name"], r["birthday"], r["region"])
+        address, ids = identity(r["custom"])
+        p = Person(r["id"], r["full_name"], r["birthday"], r["region"], address=address, ids=ids)
         for kind, norm, *_ in self.contacts:
             (p.emails if kind == "email" else p.phones).add(norm)
         return p
@@ -139,7 +141,7 @@ class Draft:
     def refresh_keys(self) -> set[tuple[str, str]]:
         r = self.row
         pairs = [(c[0], c[1]) for c in self.contacts]
-        self.keys = stored_keys(r["full_name"], r["birthday"], r["region"], pairs)
+        self.keys = stored_keys(r["full_name"], r["birthday"], r["region"], pairs, r["custom"])
         return self.keys
 
 

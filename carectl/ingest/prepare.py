@@ -16,7 +16,7 @@ from typing import Any
 from carectl import search
 from carectl.builtin.match_scored import lead_person
 from carectl.dedupe.blocking import person_keys
-from carectl.dedupe.keys import keys_for
+from carectl.dedupe.keys import identity, keys_for
 from carectl.dedupe.score import Person
 from carectl.ingest.guard import PluginFailed, guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions
@@ -58,8 +58,10 @@ def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row) -> Lead:
             guard_for(ctx.pm).call("normalize_lead", ctx=ctx, lead=lead)
         except Exception as exc:  # one plugin's bug rejects the row, not the file
             plugin_failed(lead, "normalize_lead", exc)
-    if not lead.errors and not (lead.fields.get("phones") or lead.fields.get("emails")):
-        # Checked after every plugin had its say: one of them may have found a contact.
+    f = lead.fields
+    if not lead.errors and not (f.get("phones") or f.get("emails") or f.get("address")):
+        # Checked after every plugin had its say: one of them may have found a contact. A
+        # postal address reaches a person too (and is the only contact in some registers).
         lead.error("", NO_CONTACT)
     return lead
 
@@ -104,16 +106,19 @@ def prepare(lead: Lead) -> Prepared | None:
         person=person,
         lookup=person_keys(person),
         namesake_keys=[f"{k}|{person.region}" for k in name_keys(person.full_name)],
-        keys=stored_keys(names["full_name"], birthday, region, unique),
+        keys=stored_keys(names["full_name"], birthday, region, unique, f),
         fts=index_text(names["full_name"], unique),
     )
 
 
-def stored_keys(full_name: str, birthday: str | None, region: str, contacts) -> set:
-    """The blocking keys create_customer / keys.refresh store; contacts: (kind, norm) pairs."""
+def stored_keys(
+    full_name: str, birthday: str | None, region: str, contacts, custom: dict | None = None
+) -> set:
+    """The blocking keys create_customer / keys.refresh store; contacts: (kind, norm) pairs;
+    custom: the fields holding identity evidence (address, id number)."""
     emails = [c[1] for c in contacts if c[0] == "email"]
     phones = [c[1] for c in contacts if c[0] == "phone"]
-    return keys_for(full_name, birthday, region, emails, phones)
+    return keys_for(full_name, birthday, region, emails, phones, *identity(custom))
 
 
 def index_text(full_name: str, contacts) -> tuple[str, str]:

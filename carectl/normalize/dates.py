@@ -1,5 +1,6 @@
 """Dates as people write them in lead files, to ISO: "2026-11-23", "23/11/2026", "2026年11月23日",
-"2026. 11. 23.", "11/23/2026" (month first only where that is the custom), "23/11" (no year).
+"2026. 11. 23.", "20261123", "11/23/2026" (month first only where that is the custom), "23/11"
+(no year).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, datetime
 MONTH_FIRST = frozenset({"US", "PH", "PR", "GU", "AS", "VI", "MP", "UM", "FM", "MH", "PW"})
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\.?$")
+_COMPACT = re.compile(r"^(1[89]\d\d|20\d\d)(\d\d)(\d\d)$")  # 19900123, as exports write it
 _CJK = re.compile(r"^(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일号號]?$")
 _XYY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:\s*[-/.]\s*(\d{2}|\d{4}))?$")
 _TIME = re.compile(r"[T\s]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -35,6 +37,8 @@ def parse_date(value: str | date, region: str = "") -> str:
     text = unicodedata.normalize("NFKC", value or "").strip()
     text = _TIME.sub("", text)
     if m := _YMD.match(text):
+        return _iso(value, int(m[1]), int(m[2]), int(m[3]))
+    if m := _COMPACT.match(text):
         return _iso(value, int(m[1]), int(m[2]), int(m[3]))
     if m := _CJK.match(text):
         return _iso(value, int(m[1]) if m[1] else None, int(m[2]), int(m[3]))

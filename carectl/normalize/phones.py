@@ -87,6 +87,18 @@ def _region_of_code(code: int) -> str:
     return phonenumbers.region_code_for_country_code(code)
 
 
+@functools.lru_cache(maxsize=65536)
+def national_number(e164: str) -> str:
+    """The digits after the country code ("+821043367712" -> "1043367712"): the same number
+    read in two regions (a Korean mobile written at home, read as a Beijing line in a Chinese
+    file) keeps them."""
+    digits = e164.lstrip("+")
+    for n in (1, 2, 3):
+        if len(digits) > n and digits[:n].isdigit() and _region_of_code(int(digits[:n])) != "ZZ":
+            return digits[n:]
+    return digits
+
+
 def phone_region(e164: str) -> str:
     """The country of an E.164 number ("+821012345678" -> "KR"; "" when unknown), from its
     calling code alone: no parse. Shared codes (+1) give the code's main country."""

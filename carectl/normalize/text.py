@@ -47,3 +47,9 @@ def address_key(text: str) -> str:
     abbreviated ("123 Đường Lê Lợi, Quận 1" and "123 duong le loi q.1" agree)."""
     words = "".join(c if c.isalnum() else " " for c in fold(text)).split()
     return " ".join(w for w in (_ADDRESS_WORDS.get(w, w) for w in words) if w)
+
+
+def id_key(text: str) -> str:
+    """An identity document number as compared: letters and digits only, upper case
+    ("079 123-456" and "079123456" agree; "b1234567" and "B 1234567" too)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text or "") if c.isalnum()).upper()

@@ -159,6 +159,7 @@ def create_customer(
             row["region"],
             [c["value_norm"] for c in stored_contacts if c["kind"] == "email"],
             [c["value_norm"] for c in stored_contacts if c["kind"] == "phone"],
+            *match_keys.identity(custom),
         ),
     )
     search.write_index(
