@@ -1,6 +1,7 @@
 """Feedback: CSAT (1-5) and NPS (0-10) answers, tied to a ticket or an interaction when known.
 
-The one writer of the feedback table; plugins hear of each answer through ``log_feedback``.
+The one writer of the feedback table; plugins hear of each answer through ``log_feedback``. A low
+score opens a follow-up task (carectl.service.aftercare).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from carectl.service import aftercare
 from carectl.service import customers as customers_svc
 from carectl.service import tickets as tickets_svc
 from carectl.service.interactions import get_interaction, iso
@@ -57,5 +59,6 @@ def record_feedback(
     c = tx.execute("SELECT * FROM feedback WHERE id = ?", (cur.lastrowid,))
     row = dict(zip([d[0] for d in c.description], c.fetchone(), strict=True))
     audit.record(tx, "feedback.create", "customer", cust["code"], None, row)
+    aftercare.feedback_logged(tx, row)
     tx.emit("log_feedback", feedback={**row, "customer_code": cust["code"]})
     return row

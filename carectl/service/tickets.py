@@ -15,8 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from carectl.config import PRIORITIES, Config
+from carectl.service import aftercare, sla
 from carectl.service import customers as customers_svc
-from carectl.service import sla
 from carectl.service.interactions import CHANNELS, iso, log_interaction
 from carectl.store import audit
 from carectl.store.transaction import Tx
@@ -199,7 +199,8 @@ def resolve(
     tx: Tx, desk: Desk, ref: str | int, *, note: str = "", at: datetime | str | None = None
 ) -> dict[str, Any]:
     """Resolve: the clock stops; FCR is recorded (one agent response at most, never pending on
-    the customer, never reopened). A resolution without any reply is itself the first response."""
+    the customer, never reopened). A resolution without any reply is itself the first response.
+    The CSAT survey (and a complaint's check-back) follow: carectl.service.aftercare."""
     t = get_ticket(tx.db, ref)
     if t["status"] not in OPEN_STATUSES:
         raise ValueError(f"{t['code']} is {t['status']}; only an open ticket can be resolved")
@@ -224,7 +225,9 @@ def resolve(
         resolution_secs=max(0, busy - paused),
         fcr=int(replies <= 1 and not waited and t["reopen_count"] == 0),
     )
-    return _update(tx, t, "resolve", "resolved", sets, note, when)
+    after = _update(tx, t, "resolve", "resolved", sets, note, when)
+    aftercare.ticket_resolved(tx, after)
+    return after
 
 
 def reopen(
