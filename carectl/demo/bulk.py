@@ -12,6 +12,7 @@ the search indexes' automerge is put back, so the schema ends exactly as it star
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 
 import sqlite_utils
@@ -43,14 +44,21 @@ def deferred_indexes(
         yield
     finally:
         if announce:
-            announce(f"building {len(saved)} indexes and merging the search index")
-        with transaction(db) as tx:
-            for _, sql in saved:
-                tx.execute(sql)
-            for fts in INDEXES:
-                tx.execute(
-                    f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', {FTS_AUTOMERGE_DEFAULT})"
-                )
+            announce(f"building {len(saved)} indexes and merging the search indexes")
+        # The index builds are sorts, and SQLite's sorter can spread one over worker threads.
+        threads = db.execute("PRAGMA threads").fetchone()[0]
+        db.execute(f"PRAGMA threads = {max(1, min(4, os.cpu_count() or 1))}")
+        try:
+            with transaction(db) as tx:
+                for _, sql in saved:
+                    tx.execute(sql)
+                for fts in INDEXES:
+                    tx.execute(
+                        f"INSERT INTO {fts} ({fts}, rank)"
+                        f" VALUES ('automerge', {FTS_AUTOMERGE_DEFAULT})"
+                    )
+        finally:
+            db.execute(f"PRAGMA threads = {int(threads)}")
         for fts in INDEXES:
             with transaction(db) as tx:
                 tx.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")

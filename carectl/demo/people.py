@@ -9,7 +9,6 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from carectl import search
 from carectl.demo import romanize
 from carectl.demo.draw import Weighted, between
 from carectl.demo.phones import Phone, PhoneBook, written
@@ -48,19 +47,15 @@ class Name:
     latin: tuple[str, str]
 
     @classmethod
-    def of(cls, full: str, latin: tuple[str, str] = ("", "")) -> Name:
-        """From a full name, split and folded exactly as the customers service does."""
-        f = name_fields(full)
-        family, given = f["family_name"], f["given_name"]
-        return cls(
-            full,
-            family,
-            given,
-            f["name_key"],
-            f["given_key"],
-            search.index_text(full, [], [])[0],
-            latin,
-        )
+    def of(
+        cls, full: str, latin: tuple[str, str] = ("", ""), split: tuple[str, str] | None = None
+    ) -> Name:
+        """From a full name, split and folded exactly as the customers service does; ``split``
+        is (family, given) when the caller already checked that split_name gives it."""
+        f = name_fields(full, *split) if split else name_fields(full)
+        # search.index_text's names column is the folded full name: the name key
+        return cls(full, f["family_name"], f["given_name"], f["name_key"], f["given_key"],
+                   f["name_key"], latin)  # fmt: skip
 
 
 @dataclass
@@ -125,7 +120,12 @@ class People:
                 if work[1] != emails[0][1]:
                     emails.append(work)
         n = int(rand() * 4)
-        interests = sorted({INTERESTS[int(rand() * _N_INTERESTS)] for _ in range(n)}) if n else []
+        if n == 0:
+            interests = []
+        elif n == 1:
+            interests = [INTERESTS[int(rand() * _N_INTERESTS)]]
+        else:
+            interests = sorted({INTERESTS[int(rand() * _N_INTERESTS)] for _ in range(n)})
         custom: dict[str, Any] = {
             "city": city,
             "gender": "f" if female else "m",
@@ -178,7 +178,7 @@ class People:
         if split_name(full) != (family, given):
             return None
         latin = (self._romanize(lang, family, True), self._romanize(lang, given, False))
-        return Name.of(full, latin)
+        return Name.of(full, latin, (family, given))
 
     def _romanize(self, lang: str, part: str, is_family: bool) -> str:
         key = (lang, part)
