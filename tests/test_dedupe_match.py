@@ -190,3 +190,21 @@ def test_the_same_digits_under_another_country_code_are_the_same_number():
     assert "same number digits" in str(compare(cn, kr))
     other = Person(2, "장성진", None, "KR", set(), {"+821043367713"})
     assert "phones differ" in str(compare(cn, other))
+
+
+def test_a_register_without_phones_matches_on_address_and_id_number(ctx, tmp_path):
+    # FEBRL-like rows: no phone, no email; a postal address and an id number instead.
+    text = (
+        "Given name,Surname,Address,Date of birth,ID number\n"
+        "lachlan,berry,\"69 giblin street, killarney, bittern qld 4814\",19990219,7364009\n"
+        "lachlan,bery,\"69 giblin st, killarney, bittern qld 4814\",19990219,7364009\n"
+        "lachlan,berry,\"12 other road, bittern qld 4814\",19870311,5550001\n"
+    )
+    report = ingest_file(ctx, _file(tmp_path, "reg.csv", text), LeadFileOptions("r", region="AU"))
+    assert (report.rows, report.rejected, report.merged) == (3, 0, 1)
+    reason = ctx.db.execute("SELECT match_reason FROM leads WHERE action = 'merge'").fetchone()[0]
+    assert "same id number" in reason and "address" in reason
+    # The namesake with another birthday, id and address stays apart.
+    assert _customers(ctx) == 2
+    kinds = {k for (k,) in ctx.db.execute("SELECT DISTINCT kind FROM match_keys")}
+    assert {"id", "addr"} <= kinds
