@@ -236,12 +236,21 @@ def test_leads_json_gives_provenance_and_customer_of_every_row(ctx, cli, tmp_pat
     assert cli("leads", "--file", "ffffffffff").code == 1
     table = cli("leads")
     assert table.code == 0 and "vendor file.csv" in table.out and "rejected" in table.out
+    lead_id = ctx.db.execute("SELECT id FROM leads WHERE row_number = 3").fetchone()[0]
+    with ctx.transaction() as tx:  # a plugin failed in a later step of this lead (retryable)
+        tx.execute(
+            "INSERT INTO lead_step_failures (lead_id, step, plugin, error, failed_at)"
+            " VALUES (?, 'classify', 'vendor_x', 'boom', '2026-01-01T00:00:00Z')",
+            (lead_id,),
+        )
     files = json.loads(cli("ingests", "--json").out)
     assert [(f["file"], f["status"], f["rows"], f["created"], f["merged"], f["rejected"])
             for f in files] == [("vendor file.csv", "done", 3, 1, 1, 1),
                                 ("b.ndjson", "done", 1, 1, 0, 0)]  # fmt: skip
     assert files[0]["seconds"] is not None and files[0]["duplicates"] == 0
-    assert [(f["ingested"], f["skipped"], f["failed"]) for f in files] == [(2, 1, 0), (1, 0, 0)]
+    assert [(f["ingested"], f["skipped"], f["failed"]) for f in files] == [(2, 1, 1), (1, 0, 0)]
+    state = json.loads(cli("daemon", "status", "--json").out)["ledger"]
+    assert (state["ingested"], state["skipped"], state["failed_rows"]) == (3, 1, 1)
     assert "b.ndjson" in cli("ingests").out
 
 

@@ -78,9 +78,10 @@ def ingests(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     cur = db.execute(
         "SELECT f.id, f.file_name AS file, f.sha256, f.source, f.status, f.rows,"
         " f.created + f.merged + f.review AS ingested, f.rejected AS skipped,"
-        " (SELECT count(*) FROM leads l WHERE l.file_id = f.id AND l.action = 'failed')"
-        " AS failed, f.created, f.merged, f.review, f.rejected, f.error, f.started_at,"
-        " f.finished_at FROM lead_files f ORDER BY f.id"
+        " (SELECT count(DISTINCT s.lead_id) FROM lead_step_failures s JOIN leads l"
+        "  ON l.id = s.lead_id WHERE s.status = 'failed' AND l.file_id = f.id) AS failed,"
+        " f.created, f.merged, f.review, f.rejected, f.error, f.started_at, f.finished_at"
+        " FROM lead_files f ORDER BY f.id"
     )
     names = [d[0] for d in cur.description]
     out = [dict(zip(names, r, strict=True)) for r in cur]

@@ -45,7 +45,7 @@ def summary(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
     state["ledger"]["skipped"] = state["ledger"]["rejected"]  # bad rows skipped, with reasons
     # Rows a plugin failed on (retryable) and deliveries of content already ingested.
     state["ledger"]["failed_rows"] = db.execute(
-        "SELECT count(*) FROM leads WHERE action = 'failed'"
+        "SELECT count(DISTINCT lead_id) FROM lead_step_failures WHERE status = 'failed'"
     ).fetchone()[0]
     state["ledger"]["duplicates"] = db.execute(
         "SELECT count(*) FROM lead_file_duplicates"

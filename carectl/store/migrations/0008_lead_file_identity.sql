@@ -4,5 +4,3 @@
 -- under the same name (a new file: a duplicate delivery), without hashing it again.
 ALTER TABLE lead_files ADD COLUMN identity TEXT NOT NULL DEFAULT '';
 CREATE INDEX lead_files_path ON lead_files (path);
--- Leads a plugin failed on (retryable): counted by `carectl daemon status` without a scan.
-CREATE INDEX leads_failed ON leads (file_id) WHERE action = 'failed';
