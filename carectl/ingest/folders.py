@@ -34,6 +34,9 @@ def entries(folder: DropFolder) -> Iterator[tuple[Path, str]]:
         listing = list(os.scandir(folder.path))
     except FileNotFoundError:
         return
+    except OSError as exc:  # unreadable for now (permissions, a dropped mount): next scan
+        log.error("cannot list drop folder %s: %s", folder.path, exc.strerror or exc)
+        return
     for entry in sorted(listing, key=lambda e: e.name):
         if is_temporary(entry.name):
             continue
