@@ -442,3 +442,17 @@ def test_the_daemon_and_another_writer_never_meet_database_locked(tmp_path):
     assert count(ctx, "SELECT count(*) FROM audit_log WHERE action = 'test.ping'") == writes
     assert count(ctx, "SELECT count(*) FROM leads") == 4000
     ctx.close()
+
+
+def test_a_drop_folder_that_cannot_be_listed_is_skipped_until_it_can(dctx, tmp_path, caplog):
+    drop = tmp_path / "drop"
+    daemon = Daemon(dctx)
+    daemon.prepare()
+    drop.rename(tmp_path / "away")
+    drop.write_text("a file where the folder was", encoding="utf-8")
+    daemon.scan()  # logged, not raised
+    assert "cannot list drop folder" in caplog.text
+    drop.unlink()
+    (tmp_path / "away").rename(drop)
+    (drop / "a.csv").write_text(LEADS, encoding="utf-8")
+    assert Daemon(dctx).run_once().files_done == 1
