@@ -131,11 +131,11 @@ def classify_customer(ctx: Context, customer: dict[str, Any]) -> list[str] | Non
 
 @hookspec
 def plan_followups(
-    ctx: Context, customer: dict[str, Any], event: str
+    ctx: Context, customer: dict[str, Any], event: str, at: str
 ) -> list[dict[str, Any]] | None:
-    """Follow-ups (messages or care tasks) to schedule for the customer after ``event``
-    (e.g. "created", "segment_entered:lapsed"). All results are combined; the scheduler makes
-    them idempotent and applies the contact policy."""
+    """Follow-ups (messages or care tasks) to schedule for the customer at ``at`` (UTC ISO)
+    after ``event`` ("due": the scheduled run; "created": new from an import). All results are
+    combined; the scheduler makes them idempotent and applies the contact policy."""
 
 
 @hookspec(firstresult=True)

@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = (
     "carectl.builtin.consent_from_leads",
     "carectl.builtin.outbox_replies",
     "carectl.builtin.segments_live",
+    "carectl.builtin.care_plans",
 )
 ENTRY_POINT_GROUP = "carectl"
 

@@ -6,13 +6,19 @@ contact policy first: consent per channel, the frequency cap over all channels, 
 the customer's zone. One that would break it is stored deferred with the reason, never dropped;
 quiet hours only move the due time. ``propose`` writes nothing: it is `carectl care plan
 --dry-run`.
+
+What to schedule comes from the ``plan_followups`` hook, asked per customer: the built-in
+implementation (carectl.builtin.care_plans) turns ``[[care_plans]]`` into follow-ups, and a
+plugin can add its own, or replace them by blocking the built-in or wrapping the hook.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections import defaultdict
-from collections.abc import Iterator
+import itertools
+import json
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +29,10 @@ from carectl.config import CarePlan, CareStep, Config
 from carectl.service.interactions import iso
 
 MESSAGE_CHANNELS = ("email", "sms")
+PRIORITIES = ("low", "normal", "high", "urgent")
+EVENT_DUE = "due"  # the scheduled run: what is due now
+PAGE = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,56 +56,40 @@ class Proposal:
         return row
 
 
-def propose(ctx: Any, at: datetime | str | None = None) -> list[Proposal]:
-    """What a run at ``at`` would schedule, each with why (cadence) and the policy's verdict."""
+def propose(
+    ctx: Any,
+    at: datetime | str | None = None,
+    *,
+    customer_ids: Iterable[int] | None = None,
+    event: str = EVENT_DUE,
+) -> Iterator[Proposal]:
+    """What a run at ``at`` would schedule, each with why and the policy's verdict, streamed.
+
+    Asks the ``plan_followups`` hook (the built-in one reads ``[[care_plans]]``) about each
+    member of a segment with a care plan, or about ``customer_ids``, in keyset pages: memory
+    stays flat at any number of customers. Writes nothing: it is `carectl care plan --dry-run`.
+    """
     now = datetime.fromisoformat(iso(at))
     cfg: Config = ctx.config
-    db = ctx.db
-    counted: dict[int, list[str]] = defaultdict(list)  # contacts proposed in this run
-    out: list[Proposal] = []
-    for plan in cfg.care_plans:
-        steps = list(plan.steps)
-        if plan.neglect_days:
-            steps.append(
-                CareStep(
-                    "neglected",
-                    f"{plan.neglect_days} days without contact",
-                    "phone",
-                    "",
-                    "",
-                    "high",
-                )
+    plans = {plan.segment: plan for plan in cfg.care_plans}
+    for customer in _customers(ctx.db, cfg, customer_ids):
+        try:
+            results = ctx.pm.hook.plan_followups(
+                ctx=ctx, customer=customer, event=event, at=iso(now)
             )
-        for member in _members(db, plan.segment):
-            tz = policy.zone(member["timezone"], cfg.default_timezone)
-            today = now.astimezone(tz).date()
-            for step in steps:
-                why = _due(step, member, today, now, tz, cfg)
-                if why is None:
-                    continue
-                suffix, reason = why
-                key = f"{plan.segment}|{step.name}|{member['id']}|{suffix}"
-                if _exists(db, key):
-                    continue
-                p = Proposal(
-                    key,
-                    member["id"],
-                    member["code"],
-                    plan.segment,
-                    step.name,
-                    step.channel,
-                    step.template or f"{plan.segment}.{step.name}",
-                    step.owner,
-                    step.priority,
-                    iso(now),
-                    "open",
-                    reason,
-                )
-                _apply_policy(db, cfg, plan, p, now, tz, counted[member["id"]])
-                if p.status == "open":
-                    counted[member["id"]].append(p.due_at)
-                out.append(p)
-    return out
+        except Exception:  # a plugin's bug: nothing for this customer now, the next run retries
+            log.exception("plan_followups failed for customer %s", customer["code"])
+            continue
+        counted: list[str] = []  # contacts proposed for this customer in this run
+        for followup in (f for result in results for f in result or ()):
+            p = _proposal(customer, followup, now, event)
+            if p is None or _exists(ctx.db, p.key):
+                continue
+            tz = policy.zone(customer["timezone"], cfg.default_timezone)
+            _apply_policy(ctx.db, cfg, plans.get(p.plan, CarePlan(p.plan)), p, now, tz, counted)
+            if p.status == "open":
+                counted.append(p.due_at)
+            yield p
 
 
 def run(ctx: Any, at: datetime | str | None = None) -> dict[str, int]:
@@ -103,25 +97,50 @@ def run(ctx: Any, at: datetime | str | None = None) -> dict[str, int]:
 
     Deferred tasks that have come due are checked again first and released when allowed.
     """
+    released = release_deferred(ctx, at)
+    return {**schedule(ctx, propose(ctx, at)), "released": released}
+
+
+def plan_for_customers(
+    ctx: Any,
+    customer_ids: Iterable[int],
+    *,
+    event: str = "created",
+    at: datetime | str | None = None,
+) -> dict[str, int]:
+    """Schedule the follow-ups plugins plan for these customers after ``event`` (the ingest
+    calls it per batch of new customers with "created"); idempotent like a run."""
+    return schedule(ctx, propose(ctx, at, customer_ids=customer_ids, event=event))
+
+
+def schedule(ctx: Any, proposals: Iterable[Proposal], chunk: int = 500) -> dict[str, int]:
+    """Write proposals as tasks or outbox messages, one transaction per chunk, so the write lock
+    is never held while plugins think and a crash keeps what was committed."""
     queue = _outbox(ctx.db)
-    counts = {"tasks": 0, "messages": 0, "deferred": 0, "released": release_deferred(ctx, at)}
-    proposals = propose(ctx, at)
-    with ctx.transaction() as tx:
-        for p in proposals:
-            if p.status == "open" and p.channel in MESSAGE_CHANNELS and queue is not None:
-                _, created = queue.enqueue(
-                    tx,
-                    p.customer_id,
-                    template=p.template,
-                    channel=p.channel,
-                    idem_key=p.key,
-                    purpose="care",
-                    due_at=datetime.fromisoformat(p.due_at),
-                )
-                counts["messages"] += created
+    counts = {"tasks": 0, "messages": 0, "deferred": 0}
+    batch: list[Proposal] = []
+    for p in itertools.chain(proposals, [None]):
+        if p is not None:
+            batch.append(p)
+            if len(batch) < chunk:
                 continue
-            _, created = tasks.create(tx, p.task())
-            counts["deferred" if p.status == "deferred" else "tasks"] += created
+        with ctx.transaction() as tx:
+            for q in batch:
+                if q.status == "open" and q.channel in MESSAGE_CHANNELS and queue is not None:
+                    _, created = queue.enqueue(
+                        tx,
+                        q.customer_id,
+                        template=q.template,
+                        channel=q.channel,
+                        idem_key=q.key,
+                        purpose="care",
+                        due_at=datetime.fromisoformat(q.due_at),
+                    )
+                    counts["messages"] += created
+                    continue
+                _, created = tasks.create(tx, q.task())
+                counts["deferred" if q.status == "deferred" else "tasks"] += created
+        batch = []
     return counts
 
 
@@ -178,24 +197,132 @@ def release_deferred(ctx: Any, at: datetime | str | None = None) -> int:
 # ---------------------------------------------------------------- cadence
 
 
-def _members(db: Any, segment: str, page: int = 1000) -> Iterator[dict[str, Any]]:
-    """A segment's members with what the cadences need, streamed in keyset pages."""
-    after = 0
-    while True:
+def _customers(db: Any, cfg: Config, ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
+    """The customers to plan for with what cadences need (their segments since when, first
+    purchase, last contact), in keyset pages by id: the members of segments with a care plan,
+    or the given ids."""
+    planned = sorted({plan.segment for plan in cfg.care_plans})
+    pages: Iterator[list[int]]
+    if ids is None:
+        pages = _member_pages(db, planned, PAGE)
+    else:
+        wanted = sorted({int(i) for i in ids})
+        pages = (wanted[i : i + PAGE] for i in range(0, len(wanted), PAGE))
+    for page in pages:
+        marks = ", ".join("?" * len(page))
         cur = db.execute(
-            "SELECT c.id, c.code, c.timezone, c.region, c.birthday, c.created_at, sm.since,"
-            " m.first_order_at, m.last_contact_at FROM segment_members sm"
-            " JOIN customers c ON c.id = sm.customer_id"
-            " LEFT JOIN customer_metrics m ON m.customer_id = sm.customer_id"
-            " WHERE sm.segment = ? AND sm.customer_id > ? ORDER BY sm.customer_id LIMIT ?",
-            (segment, after, page),
+            "SELECT c.id, c.code, c.full_name, c.language, c.timezone, c.region, c.birthday,"
+            " c.created_at, m.first_order_at, m.last_contact_at, m.lifecycle,"
+            " (SELECT json_group_object(sm.segment, sm.since) FROM segment_members sm"
+            "  WHERE sm.customer_id = c.id) AS segments"
+            " FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id"
+            f" WHERE c.id IN ({marks}) ORDER BY c.id",
+            tuple(page),
         )
         cols = [d[0] for d in cur.description]
-        rows = [dict(zip(cols, r, strict=True)) for r in cur]
-        yield from rows
-        if len(rows) < page:
+        for row in cur.fetchall():
+            customer = dict(zip(cols, row, strict=True))
+            customer["segments"] = json.loads(customer["segments"] or "{}")
+            yield customer
+
+
+def _member_pages(db: Any, segments: list[str], page: int) -> Iterator[list[int]]:
+    """Ids of customers in any of ``segments``, in order, a page at a time (walks the
+    (customer_id, segment) index, so no page re-reads the ones before it)."""
+    if not segments:
+        return
+    marks = ", ".join("?" * len(segments))
+    after = 0
+    while True:
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT customer_id FROM segment_members WHERE customer_id > ?"
+                f" AND segment IN ({marks}) ORDER BY customer_id LIMIT ?",
+                (after, *segments, page),
+            )
+        ]
+        if ids:
+            yield ids
+        if len(ids) < page:
             return
-        after = rows[-1]["id"]
+        after = ids[-1]
+
+
+def config_followups(cfg: Config, customer: dict[str, Any], at: str) -> list[dict[str, Any]]:
+    """The ``[[care_plans]]`` steps due for the customer at ``at``: the built-in
+    ``plan_followups`` (carectl.builtin.care_plans), for every event."""
+    now = datetime.fromisoformat(at)
+    tz = policy.zone(customer["timezone"], cfg.default_timezone)
+    today = now.astimezone(tz).date()
+    out = []
+    for plan in cfg.care_plans:
+        since = customer["segments"].get(plan.segment)
+        if since is None:
+            continue
+        steps = list(plan.steps)
+        if plan.neglect_days:
+            steps.append(
+                CareStep(
+                    "neglected",
+                    f"{plan.neglect_days} days without contact",
+                    "phone",
+                    "",
+                    "",
+                    "high",
+                )
+            )
+        member = {**customer, "since": since}
+        for step in steps:
+            why = _due(step, member, today, now, tz, cfg)
+            if why is None:
+                continue
+            suffix, reason = why
+            out.append(
+                {
+                    "key": f"{plan.segment}|{step.name}|{customer['id']}|{suffix}",
+                    "plan": plan.segment,
+                    "step": step.name,
+                    "channel": step.channel,
+                    "template": step.template or f"{plan.segment}.{step.name}",
+                    "owner": step.owner,
+                    "priority": step.priority,
+                    "reason": reason,
+                }
+            )
+    return out
+
+
+def _proposal(customer: dict[str, Any], f: Any, now: datetime, event: str) -> Proposal | None:
+    """A Proposal from one follow-up dict of a plugin; None (and a warning) when unusable."""
+    if not isinstance(f, dict) or not f.get("channel") or not f.get("template"):
+        log.warning("plan_followups: ignored %r for %s (needs channel and template)", f,
+                    customer["code"])  # fmt: skip
+        return None
+    try:
+        due = now + timedelta(hours=float(f.get("after_hours") or 0))
+        if f.get("due_at"):
+            due = datetime.fromisoformat(iso(f["due_at"]))
+    except (TypeError, ValueError):
+        log.warning("plan_followups: bad due time in %r for %s", f, customer["code"])
+        return None
+    plan, step = str(f.get("plan") or "plugin"), str(f.get("step") or f["template"])
+    priority = f.get("priority") if f.get("priority") in PRIORITIES else "normal"
+    key = f.get("key") or f"{plan}|{step}|{customer['id']}|{due.date().isoformat()}"
+    return Proposal(
+        str(key),
+        customer["id"],
+        customer["code"],
+        plan,
+        step,
+        str(f["channel"]),
+        str(f["template"]),
+        str(f.get("owner") or ""),
+        priority,
+        iso(max(due, now)),
+        "open",
+        str(f.get("reason") or f"planned by a plugin ({event})"),
+    )
 
 
 def _local(ts: str, tz: Any) -> date:

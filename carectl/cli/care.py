@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import UTC, datetime, timedelta
 
 import typer
@@ -22,6 +24,7 @@ def plan(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be scheduled, why."),
     at: str | None = typer.Option(None, "--at", help="As if now were this UTC time."),
+    limit: int = typer.Option(200, "--limit", help="Dry run: rows shown in the table."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run the scheduler: care tasks for people, outbox messages for email/SMS."""
@@ -30,15 +33,24 @@ def plan(
         raise UserError("no [[care_plans]] in the config")
     if dry_run:
         proposals = scheduler.propose(app_ctx, at)
-        if as_json:
-            print_json([vars(p) for p in proposals])
+        if as_json:  # streamed: a JSON array written one proposal at a time
+            sep = "[\n"
+            for p in proposals:
+                sys.stdout.write(sep + json.dumps(vars(p), ensure_ascii=False))
+                sep = ",\n"
+            sys.stdout.write("[]\n" if sep == "[\n" else "\n]\n")
             return
-        rows = [
-            {"code": p.code, "step": p.step, "via": p.channel, "status": p.status}
-            | {"due": p.due_at[5:16].replace("T", " "), "why": p.reason}
-            for p in proposals
-        ]
+        rows, total = [], 0
+        for p in proposals:
+            total += 1
+            if len(rows) < limit:
+                rows.append(
+                    {"code": p.code, "step": p.step, "via": p.channel, "status": p.status}
+                    | {"due": p.due_at[5:16].replace("T", " "), "why": p.reason}
+                )
         print_table(rows, ["code", "step", "via", "due", "status", "why"], wrap=["why"])
+        if total > len(rows):
+            typer.echo(f"{total} proposals, the first {len(rows)} shown (--limit, or --json)")
         return
     counts = scheduler.run(app_ctx, at)
     if as_json:
