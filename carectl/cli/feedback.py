@@ -1,6 +1,8 @@
-"""`carectl feedback add|list`: CSAT (1-5) and NPS (0-10) answers."""
+"""`carectl feedback add|list|import`: CSAT (1-5) and NPS (0-10) answers."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
@@ -43,6 +45,27 @@ def add(
         print_json(row)
     else:
         typer.echo(f"{row['kind']} {row['score']} recorded (#{row['id']})")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV of answers."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Log a feedback file's answers (columns: docs/kpis.md, Feedback files); bad rows named."""
+    from carectl.service.feedback_file import import_file
+
+    report = import_file(context(ctx), path)
+    if as_json:
+        print_json(report.__dict__)
+        return
+    for e in report.errors:
+        typer.echo(f"{path}:{e['line']}: {e['column'] or 'row'}: {e['message']}", err=True)
+    typer.echo(
+        f"{report.recorded} answers recorded, {report.duplicates} already there,"
+        f" {len(report.errors)} rows rejected of {report.rows}"
+    )
 
 
 @app.command("list")
