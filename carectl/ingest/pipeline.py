@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 2000  # rows per transaction when matched and written a batch at a time
 SLOW_BATCH_ROWS = 500  # ... and when written row by row (a vendor's matcher)
 MATCHER = "carectl.builtin.match_scored"
+CACHE_KIB = 64 * 1024
 ACTIONS = ("new", "merge", "review")
 
 # progress(rows_done, rows_expected): rows_expected is an estimate (None when unknown).
@@ -66,6 +67,8 @@ def ingest_file(
     if progress is not None:
         progress(0, expected)
     fast = _fast(ctx)
+    # Index pages of a large database stay cached between batches (the default is 2 MB).
+    ctx.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     try:
         rows = _parse(ctx, path, options)
         items = workers.prepared(ctx, path.name, options, rows, expected)
