@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from carectl.service import lifecycle
 from carectl.service.interactions import iso
 
 GROUPS = ("agent", "team", "source", "channel", "segment")
@@ -142,7 +143,14 @@ def measure(
             score = None if not n else round(100 * (promoters - detractors) / n, 1)
             put(grp, "nps", {"score": score, "responses": n, "promoters": promoters,
                              "detractors": detractors})  # fmt: skip
-    if by in (None, "source", "segment"):
+    if by is None and lifecycle.fresh(db, lapse_days, end):
+        # the lifecycle sweep's transitions: a few indexed reads instead of every customer
+        active = lifecycle.active_at(db, start)
+        if active:
+            churned = lifecycle.churned_between(db, start, end)
+            put("", "ccr", {"rate": ratio(churned, active), "active_at_start": active,
+                            "churned": churned})  # fmt: skip
+    elif by in (None, "source", "segment"):
         customers = _CUSTOMERS.get(by, "FROM customers c")
         for grp, active, churned in _churn(db, start, end, lapse_days, g, customers):
             put(grp, "ccr", {"rate": ratio(churned, active), "active_at_start": active,

@@ -1,8 +1,11 @@
-"""Timeline entries from the service desk: interactions, tickets, feedback, loyalty points."""
+"""Timeline entries from the service desk: interactions, tickets, feedback, loyalty points and
+lifecycle transitions (as of the last lifecycle sweep)."""
 
 from __future__ import annotations
 
 from carectl.hookspecs import hookimpl
+from carectl.service import lifecycle
+from carectl.service.interactions import iso
 
 
 @hookimpl
@@ -39,4 +42,9 @@ def customer_timeline(ctx, customer_id):
     ):
         summary = f"{kind} {points:+d} points" + (f" ({reason})" if reason else "")
         events.append({"at": at, "kind": "loyalty", "summary": f"{summary}, balance {balance}"})
+    now = iso(None)
+    for t in lifecycle.of_customer(db, customer_id):
+        if t["at"] <= now:  # the sweep also knows lapses to come; the timeline shows the past
+            summary = f"lifecycle: {t['kind']} ({t['from'] or 'new'} -> {t['to']})"
+            events.append({"at": t["at"], "kind": "lifecycle", "summary": summary})
     return events

@@ -1,12 +1,15 @@
-"""`carectl churn reason|risk`: why customers leave, and who may leave next."""
+"""`carectl churn reason|risk|lifecycle`: why customers leave, who may leave next, and when
+each one became active, lapsed, churned or came back."""
 
 from __future__ import annotations
 
 import typer
 
 from carectl.churn_risk import WEIGHTS, risk
-from carectl.cli.common import JSON_OPTION, context, print_json
+from carectl.cli.common import JSON_OPTION, context, print_json, print_table
 from carectl.service import churn as svc
+from carectl.service import lifecycle
+from carectl.service.customers import resolve_id
 
 app = typer.Typer(help="Churn reasons and churn-risk scores.", no_args_is_help=True)
 
@@ -44,6 +47,32 @@ def risk_(
     typer.echo(f"{data['customer']}  churn risk {data['score']}/100")
     for key, value in data["components"].items():
         typer.echo(f"  {key:<16} {value:.2f} x {WEIGHTS[key]}")
+
+
+@app.command("lifecycle")
+def lifecycle_(
+    ctx: typer.Context,
+    customer: str | None = typer.Argument(None, help="Customer code (default: sweep everyone)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Without a customer: recompute every lifecycle transition from the paid orders. With one:
+    their transitions (first purchase, lapsed, churned, win-back)."""
+    app_ctx = context(ctx)
+    if customer is None:
+        with app_ctx.transaction() as tx:
+            data = lifecycle.sweep(tx, app_ctx.config)
+        if as_json:
+            print_json(data)
+        else:
+            counts = ", ".join(f"{v:,} to {k}" for k, v in sorted(data["transitions"].items()))
+            typer.echo(f"lifecycle transitions up to {data['until']}: {counts or 'none'}")
+        return
+    cid = resolve_id(app_ctx.db, customer)
+    rows = lifecycle.of_customer(app_ctx.db, cid)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, ["at", "kind", "from", "to"], title=customer)
 
 
 def register(root: typer.Typer) -> None:

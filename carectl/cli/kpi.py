@@ -12,6 +12,7 @@ import typer
 
 from carectl import kpi as kpi_mod
 from carectl.cli.common import UserError, context, print_json, print_table
+from carectl.service import lifecycle
 
 ORDER = (*kpi_mod.SEED_KPIS, "sla", "nps")
 
@@ -92,6 +93,11 @@ def kpi(
     last = _date(to, "--to") or datetime.now(ZoneInfo(zone)).date()
     first = _date(from_, "--from") or last - timedelta(days=29)
     start, end = kpi_mod.period_bounds(first, last, zone)
+    lapse = cfg.service.churn_lapse_days
+    reach = lifecycle.iso(datetime.now(ZoneInfo("UTC")) + lifecycle.HORIZON)
+    if end <= reach and not lifecycle.fresh(app_ctx.db, lapse, end):
+        with app_ctx.transaction() as tx:  # the churn rate then reads transitions, not orders
+            lifecycle.sweep(tx, cfg)
     data = kpi_mod.report(
         app_ctx.db, start, end, lapse_days=cfg.service.churn_lapse_days, by=by or None
     )

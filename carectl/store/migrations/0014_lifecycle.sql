@@ -9,3 +9,22 @@ CREATE TABLE lifecycle_transitions (
 );
 CREATE INDEX lifecycle_customer ON lifecycle_transitions (customer_id, at);
 CREATE INDEX lifecycle_at ON lifecycle_transitions (at, from_state, to_state, customer_id);
+
+-- Entries into and exits from 'active' per UTC day: "how many were active at T" sums these up to
+-- T's day plus T's own day from the index, instead of counting every customer.
+CREATE TABLE lifecycle_daily (
+    day      TEXT PRIMARY KEY,                  -- YYYY-MM-DD, UTC
+    entered  INTEGER NOT NULL,
+    exited   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- What the last sweep covered: transitions are known up to `until` for these windows, as long
+-- as no order was added since (orders_max_id).
+CREATE TABLE lifecycle_sweep (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    at             TEXT NOT NULL,
+    until          TEXT NOT NULL,
+    lapse_days     INTEGER NOT NULL,
+    churned_days   INTEGER NOT NULL,
+    orders_max_id  INTEGER NOT NULL
+);

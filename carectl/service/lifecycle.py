@@ -1,0 +1,135 @@
+"""Customer lifecycle transitions, derived from paid orders: the one writer of the lifecycle
+tables (migration 0014).
+
+A customer is **active** at instant T when they have a paid order in [T - lapse, T) (lapse =
+``[service] churn_lapse_days``, the churn rate's definition), **lapsed** when their last paid
+order is older than that and **churned** when it is older than ``[metrics] churned_days``. So
+an order at ``a`` makes them active just after ``a`` (from '' on a first purchase, a *win-back*
+from lapsed or churned), and without a later order they lapse just after ``a + lapse`` and churn
+just after ``a + churned``: each transition is stored at that instant.
+
+The sweep recomputes every transition from the orders in one set-based statement, up to a
+horizon a little past now (later orders make it stale, which ``fresh`` notices), and the daily
+totals the churn rate sums. Run by ``carectl churn lifecycle``, by ``carectl kpi`` when stale, and
+at the end of ``carectl demo``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from carectl.config import Config
+from carectl.service.interactions import iso
+from carectl.store import audit
+from carectl.store.transaction import Tx
+
+HORIZON = timedelta(days=45)  # transitions are known this far ahead, barring new orders
+STATES = ("active", "lapsed", "churned")
+_TS = "strftime('%Y-%m-%dT%H:%M:%fZ', {}, '+{} days')"
+
+
+def windows(config: Config) -> tuple[int, int]:
+    lapse = config.service.churn_lapse_days
+    return lapse, max(config.metrics.churned_days, lapse + 1)
+
+
+def sweep(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dict[str, Any]:
+    """Rebuild the transitions and daily totals from the paid orders."""
+    at = iso(now)
+    until = iso(datetime.fromisoformat(at) + HORIZON)
+    lapse, churned = windows(config)
+    tx.execute("DELETE FROM lifecycle_transitions")
+    tx.execute("DELETE FROM lifecycle_daily")
+    tx.execute(
+        "WITH p AS (SELECT customer_id, ordered_at AS at,"
+        "   lag(ordered_at) OVER w AS prev, lead(ordered_at) OVER w AS next"
+        "   FROM orders WHERE status = 'paid' AND ordered_at < :until"
+        "   WINDOW w AS (PARTITION BY customer_id ORDER BY ordered_at, id)),"
+        f" q AS (SELECT customer_id, at, next, {_TS.format('at', lapse)} AS lapse_at,"
+        f"   {_TS.format('at', churned)} AS churn_at, {_TS.format('prev', lapse)} AS prev_lapse,"
+        f"   {_TS.format('prev', churned)} AS prev_churn FROM p)"
+        " INSERT INTO lifecycle_transitions (customer_id, at, from_state, to_state)"
+        " SELECT customer_id, at, CASE WHEN prev_lapse IS NULL THEN ''"
+        "   WHEN prev_churn < at THEN 'churned' ELSE 'lapsed' END, 'active' FROM q"
+        "   WHERE prev_lapse IS NULL OR prev_lapse < at"
+        " UNION ALL SELECT customer_id, lapse_at, 'active', 'lapsed' FROM q"
+        "   WHERE (next IS NULL OR next > lapse_at) AND lapse_at < :until"
+        " UNION ALL SELECT customer_id, churn_at, 'lapsed', 'churned' FROM q"
+        "   WHERE (next IS NULL OR next > churn_at) AND churn_at < :until"
+        " ORDER BY 1, 2",
+        {"until": until},
+    )
+    tx.execute(
+        "INSERT INTO lifecycle_daily (day, entered, exited) SELECT substr(at, 1, 10),"
+        " sum(to_state = 'active'), sum(from_state = 'active') FROM lifecycle_transitions"
+        " GROUP BY 1"
+    )
+    max_id = tx.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+    row = {"at": at, "until": until, "lapse_days": lapse, "churned_days": churned,
+           "orders_max_id": max_id}  # fmt: skip
+    tx.execute(
+        "INSERT OR REPLACE INTO lifecycle_sweep (id, at, until, lapse_days, churned_days,"
+        " orders_max_id) VALUES (1, :at, :until, :lapse_days, :churned_days, :orders_max_id)",
+        row,
+    )
+    counts = dict(
+        tx.execute("SELECT to_state, count(*) FROM lifecycle_transitions GROUP BY 1").fetchall()
+    )
+    audit.record(tx, "lifecycle.sweep", "lifecycle", None, None, {**row, "transitions": counts})
+    return {**row, "transitions": counts}
+
+
+def fresh(db: sqlite_utils.Database, lapse_days: int, until: str) -> bool:
+    """Whether the last sweep holds every transition before ``until`` for this lapse window."""
+    row = db.execute("SELECT until, lapse_days, orders_max_id FROM lifecycle_sweep").fetchone()
+    if row is None or row[0] < until or row[1] != lapse_days:
+        return False
+    return row[2] == db.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+
+
+def active_at(db: sqlite_utils.Database, t: str) -> int:
+    """Customers active at instant t: daily totals before t's day plus t's day up to t."""
+    day = t[:10]
+    before = db.execute(
+        "SELECT coalesce(sum(entered - exited), 0) FROM lifecycle_daily WHERE day < ?", (day,)
+    ).fetchone()[0]
+    today = db.execute(
+        "SELECT coalesce(sum(to_state = 'active') - sum(from_state = 'active'), 0)"
+        " FROM lifecycle_transitions WHERE at >= ? AND at < ?",
+        (day, t),
+    ).fetchone()[0]
+    return before + today
+
+
+def churned_between(db: sqlite_utils.Database, start: str, end: str) -> int:
+    """Customers active at start and not at end: they left 'active' in between and their last
+    move in or out of 'active' before each bound says so."""
+    last = (
+        "(SELECT {} FROM lifecycle_transitions y WHERE y.customer_id = x.customer_id"
+        " AND y.at < ? AND 'active' IN (y.to_state, y.from_state) ORDER BY y.at DESC LIMIT 1)"
+    )
+    return db.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT customer_id FROM lifecycle_transitions"
+        " WHERE at >= ? AND at < ? AND from_state = 'active') x"
+        f" WHERE {last.format('y.to_state')} = 'active'"
+        f" AND {last.format('y.from_state')} = 'active'",
+        (start, end, start, end),
+    ).fetchone()[0]
+
+
+def of_customer(db: sqlite_utils.Database, customer_id: int) -> list[dict[str, Any]]:
+    cur = db.execute(
+        "SELECT at, from_state, to_state FROM lifecycle_transitions WHERE customer_id = ?"
+        " ORDER BY at",
+        (customer_id,),
+    )
+    return [{"at": at, "from": f, "to": t, "kind": kind(f, t)} for at, f, t in cur.fetchall()]
+
+
+def kind(from_state: str, to_state: str) -> str:
+    if to_state == "active":
+        return "first purchase" if not from_state else "win-back"
+    return to_state

@@ -1,0 +1,73 @@
+"""Lifecycle transitions from paid orders, and the churn rate read from them: the same figures
+as counting every customer's orders."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+from carectl import kpi
+from carectl.service import customers as cs
+from carectl.service import lifecycle
+from carectl.service.interactions import iso
+
+NOW = "2026-11-20T00:00:00.000Z"
+
+
+def _at(days: float) -> str:
+    return iso(datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=days))
+
+
+def test_transitions_active_lapsed_churned_and_win_back(ctx):
+    with ctx.transaction() as tx:
+        c = cs.create_customer(tx, full_name="Ngô Bảo Châu")
+        for day, status in ((0, "paid"), (100, "paid"), (120, "refunded"), (700, "paid")):
+            cs.add_order(tx, c["id"], amount=10, currency="VND", ordered_at=_at(day),
+                         status=status)  # fmt: skip
+        lifecycle.sweep(tx, ctx.config, now=NOW)
+    got = [(t["at"], t["kind"]) for t in lifecycle.of_customer(ctx.db, c["id"])]
+    assert got == [
+        (_at(0), "first purchase"),
+        (_at(280), "lapsed"),  # 180 days after the last paid order (the refund does not count)
+        (_at(465), "churned"),  # 365 days after it
+        (_at(700), "win-back"),
+    ]
+    assert lifecycle.of_customer(ctx.db, c["id"])[3]["from"] == "churned"
+
+
+def test_churn_rate_from_transitions_equals_counting_orders(ctx):
+    rng = random.Random(8)
+    with ctx.transaction() as tx:
+        for i in range(120):
+            c = cs.create_customer(tx, full_name=f"Khách {i}")
+            day = rng.uniform(0, 200)
+            for _ in range(rng.choice((0, 1, 2, 3, 6))):
+                day += rng.choice((10, 90, 180, 181, 250, 400))  # on and around the windows
+                status = "paid" if rng.random() < 0.9 else "cancelled"
+                cs.add_order(tx, c["id"], amount=10, currency="VND", ordered_at=_at(day),
+                             status=status)  # fmt: skip
+    periods = [(_at(d), _at(d + n)) for d in range(150, 1300, 37) for n in (30, 91, 400)]
+    periods.append((_at(180 + 10), _at(180 + 10 + 90)))  # starts right on a lapse instant
+    slow = [kpi.measure(ctx.db, s, e)[""]["ccr"] for s, e in periods]
+    with ctx.transaction() as tx:
+        lifecycle.sweep(tx, ctx.config, now=_at(1300))
+    assert lifecycle.fresh(ctx.db, 180, _at(1300))
+    fast = [kpi.measure(ctx.db, s, e)[""]["ccr"] for s, e in periods]
+    assert fast == slow
+    assert sum(1 for r in slow if r["churned"]) > 10  # the comparison saw churn
+    with ctx.transaction() as tx:  # a new order makes the sweep stale: counted from orders
+        cs.add_order(tx, 1, amount=10, currency="VND", ordered_at=_at(1000))
+    assert not lifecycle.fresh(ctx.db, 180, _at(1300))
+
+
+def test_cli_sweep_lists_a_customer_and_timeline_shows_it(ctx, cli):
+    with ctx.transaction() as tx:
+        c = cs.create_customer(tx, full_name="Đỗ Minh Khôi")
+        cs.add_order(tx, c["id"], amount=10, currency="VND", ordered_at="2024-01-05T03:00:00Z")
+    res = cli("churn", "lifecycle")
+    assert res.code == 0 and "1 to active, 1 to churned, 1 to lapsed" in res.out, res.out
+    res = cli("churn", "lifecycle", c["code"], "--json")
+    assert [r["kind"] for r in json.loads(res.out)] == ["first purchase", "lapsed", "churned"]
+    timeline = cli("customers", "show", c["code"]).out
+    assert "lifecycle: lapsed (active -> lapsed)" in timeline
