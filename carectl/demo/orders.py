@@ -84,17 +84,21 @@ def basket(rng: random.Random, products: list[Product]) -> tuple[int, str]:
 def order_days(rng: random.Random, profile: str, window: int) -> tuple[int, list[int]]:
     """(day the customer was created, sorted order days); day 0 = window start, window = today.
 
-    Negative creation days mean the customer predates the window.
+    Negative creation days mean the customer predates the window. (``between`` and ``pick``
+    are written out: this runs for every customer.)
     """
-    if profile == "new":
-        created = window - between(rng, 0, 45)
-        n = pick(rng, (0, 1, 1, 2))
-        return created, sorted(between(rng, created, window) for _ in range(n))
+    rand = rng.random
     if profile == "none":
-        return between(rng, -window // 2, window), []
+        lo = -window // 2
+        return lo + int(rand() * (window - lo + 1)), []
     if profile == "one_off":
-        day = between(rng, 0, window)
-        return day - between(rng, 0, 30), [day]
+        day = int(rand() * (window + 1))
+        return day - int(rand() * 31), [day]
+    if profile == "new":
+        created = window - int(rand() * 46)
+        n = (0, 1, 1, 2)[int(rand() * 4)]
+        span = window - created + 1
+        return created, sorted([created + int(rand() * span) for _ in range(n)])
     if profile == "lapsed":  # stopped buying six months to a year and a half ago
         end = window - between(rng, 180, max(181, window * 3 // 4))
         start = between(rng, -window // 4, max(-window // 4, end - 90))
@@ -102,14 +106,15 @@ def order_days(rng: random.Random, profile: str, window: int) -> tuple[int, list
         days = [between(rng, max(0, start), max(0, end)) for _ in range(n)]
         return min(start, *days), sorted(days)
     if profile == "occasional":
-        n = between(rng, 2, 3)
+        n = 2 + int(rand() * 2)
     elif profile == "regular":
-        n = between(rng, 4, 8)
+        n = 4 + int(rand() * 5)
     else:  # loyal: heavy tail
         n = min(120, 8 + int(rng.paretovariate(1.6) * 3))
     start = between(rng, -window // 2, window // 2)
     lo = max(0, start)
-    days = [between(rng, lo, window) for _ in range(n - 1)]
+    span = window - lo + 1
+    days = [lo + int(rand() * span) for _ in range(n - 1)]
     recent = 20 if profile == "loyal" else 60 if profile == "regular" else window - lo
-    days.append(window - between(rng, 0, recent))
+    days.append(window - int(rand() * (recent + 1)))
     return min(start, *days), sorted(days)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from carectl.demo import romanize
-from carectl.demo.draw import Weighted, between
+from carectl.demo.draw import Weighted
 from carectl.demo.phones import Phone, PhoneBook, written
 from carectl.demo.pools import (
     CITIES,
@@ -194,8 +194,7 @@ class People:
         """An address from the romanised name plus a number unique to this customer id."""
         number = (cid * _EMAIL_SCRAMBLE) % 10**7 if cid < 10**7 else cid
         family, given = latin
-        words = [w for w in (given, family) if w]
-        if len(words) < 2 or (region == "CN" and rng.random() < 0.3):
+        if not given or not family or (region == "CN" and rng.random() < 0.3):
             local = str(10_000_000 + number)  # a QQ number
             domain = "qq.com"
         else:
@@ -210,7 +209,7 @@ class People:
                 local = f"{given}_{family}{number}"
             else:
                 local = f"{family}.{given}.{number}"
-            domain = "company.example" if work else self._domains[region](rng)
+            domain = "company.example" if work else self._domains[region].draw(rng.random())
         raw = f"{local}@{domain}"
         if rng.random() < 0.08:
             raw = raw[0].upper() + raw[1:]
@@ -220,11 +219,12 @@ class People:
         r = rng.random()
         if r < 0.11:
             return None
-        month, day = between(rng, 1, 12), between(rng, 1, 28)
+        rand = rng.random
+        month, day = _TWO_DIGITS[1 + int(rand() * 12)], _TWO_DIGITS[1 + int(rand() * 28)]
         if r < 0.15:
-            return f"--{month:02d}-{day:02d}"
-        year = self.year - 18 - int((rng.random() + rng.random() + rng.random()) / 3 * 50)
-        return f"{year:04d}-{month:02d}-{day:02d}"
+            return f"--{month}-{day}"
+        year = self.year - 18 - int((rand() + rand() + rand()) / 3 * 50)
+        return f"{year:04d}-{month}-{day}"
 
     # ------------------------------------------------------------ duplicates
 
@@ -308,6 +308,7 @@ class People:
 
 
 _N_INTERESTS = len(INTERESTS)
+_TWO_DIGITS = [f"{n:02d}" for n in range(100)]
 _ID_SPAN = 1 << 16  # more distinct words than any pool holds
 _MISSING: Any = object()
 
