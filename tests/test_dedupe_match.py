@@ -208,3 +208,16 @@ def test_a_register_without_phones_matches_on_address_and_id_number(ctx, tmp_pat
     assert _customers(ctx) == 2
     kinds = {k for (k,) in ctx.db.execute("SELECT DISTINCT kind FROM match_keys")}
     assert {"id", "addr"} <= kinds
+
+
+def test_an_id_number_one_digit_off_still_meets_its_record(ctx, tmp_path):
+    # Nothing else to block on: other name, other address; the id has two digits swapped.
+    text = (
+        "Given name,Surname,Address,Date of birth,ID number\n"
+        "thomas,graue,\"4 dinnison circuit, clovelly wa 4123\",19120911,5760570\n"
+        "mark,shepherd,\"17 banks street, mooroolbark nsw 6108\",19120911,5765070\n"
+    )
+    report = ingest_file(ctx, _file(tmp_path, "ids.csv", text), LeadFileOptions("r", region="AU"))
+    assert report.review == 1
+    reason = ctx.db.execute("SELECT reason FROM dedupe_pairs").fetchone()[0]
+    assert "id number one slip" in reason and "names differ (" in reason and "-4" in reason

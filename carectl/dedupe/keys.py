@@ -1,9 +1,11 @@
 """Blocking keys: the few indexed values that make a lead meet its likely duplicates.
 
 A lead is compared only with customers sharing a key (email, phone, name with birth year, name
-with region, birthday with a name token), so matching costs a handful of index probes however
-large the table is. Keys are written by the customer service functions in the same transaction
-as the customer, so a lead later in the same file already finds one created earlier.
+with region, birthday with a name token; where a file has them, id number and its one-digit
+deletions, address, birthday with the house number), so matching costs a handful of index
+probes however large the table is. Keys are written by the customer service functions in the
+same transaction as the customer, so a lead later in the same file already finds one created
+earlier.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from carectl.normalize.names import name_keys, name_tokens
 from carectl.normalize.phones import phone_region
 from carectl.normalize.text import address_key, id_key
 
-KINDS = ("email", "email_canon", "phone", "name_year", "name_region", "bday_tok", "id", "addr")
+KINDS = (
+    "email", "email_canon", "phone", "name_year", "name_region", "bday_tok",
+    "id", "id_del", "addr", "bday_num",
+)  # fmt: skip
 # Custom fields that carry identity evidence (lead field -> customers.custom key).
 ID_FIELD, ADDRESS_FIELD = "id_number", "address"
 
@@ -41,8 +46,15 @@ def keys_for(
 ) -> set[tuple[str, str]]:
     """(kind, key) pairs of one person; emails, phones, address and ids already normalised."""
     out: set[tuple[str, str]] = {("id", i) for i in ids}
+    for i in ids:  # one digit wrong or two swapped: both share an id with one digit dropped
+        if len(i) >= 6:
+            out.update(("id_del", i[:n] + i[n + 1 :]) for n in range(len(i)))
+            out.add(("id_del", i))  # one digit dropped or added
     if address:
         out.add(("addr", address))
+        number = next((w for w in address.split() if w.isdigit()), "")
+        if number and birthday and not birthday.startswith("--"):
+            out.add(("bday_num", f"{birthday}|{number}"))  # a renamed person at home
     for email in emails:
         out.add(("email", email))
         canon = canonical_email(email, ("gmail",))

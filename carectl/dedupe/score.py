@@ -21,7 +21,8 @@ name close             +3    other typos, a dropped or added word: similarity >=
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
                              nickname, or a relative (who then needs more than a phone)
-name differs (< 80)    -8    a shared phone with another name is a family member
+name differs (< 80)    -8    when a phone, email or address is shared: a family member
+  ...otherwise         -4    m ~ 0.06 (a name changed, a nickname, the wrong column)
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
 birthday month-day     +3    one side knows no year
@@ -55,6 +56,7 @@ W_PHONE, W_PHONE_DIGITS, W_PHONE_DIFF = 11.0, 9.0, -3.0
 W_EMAIL, W_EMAIL_NAMED, W_EMAIL_NUMBER, W_EMAIL_DIFF = 12.0, 3.0, 5.0, -1.0
 W_NAME, W_NAME_MIN, W_NAME_CLOSE, W_NAME_DIFF = 8.0, 2.0, 3.0, -8.0
 W_NAME_SLIP = 6.0  # one typing slip in one word; never more than the same name would get
+W_NAME_DIFF_ALONE = -4.0  # m ~ 0.06: names do change (marriage, nickname, wrong column)
 W_NAME_WORD = -2.0  # Latin names, one word of 2+ replaced: a married name, or a relative
 SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
@@ -117,6 +119,10 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
         else:
             add(W_EMAIL_DIFF, "emails differ")
     if name_w is not None:
+        household = any(r.startswith(("phone ", "same number", "email ")) for r in why)
+        household = household or (a.address and a.address == b.address)
+        if name_w[0] == W_NAME_DIFF and not household:  # no family member to tell apart
+            name_w = (W_NAME_DIFF_ALONE, name_w[1])
         add(name_w[0], name_w[1])
     if a.birthday and b.birthday:
         add(*_birthday(a.birthday, b.birthday))
