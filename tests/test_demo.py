@@ -271,3 +271,18 @@ def test_deferred_indexes_come_back_exactly(tmp_path: Path):
             assert cfg is None or cfg[0] == 4
     finally:
         db.close()
+
+
+def test_weighted_table_draws_what_bisect_would():
+    """The lookup table is a shortcut: the same u must give the same item as the cumulative
+    weights, at every boundary too."""
+    from bisect import bisect
+
+    from carectl.demo.draw import Weighted
+
+    w = Weighted("abcd", [40, 25, 20, 15])
+    assert w.table is not None
+    for k in range(10_000):
+        u = k / 10_000
+        assert w.draw(u) == "abcd"[bisect(w.cum, u * w.total)]
+    assert Weighted("ab", [0.5, 0.25]).table is None  # float weights: bisect
