@@ -105,18 +105,14 @@ def active_at(db: sqlite_utils.Database, t: str) -> int:
 
 
 def churned_between(db: sqlite_utils.Database, start: str, end: str) -> int:
-    """Customers active at start and not at end: they left 'active' in between and their last
-    move in or out of 'active' before each bound says so."""
-    last = (
-        "(SELECT {} FROM lifecycle_transitions y WHERE y.customer_id = x.customer_id"
-        " AND y.at < ? AND 'active' IN (y.to_state, y.from_state) ORDER BY y.at DESC LIMIT 1)"
-    )
+    """Customers active at start and not at end. A customer's moves into and out of 'active'
+    alternate, so inside [start, end) they begin and end with an exit exactly when they have
+    one exit more than entries: one pass over the period's transitions, grouped."""
     return db.execute(
-        "SELECT count(*) FROM (SELECT DISTINCT customer_id FROM lifecycle_transitions"
-        " WHERE at >= ? AND at < ? AND from_state = 'active') x"
-        f" WHERE {last.format('y.to_state')} = 'active'"
-        f" AND {last.format('y.from_state')} = 'active'",
-        (start, end, start, end),
+        "SELECT count(*) FROM (SELECT 1 FROM lifecycle_transitions WHERE at >= ? AND at < ?"
+        " AND 'active' IN (from_state, to_state) GROUP BY customer_id"
+        " HAVING sum(from_state = 'active') > sum(to_state = 'active'))",
+        (start, end),
     ).fetchone()[0]
 
 

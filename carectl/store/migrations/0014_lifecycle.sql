@@ -7,7 +7,7 @@ CREATE TABLE lifecycle_transitions (
     from_state   TEXT NOT NULL CHECK (from_state IN ('', 'active', 'lapsed', 'churned')),
     to_state     TEXT NOT NULL CHECK (to_state IN ('active', 'lapsed', 'churned'))
 );
-CREATE INDEX lifecycle_customer ON lifecycle_transitions (customer_id, at);
+CREATE INDEX lifecycle_customer ON lifecycle_transitions (customer_id, at, from_state, to_state);
 CREATE INDEX lifecycle_at ON lifecycle_transitions (at, from_state, to_state, customer_id);
 
 -- Entries into and exits from 'active' per UTC day: "how many were active at T" sums these up to
