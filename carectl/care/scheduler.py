@@ -151,13 +151,7 @@ def release_deferred(ctx: Any, at: datetime | str | None = None) -> int:
     plans = {p.segment: p for p in cfg.care_plans}
     queue = _outbox(ctx.db)
     released = 0
-    due = ctx.db.execute(
-        "SELECT t.id, t.key, t.customer_id, t.plan, t.channel, t.template, t.due_at, t.reason,"
-        " c.code, c.timezone FROM care_tasks t JOIN customers c ON c.id = t.customer_id"
-        " WHERE t.status = 'deferred' AND t.due_at <= ? ORDER BY t.due_at, t.id",
-        (iso(now),),
-    ).fetchall()
-    for tid, key, cid, plan, channel, template, _, reason, code, tzname in due:
+    for tid, key, cid, plan, channel, template, reason, code, tzname in _deferred(ctx.db, now):
         p = Proposal(
             key,
             cid,
@@ -192,6 +186,24 @@ def release_deferred(ctx: Any, at: datetime | str | None = None) -> int:
                 tasks.release(tx, tid, reason=f"{p.reason}; released {iso(now)[:16]}")
         released += 1
     return released
+
+
+def _deferred(db: Any, now: datetime) -> Iterator[tuple]:
+    """Deferred tasks due by ``now``, oldest first, in keyset pages (a released task leaves the
+    set, a still-deferred one is passed by the key)."""
+    after: tuple[str, int] = ("", 0)
+    while True:
+        rows = db.execute(
+            "SELECT t.id, t.key, t.customer_id, t.plan, t.channel, t.template, t.reason, c.code,"
+            " c.timezone, t.due_at FROM care_tasks t JOIN customers c ON c.id = t.customer_id"
+            " WHERE t.status = 'deferred' AND t.due_at <= ? AND (t.due_at, t.id) > (?, ?)"
+            " ORDER BY t.due_at, t.id LIMIT ?",
+            (iso(now), *after, PAGE),
+        ).fetchall()
+        yield from (r[:-1] for r in rows)
+        if len(rows) < PAGE:
+            return
+        after = (rows[-1][-1], rows[-1][0])
 
 
 # ---------------------------------------------------------------- cadence
