@@ -82,7 +82,10 @@ def _settings(kind: str) -> tuple[Any, list, list]:
             ),
             cl.DateOfBirthComparison("dob", input_is_string=True),
             cl.ExactMatch("phone"),
-            cl.EmailComparison("email"),
+            # Exact, with term frequencies: the email comparison's "same user name at another
+            # domain" level and an untempered exact match read namesakes' name-built
+            # addresses (nguyenthilan@gmail.com, several people) as one person.
+            cl.ExactMatch("email").configure(term_frequency_adjustments=True),
         ]
         blocks = [
             block_on("phone"),
