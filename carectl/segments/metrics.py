@@ -254,7 +254,7 @@ def refresh_bounds(tx: Tx, at: str) -> None:
         "CREATE TEMP TABLE seg_h (dim TEXT, currency TEXT, v, n INTEGER NOT NULL,"
         " PRIMARY KEY (dim, currency, v)) WITHOUT ROWID"
     )
-    for dim, value in (("r", "substr(last_at, 1, 10) || 'T23:59:59.999Z'"), ("f", "frequency")):
+    for dim, value in (("r", "substr(last_at, 1, 10)"), ("f", "frequency")):
         tx.execute(
             f"INSERT INTO temp.seg_h SELECT ?, currency, {value}, 1 FROM temp.seg_o WHERE true"
             " ON CONFLICT DO UPDATE SET n = n + 1",
@@ -274,6 +274,7 @@ def refresh_bounds(tx: Tx, at: str) -> None:
                     " WHERE dim = ? AND currency = ?) WHERE upto >= ? ORDER BY v LIMIT 1",
                     (dim, currency, rank),
                 ).fetchone()[0]
+            row[f"r{k}"] += "T23:59:59.999Z"  # the end of that day
             row[f"m{k}"] = tx.execute(
                 "SELECT monetary FROM temp.seg_o WHERE currency = ? ORDER BY monetary"
                 " LIMIT 1 OFFSET ?",
