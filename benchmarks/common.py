@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -30,9 +31,12 @@ class DemoDb:
     config: Path
     customers: int
     seconds: float | None  # None when BENCH_DB pointed at an existing database
+    # (the whole command; load_seconds: adding the customers, as `carectl demo` reports it)
     peak_rss_mb: float | None  # the largest single process
     peak_tree_rss_mb: float | None  # carectl plus its worker processes, summed
     load_average: float | None = None  # 1-minute load average when the build ended
+    load_seconds: float | None = None
+    cpu_seconds: float | None = None  # user + system of carectl demo and its workers
 
 
 _BUILT: DemoDb | None = None
@@ -67,21 +71,31 @@ def _build(db: Path, config: Path, n: int) -> DemoDb:
     """Run the real CLI, sampling the memory of it and its workers while it runs."""
     cmd = [sys.executable, "-m", "carectl", "--config", str(config), "demo", "-n", str(n)]
     started = time.perf_counter()
-    proc = subprocess.Popen([*cmd, "--seed", "1"], stdout=subprocess.DEVNULL)
-    peak_tree = 0
-    watched = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            procs = [watched, *watched.children(recursive=True)]
-            peak_tree = max(peak_tree, sum(_rss(p) for p in procs))
-        except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.2)
-    seconds = time.perf_counter() - started
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        proc = subprocess.Popen([*cmd, "--seed", "1"], stdout=subprocess.DEVNULL, stderr=err)
+        peak_tree = 0
+        watched = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                procs = [watched, *watched.children(recursive=True)]
+                peak_tree = max(peak_tree, sum(_rss(p) for p in procs))
+            except psutil.NoSuchProcess:
+                pass
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        err.seek(0)
+        said = err.read()
     if proc.returncode != 0:
-        raise RuntimeError(f"carectl demo failed with exit code {proc.returncode}")
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    return DemoDb(db, config, n, seconds, largest, peak_tree / 2**20, os.getloadavg()[0])
+        raise RuntimeError(f"carectl demo failed with exit code {proc.returncode}: {said[-300:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
+    largest = after.ru_maxrss / 1024  # KiB on Linux
+    found = re.search(r"planted duplicates in ([\d.]+) s", said)
+    return DemoDb(
+        db, config, n, seconds, largest, peak_tree / 2**20, os.getloadavg()[0],
+        float(found.group(1)) if found else None, cpu,
+    )  # fmt: skip
 
 
 def _rss(p: psutil.Process) -> int:

@@ -1,7 +1,8 @@
 """Customers at scale: building the demo database, keyset pages, and search by every path.
 
-Targets from the issue, measured on 1,000,000 customers: trigram search p95 about 2.4 ms against
-about 350 ms for ``LIKE '%x%'``; pages are keyset, so a deep page costs what the first does.
+Targets from the issue, measured on 1,000,000 customers: name search p95 about 2.4 ms (the
+issue's trigram figure; whole words now come from the word index) against about 350 ms for
+``LIKE '%x%'``; pages are keyset, so a deep page costs what the first does.
 Queries are drawn from the data itself (seeded), so every query has real matches.
 """
 
@@ -27,10 +28,16 @@ def run() -> list[dict[str, Any]]:
     built = demo_db()
     rows: list[dict[str, Any]] = []
     if built.seconds is not None:
+        load = built.load_seconds or built.seconds
         rows += [
-            _row("demo build", built.customers / built.seconds, "customers/s",
-                 f"{built.customers:,} customers in {built.seconds:.1f} s (carectl demo, CLI);"
+            _row("demo build", built.customers / load, "customers/s",
+                 f"{built.customers:,} customers in {load:.1f} s (as carectl demo reports it);"
                  f" load average {built.load_average:.1f} on {os.cpu_count()} cores"),
+            _row("demo CPU per customer", (built.cpu_seconds or 0) / built.customers * 1e6, "µs",
+                 "user + system of carectl demo and its workers, service history included:"
+                 " judges the build when other work shares the cores"),
+            _row("demo command", built.seconds, "s",
+                 "whole `carectl demo` wall time: customers, then the service-desk history"),
             _row("demo peak RSS", built.peak_rss_mb, "MB", "largest process"),
             _row("demo peak RSS, all processes", built.peak_tree_rss_mb, "MB",
                  "carectl demo + its worker processes"),
@@ -103,10 +110,12 @@ def _searches(db: Any, n: int) -> list[dict[str, Any]]:
     )  # fmt: skip
     top = db.execute("SELECT max(id) FROM customers").fetchone()[0] or 1
     codes = [f"C-{random.Random(i).randint(1, top):06d}" for i in range(SAMPLES)]
+    fragments = [w[1:-1] for w in (max(fold(n).split(), key=len) for n in names) if len(w) >= 5]
     cases = [
-        ("search trigram name", names, "full names of random customers, any script"),
+        ("search full name", names, "full names of random customers, any script: word index"),
         ("search accent-folded name", folded, "e.g. 'nguyen van an' for 'Nguyễn Văn An'"),
         ("search 'nguyen'", ["nguyen"] * 10, "matches every Nguyễn: newest 50 first"),
+        ("search name fragment", fragments, "a name word without its ends, e.g. 'guye': trigrams"),
         ("search phone", [(national_digits(p), r) for p, r in phones], "e.g. 0901234567"),
         ("search phone fragment", [(p[-7:], r) for p, r in phones], "last 7 digits: trigrams"),
         ("search email", [e.upper() for e in emails], "whole address, other case"),

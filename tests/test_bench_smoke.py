@@ -26,8 +26,10 @@ def test_benchmarks_print_one_table_at_small_scale():
     assert out.count("carectl benchmarks") == 1
     for metric in (
         "demo build",
+        "demo CPU per customer",
         "list deep page, sort name p95",
-        "search trigram name p95",
+        "search full name p95",
+        "search name fragment p95",
         "search accent-folded name p95",
         "search 1-char prefix p95",
         "LIKE '%x%' on full_name p95",
@@ -36,3 +38,4 @@ def test_benchmarks_print_one_table_at_small_scale():
         assert metric in out, metric
     assert "FAILED" not in out
     assert "USING INDEX customers_name_key" in out  # deep name pages are keyset, not a scan
+    assert "customers_words VIRTUAL TABLE" in out  # full names: the word index

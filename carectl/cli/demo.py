@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 
 import typer
@@ -48,6 +49,7 @@ def demo(
         transient=False,
     ) as bar:
         task = bar.add_task("demo", total=customers)
+        started = time.perf_counter()
         result = load(
             db,
             customers,
@@ -57,11 +59,12 @@ def demo(
             progress=lambda n: bar.advance(task, n),
             announce=lambda text: console.print(text),
         )
+    seconds = time.perf_counter() - started
     history = service_history(db, context(ctx).config, result, seed=seed, as_of=end)
     span = f" (C-{result.first_id:06d} .. C-{result.last_id:06d})" if result.first_id else ""
     typer.echo(
         f"added {result.customers:,} customers{span}, {result.orders:,} orders,"
-        f" {result.duplicates:,} planted duplicates",
+        f" {result.duplicates:,} planted duplicates in {seconds:.1f} s",
         err=True,
     )
     typer.echo(history, err=True)
