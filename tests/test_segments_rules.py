@@ -4,6 +4,7 @@ values that can never become SQL text."""
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,9 +96,18 @@ def test_rules_over_customer_fields_custom_fields_source_and_tags(ctx):
         "custom.tier is null": {b["id"]},
         "region not in ('KR', 'CN')": {b["id"]},
         "lifecycle = 'lead'": {a["id"], b["id"]},
+        "age_days = 0 and recency_days is null": {a["id"], b["id"]},
+        "age_days >= 30": set(),
     }
     refresh.recompute_all(ctx)
+    now = datetime.now(UTC).isoformat()
     for rule, expected in cases.items():
         c = compile_rule("t", rule)
-        got = {r[0] for r in ctx.db.execute(f"SELECT c.id {BASE} WHERE {c.sql}", c.params)}
+        sql = f"SELECT c.id {BASE} WHERE {c.sql}"
+        got = {r[0] for r in ctx.db.execute(sql, (now, *c.params))}
         assert got == expected, rule
+    # day counts are taken at the evaluation time: a month on, both are 30 days old
+    later = (datetime.now(UTC) + timedelta(days=30, hours=1)).isoformat()
+    c = compile_rule("t", "age_days >= 30")
+    got = {r[0] for r in ctx.db.execute(f"SELECT c.id {BASE} WHERE {c.sql}", (later, *c.params))}
+    assert got == {a["id"], b["id"]}

@@ -18,9 +18,10 @@ from carectl.segments.rules import compile_rule
 from carectl.store.transaction import Tx
 from carectl.store.util import dicts
 
+# The rows a rule reads; its one parameter is the evaluation time (now.at), after the rule's own.
 BASE = (
     "FROM customers c LEFT JOIN customer_metrics m ON m.customer_id = c.id"
-    " LEFT JOIN sources s ON s.id = c.source_id"
+    " LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN (SELECT ? AS at) now"
 )
 
 
@@ -67,7 +68,8 @@ def evaluate_one(
     the path taken on every contact (each sent message logs one)."""
     columns, params = _eval_columns(_key(segments))
     row = tx.execute(
-        f"SELECT {', '.join(columns or ['NULL'])} {BASE} WHERE c.id = ?", (*params, customer_id)
+        f"SELECT {', '.join(columns or ['NULL'])} {BASE} WHERE c.id = ?",
+        (*params, at, customer_id),
     ).fetchone()
     want = {g for g in row or () if g is not None}
     have = {
@@ -111,7 +113,7 @@ def evaluate(
     only = f" WHERE {scope.format(col='c.id')}" if scope else ""
     tx.execute(
         f"INSERT INTO temp.seg_eval SELECT c.id{''.join(', ' + c for c in columns)} {BASE}{only}",
-        params,
+        (*params, at),
     )
     # The differences first, then only they touch the real tables. Entries: each column's
     # segment not yet held (a key lookup each); exits: a member whose row no longer names
@@ -178,7 +180,8 @@ def members(
 ) -> list[dict[str, Any]]:
     """One keyset page of a segment's members, by customer id."""
     cur = db.execute(
-        "SELECT c.id, c.code, c.full_name, c.region, sm.since, m.lifecycle, m.recency_days,"
+        "SELECT c.id, c.code, c.full_name, c.region, sm.since, m.lifecycle,"
+        " CAST(julianday('now') - julianday(m.last_order_at) AS INTEGER) AS recency_days,"
         " m.frequency, m.monetary, m.currency, m.rfm_score FROM segment_members sm"
         " JOIN customers c ON c.id = sm.customer_id"
         " LEFT JOIN customer_metrics m ON m.customer_id = sm.customer_id"

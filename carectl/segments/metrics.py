@@ -51,6 +51,12 @@ METRIC_COLUMNS = (
 )  # fmt: skip
 
 
+# Day counts as of computed_at: a row whose data did not change keeps both (rules and readers
+# count days from the stored dates at their own time), so a nightly run does not rewrite
+# every buyer just because a day passed.
+DAY_COUNTS = ("recency_days", "contact_days")
+
+
 def drop_temp(tx: Tx) -> None:
     """Free the work tables (a full run leaves millions of rows) so the next run starts small."""
     for name in TEMP_TABLES:
@@ -197,7 +203,7 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     insert = f"INSERT OR REPLACE INTO customer_metrics (customer_id, {cols}, computed_at)"
     if not tx.execute("SELECT 1 FROM customer_metrics LIMIT 1").fetchone():
         return tx.execute(f"{insert} SELECT *, :at FROM ({row})", {**p, **tier_params}).rowcount
-    differs = " OR ".join(f"x.{c} IS NOT m.{c}" for c in METRIC_COLUMNS)
+    differs = " OR ".join(f"x.{c} IS NOT m.{c}" for c in METRIC_COLUMNS if c not in DAY_COUNTS)
     return tx.execute(
         f"{insert} SELECT x.*, :at FROM ({row}) x LEFT JOIN customer_metrics m"
         f" ON m.customer_id = x.id WHERE m.customer_id IS NULL OR {differs}",
@@ -298,7 +304,13 @@ def _tier_case(config: Config) -> tuple[str, dict[str, Any]]:
     return "CASE " + " ".join(parts) + " ELSE '' END", params
 
 
-def get(tx_or_db: Any, customer_id: int) -> dict[str, Any] | None:
-    cur = tx_or_db.execute("SELECT * FROM customer_metrics WHERE customer_id = ?", (customer_id,))
+def get(tx_or_db: Any, customer_id: int, at: str | None = None) -> dict[str, Any] | None:
+    """The customer's metrics row, its day counts taken at ``at`` (default now)."""
+    cur = tx_or_db.execute(
+        "SELECT *, CAST(julianday(coalesce(:at, 'now')) - julianday(last_order_at) AS INTEGER)"
+        " AS recency_days, CAST(julianday(coalesce(:at, 'now')) - julianday(last_contact_at)"
+        " AS INTEGER) AS contact_days FROM customer_metrics WHERE customer_id = :id",
+        {"at": at, "id": customer_id},
+    )
     row = cur.fetchone()
     return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))

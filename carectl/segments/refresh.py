@@ -118,7 +118,7 @@ def _classify(ctx: Any, ids: list[int] | None, at: str) -> int:
         if not batch:
             return tagged
         after = batch[-1]
-        results = {cid: _tags_for(ctx, cid) for cid in batch}
+        results = {cid: _tags_for(ctx, cid, at) for cid in batch}
         with ctx.transaction() as tx:
             for cid, tags in results.items():
                 if tags is not None:
@@ -126,10 +126,10 @@ def _classify(ctx: Any, ids: list[int] | None, at: str) -> int:
                     tagged += bool(tags)
 
 
-def _tags_for(ctx: Any, customer_id: int) -> list[str] | None:
+def _tags_for(ctx: Any, customer_id: int, at: str) -> list[str] | None:
     """The combined tags of all plugins; None (keep the old tags) when one of them fails."""
     customer = customers_svc.get_customer(ctx.db, customer_id)
-    customer["metrics"] = metrics.get(ctx.db, customer_id) or {}
+    customer["metrics"] = metrics.get(ctx.db, customer_id, at) or {}
     try:
         results = ctx.pm.hook.classify_customer(ctx=ctx, customer=customer)
     except Exception:  # a plugin's bug must not stop the recompute of everybody else

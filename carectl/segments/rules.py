@@ -23,10 +23,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# Field name -> SQL over the aliases c (customers), m (customer_metrics), s (sources).
+# Field name -> SQL over the aliases c (customers), m (customer_metrics), s (sources) and
+# now.at (the evaluation time: day counts are taken then, so stored rows need not change daily).
 FIELDS: dict[str, str] = {
     # metrics
-    "recency_days": "m.recency_days",
+    "recency_days": "CAST(julianday(now.at) - julianday(m.last_order_at) AS INTEGER)",
     "frequency": "m.frequency",
     "monetary": "m.monetary",
     "orders_total": "m.orders_total",
@@ -37,7 +38,7 @@ FIELDS: dict[str, str] = {
     "f_score": "m.f_score",
     "m_score": "m.m_score",
     "rfm_score": "m.rfm_score",
-    "contact_days": "m.contact_days",
+    "contact_days": "CAST(julianday(now.at) - julianday(m.last_contact_at) AS INTEGER)",
     "last_contact_at": "m.last_contact_at",
     "enquiries": "m.enquiries",
     "open_tickets": "m.open_tickets",
@@ -53,7 +54,7 @@ FIELDS: dict[str, str] = {
     "timezone": "c.timezone",
     "birthday": "c.birthday",
     "created_at": "c.created_at",
-    "age_days": "CAST(julianday('now') - julianday(c.created_at) AS INTEGER)",
+    "age_days": "CAST(julianday(now.at) - julianday(c.created_at) AS INTEGER)",
     # where they came from
     "source": "s.vendor",
     "vendor": "s.vendor",
