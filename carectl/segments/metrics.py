@@ -1,9 +1,10 @@
 """customer_metrics: RFM and care signals per customer, written by set-based SQL only.
 
 A full recompute aggregates each source table once with GROUP BY over a covering index
-(orders_metrics, interactions_metrics from migration 0005) into temp tables keyed by customer,
-then writes every customer's row with one INSERT ... SELECT. The incremental path runs the same
-statements restricted to the ids in ``temp.seg_scope``, so the two cannot disagree. RFM scores
+(migrations 0005 and 0010) into temp tables keyed by customer, then computes every customer's
+row in one INSERT ... SELECT that writes only the rows that changed. The incremental path runs
+the same statements restricted to the ids in ``temp.seg_scope``, so the two cannot disagree
+(a new contact alone takes ``note_contact``, one UPDATE, checked against them by a test). RFM scores
 are quintiles per currency against ``rfm_bounds``, which only a full recompute moves: one
 customer's new order must not rescore everybody.
 """
