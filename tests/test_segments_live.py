@@ -55,3 +55,41 @@ def test_a_logged_contact_moves_the_customer_between_segments(ctx):
     assert [(r["segment"], r["change"], r["reason"]) for r in entered] == [
         ("undecided", "entered", "interaction (phone)")
     ]
+
+
+def test_last_contact_counts_every_channel(ctx):
+    """Interactions, messages the outbox sent (on any channel, logged or not) and completed
+    care tasks are contacts; a message still queued is not."""
+    from carectl.care import tasks
+
+    with ctx.transaction() as tx:
+        texted, called, queued = (
+            svc.create_customer(tx, full_name=n, region="VN")["id"] for n in ("Tx", "Ca", "Qu")
+        )
+        for cid, state, sent in ((texted, "sent", ago(3)), (queued, "queued", None)):
+            tx.execute(
+                "INSERT INTO outbox (idem_key, customer_id, channel, template, state, due_at,"
+                " created_at, updated_at, sent_at) VALUES (?, ?, 'zalo', 'hi', ?, ?, ?, ?, ?)",
+                (f"k{cid}", cid, state, ago(4), ago(4), ago(4), sent),
+            )
+        task, _ = tasks.create(
+            tx,
+            {"key": "t1", "customer_id": called, "plan": "p", "step": "s", "channel": "phone"}
+            | {"due_at": ago(1)},
+        )
+    refresh.recompute_all(ctx, at=AT)
+
+    def last(cid):
+        return ctx.db.execute(
+            "SELECT last_contact_at, contact_days, lifecycle FROM customer_metrics"
+            " WHERE customer_id = ?",
+            (cid,),
+        ).fetchone()
+
+    assert last(texted) == (ago(3), 3, "prospect")
+    assert last(queued) == (None, None, "lead")
+    assert last(called)[0] is None
+    with ctx.transaction() as tx:
+        tasks.done(tx, task["id"], outcome="answered")
+    logged = interactions.for_customer(ctx.db, called, limit=1)[0]
+    assert last(called)[0] == logged["started_at"]  # through the live hook, no recompute
