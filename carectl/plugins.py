@@ -118,20 +118,30 @@ def _load_file(path: Path) -> ModuleType:
     return module
 
 
-def describe(pm: PluginManager) -> list[dict[str, Any]]:
-    """One entry per plugin for ``carectl plugins``: name, origin, where, hooks, status."""
+def describe(pm: PluginManager, disabled: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One entry per plugin for ``carectl plugins``: name, origin, where, hooks, status.
+
+    ``disabled``: plugins switched off after repeated failures (name -> last error)."""
+    disabled = disabled or {}
     out = []
-    for name, (origin, where) in pm.origins.items():
+    origins = dict(pm.origins)
+    for name, plugin in pm.list_name_plugin():  # registered by code (tests, embedding apps)
+        origins.setdefault(name, ("code", getattr(plugin, "__module__", "") or repr(plugin)))
+    for name in disabled:
+        origins.setdefault(name, ("code", name))
+    for name, (origin, where) in origins.items():
         plugin = pm.get_plugin(name)
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or []) if plugin else []
+        status = "blocked" if pm.is_blocked(name) else "loaded"
         out.append(
             {
                 "name": name,
                 "origin": origin,
                 "where": where,
-                "status": "blocked" if pm.is_blocked(name) else "loaded",
+                "status": "disabled" if name in disabled else status,
                 "hooks": hooks,
                 "doc": (inspect.getdoc(plugin) or "").split("\n")[0] if plugin else "",
+                **({"error": disabled[name]} if name in disabled else {}),
             }
         )
     for err in pm.load_errors:

@@ -27,8 +27,28 @@ ORDER BY l.file_id, l.row_number
 
 
 def register(app: typer.Typer) -> None:
-    app.command("leads")(leads)
+    group = typer.Typer(help="Every ingested lead; `leads retry` re-runs failed plugin steps.")
+    group.callback(invoke_without_command=True)(leads)
+    group.command("retry")(retry)
+    app.add_typer(group, name="leads")
     app.command("ingests")(ingests)
+
+
+def retry(
+    ctx: typer.Context,
+    step: str = typer.Option("", "--step", help="Only this step: classify or plan."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the classify / plan follow-ups steps again for leads a plugin failed on."""
+    from carectl.ingest import steps
+
+    if step and step not in steps.STEPS:
+        raise UserError(f"--step {step}: expected one of {', '.join(steps.STEPS)}")
+    counts = steps.retry(context(ctx), step or None)
+    if as_json:
+        print_json(counts)
+    else:
+        typer.echo(f"{counts['done']} done, {counts['failed']} failed again")
 
 
 def leads(
@@ -41,6 +61,8 @@ def leads(
 
     --json streams an array of objects with the raw row, errors and warnings as well.
     """
+    if ctx.invoked_subcommand:
+        return
     db = context(ctx).db
     if file:
         ids = [r[0] for r in db.execute(

@@ -6,7 +6,8 @@ pluggy runs all implementations of a hook in one call, so an exception does not 
 and raises :class:`PluginFailed` naming the plugin. A call that runs past ``timeout`` seconds is
 interrupted (a watchdog thread sends SIGALRM; only on the main thread, where the daemon and the
 CLI run) and counts as a failure. After ``max_failures`` failures in a row a plugin is disabled
-for the rest of the process, logged once and listed in :attr:`Guard.disabled`. Hooks with
+for the rest of the process (blocked in the plugin manager, so no hook calls it), logged once
+and listed in :attr:`Guard.disabled`. Hooks with
 wrappers fall back to pluggy's own call (no naming there).
 """
 
@@ -87,6 +88,8 @@ class Guard:
                 self.failures[name],
                 self.disabled[name],
             )
+            # Off for every hook of this process, not only the guarded ones.
+            self.pm.set_blocked(name)
 
     def _watch(self) -> bool:
         """Whether calls on this thread can be timed; starts the watchdog the first time."""
@@ -120,9 +123,13 @@ def _alarm(signum: int, frame: Any) -> None:
 _GUARDS: weakref.WeakKeyDictionary[Any, Guard] = weakref.WeakKeyDictionary()
 
 
-def guard_for(pm: Any) -> Guard:
-    """The one Guard of a plugin manager (failure counts live as long as it does)."""
+def guard_for(pm: Any, settings: Any = None) -> Guard:
+    """The one Guard of a plugin manager (failure counts live as long as it does);
+    ``settings`` (the config's ``[ingest]``) gives a new one its timeout and failure count."""
     guard = _GUARDS.get(pm)
     if guard is None:
         guard = _GUARDS[pm] = Guard(pm)
+        if settings is not None:
+            guard.timeout = settings.plugin_timeout_seconds
+            guard.max_failures = settings.plugin_max_failures
     return guard

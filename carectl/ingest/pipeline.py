@@ -1,4 +1,5 @@
-"""The one lead pipeline: hash -> ledger -> parse hook -> normalise hooks -> match hook -> upsert.
+"""The one lead pipeline: hash -> ledger -> parse -> normalise -> match -> create/update ->
+classify -> plan follow-ups -> lead_file_processed, each step a hook.
 
 ``carectl import``, the daemon and the tests all call :func:`ingest_file`; nothing else ingests.
 Rows stream through in batches of BATCH_ROWS, each batch one ``BEGIN IMMEDIATE`` transaction
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from carectl.dedupe import review
-from carectl.ingest import bulk, ledger, upsert, workers
+from carectl.ingest import bulk, ledger, steps, upsert, workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions, MatchResult
@@ -75,7 +76,8 @@ def ingest_file(
         done = 0
         for batch in _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS):
             with ctx.transaction() as tx:
-                _apply_batch(ctx, tx, file_id, batch, source_id, report, fast)
+                applied = _apply_batch(ctx, tx, file_id, batch, source_id, report, fast)
+            steps.run(ctx, file_id, applied)  # classify, plan follow-ups: after the commit
             done += len(batch)
             if progress is not None:
                 progress(done, max(done, expected) if expected is not None else None)
@@ -162,7 +164,7 @@ def _apply_batch(
     source_id: int,
     report: IngestReport,
     fast: bool,
-) -> None:
+) -> list[bulk.Done]:
     seen = ledger.recorded_rows(tx, file_id, (lead.row for lead, _ in batch))
     todo = []
     for lead, prep in batch:
@@ -183,6 +185,7 @@ def _apply_batch(
         counts[ledger.ACTION_COUNT[action]] += 1
         report.note(lead)
     ledger.add_counts(tx, file_id, counts)
+    return done
 
 
 def _apply(
@@ -192,7 +195,7 @@ def _apply(
     if lead.errors or privacy.suppress_lead(tx.db, lead):  # erased people stay erased
         return "rejected", None, None
     try:
-        match = guard_for(ctx.pm).call("match_lead", ctx=ctx, lead=lead)
+        match = guard_for(ctx.pm, ctx.config.ingest).call("match_lead", ctx=ctx, lead=lead)
     except Exception as exc:
         plugin_failed(lead, "match_lead", exc)
         return "rejected", None, None

@@ -55,7 +55,7 @@ def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row) -> Lead:
         lead.error(column, message)
     if not lead.errors:
         try:
-            guard_for(ctx.pm).call("normalize_lead", ctx=ctx, lead=lead)
+            guard_for(ctx.pm, ctx.config.ingest).call("normalize_lead", ctx=ctx, lead=lead)
         except Exception as exc:  # one plugin's bug rejects the row, not the file
             plugin_failed(lead, "normalize_lead", exc)
     f = lead.fields
