@@ -68,6 +68,11 @@ def test_a_broken_plugin_loses_its_customer_only(care_ctx, caplog):  # noqa: F81
     assert planned == {(good["code"], "call"), (good["code"], "visit")}
     assert "plan_followups failed for customer " + bad["code"] in caplog.text
     assert "needs channel and template" in caplog.text
+    failed = []
+    scheduler.plan_for_customers(
+        care_ctx, [good["id"], bad["id"]], on_error=lambda c, e: failed.append((c["id"], str(e)))
+    )
+    assert failed == [(bad["id"], "vendor bug")]
 
 
 @pytest.mark.parametrize("page", [1, 2, 1000])

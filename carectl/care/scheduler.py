@@ -18,7 +18,7 @@ import importlib
 import itertools
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -62,6 +62,7 @@ def propose(
     *,
     customer_ids: Iterable[int] | None = None,
     event: str = EVENT_DUE,
+    on_error: Callable[[dict[str, Any], Exception], None] | None = None,
 ) -> Iterator[Proposal]:
     """What a run at ``at`` would schedule, each with why and the policy's verdict, streamed.
 
@@ -77,8 +78,10 @@ def propose(
             results = ctx.pm.hook.plan_followups(
                 ctx=ctx, customer=customer, event=event, at=iso(now)
             )
-        except Exception:  # a plugin's bug: nothing for this customer now, the next run retries
+        except Exception as exc:  # a plugin's bug: nothing for this customer now, retried later
             log.exception("plan_followups failed for customer %s", customer["code"])
+            if on_error is not None:
+                on_error(customer, exc)
             continue
         counted: list[str] = []  # contacts proposed for this customer in this run
         for followup in (f for result in results for f in result or ()):
@@ -107,10 +110,13 @@ def plan_for_customers(
     *,
     event: str = "created",
     at: datetime | str | None = None,
+    on_error: Callable[[dict[str, Any], Exception], None] | None = None,
 ) -> dict[str, int]:
     """Schedule the follow-ups plugins plan for these customers after ``event`` (the ingest
-    calls it per batch of new customers with "created"); idempotent like a run."""
-    return schedule(ctx, propose(ctx, at, customer_ids=customer_ids, event=event))
+    calls it per batch of new customers with "created"); idempotent like a run. ``on_error``
+    hears of each customer a plugin failed on (logged either way)."""
+    proposals = propose(ctx, at, customer_ids=customer_ids, event=event, on_error=on_error)
+    return schedule(ctx, proposals)
 
 
 def schedule(ctx: Any, proposals: Iterable[Proposal], chunk: int = 500) -> dict[str, int]:
