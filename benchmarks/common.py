@@ -37,6 +37,7 @@ class DemoDb:
     load_average: float | None = None  # 1-minute load average when the build ended
     load_seconds: float | None = None
     cpu_seconds: float | None = None  # user + system of carectl demo and its workers
+    load_cpu_seconds: float | None = None  # the same while adding the customers
 
 
 _BUILT: DemoDb | None = None
@@ -91,10 +92,11 @@ def _build(db: Path, config: Path, n: int) -> DemoDb:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
     largest = after.ru_maxrss / 1024  # KiB on Linux
-    found = re.search(r"planted duplicates in ([\d.]+) s", said)
+    found = re.search(r"planted duplicates in ([\d.]+) s \(CPU ([\d.]+) s\)", said)
     return DemoDb(
         db, config, n, seconds, largest, peak_tree / 2**20, os.getloadavg()[0],
         float(found.group(1)) if found else None, cpu,
+        float(found.group(2)) if found else None,
     )  # fmt: skip
 
 
@@ -105,16 +107,24 @@ def _rss(p: psutil.Process) -> int:
         return 0
 
 
-def timings_ms(fn: Callable[[Any], Any], args: list[Any], repeat: int = 1) -> list[float]:
-    """Milliseconds of fn(arg) for every arg, each run ``repeat`` times (after one warm-up)."""
+def timings_ms(
+    fn: Callable[[Any], Any], args: list[Any], repeat: int = 1, cpu: list[float] | None = None
+) -> list[float]:
+    """Milliseconds of fn(arg) for every arg, each run ``repeat`` times (after one warm-up).
+
+    ``cpu``, if given, receives the CPU milliseconds of this thread for each call too: on a
+    busy machine wall time includes waiting for a core, CPU time does not.
+    """
     if args:
         fn(args[0])
     out = []
     for arg in args:
         for _ in range(repeat):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             fn(arg)
             out.append((time.perf_counter() - t) * 1000)
+            if cpu is not None:
+                cpu.append((time.thread_time() - c) * 1000)
     return out
 
 
