@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from carectl import search
 from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
 from carectl.dedupe.keys import identity
@@ -226,7 +227,9 @@ class BatchWriter:
         return draft
 
     def _load(self, cid: int) -> Draft:
-        current = svc.get_customer(self.tx.db, cid)  # LookupError when it vanished
+        current = _read(self.tx, [cid]).get(cid)
+        if current is None:
+            raise svc.NotFound(f"customer {svc.format_code(cid)} vanished before the merge")
         row = {k: current[k] for k in COLUMNS}
         contacts = [
             [c["kind"], c["value_norm"], c["value_raw"], c["is_primary"], c["verified"], False]
@@ -295,14 +298,10 @@ class BatchWriter:
             [(d.row["id"], *k) for d in touched for k in d.keys - d.stored_keys],
         )
         texts = [(d, d.fts or _fts(d)) for d in touched]
-        many(
-            "DELETE FROM customers_fts WHERE rowid = ?",
-            [(d.row["id"],) for d, text in texts if not d.new and text != d.stored_fts],
-        )
-        many(
-            "INSERT INTO customers_fts (rowid, names, contacts) VALUES (?, ?, ?)",
-            [(d.row["id"], *text) for d, text in texts if d.new or text != d.stored_fts],
-        )
+        # search.write_index_many feeds both search indexes (words and trigrams)
+        changed = [(d.row["id"], *t) for d, t in texts if not d.new and t != d.stored_fts]
+        search.write_index_many(self.tx, changed)
+        search.write_index_many(self.tx, [(d.row["id"], *t) for d, t in texts if d.new], new=True)
         stored = _read(self.tx, [d.row["id"] for d in touched])
         who, audit_rows = actor(), []
         for d in touched:
