@@ -8,6 +8,7 @@ keeping its cursor, and the screens under it do when they come back.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -23,15 +24,22 @@ from carectl.tui import i18n
 from carectl.tui.data import ChangeWatch, Reader, utc_now
 from carectl.tui.i18n import _
 from carectl.tui.screens.customers import NAVIGATION, SORTS, CustomersScreen
-from carectl.tui.screens.dashboard import DashboardScreen
 from carectl.tui.screens.help import HelpScreen
-from carectl.tui.screens.outbox import OutboxScreen
-from carectl.tui.screens.review import ReviewScreen
-from carectl.tui.screens.segments import SegmentsScreen
-from carectl.tui.screens.tickets import TicketsScreen
-from carectl.tui.screens.today import TodayScreen
 
 POLL_SECONDS = 1.0
+SCREENS = {  # loaded on first use: the customer list paints before the rest is imported
+    "dashboard": "carectl.tui.screens.dashboard:DashboardScreen",
+    "today": "carectl.tui.screens.today:TodayScreen",
+    "tickets": "carectl.tui.screens.tickets:TicketsScreen",
+    "segments": "carectl.tui.screens.segments:SegmentsScreen",
+    "review": "carectl.tui.screens.review:ReviewScreen",
+    "outbox": "carectl.tui.screens.outbox:OutboxScreen",
+}
+
+
+def screen_class(name: str) -> type[Screen]:
+    module, _, cls = SCREENS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def display_path(path: Path) -> str:
@@ -101,8 +109,9 @@ class CareApp(App[None]):
         while not isinstance(self.screen, CustomersScreen):
             self.pop_screen()
 
-    def open(self, screen_type: type[Screen]) -> None:
+    def open(self, name: str) -> None:
         """Open a desk screen over the customer list (Esc goes back), or reload it if open."""
+        screen_type = screen_class(name)
         if isinstance(self.screen, screen_type):
             self.screen.action_reload()
             return
@@ -110,22 +119,22 @@ class CareApp(App[None]):
         self.push_screen(screen_type(self.reader))
 
     def action_dashboard(self) -> None:
-        self.open(DashboardScreen)
+        self.open("dashboard")
 
     def action_today(self) -> None:
-        self.open(TodayScreen)
+        self.open("today")
 
     def action_tickets(self) -> None:
-        self.open(TicketsScreen)
+        self.open("tickets")
 
     def action_segments(self) -> None:
-        self.open(SegmentsScreen)
+        self.open("segments")
 
     def action_review(self) -> None:
-        self.open(ReviewScreen)
+        self.open("review")
 
     def action_outbox(self) -> None:
-        self.open(OutboxScreen)
+        self.open("outbox")
 
     def action_search(self) -> None:
         self.action_customers()

@@ -8,6 +8,7 @@ module has (recent lead files, segment trends) are here. Writes go only through 
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 import threading
 import time
@@ -16,16 +17,32 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from carectl import kpi, profile, search
-from carectl.care import tasks
+from carectl import search
 from carectl.context import Context
-from carectl.dedupe import review
-from carectl.ingest import status as ingest_status
-from carectl.outbox import consent, queue
-from carectl.segments import membership
-from carectl.service import loyalty, tickets
 from carectl.store.transaction import Tx
 from carectl.store.util import dicts
+
+
+class Lazy:
+    """A module imported on first use, so the customer list paints before the modules only
+    other screens need (tickets bring the holidays package, the outbox an SMTP client) load."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+kpi = Lazy("carectl.kpi")
+profile = Lazy("carectl.profile")
+tasks = Lazy("carectl.care.tasks")
+review = Lazy("carectl.dedupe.review")
+consent = Lazy("carectl.outbox.consent")
+queue = Lazy("carectl.outbox.queue")
+membership = Lazy("carectl.segments.membership")
+loyalty = Lazy("carectl.service.loyalty")
+tickets = Lazy("carectl.service.tickets")
 
 BUSY_WAIT = (0.5, 5.0)  # seconds between write attempts while another process holds the lock
 
@@ -126,6 +143,8 @@ class Reader:
             return queue.state_counts(self.ctx.db)
 
     def ingest_status(self) -> dict[str, Any]:
+        from carectl.ingest import status as ingest_status  # loads the daemon and the sender
+
         with self._lock:
             return ingest_status.summary(self.ctx.config, self.ctx.db)
 

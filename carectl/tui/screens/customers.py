@@ -18,7 +18,6 @@ from textual.worker import get_current_worker
 from carectl.normalize.text import fold
 from carectl.tui.data import Reader
 from carectl.tui.i18n import _, translate_bindings
-from carectl.tui.screens.customer import CustomerScreen
 from carectl.tui.widgets.customer_table import CustomerTable
 from carectl.tui.widgets.rows import KeysetRows, ListRows, Row
 
@@ -169,6 +168,8 @@ class CustomersScreen(Screen):
 
     @on(CustomerTable.Selected)
     def _open(self, event: CustomerTable.Selected) -> None:
+        from carectl.tui.screens.customer import CustomerScreen  # loaded on first use
+
         self.app.push_screen(CustomerScreen(self.reader, event.row["id"], event.row["code"]))
 
     def _status(self) -> None:

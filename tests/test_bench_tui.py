@@ -1,0 +1,28 @@
+"""benchmarks/tui.py at a tiny scale: the first-paint child really paints rows and reports a
+time after it started, and the search queries come from the data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from tui_data import build
+
+from benchmarks import tui
+from tests.conftest import ROOT
+
+
+def test_first_paint_child_and_queries(tmp_path):
+    db = tmp_path / "carectl.db"
+    build(db, 12).close()
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tui", "paint", str(db)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    painted = float(out.stdout.strip().splitlines()[-1])
+    assert started < painted < time.time()
+    queries = tui._queries(db)
+    assert len(queries) == tui.QUERIES
+    assert any(q.startswith("C-") for q in queries) and any("@" in q for q in queries)
