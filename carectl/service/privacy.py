@@ -48,7 +48,7 @@ BLANK = {  # personal free text -> value
     "interactions": {"note": ""},
     "tickets": {"subject": "[erased]"},
     "feedback": {"comment": ""},
-    "care_tasks": {"note": ""},
+    "care_tasks": {"note": "", "reason": ""},
     "churn_reasons": {"note": ""},
     "outbox": {
         "recipient": "",
