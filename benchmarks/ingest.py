@@ -68,7 +68,7 @@ def run() -> list[dict[str, Any]]:
     return rows
 
 
-def result_rows(r: dict[str, Any], what: str) -> list[dict[str, Any]]:
+def result_rows(r: dict[str, Any], what: str, unit: str = "rows/s") -> list[dict[str, Any]]:
     against = f"{r['customers']:,} customers" if r["customers"] else "empty database"
     label = f"{what} {r['rows']:,} rows into {against}"
     note = (
@@ -77,7 +77,7 @@ def result_rows(r: dict[str, Any], what: str) -> list[dict[str, Any]]:
         f" load average {r['load']:.1f} on {os.cpu_count()} cores"
     )
     return [
-        _row(label, round(r["rows"] / r["seconds"]), "rows/s", note),
+        _row(label, round(r["rows"] / r["seconds"]), unit, note),
         _row(f"{label}: peak RSS", round(r["peak_mb"]), "MB", "largest process"),
         _row(f"{label}: peak RSS, all processes", round(r["tree_mb"]), "MB", "import + workers"),
     ]
