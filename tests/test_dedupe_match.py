@@ -196,9 +196,9 @@ def test_a_register_without_phones_matches_on_address_and_id_number(ctx, tmp_pat
     # FEBRL-like rows: no phone, no email; a postal address and an id number instead.
     text = (
         "Given name,Surname,Address,Date of birth,ID number\n"
-        "lachlan,berry,\"69 giblin street, killarney, bittern qld 4814\",19990219,7364009\n"
-        "lachlan,bery,\"69 giblin st, killarney, bittern qld 4814\",19990219,7364009\n"
-        "lachlan,berry,\"12 other road, bittern qld 4814\",19870311,5550001\n"
+        'lachlan,berry,"69 giblin street, killarney, bittern qld 4814",19990219,7364009\n'
+        'lachlan,bery,"69 giblin st, killarney, bittern qld 4814",19990219,7364009\n'
+        'lachlan,berry,"12 other road, bittern qld 4814",19870311,5550001\n'
     )
     report = ingest_file(ctx, _file(tmp_path, "reg.csv", text), LeadFileOptions("r", region="AU"))
     assert (report.rows, report.rejected, report.merged) == (3, 0, 1)
@@ -214,10 +214,25 @@ def test_an_id_number_one_digit_off_still_meets_its_record(ctx, tmp_path):
     # Nothing else to block on: other name, other address; the id has two digits swapped.
     text = (
         "Given name,Surname,Address,Date of birth,ID number\n"
-        "thomas,graue,\"4 dinnison circuit, clovelly wa 4123\",19120911,5760570\n"
-        "mark,shepherd,\"17 banks street, mooroolbark nsw 6108\",19120911,5765070\n"
+        'thomas,graue,"4 dinnison circuit, clovelly wa 4123",19120911,5760570\n'
+        'mark,shepherd,"17 banks street, mooroolbark nsw 6108",19120911,5765070\n'
     )
     report = ingest_file(ctx, _file(tmp_path, "ids.csv", text), LeadFileOptions("r", region="AU"))
     assert report.review == 1
     reason = ctx.db.execute("SELECT reason FROM dedupe_pairs").fetchone()[0]
     assert "id number one slip" in reason and "names differ (" in reason and "-4" in reason
+
+
+def test_a_space_slipped_into_a_name_or_an_address_still_agrees():
+    from carectl.dedupe.score import Person, compare
+
+    spaced = compare(Person(None, "Amber Black Well"), Person(1, "amber blackwell"))
+    assert "same name" in str(spaced)
+    a = Person(None, "x", address="22 mathieson c rescent laughalple farm camperdown qld 2233")
+    b = Person(1, "y", address="22 mathieson crescent laughalel farm camperdown qld 2233")
+    assert "address close" in str(compare(a, b))
+    c = Person(1, "y", address="6 crichton crescent adventist retirement village qld 3173")
+    d = Person(None, "x", address="6 chauvel circle adventist retireemnt village qld 3137")
+    assert "address similar" in str(compare(c, d))
+    e = Person(None, "x", address="12 other rd bittern qld 4814")
+    assert "addresses differ" in str(compare(a, e))

@@ -31,7 +31,8 @@ id number same        +14    a national id / passport number is one person's
 id number one slip     +5    one digit typed wrong or two swapped
 id numbers differ      -4    two documents, or one typed with several slips
 address same           +6    co-residents share it (a family), so less than a phone
-address close          +3    token-set similarity >= 90 (abbreviations, a typo)
+address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo)
+address similar        +1    similarity >= 80 (several typos, a part missing)
 addresses differ       -1    people move
 ====================  =====  ==========================================================
 
@@ -61,7 +62,7 @@ W_NAME_WORD = -2.0  # Latin names, one word of 2+ replaced: a married name, or a
 SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
 W_ID, W_ID_NEAR, W_ID_DIFF = 14.0, 5.0, -4.0
-W_ADDR, W_ADDR_CLOSE, W_ADDR_DIFF = 6.0, 3.0, -1.0
+W_ADDR, W_ADDR_CLOSE, W_ADDR_SIMILAR, W_ADDR_DIFF = 6.0, 3.0, 1.0, -1.0
 
 
 @dataclass
@@ -150,7 +151,8 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
     if not x or not y or script_of(x) != script_of(y):
         return None
     same = round(max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0))), 2)
-    if name_keys(x) & name_keys(y):
+    joined = "".join(name_tokens(x)) == "".join(name_tokens(y))  # "Black Well", "Soph Ie"
+    if joined or name_keys(x) & name_keys(y):
         return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else "")
     if script_of(x) == "latin" and _one_slip(name_tokens(x), name_tokens(y)):
         return min(W_NAME_SLIP, same), "name with a typo"
@@ -215,8 +217,12 @@ def _ids(x: set[str], y: set[str]) -> tuple[float, str]:
 def _address(x: str, y: str) -> tuple[float, str]:
     if x == y:
         return W_ADDR, "same address"
-    if fuzz.token_set_ratio(x, y) >= 90:
+    # Parts in another order (token set) or letters slipped inside words (plain ratio).
+    similarity = max(fuzz.token_set_ratio(x, y), fuzz.ratio(x, y))
+    if similarity >= 90:
         return W_ADDR_CLOSE, "address close"
+    if similarity >= 80:
+        return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})"
     return W_ADDR_DIFF, "addresses differ"
 
 
