@@ -41,13 +41,17 @@ class Guard:
     def __init__(
         self, pm: Any, timeout: float = TIMEOUT_SECONDS, max_failures: int = MAX_FAILURES
     ) -> None:
-        self.pm = pm
+        self._pm = weakref.ref(pm)  # _GUARDS maps pm -> guard: a strong ref would keep both
         self.timeout = timeout
         self.max_failures = max_failures
         self.failures: Counter[str] = Counter()
         self.disabled: dict[str, str] = {}  # plugin name -> the last error
         self._started: float | None = None  # when the running plugin call began
         self._watchdog: threading.Thread | None = None
+
+    @property
+    def pm(self) -> Any:
+        return self._pm()
 
     def call(self, hook: str, **kwargs: Any) -> Any:
         caller = getattr(self.pm.hook, hook)
@@ -97,23 +101,33 @@ class Guard:
             return False
         if self._watchdog is None:
             signal.signal(signal.SIGALRM, _alarm)
-            self._watchdog = threading.Thread(target=self._bark, name="plugin-watchdog")
+            self._watchdog = threading.Thread(
+                target=_bark, args=(weakref.ref(self),), name="plugin-watchdog"
+            )
             self._watchdog.daemon = True
             self._watchdog.start()
         return True
 
-    def _bark(self) -> None:
-        """Interrupt the main thread once when the current call is overdue. A thread that looks
-        at a start time costs each call two assignments, where a timer costs two syscalls."""
-        main = threading.main_thread().ident
-        barked = None
-        while True:
-            time.sleep(min(1.0, self.timeout / 4))
-            started = self._started
-            overdue = started is not None and time.monotonic() - started > self.timeout
-            if overdue and started != barked:
-                barked = started
-                signal.pthread_kill(main, signal.SIGALRM)
+
+def _bark(ref: weakref.ref[Guard]) -> None:
+    """Interrupt the main thread once when the guard's current call is overdue; ends with the
+    guard. A thread that looks at a start time costs each call two assignments, where a timer
+    costs two syscalls."""
+    main = threading.main_thread().ident
+    barked = None
+    while (guard := ref()) is not None:
+        pause = min(1.0, guard.timeout / 4)
+        del guard  # not kept alive by its own watchdog while sleeping
+        time.sleep(pause)
+        guard = ref()
+        if guard is None:
+            return
+        started = guard._started
+        overdue = started is not None and time.monotonic() - started > guard.timeout
+        del guard
+        if overdue and started != barked:
+            barked = started
+            signal.pthread_kill(main, signal.SIGALRM)
 
 
 def _alarm(signum: int, frame: Any) -> None:
