@@ -207,6 +207,10 @@ def stamp(t: float) -> str:
     return text + _HMS[minute] + _SMS[sms]
 
 
+def _opt(t: float | None) -> str | None:
+    return None if t is None else stamp(t)
+
+
 @dataclass
 class _Ticket:
     """The replayed state of one ticket, mirroring carectl.service.tickets."""
@@ -449,7 +453,6 @@ def _ticket(
     _replay(m, t, agent, team, channel, cid, story, events, contacts)
     subject = _SUBJECTS.get(category, _SUBJECTS["question"])[language]
     stage = _STAGE(rng)
-    opt = stamp
     tickets.append(
         (
             tid,
@@ -465,16 +468,16 @@ def _ticket(
             t.status,
             stamp(opened),
             stamp(t.fr_due),
-            t.fr_at and opt(t.fr_at),
+            _opt(t.fr_at),
             t.fr_secs,
             res_target,
             stamp(t.res_due),
-            t.paused_at and opt(t.paused_at),
+            _opt(t.paused_at),
             t.paused_secs,
-            t.resolved_at and opt(t.resolved_at),
+            _opt(t.resolved_at),
             t.res_secs,
-            t.closed_at and opt(t.closed_at),
-            t.done_at and opt(t.done_at),
+            _opt(t.closed_at),
+            _opt(t.done_at),
             t.replies,
             t.fcr,
             t.reopens,
