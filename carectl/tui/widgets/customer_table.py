@@ -139,7 +139,9 @@ class CustomerTable(ScrollView, can_focus=True):
         ``keep``: the same list read again (live refresh), cursor and scroll stay put."""
         self.rows = rows
         self.empty = empty
-        self.virtual_size = Size(self.size.width, rows.total + 1)
+        size = Size(self.size.width, rows.total + 1)
+        if size != self.virtual_size:  # a new size lays the screen out again: only if it moved
+            self.virtual_size = size
         if keep:
             self.cursor = max(0, min(self.cursor, rows.total - 1))
         else:
