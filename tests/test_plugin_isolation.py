@@ -67,3 +67,26 @@ def test_a_plugin_that_keeps_failing_is_disabled(ctx, tmp_path):
     assert (report.created, report.rejected) == (5, 3)
     assert [e.row for e in report.errors] == [2, 3, 4]
     assert guard.disabled == {"always": "normalize_lead: RuntimeError: down"}
+
+
+def test_the_watchdog_ends_with_its_plugin_manager(config_path, tmp_path):
+    import gc
+    import threading
+
+    from carectl import config as config_mod
+    from carectl.context import Context
+
+    def watchdogs() -> int:
+        return sum(t.name == "plugin-watchdog" and t.is_alive() for t in threading.enumerate())
+
+    before = watchdogs()
+    ctx = Context(config_mod.load_file(config_path))
+    run(ctx, tmp_path)  # times its plugin calls: a watchdog thread starts
+    assert watchdogs() == before + 1
+    ctx.close()
+    del ctx
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while watchdogs() > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert watchdogs() == before  # no thread per Context left behind
