@@ -113,7 +113,8 @@ class Sender:
         self._start = utcnow()
         self._drained = False
         self._error: BaseException | None = None
-        self._halt = threading.Event()
+        self._halt = threading.Event()  # Ctrl-C or a database failure: stop claiming
+        self._stop: threading.Event | None = None  # run_forever's stop
 
     def run_once(self) -> Counter[str]:
         """Send everything due now and return counts per outcome (SenderBusy if one runs)."""
@@ -128,8 +129,6 @@ class Sender:
             while not stop.is_set():
                 self._drain()
                 stop.wait(self.ctx.config.outbox.poll_seconds)
-
-    _stop: threading.Event | None = None
 
     def _drain(self) -> Counter[str]:
         """Send everything due at the start of the call."""
@@ -201,7 +200,7 @@ class Sender:
         except BaseException as exc:  # the database failed: stop every worker, report it
             log.exception("outbox sender stopped")
             self._error = self._error or exc
-            self._drained = True
+            self._halt.set()
             for t in batch:
                 t.next = None
         finally:
