@@ -146,8 +146,16 @@ class BatchMatcher:
     best_match would see with the earlier rows of its batch already written.
     """
 
-    def __init__(self, db: Any, cfg: Any, people: list[tuple[Person, set, list[str]]]) -> None:
+    def __init__(
+        self,
+        db: Any,
+        cfg: Any,
+        people: list[tuple[Person, set, list[str]]],
+        contact_cap: int = PER_KEY,
+    ) -> None:
         self.db, self.cfg = db, cfg
+        # Customers read per phone / email: a scan filters them by id before the limit.
+        self.contact_cap = contact_cap
         self.rules = tuple(cfg.email_provider_rules)
         self.by_key: dict[tuple[str, str], list[int]] = {}
         self.namesakes: dict[str, int] = {}
@@ -169,27 +177,43 @@ class BatchMatcher:
         for sql in (CONTACT_SQL, *sqls):
             for kind, key, cid in db.execute(sql):
                 found = self.by_key.setdefault((kind, key), [])
-                if len(found) < _per_key(kind):
+                cap = self.contact_cap if kind in ("phone", "email") else _per_key(kind)
+                if len(found) < cap:
                     found.append(cid)
         self.namesakes = dict(db.execute(NAMESAKES_SQL).fetchall())
         ids = sorted({cid for found in self.by_key.values() for cid in found})
         self.persons.update(load_many(db, ids))
         db.execute("DELETE FROM temp.batch_keys")
 
-    def best(self, p: Person, lookup: set[tuple[str, str]], name_region: list[str]) -> Match | None:
-        """What best_match(db, p, cfg) returns, for a lead (p.id is None)."""
+    def best(
+        self,
+        p: Person,
+        lookup: set[tuple[str, str]],
+        name_region: list[str],
+        *,
+        below: int | None = None,
+        stored: bool = False,
+        separated: frozenset[int] | set[int] = frozenset(),
+    ) -> Match | None:
+        """What best_match(db, p, cfg, below=below, stored=stored) returns; ``separated``: the
+        customers p was marked separate from."""
         found: dict[int, None] = {}
         limit = self.cfg.max_candidates
         for kind, key in sorted(lookup, key=lambda k: (KIND_ORDER.get(k[0], 9), k[1])):
-            for cid in self.by_key.get((kind, key), ())[: _per_key(kind)]:
+            ids = self.by_key.get((kind, key), ())
+            if below is not None:
+                ids = [i for i in ids if i < below]
+            for cid in ids[: _per_key(kind)]:
                 found.setdefault(cid)
             if len(found) >= limit:
                 break
-        ids = list(found)[:limit]
+        ids = [i for i in list(found)[:limit] if i != p.id]
         if not ids:
             return None
+        if stored:
+            ids = [i for i in ids if i not in separated]
         counts = [min(self.namesakes.get(k, 0), NAMESAKE_CAP) for k in name_region]
-        others = max(max(counts, default=0) - 1, 0)
+        others = max(max(counts, default=0) - (2 if stored else 1), 0)
         best: Match | None = None
         for cid in ids:
             other = self.persons.get(cid)
@@ -252,6 +276,9 @@ def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
             f" json_extract(custom, '$.id_number') FROM customers WHERE id IN ({marks})",
             part,
         ):
+            if address is None and id_number is None:  # most customers: skip the parsing
+                out[cid] = Person(cid, name, bday, region)
+                continue
             address_key, numbers = identity({"address": address, "id_number": id_number})
             out[cid] = Person(cid, name, bday, region, address=address_key, ids=numbers)
         for cid, kind, value in db.execute(

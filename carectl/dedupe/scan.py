@@ -14,8 +14,9 @@ from typing import Any
 
 from carectl.dedupe import keys as match_keys
 from carectl.dedupe import review
-from carectl.dedupe.blocking import best_match, decide, load, person_keys
+from carectl.dedupe.blocking import BatchMatcher, best_match, decide, load, load_many, person_keys
 from carectl.dedupe.merge import merge
+from carectl.normalize.names import name_keys
 
 BATCH = 500
 
@@ -33,15 +34,110 @@ def scan(ctx: Any, progress: Callable[[int, int], None] | None = None) -> Counte
         if not ids:
             break
         with ctx.transaction() as tx:
-            for cid in ids:
-                counts[_visit(tx, cid, cfg)] += 1
+            counts.update(_visit_batch(tx, ids, cfg))
         last, done = ids[-1], done + len(ids)
         if progress is not None:
             progress(done, max(total, done))
     return counts
 
 
+def _visit_batch(tx: Any, ids: list[int], cfg: Any) -> Counter[str]:
+    """_visit for each customer of the batch, in id order, with a few queries for all of them.
+
+    Every customer's keys are written first (one statement each way, only what changed); the
+    matcher then reads candidates and namesake counts for the whole batch. A customer's
+    namesakes are counted as _visit would see them (later customers' keys not yet rewritten),
+    and after a merge the matcher is read again for the rest of the batch.
+    """
+    db = tx.db
+    persons = load_many(db, ids)
+    live = [cid for cid in ids if persons[cid] is not None]
+    counts: Counter[str] = Counter(gone=len(ids) - len(live))
+    old = _stored_keys(db, live)
+    new = {cid: person_keys(persons[cid]) for cid in live}  # type: ignore[arg-type]
+    tx.db.conn.executemany(
+        "DELETE FROM match_keys WHERE customer_id = ? AND kind = ? AND key = ?",
+        [(cid, *k) for cid in live for k in old[cid] - new[cid]],
+    )
+    tx.db.conn.executemany(
+        "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
+        [(cid, *k) for cid in live for k in new[cid] - old[cid]],
+    )
+    region_keys = {cid: _name_region(persons[cid]) for cid in live}  # type: ignore[arg-type]
+    separated = _separated_from(db, live)
+    matcher: BatchMatcher | None = None
+    for i, cid in enumerate(live):
+        p = persons[cid]
+        if matcher is None:  # (again) for the customers left: the database moved on
+            rest = live[i:]
+            people = [(persons[c], new[c], region_keys[c]) for c in rest]
+            matcher = BatchMatcher(db, cfg, people, contact_cap=CONTACT_CAP)  # type: ignore[misc]
+            for c in rest:  # as if their keys were still the old ones
+                _shift(matcher, old[c], new[c], -1)
+        _shift(matcher, old[cid], new[cid], +1)
+        match = matcher.best(
+            p, new[cid], region_keys[cid], below=cid, stored=True,  # type: ignore[arg-type]
+            separated=separated.get(cid, set()),
+        )  # fmt: skip
+        if match is None:
+            counts["new"] += 1
+            continue
+        action = decide(match.score.total, cfg)
+        if action == "merge":
+            merge(
+                tx, match.customer_id, cid, score=match.score.total, reason=str(match.score),
+                origin="scan", locked=cfg.locked_fields,
+            )  # fmt: skip
+            matcher = None
+        elif action == "review":
+            review.propose(tx, match.customer_id, cid, match.score.total, str(match.score))
+        counts[action] += 1
+    return counts
+
+
+CONTACT_CAP = 200  # customers read per phone / email; past this a value is not a person's
+
+
+def _shift(matcher: BatchMatcher, old: set, new: set, sign: int) -> None:
+    """Count a customer's name_region keys as rewritten (+1) or not yet rewritten (-1)."""
+    for kind, key in new ^ old:
+        if kind == "name_region" and key in matcher.namesakes:
+            matcher.namesakes[key] += sign if (kind, key) in new else -sign
+
+
+def _name_region(p: Any) -> list[str]:
+    return [f"{k}|{(p.region or '').upper()}" for k in name_keys(p.full_name or "")]
+
+
+def _stored_keys(db: Any, ids: list[int]) -> dict[int, set[tuple[str, str]]]:
+    out: dict[int, set[tuple[str, str]]] = {cid: set() for cid in ids}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        for cid, kind, key in db.execute(
+            "SELECT customer_id, kind, key FROM match_keys"
+            f" WHERE customer_id IN ({', '.join('?' * len(part))})",
+            part,
+        ):
+            out[cid].add((kind, key))
+    return out
+
+
+def _separated_from(db: Any, ids: list[int]) -> dict[int, set[int]]:
+    """For each customer, the older customers a person marked it separate from."""
+    out: dict[int, set[int]] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        for a, b in db.execute(
+            "SELECT a_id, b_id FROM dedupe_pairs WHERE status = 'separate'"
+            f" AND b_id IN ({', '.join('?' * len(part))})",
+            part,
+        ):
+            out.setdefault(b, set()).add(a)
+    return out
+
+
 def _visit(tx: Any, cid: int, cfg: Any) -> str:
+    """One customer on its own (the reference the batch path must agree with)."""
     person = load(tx.db, cid)
     if person is None:  # merged away earlier in this scan
         return "gone"
