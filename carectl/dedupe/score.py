@@ -91,6 +91,7 @@ class Score:
 def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()) -> Score:
     """Score a pair. ``namesakes``: other people known under the same name (frequency)."""
     total, why = 0.0, []
+    household = bool(a.address) and a.address == b.address  # shared by a family, like a phone
 
     def add(weight: float, reason: str) -> None:
         nonlocal total
@@ -101,8 +102,10 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
         shared = a.phones & b.phones
         if shared:
             add(W_PHONE, f"phone {min(shared)}")
+            household = True
         elif _same_digits(a.phones, b.phones):
             add(W_PHONE_DIGITS, "same number digits, another country code")
+            household = True
         else:
             add(W_PHONE_DIFF, "phones differ")
     name_w = _name(a.full_name, b.full_name, namesakes)
@@ -117,11 +120,10 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
                 digits = sum(c.isdigit() for c in shared.partition("@")[0])
                 weight = W_EMAIL_NAMED + (W_EMAIL_NUMBER if digits >= 2 else 0.0)
             add(weight, f"email {shared}")
+            household = True
         else:
             add(W_EMAIL_DIFF, "emails differ")
     if name_w is not None:
-        household = any(r.startswith(("phone ", "same number", "email ")) for r in why)
-        household = household or (a.address and a.address == b.address)
         if name_w[0] == W_NAME_DIFF and not household:  # no family member to tell apart
             name_w = (W_NAME_DIFF_ALONE, name_w[1])
         add(name_w[0], name_w[1])
