@@ -81,31 +81,35 @@ def _rows(db: Any, n: int) -> None:
             " 100000, 'VND', 'paid', ? FROM customers c, k",
             (AT, AT),
         )
-    # Tickets: 97 % answered, 90 % resolved (60 % of those at first contact), the rest open.
+    # Tickets: 97 % answered, 90 % resolved (60 % of those at first contact); of the rest, the
+    # ones older than a month were closed unresolved after two weeks, the others are open.
     with transaction(db) as tx:
         tx.execute(
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?),"
-            f" t AS (SELECT i, {opened} AS o FROM s)"
+            f" t AS (SELECT i, {opened} AS o FROM s),"
+            " u AS (SELECT i, o, CASE WHEN i % 10 != 9 THEN strftime('%Y-%m-%dT%H:%M:%fZ', o,"
+            "   printf('+%d seconds', 60 + (i * 53) % 400000)) END AS r,"
+            "   CASE WHEN i % 10 = 9 AND o < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-30 days')"
+            "   THEN strftime('%Y-%m-%dT%H:%M:%fZ', o, '+14 days') END AS x FROM t)"
             " INSERT INTO tickets (id, code, customer_id, subject, category, priority, channel,"
             " assignee, team, status, opened_at, first_response_due, first_response_at,"
             " first_response_secs, resolution_target_secs, resolution_due, resolved_at,"
-            " resolution_secs, done_at, agent_replies, fcr, updated_at)"
+            " resolution_secs, closed_at, done_at, agent_replies, fcr, updated_at)"
             " SELECT i, printf('T-%07d', i), 1 + (i * 7919) % ?, 'bench',"
             " CASE i % 5 WHEN 0 THEN 'complaint' ELSE 'question' END,"
             " CASE i % 4 WHEN 0 THEN 'high' ELSE 'normal' END,"
             " CASE i % 7 WHEN 0 THEN 'email' WHEN 1 THEN 'chat' ELSE 'phone' END,"
             " 'agent' || (i % 40), 'team' || (i % 5),"
-            " CASE WHEN i % 10 = 9 THEN 'open' ELSE 'resolved' END, o,"
+            " CASE WHEN r IS NOT NULL THEN 'resolved' WHEN x IS NOT NULL THEN 'closed'"
+            " ELSE 'open' END, o,"
             " strftime('%Y-%m-%dT%H:%M:%fZ', o, '+4 hours'),"
             " CASE WHEN i % 33 THEN strftime('%Y-%m-%dT%H:%M:%fZ', o,"
             "   printf('+%d seconds', (i * 31) % 20000)) END,"
             " CASE WHEN i % 33 THEN (i * 31) % 20000 / 2 END, 86400,"
             " strftime('%Y-%m-%dT%H:%M:%fZ', o, '+3 days'),"
-            " r, CASE WHEN r IS NOT NULL THEN (i * 53) % 400000 / 3 END, r, 1,"
-            " CASE WHEN r IS NOT NULL THEN i % 10 < 6 END, o"
-            " FROM (SELECT i, o, CASE WHEN i % 10 != 9 THEN strftime('%Y-%m-%dT%H:%M:%fZ', o,"
-            "   printf('+%d seconds', 60 + (i * 53) % 400000)) END AS r FROM t)",
-            (n, AT, customers),
+            " r, CASE WHEN r IS NOT NULL THEN (i * 53) % 400000 / 3 END, x, coalesce(r, x), 1,"
+            " CASE WHEN r IS NOT NULL THEN i % 10 < 6 END, o FROM u",
+            (n, AT, AT, customers),
         )
         tx.execute(
             "INSERT INTO feedback (customer_id, ticket_id, kind, score, channel, at, created_at)"

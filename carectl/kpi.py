@@ -147,7 +147,7 @@ def measure(
         # the lifecycle sweep's transitions: a few indexed reads instead of every customer
         active = lifecycle.active_at(db, start)
         if active:
-            churned = lifecycle.churned_between(db, start, end)
+            churned = lifecycle.churned_between(db, start, end, lapse_days)
             put("", "ccr", {"rate": ratio(churned, active), "active_at_start": active,
                             "churned": churned})  # fmt: skip
     elif by in (None, "source", "segment"):

@@ -71,3 +71,38 @@ def test_cli_sweep_lists_a_customer_and_timeline_shows_it(ctx, cli):
     assert [r["kind"] for r in json.loads(res.out)] == ["first purchase", "lapsed", "churned"]
     timeline = cli("customers", "show", c["code"]).out
     assert "lifecycle: lapsed (active -> lapsed)" in timeline
+
+
+def test_refresh_derives_only_the_changed_customers_the_same_as_a_sweep(ctx):
+    rng = random.Random(3)
+    with ctx.transaction() as tx:
+        ids = [cs.create_customer(tx, full_name=f"K {i}")["id"] for i in range(40)]
+        for cid in ids:
+            for _ in range(rng.choice((1, 2, 4))):
+                cs.add_order(
+                    tx, cid, amount=10, currency="VND", ordered_at=_at(rng.uniform(0, 900))
+                )
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+        for cid in ids[:5]:  # new orders: wins back, a lapse moved, a first purchase
+            cs.add_order(tx, cid, amount=10, currency="VND", ordered_at=_at(rng.uniform(0, 990)))
+        newcomer = cs.create_customer(tx, full_name="K new")["id"]
+        cs.add_order(tx, newcomer, amount=10, currency="VND", ordered_at=_at(950))
+
+    def state():
+        rows = ctx.db.execute(
+            "SELECT customer_id, at, from_state, to_state, left_at FROM lifecycle_transitions"
+            " ORDER BY 1, 2"
+        ).fetchall()
+        days = ctx.db.execute(
+            "SELECT * FROM lifecycle_daily WHERE entered OR exited ORDER BY 1"
+        ).fetchall()
+        return rows, days
+
+    assert not lifecycle.fresh(ctx.db, 180, _at(1000))
+    with ctx.transaction() as tx:
+        done = lifecycle.refresh(tx, ctx.config, now=_at(1000))
+    assert done["customers"] == 6 and lifecycle.fresh(ctx.db, 180, _at(1000))
+    refreshed = state()
+    with ctx.transaction() as tx:
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+    assert state() == refreshed

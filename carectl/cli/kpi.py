@@ -97,7 +97,7 @@ def kpi(
     reach = lifecycle.iso(datetime.now(ZoneInfo("UTC")) + lifecycle.HORIZON)
     if end <= reach and not lifecycle.fresh(app_ctx.db, lapse, end):
         with app_ctx.transaction() as tx:  # the churn rate then reads transitions, not orders
-            lifecycle.sweep(tx, cfg)
+            lifecycle.refresh(tx, cfg)
     data = kpi_mod.report(
         app_ctx.db, start, end, lapse_days=cfg.service.churn_lapse_days, by=by or None
     )

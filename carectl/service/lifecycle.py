@@ -43,25 +43,7 @@ def sweep(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dict[
     lapse, churned = windows(config)
     tx.execute("DELETE FROM lifecycle_transitions")
     tx.execute("DELETE FROM lifecycle_daily")
-    tx.execute(
-        "WITH p AS (SELECT customer_id, ordered_at AS at,"
-        "   lag(ordered_at) OVER w AS prev, lead(ordered_at) OVER w AS next"
-        "   FROM orders WHERE status = 'paid' AND ordered_at < :until"
-        "   WINDOW w AS (PARTITION BY customer_id ORDER BY ordered_at, id)),"
-        f" q AS (SELECT customer_id, at, next, {_TS.format('at', lapse)} AS lapse_at,"
-        f"   {_TS.format('at', churned)} AS churn_at, {_TS.format('prev', lapse)} AS prev_lapse,"
-        f"   {_TS.format('prev', churned)} AS prev_churn FROM p)"
-        " INSERT INTO lifecycle_transitions (customer_id, at, from_state, to_state)"
-        " SELECT customer_id, at, CASE WHEN prev_lapse IS NULL THEN ''"
-        "   WHEN prev_churn < at THEN 'churned' ELSE 'lapsed' END, 'active' FROM q"
-        "   WHERE prev_lapse IS NULL OR prev_lapse < at"
-        " UNION ALL SELECT customer_id, lapse_at, 'active', 'lapsed' FROM q"
-        "   WHERE (next IS NULL OR next > lapse_at) AND lapse_at < :until"
-        " UNION ALL SELECT customer_id, churn_at, 'lapsed', 'churned' FROM q"
-        "   WHERE (next IS NULL OR next > churn_at) AND churn_at < :until"
-        " ORDER BY 1, 2",
-        {"until": until},
-    )
+    _derive(tx, until, lapse, churned, "")
     tx.execute(
         "INSERT INTO lifecycle_daily (day, entered, exited) SELECT substr(at, 1, 10),"
         " sum(to_state = 'active'), sum(from_state = 'active') FROM lifecycle_transitions"
@@ -82,6 +64,70 @@ def sweep(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dict[
     return {**row, "transitions": counts}
 
 
+def refresh(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dict[str, Any]:
+    """Bring the transitions up to date cheaply: only the customers with orders added since the
+    last sweep are derived again, while the windows hold and the horizon is more than half
+    left; otherwise a full sweep."""
+    at = iso(now)
+    lapse, churned = windows(config)
+    last = tx.execute(
+        "SELECT until, lapse_days, churned_days, orders_max_id FROM lifecycle_sweep"
+    ).fetchone()
+    half = iso(datetime.fromisoformat(at) + HORIZON / 2)
+    if last is None or (last[1], last[2]) != (lapse, churned) or last[0] < half:
+        return sweep(tx, config, now=now)
+    until, max_id = last[0], last[3]
+    tx.execute("CREATE TEMP TABLE IF NOT EXISTS lifecycle_todo (customer_id INTEGER PRIMARY KEY)")
+    tx.execute("DELETE FROM temp.lifecycle_todo")
+    tx.execute(
+        "INSERT OR IGNORE INTO temp.lifecycle_todo SELECT customer_id FROM orders WHERE id > ?",
+        (max_id,),
+    )
+    mine = "customer_id IN (SELECT customer_id FROM temp.lifecycle_todo)"
+    daily = (
+        "SELECT substr(at, 1, 10) AS day, sum(to_state = 'active') AS e,"
+        f" sum(from_state = 'active') AS x FROM lifecycle_transitions WHERE {mine} GROUP BY 1"
+    )
+    tx.execute(
+        f"UPDATE lifecycle_daily SET entered = entered - d.e, exited = exited - d.x FROM ({daily})"
+        " AS d WHERE lifecycle_daily.day = d.day"
+    )
+    tx.execute(f"DELETE FROM lifecycle_transitions WHERE {mine}")
+    _derive(tx, until, lapse, churned, f"AND {mine}")
+    tx.execute(
+        f"INSERT INTO lifecycle_daily (day, entered, exited) SELECT day, e, x FROM ({daily})"
+        " WHERE true ON CONFLICT (day) DO UPDATE SET entered = entered + excluded.entered,"
+        " exited = exited + excluded.exited"
+    )
+    new_max = tx.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+    tx.execute("UPDATE lifecycle_sweep SET orders_max_id = ?", (new_max,))
+    customers = tx.execute("SELECT count(*) FROM temp.lifecycle_todo").fetchone()[0]
+    return {"until": until, "customers": customers, "orders_max_id": new_max}
+
+
+def _derive(tx: Tx, until: str, lapse: int, churned: int, where: str) -> None:
+    """Insert the transitions that the paid orders (matching ``where``) imply, up to until."""
+    tx.execute(
+        "WITH p AS (SELECT customer_id, ordered_at AS at,"
+        "   lag(ordered_at) OVER w AS prev, lead(ordered_at) OVER w AS next"
+        f"   FROM orders WHERE status = 'paid' AND ordered_at < :until {where}"
+        "   WINDOW w AS (PARTITION BY customer_id ORDER BY ordered_at, id)),"
+        f" q AS (SELECT customer_id, at, next, {_TS.format('at', lapse)} AS lapse_at,"
+        f"   {_TS.format('at', churned)} AS churn_at, {_TS.format('prev', lapse)} AS prev_lapse,"
+        f"   {_TS.format('prev', churned)} AS prev_churn FROM p)"
+        " INSERT INTO lifecycle_transitions (customer_id, at, from_state, to_state, left_at)"
+        " SELECT customer_id, at, CASE WHEN prev_lapse IS NULL THEN ''"
+        "   WHEN prev_churn < at THEN 'churned' ELSE 'lapsed' END, 'active', prev_lapse FROM q"
+        "   WHERE prev_lapse IS NULL OR prev_lapse < at"
+        " UNION ALL SELECT customer_id, lapse_at, 'active', 'lapsed', NULL FROM q"
+        "   WHERE (next IS NULL OR next > lapse_at) AND lapse_at < :until"
+        " UNION ALL SELECT customer_id, churn_at, 'lapsed', 'churned', NULL FROM q"
+        "   WHERE (next IS NULL OR next > churn_at) AND churn_at < :until"
+        " ORDER BY 1, 2",
+        {"until": until},
+    )
+
+
 def fresh(db: sqlite_utils.Database, lapse_days: int, until: str) -> bool:
     """Whether the last sweep holds every transition before ``until`` for this lapse window."""
     row = db.execute("SELECT until, lapse_days, orders_max_id FROM lifecycle_sweep").fetchone()
@@ -90,24 +136,43 @@ def fresh(db: sqlite_utils.Database, lapse_days: int, until: str) -> bool:
     return row[2] == db.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
 
 
-def active_at(db: sqlite_utils.Database, t: str) -> int:
-    """Customers active at instant t: daily totals before t's day plus t's day up to t."""
+def _before(db: sqlite_utils.Database, t: str, column: str, state: str) -> int:
+    """Transitions with ``column`` = state before instant t: daily totals, then t's own day."""
     day = t[:10]
+    total = "entered" if column == "to_state" else "exited"
     before = db.execute(
-        "SELECT coalesce(sum(entered - exited), 0) FROM lifecycle_daily WHERE day < ?", (day,)
+        f"SELECT coalesce(sum({total}), 0) FROM lifecycle_daily WHERE day < ?", (day,)
     ).fetchone()[0]
     today = db.execute(
-        "SELECT coalesce(sum(to_state = 'active') - sum(from_state = 'active'), 0)"
-        " FROM lifecycle_transitions WHERE at >= ? AND at < ?",
-        (day, t),
+        f"SELECT count(*) FROM lifecycle_transitions WHERE at >= ? AND at < ? AND {column} = ?",
+        (day, t, state),
     ).fetchone()[0]
     return before + today
 
 
-def churned_between(db: sqlite_utils.Database, start: str, end: str) -> int:
-    """Customers active at start and not at end. A customer's moves into and out of 'active'
-    alternate, so inside [start, end) they begin and end with an exit exactly when they have
-    one exit more than entries: one pass over the period's transitions, grouped."""
+def active_at(db: sqlite_utils.Database, t: str) -> int:
+    """Customers active at instant t: entries into 'active' before t minus exits."""
+    return _before(db, t, "to_state", "active") - _before(db, t, "from_state", "active")
+
+
+def churned_between(db: sqlite_utils.Database, start: str, end: str, lapse_days: int) -> int:
+    """Customers active at start and not at end.
+
+    A stay in 'active' lasts longer than lapse_days, so in a shorter period every exit is by a
+    customer active at its start, once each: the exits, less those won back before the end
+    (win-backs in the period whose exit was in it too). Longer periods: the customers whose
+    moves into and out of 'active' in the period (they alternate) count one exit more.
+    """
+    if datetime.fromisoformat(end) - datetime.fromisoformat(start) < timedelta(lapse_days):
+        exits = _before(db, end, "from_state", "active") - _before(
+            db, start, "from_state", "active"
+        )
+        back = db.execute(
+            "SELECT count(*) FROM lifecycle_transitions INDEXED BY lifecycle_winback"
+            " WHERE at >= ? AND at < ? AND left_at IS NOT NULL AND left_at >= ?",
+            (start, end, start),
+        ).fetchone()[0]
+        return exits - back
     return db.execute(
         "SELECT count(*) FROM (SELECT 1 FROM lifecycle_transitions WHERE at >= ? AND at < ?"
         " AND 'active' IN (from_state, to_state) GROUP BY customer_id"

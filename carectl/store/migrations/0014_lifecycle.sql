@@ -5,10 +5,12 @@ CREATE TABLE lifecycle_transitions (
     customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     at           TEXT NOT NULL,
     from_state   TEXT NOT NULL CHECK (from_state IN ('', 'active', 'lapsed', 'churned')),
-    to_state     TEXT NOT NULL CHECK (to_state IN ('active', 'lapsed', 'churned'))
+    to_state     TEXT NOT NULL CHECK (to_state IN ('active', 'lapsed', 'churned')),
+    left_at      TEXT                               -- a win-back: when they had left 'active'
 );
 CREATE INDEX lifecycle_customer ON lifecycle_transitions (customer_id, at, from_state, to_state);
 CREATE INDEX lifecycle_at ON lifecycle_transitions (at, from_state, to_state, customer_id);
+CREATE INDEX lifecycle_winback ON lifecycle_transitions (at, left_at) WHERE left_at IS NOT NULL;
 
 -- Entries into and exits from 'active' per UTC day: "how many were active at T" sums these up to
 -- T's day plus T's own day from the index, instead of counting every customer.
