@@ -160,6 +160,8 @@ def run() -> list[dict[str, Any]]:
             note = f"{sum(swept['transitions'].values()):,} transitions from {counts['orders']:,}"
             note += " orders (carectl kpi runs it when orders changed)"
             rows.append(_row("lifecycle sweep", time.perf_counter() - started, "s", note))
+        ms = _median(lambda: kpi.measure(db, *QUARTER, lapse_days=LAPSE))
+        rows.append(_row("all KPIs, the quarter alone", ms, "ms", "kpi.measure, no comparison"))
         for by in (None, "agent", "source"):
             ms, result = _time(db, by)
             target = "target < 200 ms; " if by is None else ""
@@ -177,14 +179,19 @@ def run() -> list[dict[str, Any]]:
 
 
 def _time(db: Any, by: str | None) -> tuple[float, dict[str, Any]]:
-    """Median of five runs after a warm-up (the pages are then in the OS and SQLite caches)."""
     result = kpi.report(db, *QUARTER, lapse_days=LAPSE, by=by)
+    return _median(lambda: kpi.report(db, *QUARTER, lapse_days=LAPSE, by=by)), result
+
+
+def _median(fn: Any) -> float:
+    """Milliseconds, median of five runs after a warm-up (pages then in the caches)."""
+    fn()
     runs = []
     for _ in range(5):
         started = time.perf_counter()
-        kpi.report(db, *QUARTER, lapse_days=LAPSE, by=by)
+        fn()
         runs.append((time.perf_counter() - started) * 1000)
-    return statistics.median(runs), result
+    return statistics.median(runs)
 
 
 def _row(metric: str, value: Any, unit: str, note: str = "") -> dict[str, Any]:
