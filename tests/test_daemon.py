@@ -380,6 +380,7 @@ def test_the_systemd_unit_runs_the_daemon_and_stops_it_with_sigterm():
     service = unit["Service"]
     assert service["ExecStart"].split()[-2:] == ["daemon", "--log-json"]
     assert service["KillSignal"] == "SIGTERM" and int(service["TimeoutStopSec"]) >= 30
+    assert service["KillMode"] == "control-group"  # worker processes go with the daemon
     assert service["Restart"] == "on-failure"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
