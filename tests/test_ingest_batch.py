@@ -38,7 +38,7 @@ def lead_file(path: Path, n: int, seed: int) -> Path:
     people = []
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["Họ tên", "Số điện thoại", "Email", "Ngày sinh", "Ghi chú"])
+        w.writerow(["Họ tên", "Số điện thoại", "Email", "Ngày sinh", "Ghi chú", "Địa chỉ", "CCCD"])
         for i in range(n):
             if people and rng.random() < 0.4:
                 name, phone, email, dob = rng.choice(people)
@@ -57,7 +57,9 @@ def lead_file(path: Path, n: int, seed: int) -> Path:
                 people.append((name, phone, email, dob))
             if rng.random() < 0.03:
                 phone, email = "12", ""  # rejected: no valid contact
-            w.writerow([name, phone, email, dob, f"note {i}"])
+            address = f"{i % 50} Lê Lợi, Quận {i % 3 + 1}" if rng.random() < 0.3 else ""
+            id_number = f"0790{i:08d}" if rng.random() < 0.2 else ""
+            w.writerow([name, phone, email, dob, f"note {i}", address, id_number])
     return path
 
 

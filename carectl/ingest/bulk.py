@@ -73,7 +73,12 @@ def apply(
                 done.append((lead, "rejected", None, match))
                 continue
         else:
-            draft = writer.create(lead, prep)
+            try:
+                draft = writer.create(lead, prep)
+            except ValueError as exc:  # what create_customer refuses (no name nor contact)
+                lead.error("", str(exc))
+                done.append((lead, "rejected", None, match))
+                continue
             if match.action == "review":
                 reviews.append((draft.row["id"], match))
         matcher.stored(draft.row["id"], draft.person(), draft.keys)
@@ -160,6 +165,8 @@ class BatchWriter:
     # ------------------------------------------------------------ in memory
 
     def create(self, lead: Lead, prep: Prepared) -> Draft:
+        if not prep.names["full_name"] and not prep.contacts:
+            raise ValueError("a customer needs at least a name, an email or a phone")
         cid, self.next_id = self.next_id, self.next_id + 1
         f = lead.fields
         row = {

@@ -222,7 +222,7 @@ def update_customer(tx: Tx, ref: str | int, changes: dict[str, Any]) -> dict[str
     sets = ", ".join(f"{k} = ?" for k in new)
     tx.execute(f"UPDATE customers SET {sets} WHERE id = ?", (*new.values(), cid))
     search.index_customer(tx, cid)
-    if {"full_name", "birthday", "region"} & set(new):
+    if {"full_name", "birthday", "region", "custom"} & set(new):  # custom: address, id numbers
         match_keys.refresh(tx, cid)
     after = _snapshot(tx, cid)
     audit.record(tx, "customer.update", "customer", current["code"], before, after)
