@@ -173,24 +173,16 @@ class Generator:
 
     def _custom_json(self, custom: dict[str, Any], profile: str) -> str:
         """What ``json.dumps(custom, ensure_ascii=False, sort_keys=True)`` gives for an
-        original's custom fields, from strings encoded once (a test checks they agree)."""
+        original's custom fields, from strings encoded once (a test checks they agree). Profile
+        names, genders and interests are plain ASCII words: they need no escaping."""
         enc = self._json
         address, job, interests = custom.get("address"), custom.get("job"), custom["interests"]
-        return "".join(
-            (
-                '{"_demo_profile": ',
-                enc(profile),
-                f', "address": {enc(address)}' if address is not None else "",
-                ', "city": ',
-                enc(custom["city"]),
-                ', "gender": ',
-                enc(custom["gender"]),
-                ', "interests": [',
-                ", ".join([enc(i) for i in interests]) if interests else "",
-                "]",
-                f', "job": {enc(job)}' if job is not None else "",
-                "}",
-            )
+        a = f', "address": {enc(address)}' if address is not None else ""
+        j = f', "job": {enc(job)}' if job is not None else ""
+        i = '["' + '", "'.join(interests) + '"]' if interests else "[]"
+        return (
+            f'{{"_demo_profile": "{profile}"{a}, "city": {enc(custom["city"])},'
+            f' "gender": "{custom["gender"]}", "interests": {i}{j}}}'
         )
 
     def _rows(
@@ -206,7 +198,8 @@ class Generator:
         n_hours = len(hours)
         b = bits(40)
         created_at = (
-            f"{stamps[min(max(day, -offset), window) + offset]}{hours[b % n_hours]}"
+            f"{stamps[day + offset if -offset <= day <= window else _clamp(day, offset, window)]}"
+            f"{hours[b % n_hours]}"
             f"{_MINSEC[(b >> 8) % 3600]}{_MILLIS[(b >> 20) % 1000]}"
         )
         cid = p.id
@@ -243,7 +236,8 @@ class Generator:
             amount, items = baskets[int(rand() * n_baskets)]
             b = bits(40)
             at = (
-                f"{stamps[min(max(d, -offset), window) + offset]}{hours[b % n_hours]}"
+                f"{stamps[d + offset if -offset <= d <= window else _clamp(d, offset, window)]}"
+                f"{hours[b % n_hours]}"
                 f"{_MINSEC[(b >> 8) % 3600]}{_MILLIS[(b >> 20) % 1000]}"
             )
             r = rand()
@@ -251,3 +245,9 @@ class Generator:
             orders.append(
                 (cid, f"DM{cid}-{k}", at, amount, currency, status, items, order_source, at)
             )
+
+
+def _clamp(day: int, offset: int, window: int) -> int:
+    """The index of the nearest day the timestamp table holds (a day outside it never comes
+    from order_days; this only keeps a bad day from becoming a wrong one)."""
+    return min(max(day, -offset), window) + offset
