@@ -136,11 +136,13 @@ class Daemon:
 
     def _run(self) -> Stats:
         self.prepare()
+        self._write_status(running=True)  # `daemon status` sees it during a long first file
         self.scan()
         self.process_pending()
         next_scan = next_status = time.monotonic() + self.rescan_seconds
         self._write_status(running=True)
-        log.info("watching %d drop folder(s)", len(self.folders))
+        if not self.stop.is_set():
+            log.info("watching %d drop folder(s)", len(self.folders))
         for changed in watcher.changes([Path(f.path) for f in self.folders], self.stop):
             for path in changed:
                 folder = self._by_dir.get(path.parent.resolve())
