@@ -116,7 +116,6 @@ def test_names_and_subjects_cannot_inject_headers(name, subject, to):
         },
     )
     built = [compose.email_bytes(**args), compose.build_email(**args).as_bytes()]
-    seen = []
     for raw in built:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert set(parsed.keys()) == EXPECTED
@@ -126,9 +125,14 @@ def test_names_and_subjects_cannot_inject_headers(name, subject, to):
         assert parsed.get_all("Bcc") is None and parsed.get_all("Cc") is None
         assert "\n" not in str(parsed["Subject"]) and "\r" not in str(parsed["Subject"])
         assert parsed.get_content().startswith("Dear")
-        said = (str(parsed["Subject"]), parsed["To"].addresses[0].display_name)
-        seen.append(["".join(x.split()) for x in said])
-    assert seen[0] == seen[1]  # the same words (EmailMessage may add a space between encodings)
+    # The fast path says exactly the defused text (EmailMessage's own folding can garble text
+    # that looks like an encoded word, harmlessly: that is why only the fast one is compared).
+    if not to.isascii():
+        return  # built by EmailMessage: checked above
+    parsed = email.message_from_bytes(built[0], policy=email.policy.default)
+    assert str(parsed["Subject"]) == compose.one_line(f"Hello {subject}")
+    display = compose.address(name, to).display_name
+    assert parsed["To"].addresses[0].display_name == display
 
 
 @pytest.mark.parametrize("addr", ["a@b.example\r\nBcc: x@y", "a@b.example, x@y", "nobody", ""])

@@ -140,8 +140,8 @@ def email_bytes(
         to_line = to.addr_spec
     elif name.isascii():
         to_line = f'"{name}" <{to.addr_spec}>'
-    else:
-        to_line = f"{encoded_words(name)} <{to.addr_spec}>"
+    else:  # one encoded word: parsers keep the space between two in a phrase
+        to_line = f"=?utf-8?b?{base64.b64encode(name.encode()).decode()}?= <{to.addr_spec}>"
     head = [
         _from_line(sender),
         f"To: {to_line}\r\n",
