@@ -55,16 +55,16 @@ def _scan(folder: Path) -> dict[str, Any]:
     config = folder / "scan.toml"
     config.write_text(f"database = {str(db)!r}\n", encoding="utf-8")
     cmd = [sys.executable, "-m", "carectl", "--config", str(config), "dedupe", "scan", "--json"]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), ingest._children_cpu()
     out, peak, _ = ingest._watched(cmd)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, ingest._children_cpu() - cpu
     counts = json.loads(out)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     note = (
         f"{built.customers:,} customers in {seconds:.1f} s (carectl dedupe scan, CLI), peak RSS"
         f" {peak:.0f} MB: {json.dumps(counts)}; load average {os.getloadavg()[0]:.1f}"
-        f" on {os.cpu_count()} cores"
+        f" on {os.cpu_count()} cores; CPU {cpu / built.customers * 1e6:,.0f} us/customer"
     )
     return _row("dedupe scan", round(built.customers / seconds), "customers/s", note)
 

@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -74,7 +75,8 @@ def result_rows(r: dict[str, Any], what: str, unit: str = "rows/s") -> list[dict
     note = (
         f"{r['seconds']:.1f} s end to end (carectl import, CLI): {r['created']:,} created,"
         f" {r['merged']:,} merged, {r['review']:,} review, {r['rejected']:,} rejected;"
-        f" load average {r['load']:.1f} on {os.cpu_count()} cores"
+        f" load average {r['load']:.1f} on {os.cpu_count()} cores; CPU"
+        f" {r['cpu'] / r['rows'] * 1e6:,.0f} us/row over all processes"
     )
     return [
         _row(label, round(r["rows"] / r["seconds"]), unit, note),
@@ -100,9 +102,9 @@ def measure(folder: Path, n: int, kind: str) -> dict[str, Any]:
     leads = write_leads(folder / f"leads-{n}.csv", n, known, seed=n)
     cmd = [sys.executable, "-m", "carectl", "--config", str(config)]
     subprocess.run([*cmd, "init"], capture_output=True, check=False)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     out, peak, tree = _watched([*cmd, "import", str(leads), "--source", "bench", "--json"])
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     load = os.getloadavg()[0]
     report = json.loads(out)
     leads.unlink()
@@ -115,6 +117,7 @@ def measure(folder: Path, n: int, kind: str) -> dict[str, Any]:
         "peak_mb": peak,
         "tree_mb": tree,
         "load": load,
+        "cpu": cpu,
         **{k: report[k] for k in ("created", "merged", "review", "rejected")},
     }
 
@@ -137,6 +140,13 @@ def _watched(cmd: list[str]) -> tuple[str, float, float]:
             raise RuntimeError(f"{' '.join(cmd[3:5])} failed: {err.strip()[-300:]}")
         out.seek(0)
         return out.read().decode(), peak / 2**20, tree / 2**20
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of finished child processes and theirs: with the machine
+    shared, CPU per row says what wall time cannot."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rss(p: psutil.Process) -> int:
