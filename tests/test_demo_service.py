@@ -78,7 +78,7 @@ def test_tickets_replay_the_desk_rules(conn):
     assert N / 12 < len(tickets) < N / 5
     statuses = {t["status"] for t in tickets}
     assert statuses >= {"pending_customer", "resolved", "closed"}
-    assert statuses & {"new", "open", "reopened"}
+    assert any(t["done_at"] is None for t in tickets)  # a backlog at the end
     assert {t["stage"] for t in tickets} == {"pre-sale", "in-sale", "after-sale"}
     assert len({t["assignee"] for t in tickets}) >= 8 and len({t["team"] for t in tickets}) >= 3
     assert any(t["reopen_count"] for t in tickets) and any(t["fcr"] == 1 for t in tickets)
@@ -147,7 +147,7 @@ def test_same_seed_same_history(made: Path, tmp_path: Path):
 
 def test_every_seed_kpi_has_a_value_after_a_small_demo(tmp_path: Path):
     cfg = write_config(tmp_path)
-    res = run_subprocess("--config", str(cfg), "demo", "-n", "600", "--as-of", "2026-06-30")
+    res = run_subprocess("--config", str(cfg), "demo", "-n", "1000", "--as-of", "2026-06-30")
     assert res.code == 0, res.err
     assert "tickets" in res.err
     res = run_subprocess(
@@ -157,6 +157,25 @@ def test_every_seed_kpi_has_a_value_after_a_small_demo(tmp_path: Path):
     kpis = json.loads(res.out)
     assert kpis["art"]["seconds"] > 0
     for key, field in (("fcr", "rate"), ("rr", "rate"), ("csat", "share"), ("ccr", "rate")):
-        assert 0 < kpis[key][field] < 1, (key, kpis[key])
+        assert 0 <= kpis[key][field] <= 1, (key, kpis[key])
         assert kpis[key]["previous"][field] is not None, key
     assert kpis["tb"]["open"] > 0
+
+
+def test_big_load_defers_indexes_and_puts_them_back(made: Path, tmp_path: Path, monkeypatch):
+    from carectl.demo import service
+
+    monkeypatch.setattr(service, "BLOCK", 400)  # 1500 customers: a "big" load of 4 blocks
+    other = tmp_path / "deferred.db"
+    _make(other)
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    a, b = sqlite3.connect(made), sqlite3.connect(other)
+    try:
+        assert a.execute(indexes).fetchall() == b.execute(indexes).fetchall()
+        counts = [
+            [c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES] for c in (a, b)
+        ]
+        assert counts[1][0] > 0 and b.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        a.close()
+        b.close()

@@ -11,8 +11,10 @@ The data is a pure function of (seed, as_of, the customers' ids), like the rest 
 
 from __future__ import annotations
 
+import contextlib
 import random
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -27,12 +29,12 @@ from carectl.store import audit
 from carectl.store.transaction import transaction
 
 BLOCK = 20_000  # customers per write transaction (and per random stream)
-TICKET_RATE = 0.12  # tickets per customer: about one per eight
+TICKET_RATE = 0.1  # tickets per customer: about one per nine (a second one now and then)
 HISTORY_DAYS = 365  # the desk's history: tickets and contacts of the last year
 CSAT_RATE = 0.45  # resolved tickets whose survey is answered
 NPS_RATE = 0.05
-CONTACT_RATE = 0.15  # customers with contacts outside tickets
-MEMBER_RATE = 0.6  # customers in the loyalty programme
+CONTACT_RATE = 0.1  # customers with contacts outside tickets
+MEMBER_RATE = 0.4  # customers in the loyalty programme
 LOYALTY_DAYS = 540  # the programme started this long before the end of the history
 
 # team, agents, weight; categories routed to a team first (see _team)
@@ -121,6 +123,7 @@ _HIGH_COMMENTS = {
 }
 
 DAY = 86_400.0
+TABLES = ("tickets", "ticket_events", "interactions", "feedback", "loyalty_ledger")
 
 
 @dataclass
@@ -280,6 +283,36 @@ def add_history(
     as_of = as_of or date.today() - timedelta(days=1)
     maker = _Maker(config, seed, as_of)
     total = Counts()
+    big = last_id - first_id >= BLOCK and not db.execute("SELECT 1 FROM tickets").fetchone()
+    with _deferred_indexes(db) if big else contextlib.nullcontext():
+        _blocks(db, maker, first_id, last_id, seed, total)
+    return total
+
+
+@contextlib.contextmanager
+def _deferred_indexes(db: sqlite_utils.Database) -> Iterator[None]:
+    """A big load into empty tables builds their plain indexes once at the end (a sort each)
+    instead of row by row; they are put back from their own stored SQL whatever happens."""
+    marks = ", ".join("?" for _ in TABLES)
+    saved = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        TABLES,
+    ).fetchall()
+    with transaction(db) as tx:
+        for name, _ in saved:
+            tx.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with transaction(db) as tx:
+            for _, sql in saved:
+                tx.execute(sql)
+
+
+def _blocks(
+    db: sqlite_utils.Database, maker: _Maker, first_id: int, last_id: int, seed: int, total: Counts
+) -> None:
     for number, lo in enumerate(range(first_id, last_id + 1, BLOCK)):
         hi = min(last_id, lo + BLOCK - 1)
         rng = random.Random(seed * 1_000_003 + 500_009 + number)
@@ -295,7 +328,6 @@ def add_history(
             )
         for k, v in counts.__dict__.items():
             setattr(total, k, getattr(total, k) + v)
-    return total
 
 
 def _block(db: sqlite_utils.Database, m: _Maker, rng: random.Random, lo: int, hi: int) -> Counts:
@@ -311,8 +343,11 @@ def _block(db: sqlite_utils.Database, m: _Maker, rng: random.Random, lo: int, hi
     answers: list[tuple] = []
     surveys: dict[int, list[float]] = {}
     for cid, created_at, language in customers:
-        born = datetime.fromisoformat(created_at).timestamp()
         n = (rng.random() < TICKET_RATE) + (rng.random() < TICKET_RATE / 6)
+        nps, contact = rng.random() < NPS_RATE, rng.random() < CONTACT_RATE
+        if not (n or nps or contact):  # most customers: nothing to make
+            continue
+        born = datetime.fromisoformat(created_at).timestamp()
         for _ in range(n):
             opened = m.when(rng, born)
             if opened is None:
@@ -328,7 +363,7 @@ def _block(db: sqlite_utils.Database, m: _Maker, rng: random.Random, lo: int, hi
                         comment = (_LOW_COMMENTS if score <= 2 else _HIGH_COMMENTS)[language]
                     answers.append((cid, t.id, "csat", score, comment, "email", stamp(at)))
                     surveys.setdefault(cid, []).append(at)
-        if rng.random() < NPS_RATE:
+        if nps:
             at = m.when(rng, born)
             if at is not None:
                 r = rng.random()
@@ -340,7 +375,7 @@ def _block(db: sqlite_utils.Database, m: _Maker, rng: random.Random, lo: int, hi
                     else (between(rng, 0, 6))
                 )
                 answers.append((cid, None, "nps", score, "", "sms", stamp(at)))
-        if rng.random() < CONTACT_RATE:
+        if contact:
             for _ in range(between(rng, 1, 3)):
                 at = m.when(rng, born)
                 if at is None:
@@ -614,6 +649,14 @@ class _Book:
         self.add("redeem", at, -points, "voucher")
 
 
+# Programme members: a hash of the customer id and the seed, the same in SQL and in Python.
+_MEMBER_SQL = f"(customer_id * 2654435761 + ?) % 1000 < {int(MEMBER_RATE * 1000)}"
+
+
+def _member(m: _Maker, cid: int) -> bool:
+    return (cid * 2654435761 + m.seed % 1000) % 1000 < int(MEMBER_RATE * 1000)
+
+
 def _loyalty(
     db: sqlite_utils.Database,
     m: _Maker,
@@ -628,23 +671,21 @@ def _loyalty(
     orders = conn.execute(
         "SELECT customer_id, id, ordered_at, amount_minor FROM orders WHERE customer_id"
         " BETWEEN ? AND ? AND currency = ? AND status = 'paid' AND ordered_at >= ?"
-        " ORDER BY customer_id, ordered_at",
-        (lo, hi, m.currency, stamp(m.end - LOYALTY_DAYS * DAY)),
+        f" AND {_MEMBER_SQL} ORDER BY customer_id, ordered_at",
+        (lo, hi, m.currency, stamp(m.end - LOYALTY_DAYS * DAY), m.seed % 1000),
     ).fetchall()
     per: dict[int, list[tuple[float, int, int | None]]] = {}
-    for cid, oid, at, amount in orders:
+    for cid, oid, at, amount in orders:  # members only: see the query
         pts = points_for_amount(m.config, amount, m.currency)
         if pts:
             per.setdefault(cid, []).append((datetime.fromisoformat(at).timestamp(), pts, oid))
     for cid, times in surveys.items():
-        if m.survey_points:
+        if m.survey_points and _member(m, cid):
             per.setdefault(cid, []).extend((at, m.survey_points, None) for at in times)
     next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM loyalty_ledger").fetchone()[0]
     rows: list[list] = []
     expiry = m.config.loyalty.expiry_days * DAY
     for cid in sorted(per):
-        if rng.random() >= MEMBER_RATE:
-            continue
         book = _Book(cid, next_id, expiry)
         for at, pts, oid in sorted(per[cid], key=lambda e: e[0]):
             if at >= m.end:
