@@ -33,6 +33,17 @@ def test_every_shipped_template_renders_in_every_language(name, lang):
     assert "Acme" in out.text
 
 
+@pytest.mark.parametrize("lang", templates.LANGUAGES)
+def test_the_survey_a_resolved_ticket_queues_renders_without_a_survey_url(lang):
+    """carectl.service.aftercare queues csat_survey with the ticket, no survey_url."""
+    base = {k: v for k, v in VARS.items() if k != "survey_url"}
+    out = templates.render(
+        FOLDER, "csat_survey", [lang], {**base, "ticket": "T-000007", "subject": "Giao hàng"}
+    )
+    assert "Giao hàng" in out.text and "1" in out.text and "https://" not in out.text
+    assert "acme.example/s/1" in templates.render(FOLDER, "csat_survey", [lang], VARS).text
+
+
 def test_language_falls_back_to_default_then_english():
     assert templates.render(FOLDER, "welcome", ["fr", "ko"], VARS).language == "ko"
     assert templates.render(FOLDER, "welcome", ["fr", ""], VARS).language == "en"
