@@ -56,6 +56,7 @@ def stage(batch: Batch, path: Path) -> Staged:
     """Write batch into a new file at path (no journal, no sync: it lives for seconds)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
+        conn.execute("PRAGMA page_size = 65536")  # a tenth of the write and read calls
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
