@@ -30,6 +30,7 @@ from carectl.tui.screens.prompt import PromptScreen
 from carectl.tui.screens.review import ReviewScreen
 from carectl.tui.screens.segments import SegmentsScreen, sparkline
 from carectl.tui.screens.tickets import TicketsScreen
+from carectl.tui.widgets.rows import KeysetRows
 
 pytestmark = pytest.mark.anyio
 
@@ -372,3 +373,22 @@ def test_each_app_labels_its_keys_in_its_own_language(db_path):
         app.reader.ctx.close()
     assert "Trả lời" in labels["vi"] and "답장" in labels["ko"] and "Reply" in labels["en"]
     assert not labels["en"] & labels["vi"] - {"Reply"}
+
+
+def test_a_refreshed_list_reloads_deep_blocks_from_their_old_first_keys(db_path):
+    """After commits elsewhere the blocks on screen are read again without the landmarks scan:
+    new rows at the end leave positions as they were, edited rows show their new values."""
+    reader = Reader(Context(config(db_path)), clock)
+    rows = KeysetRows(reader, "code", 40, block=6)
+    rows.load(25, 27, lambda: False)  # a far jump: via the landmarks
+    before = [rows.row(i)["code"] for i in range(24, 30)]
+    with reader.ctx.transaction() as tx:
+        csvc.create_customer(tx, full_name="Cuối Cùng", emails=["last@example.com"])
+        csvc.update_customer(tx, before[2], {"full_name": "Đổi Tên"})
+    fresh = rows.refreshed(41)
+    fresh._landmarks = None  # must not be needed
+    fresh.load(25, 27, lambda: False)
+    assert fresh._landmarks is None
+    assert [fresh.row(i)["code"] for i in range(24, 30)] == before
+    assert fresh.row(26)["full_name"] == "Đổi Tên" and fresh.total == 41
+    reader.ctx.close()

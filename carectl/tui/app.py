@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from carectl.context import Context
 from carectl.tui import i18n
-from carectl.tui.data import ChangeWatch, Reader, utc_now
+from carectl.tui.data import LAZY_MODULES, ChangeWatch, Reader, utc_now
 from carectl.tui.i18n import _
 from carectl.tui.screens.customers import NAVIGATION, SORTS, CustomersScreen
 from carectl.tui.screens.help import HelpScreen
@@ -35,6 +35,15 @@ SCREENS = {  # loaded on first use: the customer list paints before the rest is 
     "review": "carectl.tui.screens.review:ReviewScreen",
     "outbox": "carectl.tui.screens.outbox:OutboxScreen",
 }
+
+
+def preload() -> None:
+    """Import what the other screens need, once the list is on screen, in the UI thread: two
+    threads importing the same modules at once can see them half-initialised."""
+    for target in SCREENS.values():
+        importlib.import_module(target.partition(":")[0])
+    for module in LAZY_MODULES:
+        importlib.import_module(module)
 
 
 def screen_class(name: str) -> type[Screen]:
@@ -83,8 +92,12 @@ class CareApp(App[None]):
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.poll)
 
+    def preload(self) -> None:
+        preload()
+
     def on_unmount(self) -> None:
         self.watch.close()
+        self.reader.close()
 
     def poll(self) -> None:
         """Something committed since the last tick: the screen in use reads again now, the

@@ -8,17 +8,21 @@ module has (recent lead files, segment trends) are here. Writes go only through 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from carectl import search
 from carectl.context import Context
+from carectl.store import open_db
 from carectl.store.transaction import Tx
 from carectl.store.util import dicts
 
@@ -34,6 +38,12 @@ class Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
+LAZY_MODULES = (
+    "carectl.kpi", "carectl.profile", "carectl.care.tasks", "carectl.dedupe.review",
+    "carectl.outbox.consent", "carectl.outbox.queue", "carectl.segments.membership",
+    "carectl.service.loyalty", "carectl.service.tickets", "carectl.ingest.status",
+    "carectl.outbox.sender",
+)  # fmt: skip
 kpi = Lazy("carectl.kpi")
 profile = Lazy("carectl.profile")
 tasks = Lazy("carectl.care.tasks")
@@ -58,6 +68,24 @@ class Reader:
         self.ctx = ctx
         self.clock = clock
         self._lock = threading.Lock()
+        self._slow_lock = threading.Lock()
+        self._slow_db: sqlite_utils.Database | None = None
+
+    @contextlib.contextmanager
+    def slow(self) -> Iterator[sqlite_utils.Database]:
+        """A second connection for the desk screens' lists and figures, which can take seconds
+        at scale (a period's KPIs, the open tickets): they never hold up the customer list,
+        search or a write, which share the first."""
+        with self._slow_lock:
+            if self._slow_db is None:
+                self._slow_db = open_db(self.database)
+            yield self._slow_db
+
+    def close(self) -> None:
+        with self._slow_lock:
+            if self._slow_db is not None:
+                self._slow_db.close()
+                self._slow_db = None
 
     @property
     def database(self) -> Path:
@@ -104,16 +132,16 @@ class Reader:
         return data
 
     def kpi_report(self, start: str, end: str) -> dict[str, Any]:
-        with self._lock:
-            return kpi.report(self.ctx.db, start, end)
+        with self.slow() as db:
+            return kpi.report(db, start, end)
 
     def tasks(self, **kwargs: Any) -> list[dict[str, Any]]:
-        with self._lock:
-            return tasks.listing(self.ctx.db, **kwargs)
+        with self.slow() as db:
+            return tasks.listing(db, **kwargs)
 
     def tickets(self, **kwargs: Any) -> list[dict[str, Any]]:
-        with self._lock:
-            return tickets.list_tickets(self.ctx.db, **kwargs)
+        with self.slow() as db:
+            return tickets.list_tickets(db, **kwargs)
 
     def write(
         self, change: Callable[[Tx], Any], on_busy: Callable[[int], None] | None = None
@@ -161,19 +189,19 @@ class Reader:
         return {"pair": pair, "a": a, "b": b}
 
     def segment_counts(self) -> dict[str, int]:
-        with self._lock:
-            return membership.counts(self.ctx.db)
+        with self.slow() as db:
+            return membership.counts(db)
 
     def segment_trend(self, segment: str, weeks: int) -> list[int]:
         """Members at the end of each of the last ``weeks`` weeks (the last one is now),
         walked back from today's count through the entries and exits of each week."""
         now = self.clock()
-        with self._lock:
-            size = membership.counts(self.ctx.db).get(segment, 0)
+        with self.slow() as db:
+            size = membership.counts(db).get(segment, 0)
             sizes = [size]
             for w in range(weeks - 1):
                 end, start = now - timedelta(weeks=w), now - timedelta(weeks=w + 1)
-                net = self.ctx.db.execute(
+                net = db.execute(
                     "SELECT coalesce(sum(CASE change WHEN 'entered' THEN 1 ELSE -1 END), 0)"
                     " FROM segment_history WHERE segment = ? AND at >= ? AND at < ?",
                     (segment, _iso(start), _iso(end)),

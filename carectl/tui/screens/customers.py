@@ -86,6 +86,8 @@ class CustomersScreen(Screen):
             self.app.call_from_thread(self._browse_ready, rows)
 
     def _browse_ready(self, rows: KeysetRows, keep: bool = False) -> None:
+        if self.browse is None and hasattr(self.app, "preload"):
+            self.app.set_timer(0.5, self.app.preload)  # well after the first paint
         self.browse = rows
         if self.results is None:
             self.table.show(rows, empty=_("no customers"), keep=keep)
