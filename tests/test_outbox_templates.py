@@ -44,6 +44,19 @@ def test_the_survey_a_resolved_ticket_queues_renders_without_a_survey_url(lang):
     assert "acme.example/s/1" in templates.render(FOLDER, "csat_survey", [lang], VARS).text
 
 
+def test_every_message_step_of_the_shipped_care_plans_has_its_templates():
+    """The example config's email/SMS steps are queued without variables: they must render."""
+    from carectl import config as config_mod
+
+    cfg = config_mod.load_file(ROOT / "config" / "carectl.toml")
+    steps = [s for p in cfg.care_plans for s in p.steps if s.channel in ("email", "sms")]
+    assert steps
+    base = {k: v for k, v in VARS.items() if k in ("customer", "company", "unsubscribe_url")}
+    for step in steps:
+        for lang in templates.LANGUAGES:
+            assert templates.render(FOLDER, step.template, [lang], base).language == lang
+
+
 def test_language_falls_back_to_default_then_english():
     assert templates.render(FOLDER, "welcome", ["fr", "ko"], VARS).language == "ko"
     assert templates.render(FOLDER, "welcome", ["fr", ""], VARS).language == "en"
@@ -73,9 +86,9 @@ def test_render_errors_name_the_file_and_the_cause(tmp_path):
         templates.render(tmp_path, "broken", ["en"], VARS)
     with pytest.raises(templates.TemplateError, match=r"escape\.en\.j2"):
         templates.render(tmp_path, "escape", ["en"], VARS)
-    with pytest.raises(templates.TemplateError, match="holiday"):
+    with pytest.raises(templates.TemplateError, match=r"welcome\.en\.j2: 'customer'"):
         templates.render(
-            FOLDER, "holiday", ["en"], {k: v for k, v in VARS.items() if k != "holiday"}
+            FOLDER, "welcome", ["en"], {k: v for k, v in VARS.items() if k != "customer"}
         )
 
 

@@ -16,7 +16,15 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-SHIPPED = ("welcome", "birthday", "holiday", "care_checkin", "winback", "csat_survey")
+SHIPPED = (
+    "welcome",
+    "birthday",
+    "holiday",
+    "lunar_new_year",
+    "care_checkin",
+    "winback",
+    "csat_survey",
+)
 LANGUAGES = ("en", "vi", "ko", "zh")
 
 
