@@ -227,6 +227,8 @@ def write_leads(path: Path, n: int, known: list[tuple[str, str]], seed: int = 1)
 
 
 def _typed(rng: random.Random, e164: str) -> str:
+    if not e164.startswith("+84"):  # a foreign customer of the database: as stored
+        return e164
     national = "0" + e164[3:]
     return rng.choice(
         [national, f"{national[:4]} {national[4:7]} {national[7:]}", e164, f"+84 {e164[3:]}"]

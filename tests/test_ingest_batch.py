@@ -125,3 +125,53 @@ def test_a_plugin_registered_by_code_keeps_normalising_in_process(ctx, monkeypat
 def test_small_or_unknown_files_stay_in_process(ctx, rows, monkeypatch):
     ctx.config.ingest.workers = 2
     assert workers._workers(ctx, rows) == (0 if rows == 5 else 2)
+
+
+PARENT = """
+import sys, time, psutil
+from pathlib import Path
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest import pipeline, workers
+from carectl.ingest.lead import LeadFileOptions
+
+workers.MIN_ROWS, workers.CHUNK = 0, 50
+data = {"database": "p.db", "ingest": {"workers": 2}}
+ctx = Context(config_mod.parse(data, base=Path(sys.argv[1])))
+options = LeadFileOptions(source="v", region="VN")
+rows = pipeline._parse(ctx, Path(sys.argv[2]), options)
+items = workers.prepared(ctx, "w.csv", options, rows, None)
+next(items)
+kids = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+print(" ".join(str(p.pid) for p in kids), flush=True)
+time.sleep(60)
+"""
+
+
+def test_workers_exit_when_the_importing_process_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    path = lead_file(tmp_path / "w.csv", 1500, seed=3)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(tmp_path), str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
+        for p in pids:  # reap nothing (not our children); zombies count as gone
+            if psutil.pid_exists(p) and psutil.Process(p).status() == psutil.STATUS_ZOMBIE:
+                pids.remove(p)
+        time.sleep(0.2)
+    assert not [p for p in pids if psutil.pid_exists(p)], "orphaned workers still running"

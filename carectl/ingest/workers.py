@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +48,9 @@ def prepared(
         return
     chunks = _chunks(rows)
     spawn = multiprocessing.get_context("spawn")  # no fork of a process holding a database
-    pool = ProcessPoolExecutor(n, mp_context=spawn, initializer=_init, initargs=(ctx.config,))
+    pool = ProcessPoolExecutor(
+        n, mp_context=spawn, initializer=_init, initargs=(ctx.config, os.getpid())
+    )
     pending: deque[tuple[Future, list[Row]]] = deque()
     broken = False
 
@@ -110,11 +114,20 @@ def _row(number: int, cells: dict[str, Any]) -> Row:
 _CTX: Any = None
 
 
-def _init(config: Any) -> None:
+def _init(config: Any, parent: int) -> None:
     global _CTX
     from carectl.context import Context
 
     _CTX = Context(config)
+    threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
+
+
+def _orphaned(parent: int) -> None:
+    """Exit when the importing process is gone (kill -9 of the daemon): nobody reads our
+    results any more, and a worker blocked writing them would stay forever."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _work(file: str, options: LeadFileOptions, rows: list[Row]) -> list[Item]:
