@@ -140,3 +140,27 @@ def test_leads_retry_cli(ctx, tmp_path, cli):
     assert json.loads(out.out) == {"done": 1, "failed": 0}
     assert cli("leads", "retry", "--step", "nope").code != 0
     assert cli("leads", "--json").code == 0  # the listing still works beside its subcommand
+
+
+class Welcome:
+    @hookimpl
+    def plan_followups(self, customer, event):
+        if event == "created":
+            return [{"channel": "phone", "template": "welcome_call", "owner": "care"}]
+        return None
+
+
+def test_new_customers_get_their_followups_planned_during_the_import(ctx, tmp_path):
+    ctx.pm.register(Welcome(), name="welcome")
+    report = pipeline.ingest_file(ctx, lead_file(tmp_path), LeadFileOptions("acme"))
+    assert report.created == 3
+    rows = ctx.db.execute(
+        "SELECT c.full_name, t.template, t.status FROM care_tasks t"
+        " JOIN customers c ON c.id = t.customer_id ORDER BY c.id"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
+    assert {r[1] for r in rows} == {"welcome_call"}
+    again = tmp_path / "again.csv"  # the same people again: merged, nothing planned twice
+    again.write_text(LEADS.replace("Họ tên", "Name"), encoding="utf-8")
+    assert pipeline.ingest_file(ctx, again, LeadFileOptions("acme")).merged == 3
+    assert ctx.db.execute("SELECT count(*) FROM care_tasks").fetchone()[0] == 3

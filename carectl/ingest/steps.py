@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 HOOKS = {"classify_customer": "classify", "plan_followups": "plan"}
 STEPS = tuple(HOOKS.values())
+BUILTIN_PLANNER = "carectl.builtin.care_plans"
 
 Failures = dict[tuple[str, int], tuple[str, str]]  # (step, customer id) -> (plugin, error)
 
@@ -101,15 +102,24 @@ def _run_steps(ctx: Any, classify: list[int], plan: list[int], reason: str) -> F
     failures: Failures = {}
     view = guarded(ctx, failures)
     hook = ctx.pm.hook
-    # Customers are refreshed (metrics, segments, tags) here only when a plugin classifies;
-    # otherwise segments_live does it once for the whole file at the end.
-    if classify and hook.classify_customer.get_hookimpls():
+    # Customers are refreshed (metrics, segments, tags) here only when a plugin classifies or
+    # something plans (care plans follow segments); otherwise segments_live does it once for
+    # the whole file at the end.
+    planners = _planners(ctx)
+    if classify and (hook.classify_customer.get_hookimpls() or planners):
         _step(
             lambda: refresh_customers(view, classify, reason=reason), "classify", classify, failures
         )
-    if plan and hook.plan_followups.get_hookimpls():
+    if plan and planners:
         _step(lambda: plan_for_customers(view, plan, event="created"), "plan", plan, failures)
     return failures
+
+
+def _planners(ctx: Any) -> bool:
+    """Whether anything may plan: the built-in planner alone has nothing to say without
+    ``[[care_plans]]`` (it only turns them into follow-ups)."""
+    names = {i.plugin_name for i in ctx.pm.hook.plan_followups.get_hookimpls()}
+    return bool(names - {BUILTIN_PLANNER}) or (bool(names) and bool(ctx.config.care_plans))
 
 
 def _step(fn: Any, step: str, ids: list[int], failures: Failures) -> None:
