@@ -224,11 +224,6 @@ class BatchMatcher:
                 best = Match(cid, score)
         return best
 
-    def person(self, cid: int) -> Person | None:
-        if cid not in self.persons:
-            self.persons.update(load_many(self.db, [cid]))
-        return self.persons[cid]
-
     def stored(self, cid: int, person: Person, keys: set[tuple[str, str]]) -> None:
         """Customer cid now is ``person`` with these blocking keys (created or enriched)."""
         old = self.keys_of.get(cid)
