@@ -392,3 +392,16 @@ def test_a_refreshed_list_reloads_deep_blocks_from_their_old_first_keys(db_path)
     assert [fresh.row(i)["code"] for i in range(24, 30)] == before
     assert fresh.row(26)["full_name"] == "Đổi Tên" and fresh.total == 41
     reader.ctx.close()
+
+
+async def test_leaving_screens_while_they_read_is_harmless(db_path):
+    """Esc before a screen's worker delivers, with live polling on: no error, back home."""
+    app = make_app(db_path, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in ("d", "t", "T", "S", "D", "I"):
+            await pilot.press(key, "escape")
+        await pilot.press("slash", *"C-000002", "enter", "enter", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomersScreen)
+        assert app.return_code is None  # still running, no worker failed

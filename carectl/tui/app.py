@@ -104,7 +104,8 @@ class CareApp(App[None]):
         screens under it when they are back on top."""
         if not self.watch.changed():
             return
-        live = [s for s in self.screen_stack if hasattr(s, "data_changed")]
+        # A screen still composing reads on mount anyway; its widgets are not there yet.
+        live = [s for s in self.screen_stack if hasattr(s, "data_changed") and s.is_mounted]
         for screen in live[:-1]:
             screen.stale = True
         if live:

@@ -39,6 +39,11 @@ class DeskScreen(Screen):
         """Something was committed: read again (screens keep their cursor in ``show``)."""
         self.load()
 
+    def deliver(self, show: Callable[..., None], *args: Any) -> None:
+        """From a worker: hand its result to the UI thread, unless the screen closed meanwhile
+        (Esc while it read), when its widgets are gone."""
+        self.app.call_from_thread(lambda: show(*args) if self.is_mounted else None)
+
     @work(thread=True, group="desk-write")
     def change(self, write: Callable[[Tx], Any], done: Callable[[Any], str]) -> None:
         """Write through the service functions; report the outcome, then read again."""
@@ -54,4 +59,4 @@ class DeskScreen(Screen):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
         else:
             self.app.call_from_thread(self.notify, done(result))
-        self.app.call_from_thread(self.load)
+        self.deliver(self.load)

@@ -226,7 +226,7 @@ class CustomerScreen(DeskScreen):
         worker = get_current_worker()
         data = self.reader.profile(self.customer_id)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, data)
+            self.deliver(self.show, data)
 
     def show(self, data: dict[str, Any]) -> None:
         customer = data["customer"]

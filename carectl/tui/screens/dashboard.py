@@ -186,7 +186,7 @@ class DashboardScreen(DeskScreen):
         worker = get_current_worker()
         data = gather(self.reader, self.reader.clock())
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, data)
+            self.deliver(self.show, data)
 
     def show(self, data: dict[str, Any]) -> None:
         self.data = data

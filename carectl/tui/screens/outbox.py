@@ -100,7 +100,7 @@ class OutboxScreen(DeskScreen):
             "files": self.reader.lead_files(FILES),
         }
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, data)
+            self.deliver(self.show, data)
 
     def show(self, data: dict[str, Any]) -> None:
         zone = self.reader.ctx.config.default_timezone

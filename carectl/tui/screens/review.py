@@ -86,7 +86,7 @@ class ReviewScreen(DeskScreen):
         worker = get_current_worker()
         rows = self.reader.pairs(self.reader.page_size)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, rows)
+            self.deliver(self.show, rows)
 
     def show(self, rows: list[dict[str, Any]]) -> None:
         self.pairs = rows
@@ -124,7 +124,7 @@ class ReviewScreen(DeskScreen):
             return
         data = self.reader.pair(pair["id"])
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_pair, data)
+            self.deliver(self.show_pair, data)
 
     def show_pair(self, data: dict[str, Any]) -> None:
         self.query_one("#pair", Static).update(side_by_side(data["a"], data["b"]))

@@ -92,7 +92,7 @@ class SegmentsScreen(DeskScreen):
             rows.append({"name": seg.name, "members": counts.get(seg.name, 0), "trend": trend,
                          "group": seg.group or ""})  # fmt: skip
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, rows)
+            self.deliver(self.show, rows)
 
     def show(self, rows: list[dict[str, Any]]) -> None:
         self.segments = rows
@@ -131,7 +131,7 @@ class SegmentsScreen(DeskScreen):
             return
         rows = self.reader.segment_members(seg["name"], self.reader.page_size)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_members, seg, rows)
+            self.deliver(self.show_members, seg, rows)
 
     def show_members(self, seg: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         self.members = rows

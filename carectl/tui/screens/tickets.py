@@ -108,7 +108,7 @@ class TicketsScreen(DeskScreen):
             statuses=statuses(self.filter), limit=self.reader.page_size, now=iso(now)
         )
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, rows, now)
+            self.deliver(self.show, rows, now)
 
     def show(self, rows: list[dict[str, Any]], now: datetime) -> None:
         self.rows = rows

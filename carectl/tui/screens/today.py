@@ -80,7 +80,7 @@ class TodayScreen(DeskScreen):
         period = Period.month_to_date(self.reader.clock(), self.zone)
         rows = self.reader.tasks(statuses=("open",), due_before=period.end)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, period.last.isoformat(), rows)
+            self.deliver(self.show, period.last.isoformat(), rows)
 
     def show(self, today: str, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
