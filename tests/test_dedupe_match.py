@@ -236,3 +236,28 @@ def test_a_space_slipped_into_a_name_or_an_address_still_agrees():
     assert "address similar" in str(compare(c, d))
     e = Person(None, "x", address="12 other rd bittern qld 4814")
     assert "addresses differ" in str(compare(a, e))
+
+
+def test_every_id_number_seen_stays_evidence_of_the_customer(ctx, tmp_path):
+    # The second row merges on name, birthday and address but brings another id number; the
+    # third (moved, birthday mistyped) carries only that second number: it still meets them.
+    text = (
+        "Given name,Surname,Address,Date of birth,ID number\n"
+        'lachlan,berry,"69 giblin street, killarney, bittern qld 4814",19990219,7364009\n'
+        'lachlan,berry,"69 giblin street, killarney, bittern qld 4814",19990219,1112223\n'
+        'lachlan,berry,"12 other road, perth wa 6000",19870311,1112223\n'
+    )
+    report = ingest_file(ctx, _file(tmp_path, "ids2.csv", text), LeadFileOptions("r", region="AU"))
+    assert (report.rows, report.merged) == (3, 2)
+    custom = ctx.db.execute("SELECT custom FROM customers").fetchone()[0]
+    assert "7364009, 1112223" in custom
+    assert _customers(ctx) == 1
+
+
+def test_more_ids_adds_only_numbers_not_yet_known():
+    from carectl.dedupe.keys import more_ids
+
+    assert more_ids({"id_number": "736-4009"}, {"id_number": "7364009"}) == {}
+    assert more_ids({}, {"id_number": "7364009"}) == {"id_number": "7364009"}
+    assert more_ids({"id_number": "A1"}, {"id_number": "B2, a1"}) == {"id_number": "A1, B2"}
+    assert more_ids({"id_number": "A1"}, {}) == {}

@@ -163,3 +163,21 @@ def test_scan_finds_duplicates_loaded_without_keys(ctx, cli):
     assert names[1:] == ["Trần Thị Hoa", "Lê Văn Bình", "Trần Thị Hoa"]
     assert svc.get_customer(ctx.db, 2)["birthday"] == "1988-02-03"  # C-000002 resolves to 1
     assert ctx.db.execute("SELECT count(*) FROM match_keys").fetchone()[0] > 0
+
+
+def test_a_merge_keeps_both_id_numbers_as_evidence_and_undo_restores_one_each(ctx):
+    with ctx.transaction() as tx:
+        a = svc.create_customer(tx, full_name="Lachlan Berry", custom={"id_number": "7364009"})
+        b = svc.create_customer(tx, full_name="Lachlan Bery", custom={"id_number": "111-2223"})
+    before = _state(ctx.db, [a["id"], b["id"]])
+    with ctx.transaction() as tx:
+        merge_id = merging.merge(tx, a["id"], b["id"])
+    survivor = svc.get_customer(ctx.db, a["id"])
+    assert survivor["custom"]["id_number"] == "7364009, 111-2223"
+    ids = {k for (k,) in ctx.db.execute("SELECT key FROM match_keys WHERE kind = 'id'")}
+    assert ids == {"7364009", "1112223"}
+    with ctx.transaction() as tx:
+        merging.undo(tx, merge_id)
+    after = _state(ctx.db, [a["id"], b["id"]])
+    assert after["customers"] == before["customers"]
+    assert after["match_keys"] == before["match_keys"]

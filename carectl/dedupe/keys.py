@@ -35,6 +35,19 @@ def identity(custom: dict[str, Any] | None) -> tuple[str, set[str]]:
     return address_key(str(custom.get(ADDRESS_FIELD) or "")), ids
 
 
+def more_ids(have: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """``{ID_FIELD: every number}`` when ``new`` brings id numbers ``have`` lacks, else {}.
+
+    A customer keeps every id number seen, as it keeps every contact point: a later record
+    carrying any of them is the same person (the first one seen may be the mistyped one)."""
+    old, added = str(have.get(ID_FIELD) or ""), str(new.get(ID_FIELD) or "")
+    known = identity(have)[1]
+    fresh = [v.strip() for v in added.split(",") if id_key(v) and id_key(v) not in known]
+    if not fresh or not old.strip():
+        return {ID_FIELD: added} if fresh else {}
+    return {ID_FIELD: ", ".join([old, *dict.fromkeys(fresh)])}
+
+
 def keys_for(
     full_name: str,
     birthday: str | None,

@@ -144,6 +144,7 @@ def survivorship(
             changes[key] = merged[key]
     mine, theirs = json.loads(survivor["custom"]), json.loads(merged["custom"])
     extra = {k: v for k, v in theirs.items() if k not in mine or (newer is merged and mine[k] != v)}
+    extra.update(match_keys.more_ids(mine, theirs))  # every id number seen is kept
     if isinstance(mine.get("tags"), list) and isinstance(theirs.get("tags"), list):
         extra["tags"] = list(dict.fromkeys([*mine["tags"], *theirs["tags"]]))
     extra = {k: v for k, v in extra.items() if k not in locked and mine.get(k) != v}

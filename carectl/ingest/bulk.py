@@ -16,7 +16,7 @@ from typing import Any
 from carectl import search
 from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
-from carectl.dedupe.keys import identity
+from carectl.dedupe.keys import identity, more_ids
 from carectl.dedupe.score import Person
 from carectl.ingest.lead import Lead, MatchResult
 from carectl.ingest.prepare import Prepared, index_text, stored_keys
@@ -219,6 +219,7 @@ class BatchWriter:
                 draft.changed = True
         have = row["custom"]
         extra = {k: v for k, v in custom_of(lead).items() if k not in have}
+        extra.update(more_ids(have, custom_of(lead)))
         if lead.tags and isinstance(have.get("tags"), list):
             united = list(dict.fromkeys([*have["tags"], *lead.tags]))
             if united != have["tags"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carectl.dedupe import keys as match_keys
 from carectl.ingest.lead import Lead
 from carectl.service import customers as svc
 from carectl.store.transaction import Tx
@@ -63,6 +64,7 @@ def enrich(tx: Tx, customer_id: int, lead: Lead) -> int:
             changes[key] = lead.fields[key]
     have = current["custom"]
     extra = {k: v for k, v in custom_of(lead).items() if k not in have}
+    extra.update(match_keys.more_ids(have, custom_of(lead)))
     if lead.tags and isinstance(have.get("tags"), list):
         united = list(dict.fromkeys([*have["tags"], *lead.tags]))
         if united != have["tags"]:
