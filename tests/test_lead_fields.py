@@ -89,9 +89,14 @@ def test_name_parts_are_composed(ctx):
 
 def test_birthday_errors_name_the_column(ctx):
     lead = normalize(ctx, {"Phone": "0901234567", "Ngày sinh": "2999-01-01"})
-    assert [(e.column, e.message) for e in lead.errors] == [
-        ("Ngày sinh", "not a plausible birthday: '2999-01-01'")
+    assert not lead.errors and "birthday" not in lead.fields
+    assert [(e.column, e.message) for e in lead.warnings] == [
+        (
+            "Ngày sinh",
+            "not a plausible birthday: '2999-01-01'; kept in custom field 'invalid_birthday'",
+        )
     ]
+    assert lead.custom["invalid_birthday"] == "2999-01-01"
 
 
 @pytest.mark.parametrize(

@@ -141,8 +141,9 @@ def normalize_lead(ctx, lead):
         column, text = cells["birthday"][0]
         try:
             f["birthday"] = _birthday(text, region)
-        except DateError as exc:
-            lead.error(column, str(exc))
+        except DateError as exc:  # a mistyped birthday does not lose the customer
+            lead.custom["invalid_birthday"] = text
+            lead.warn(column, f"{exc}; kept in custom field 'invalid_birthday'")
     f["region"] = (f.get("region") or region).upper()
     f.setdefault("language", lead.options.language or ctx.config.default_language)
     if not f.get("timezone"):
