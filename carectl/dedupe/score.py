@@ -27,7 +27,8 @@ birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
 birthday month-day     +3    one side knows no year
 birthday differs       -6
-id number same        +14    a national id / passport number is one person's
+id number same        +16    a national id / passport number is one person's: m ~ 0.9,
+                             u ~ 1/100,000 (only a number copied from a relative)
 id number one slip     +5    one digit typed wrong or two swapped
 id numbers differ      -4    two documents, or one typed with several slips
 address same           +6    co-residents share it (a family), so less than a phone
@@ -61,7 +62,7 @@ W_NAME_DIFF_ALONE = -4.0  # m ~ 0.06: names do change (marriage, nickname, wrong
 W_NAME_WORD = -2.0  # Latin names, one word of 2+ replaced: a married name, or a relative
 SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
-W_ID, W_ID_NEAR, W_ID_DIFF = 14.0, 5.0, -4.0
+W_ID, W_ID_NEAR, W_ID_DIFF = 16.0, 5.0, -4.0
 W_ADDR, W_ADDR_CLOSE, W_ADDR_SIMILAR, W_ADDR_DIFF = 6.0, 3.0, 1.0, -1.0
 
 
