@@ -9,8 +9,10 @@ import unicodedata
 import pytest
 
 from carectl import config as config_mod
+from carectl.builtin.formats_csv import read_rows
 from carectl.context import Context
 from carectl.ingest.daemon import Daemon
+from carectl.ingest.errors import LeadFileError
 from tests.conftest import write_config
 from tests.test_import import cp1258
 
@@ -83,3 +85,56 @@ def test_each_encoding_is_detected_and_honoured(tmp_path, name):
     custom = ctx.db.execute("SELECT custom FROM customers LIMIT 1").fetchone()[0]
     assert custom in ("{}", None, "")  # every column had a field: none left as custom
     ctx.close()
+
+
+def faker_table(locale: str, rows: int, seed: int, encode) -> tuple[bytes, list[str]]:
+    """Names and phones from faker, seeded, in the vendor's encoding: short two-character Chinese
+    names are valid UTF-8 by chance (about 1 in 100), which must not read as a mixed file."""
+    from faker import Faker
+
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    names = [fake.name() for _ in range(rows)]
+    text = "".join(f"{n},{fake.phone_number()}\n" for n in names)
+    return encode("Name,Phone\n" + text), names
+
+
+GENERATED = {
+    "gb18030": ("zh_CN", lambda t: t.encode("gb18030")),
+    "gbk": ("zh_CN", lambda t: t.encode("gbk")),
+    "cp949": ("ko_KR", lambda t: t.encode("cp949")),
+    "euc_kr": ("ko_KR", lambda t: t.encode("euc-kr")),
+    "shift_jis": ("ja_JP", lambda t: t.encode("shift_jis")),
+    "cp1258": ("vi_VN", cp1258),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_a_generated_legacy_file_is_read_whole_not_refused_as_mixed(tmp_path, name):
+    locale, encode = GENERATED[name]
+    data, names = faker_table(locale, 5000, seed=4, encode=encode)
+    if name in ("gb18030", "gbk"):  # the case this guards: lines that happen to be UTF-8
+        assert sum(_is_utf8(line) for line in data.splitlines() if not line.isascii()) > 10
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(data)
+    got = [row["Name"] for _, row in read_rows(path)]
+    assert got == [unicodedata.normalize("NFC", n) for n in names]
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "cp949", "shift_jis", "cp1258"])
+def test_utf8_lines_pasted_into_a_legacy_file_are_refused_as_mixed(tmp_path, encoding):
+    locale = {"gb18030": "zh_CN", "cp949": "ko_KR", "shift_jis": "ja_JP", "cp1258": "vi_VN"}
+    data, _ = faker_table(locale[encoding], 8000, seed=5, encode=GENERATED[encoding][1])
+    pasted, _ = faker_table(locale[encoding], 20, seed=6, encode=lambda t: t.encode("utf-8"))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data + pasted.split(b"\n", 1)[1])
+    with pytest.raises(LeadFileError, match=r"mixed encodings: line 80\d\d is UTF-8"):
+        read_rows(path)

@@ -3,14 +3,23 @@
 Encodings are detected on a sample, and rows go in batches of their own transactions, so a
 byte that is not valid text half-way through a file would otherwise be found after earlier
 batches were committed, or decoded as mojibake. One streaming pass (flat memory, decoding in C)
-settles it up front: a file that does not decode, or that mixes UTF-8 lines with lines in an
-8-bit or legacy encoding (two tools wrote it, so any single encoding stores mojibake), is refused
-as a whole with a LeadFileError naming the line, and the daemon quarantines it untouched.
+settles it up front: a file that does not decode, or that mixes UTF-8 lines with lines in a
+legacy encoding (two tools wrote it, so any single encoding stores mojibake), is refused as a
+whole with a LeadFileError naming the line, and the daemon quarantines it untouched.
+
+In a legacy encoding UTF-8 bytes mostly decode too, as mojibake, so a line is taken as UTF-8
+when it decodes as UTF-8 to plausible text (letters of one script per word), and, in a
+multi-byte encoding (GB18030, GBK, CP949, Big5, Shift-JIS), also reads as mojibake there: short
+lines of true GB18030 text are valid UTF-8 by chance (1% of generated Chinese names, e.g. 詹伟
+reads 'ղΰ'), which proves nothing. UTF-8 lines that do not pair up into valid double bytes fail
+the strict decode, and are reported as mixed too.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
+import unicodedata
 from pathlib import Path
 
 from carectl.ingest.errors import LeadFileError
@@ -24,8 +33,7 @@ def check_text(path: Path, encoding: str, advice: str = "") -> None:
     """Raise LeadFileError unless every byte of ``path`` is ``encoding`` text in one encoding;
     ``advice`` replaces the default hint on how to fix the file."""
     advice = advice or "re-save the file in one encoding, e.g. UTF-8, or set its encoding"
-    name = codecs.lookup(encoding).name
-    mixed = _MixedUtf8(path) if not name.startswith(UNICODE) else None
+    mixed = _MixedUtf8(path, encoding) if not _unicode(encoding) else None
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     line = 1
     try:
@@ -35,10 +43,14 @@ def check_text(path: Path, encoding: str, advice: str = "") -> None:
                 try:
                     text = decoder.decode(chunk, final=not chunk)
                 except UnicodeError as exc:
+                    at = line + _lines_before(exc, encoding)
+                    if _utf8_line(exc, encoding):
+                        why = f"mixed encodings: line {at} is UTF-8, not {_shown(encoding)}"
+                        raise LeadFileError(path, f"{why} ({advice})", at) from None
                     raise LeadFileError(
                         path,
                         f"bytes that are not valid {_shown(encoding)} text: {_why(exc)} ({advice})",
-                        line + _lines_before(exc, encoding),
+                        at,
                     ) from None
                 if mixed is not None:
                     mixed.feed(chunk)
@@ -47,6 +59,33 @@ def check_text(path: Path, encoding: str, advice: str = "") -> None:
                     return
     except OSError as exc:
         raise LeadFileError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+@functools.cache
+def _eight_bit(name: str) -> bool:
+    """Whether each byte is a character of its own (so UTF-8 bytes decode too, as mojibake)."""
+    high = bytes(range(0x80, 0x100))
+    return len(high.decode(name, "replace")) == len(high)
+
+
+def _unicode(encoding: str) -> bool:
+    return codecs.lookup(encoding).name.startswith(UNICODE)
+
+
+def _utf8_line(exc: UnicodeError, encoding: str) -> bool:
+    """Whether the line a legacy decode failed on is non-ASCII UTF-8 (as far as this chunk
+    holds it: a line begun in an earlier chunk is judged from its first whole character)."""
+    if not isinstance(exc, UnicodeDecodeError) or _unicode(encoding):
+        return False
+    data = exc.object
+    start, end = data.rfind(b"\n", 0, exc.start) + 1, data.find(b"\n", exc.start)
+    text = data[start : len(data) if end < 0 else end]
+    if not start:
+        text = text.lstrip(bytes(range(0x80, 0xC0)))
+    try:  # a line the chunk cuts may end in half a character
+        return not codecs.getincrementaldecoder("utf-8")().decode(text, end >= 0).isascii()
+    except UnicodeDecodeError:
+        return False
 
 
 def _shown(encoding: str) -> str:
@@ -75,14 +114,17 @@ _CLASSES = bytes(
 
 
 class _MixedUtf8:
-    """Tells whether an 8-bit or legacy-encoded file has non-ASCII lines that are valid UTF-8
-    next to lines that are not; both kinds in one file is refused. (In such encodings UTF-8
-    bytes decode without error, as mojibake, so only this tells.) Chunks are judged whole, in C;
-    lines are only looked at one by one to name them once a file is found mixed. Newline is byte
-    0x0A in every encoding checked here."""
+    """Tells whether a legacy-encoded file has non-ASCII lines that are UTF-8 next to lines that
+    are not; both kinds in one file is refused. A line is taken as UTF-8 when it decodes as UTF-8
+    to plausible text (see _plausible) and, in a multi-byte encoding, where short lines of true
+    text are valid UTF-8 by chance, its legacy reading is not plausible text. Chunks are judged
+    whole, in C; lines are only looked at one by one where a UTF-8 sequence may start, and to name
+    them once a file is found mixed. Newline is byte 0x0A in every encoding checked here."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, encoding: str) -> None:
         self.path = path
+        self.encoding = encoding
+        self.multi_byte = not _eight_bit(codecs.lookup(encoding).name)
         self.carry = b""
         self.kinds: set[bool] = set()  # is UTF-8, for the non-ASCII lines seen
 
@@ -96,24 +138,47 @@ class _MixedUtf8:
             return
         try:
             lines.decode("utf-8")
-            self.kinds.add(True)
         except UnicodeDecodeError:
             self.kinds.add(False)
-            if _has_utf8_line(lines):
+            if self._has_utf8_line(lines):
                 self.kinds.add(True)
+        else:  # rare in a legacy file: a UTF-8 part of a mixed one, or a few lines by chance
+            for raw in lines.split(b"\n"):
+                if not raw.isascii():
+                    self.kinds.add(self.is_utf8(raw))
+                    if len(self.kinds) == 2:
+                        break
         if len(self.kinds) == 2:
             raise self._error()
+
+    def is_utf8(self, raw: bytes) -> bool:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if not _plausible(text):
+            return False
+        return not self.multi_byte or not _plausible(raw.decode(self.encoding, "replace"))
+
+    def _has_utf8_line(self, lines: bytes) -> bool:
+        """Whether any line of these whole lines is UTF-8; only lines holding a lead byte
+        followed by a continuation byte are looked at."""
+        marks = lines.translate(_CLASSES)
+        at = marks.find(b"LC")
+        while at >= 0:
+            start, end = lines.rfind(b"\n", 0, at) + 1, lines.find(b"\n", at)
+            end = len(lines) if end < 0 else end
+            if self.is_utf8(lines[start:end]):
+                return True
+            at = marks.find(b"LC", end)
+        return False
 
     def _error(self) -> LeadFileError:  # once per refused file: line by line is fine
         first: dict[bool, int] = {}
         with self.path.open("rb") as fh:
             for number, raw in enumerate(fh, 1):
                 if not raw.isascii():
-                    try:
-                        raw.decode("utf-8")
-                        first.setdefault(True, number)
-                    except UnicodeDecodeError:
-                        first.setdefault(False, number)
+                    first.setdefault(self.is_utf8(raw), number)
                 if len(first) == 2:
                     break
         utf8, other = first.get(True, 0), first.get(False, 0)
@@ -125,17 +190,31 @@ class _MixedUtf8:
         )
 
 
-def _has_utf8_line(lines: bytes) -> bool:
-    """Whether any non-ASCII line of these whole lines is valid UTF-8; only lines holding a
-    lead byte followed by a continuation byte are decoded."""
-    marks = lines.translate(_CLASSES)
-    at = marks.find(b"LC")
-    while at >= 0:
-        start, end = lines.rfind(b"\n", 0, at) + 1, lines.find(b"\n", at)
-        end = len(lines) if end < 0 else end
-        try:
-            lines[start:end].decode("utf-8")
-            return True
-        except UnicodeDecodeError:
-            at = marks.find(b"LC", end)
-    return False
+# Scripts that share words: Japanese writes kanji and kana together, Korean hangul and hanja.
+_EAST_ASIAN = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH", "FULLWIDTH", "IDEOGRAPHIC"}
+
+
+def _plausible(text: str) -> bool:
+    """Whether text reads as people write: no control, private-use or unassigned characters, no
+    mark without a letter before it, and each word's letters in one script. Mojibake fails this:
+    a legacy reading of UTF-8 such as 'Nguy峄卬', or a UTF-8 reading of GB18030 such as 'ղΰ'."""
+    script = ""  # of the current word's letters; "" between words
+    for ch in text:
+        if ch.isascii():
+            script = "LATIN" if ch.isalpha() else ""
+            continue
+        category = unicodedata.category(ch)
+        if category[0] == "L":
+            name = unicodedata.name(ch, "").split(" ", 1)[0]
+            name = "CJK" if name in _EAST_ASIAN else name
+            if script and name != script:
+                return False
+            script = name
+        elif category[0] == "M":
+            if not script:
+                return False
+        elif category in ("Cc", "Co", "Cn", "Cs"):
+            return False
+        else:
+            script = ""
+    return True
