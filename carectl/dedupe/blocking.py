@@ -161,6 +161,7 @@ class BatchMatcher:
         self.namesakes: dict[str, int] = {}
         self.persons: dict[int, Person | None] = {}
         self.keys_of: dict[int, set[tuple[str, str]]] = {}  # customers the batch touched
+        self.stale: set[tuple[str, str]] = set()  # lists to read again (see changed)
         self._read(people)
 
     def _read(self, people: list[tuple[Person, set, list[str]]]) -> None:
@@ -200,7 +201,7 @@ class BatchMatcher:
         found: dict[int, None] = {}
         limit = self.cfg.max_candidates
         for kind, key in sorted(lookup, key=lambda k: (KIND_ORDER.get(k[0], 9), k[1])):
-            ids = self.by_key.get((kind, key), ())
+            ids = self._fresh(kind, key)
             if below is not None:
                 ids = [i for i in ids if i < below]
             for cid in ids[: _per_key(kind)]:
@@ -241,6 +242,49 @@ class BatchMatcher:
                 self.namesakes[key] -= 1
         self.keys_of[cid] = set(keys)
         self.persons[cid] = person
+
+    def changed(
+        self, cid: int, person: Person | None, old: set[tuple[str, str]], new: set[tuple[str, str]]
+    ) -> None:
+        """A stored customer's keys went from ``old`` to ``new`` in the database (a merge:
+        the survivor gains, the merged one loses all). Lists it joins or leaves are read again
+        when next used, unless the change is exact in memory (a short list of ids in order)."""
+        for kind, key in old ^ new:
+            found = self.by_key.get((kind, key))
+            cap = self._cap(kind)
+            if (kind, key) in new:
+                if found is not None and kind not in ("phone", "email") and len(found) < cap:
+                    found.append(cid)
+                    found.sort()
+                elif found is not None:
+                    self.stale.add((kind, key))
+            elif found is not None and cid in found:
+                found.remove(cid)
+                if len(found) == cap - 1:  # it was full: the next one in line is unknown
+                    self.stale.add((kind, key))
+            if kind == "name_region" and key in self.namesakes:
+                self.namesakes[key] += 1 if (kind, key) in new else -1
+        self.persons[cid] = person
+
+    def _cap(self, kind: str) -> int:
+        return self.contact_cap if kind in ("phone", "email") else _per_key(kind)
+
+    def _fresh(self, kind: str, key: str) -> list[int]:
+        """The list of a key, read again if a merge made it stale."""
+        if (kind, key) in self.stale:
+            self.stale.discard((kind, key))
+            if kind in ("phone", "email"):
+                sql = (
+                    "SELECT customer_id FROM contact_points WHERE kind = ? AND value_norm = ?"
+                    " ORDER BY id"
+                )
+            else:
+                sql = "SELECT customer_id FROM match_keys WHERE kind = ? AND key = ?"
+            ids = [r[0] for r in self.db.execute(f"{sql} LIMIT {self._cap(kind)}", (kind, key))]
+            self.by_key[(kind, key)] = ids
+            missing = [i for i in ids if i not in self.persons]
+            self.persons.update(load_many(self.db, missing))
+        return self.by_key.get((kind, key), [])
 
 
 def _per_key(kind: str) -> int:

@@ -14,7 +14,15 @@ from typing import Any
 
 from carectl.dedupe import keys as match_keys
 from carectl.dedupe import review
-from carectl.dedupe.blocking import BatchMatcher, best_match, decide, load, load_many, person_keys
+from carectl.dedupe.blocking import (
+    BatchMatcher,
+    best_match,
+    decide,
+    load,
+    load_many,
+    person_keys,
+    person_keys_stored,
+)
 from carectl.dedupe.merge import merge
 from carectl.normalize.names import name_keys
 
@@ -47,7 +55,8 @@ def _visit_batch(tx: Any, ids: list[int], cfg: Any) -> Counter[str]:
     Every customer's keys are written first (one statement each way, only what changed); the
     matcher then reads candidates and namesake counts for the whole batch. A customer's
     namesakes are counted as _visit would see them (later customers' keys not yet rewritten),
-    and after a merge the matcher is read again for the rest of the batch.
+    and after a merge the matcher is told what changed (lists it cannot fix in memory are read
+    again when next used).
     """
     db = tx.db
     persons = load_many(db, ids)
@@ -68,7 +77,7 @@ def _visit_batch(tx: Any, ids: list[int], cfg: Any) -> Counter[str]:
     matcher: BatchMatcher | None = None
     for i, cid in enumerate(live):
         p = persons[cid]
-        if matcher is None:  # (again) for the customers left: the database moved on
+        if matcher is None:
             rest = live[i:]
             people = [(persons[c], new[c], region_keys[c]) for c in rest]
             matcher = BatchMatcher(db, cfg, people, contact_cap=CONTACT_CAP)  # type: ignore[misc]
@@ -84,11 +93,15 @@ def _visit_batch(tx: Any, ids: list[int], cfg: Any) -> Counter[str]:
             continue
         action = decide(match.score.total, cfg)
         if action == "merge":
+            survivor = match.customer_id
+            before = person_keys_stored(db, survivor)
             merge(
-                tx, match.customer_id, cid, score=match.score.total, reason=str(match.score),
+                tx, survivor, cid, score=match.score.total, reason=str(match.score),
                 origin="scan", locked=cfg.locked_fields,
             )  # fmt: skip
-            matcher = None
+            matcher.changed(cid, None, new[cid], set())
+            after = load_many(db, [survivor])[survivor]
+            matcher.changed(survivor, after, before, person_keys_stored(db, survivor))
         elif action == "review":
             review.propose(tx, match.customer_id, cid, match.score.total, str(match.score))
         counts[action] += 1
