@@ -314,7 +314,7 @@ def import_and_score(files: Any) -> dict[str, Any]:
     precision, recall, f1 = pairwise(pred, true)
     return {
         "files": len(paths),
-        "rows": len(pred) + rejected,
+        "rows": len(pred),
         "rejected": rejected,
         "seconds": seconds,
         "precision": precision,
@@ -434,13 +434,14 @@ def _with_review(ctx: Context, pred: list[int]) -> list[int]:
 
 
 def _predictions(ctx: Context) -> tuple[list[int], list[int], int]:
-    """(customer of each imported lead, its true person, rejected rows); a merge re-points
-    leads to the survivor, so this reads the state after any merges."""
+    """(customer of each lead, its true person, rejected rows); a merge re-points leads to
+    the survivor, so this reads the state after any merges. A rejected row stands alone (its
+    pairs count as missed), so rejecting a row never flatters recall."""
     pred, true, rejected = [], [], 0
-    for raw, cid in ctx.db.execute("SELECT raw, customer_id FROM leads ORDER BY id"):
+    for lead_id, raw, cid in ctx.db.execute("SELECT id, raw, customer_id FROM leads ORDER BY id"):
         if cid is None:
             rejected += 1
-            continue
+            cid = -lead_id
         pred.append(cid)
         true.append(int(json.loads(raw)["ref"]))
     return pred, true, rejected
