@@ -161,16 +161,14 @@ class _MixedUtf8:
         return not self.multi_byte or not _plausible(raw.decode(self.encoding, "replace"))
 
     def _has_utf8_line(self, lines: bytes) -> bool:
-        """Whether any line of these whole lines is UTF-8; only lines holding a lead byte
-        followed by a continuation byte are looked at."""
-        marks = lines.translate(_CLASSES)
-        at = marks.find(b"LC")
-        while at >= 0:
-            start, end = lines.rfind(b"\n", 0, at) + 1, lines.find(b"\n", at)
-            end = len(lines) if end < 0 else end
-            if self.is_utf8(lines[start:end]):
+        """Whether any line of these whole lines is UTF-8. Only chunks holding a lead byte
+        followed by a continuation byte are decoded, with U+FFFD marking the lines that are
+        not UTF-8 (newlines survive a replacing decode, so lines stay lines)."""
+        if lines.translate(_CLASSES).find(b"LC") < 0:
+            return False
+        for line in lines.decode("utf-8", "replace").split("\n"):
+            if "\ufffd" not in line and not line.isascii() and self.is_utf8(line.encode()):
                 return True
-            at = marks.find(b"LC", end)
         return False
 
     def _error(self) -> LeadFileError:  # once per refused file: line by line is fine
