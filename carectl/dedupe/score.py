@@ -30,7 +30,7 @@ birthday differs       -6
 id number same        +16    a national id / passport number is one person's: m ~ 0.9,
                              u ~ 1/100,000 (only a number copied from a relative)
 id number one slip     +5    one digit typed wrong or two swapped
-id numbers differ      -4    two documents, or one typed with several slips
+id numbers differ      -2    m ~ 0.25: a passport in one file, a national id in another
 address same           +6    co-residents share it (a family), so less than a phone
 address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo)
 address similar        +1    similarity >= 80 (several typos, a part missing)
@@ -62,7 +62,7 @@ W_NAME_DIFF_ALONE = -4.0  # m ~ 0.06: names do change (marriage, nickname, wrong
 W_NAME_WORD = -2.0  # Latin names, one word of 2+ replaced: a married name, or a relative
 SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
-W_ID, W_ID_NEAR, W_ID_DIFF = 16.0, 5.0, -4.0
+W_ID, W_ID_NEAR, W_ID_DIFF = 16.0, 5.0, -2.0
 W_ADDR, W_ADDR_CLOSE, W_ADDR_SIMILAR, W_ADDR_DIFF = 6.0, 3.0, 1.0, -1.0
 
 
