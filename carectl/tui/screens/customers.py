@@ -20,6 +20,7 @@ from carectl.tui.data import Reader
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
 from carectl.tui.widgets.rows import KeysetRows, ListRows, Row
+from carectl.tui.widgets.search_input import SearchInput
 
 SORTS = ("code", "name", "updated")
 NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in help and palette
@@ -58,7 +59,7 @@ class CustomersScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder=_("/ to search: name, code, phone or email"), id="search")
+        yield SearchInput(placeholder=_("/ to search: name, code, phone or email"), id="search")
         yield CustomerTable(id="customers")
         yield Static(_("loading…"), id="status")
         yield Footer(compact=True, show_command_palette=False)  # ^p is in help; fits 80 columns
@@ -184,4 +185,4 @@ class CustomersScreen(Screen):
             text = f"{self.browse.total:,} {_('customers')} · sorted by {self.sort}"
         else:
             text = "loading…"
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(text, layout=False)  # one line, fixed height

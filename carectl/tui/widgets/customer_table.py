@@ -18,7 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -46,6 +46,18 @@ COLUMNS = (
     Column("updated", "updated_at", 10),
 )
 GAP = 1
+
+
+@dataclass(frozen=True)
+class _Paint:
+    """What every line of one paint shares."""
+
+    width: int
+    cols: list[int]
+    base: Style
+    header: Style
+    cursor: Style
+    muted: Style
 
 
 def fit(text: str, width: int) -> str:
@@ -131,6 +143,7 @@ class CustomerTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: Rows = ListRows([])
         self.empty = "loading…"
+        self._paint: _Paint | None = None
 
     # ---------------------------------------------------------------- source
 
@@ -139,9 +152,7 @@ class CustomerTable(ScrollView, can_focus=True):
         ``keep``: the same list read again (live refresh), cursor and scroll stay put."""
         self.rows = rows
         self.empty = empty
-        size = Size(self.size.width, rows.total + 1)
-        if size != self.virtual_size:  # a new size lays the screen out again: only if it moved
-            self.virtual_size = size
+        self._set_virtual_height(rows.total + 1)
         if keep:
             self.cursor = max(0, min(self.cursor, rows.total - 1))
         else:
@@ -174,6 +185,15 @@ class CustomerTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.rows.total + 1)
         self._request_rows()
+
+    def _set_virtual_height(self, height: int) -> None:
+        """A new row count moves only the scrollbar: the table's own size is fixed by the
+        stylesheet and both overflows are fixed, so the screen is not laid out again (a layout
+        repaints every widget, most of a search keystroke's time at 120x40)."""
+        size = Size(self.size.width, height)
+        if size != self.virtual_size:
+            self.set_reactive(CustomerTable.virtual_size, size)
+            self._scroll_update(size)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -243,28 +263,43 @@ class CustomerTable(ScrollView, can_focus=True):
 
     # ---------------------------------------------------------------- painting
 
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Styles and column widths once per paint, not once per line (``rich_style`` walks
+        the DOM each time it is read)."""
+        self._paint = self._new_paint()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def _new_paint(self) -> _Paint:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        cols = widths(width)
+        return _Paint(
+            width,
+            widths(width),
+            base,
+            base + self.get_component_rich_style("customer-table--header"),
+            base + self.get_component_rich_style("customer-table--cursor"),
+            self.get_component_rich_style("customer-table--missing"),
+        )
+
+    def render_line(self, y: int) -> Strip:
+        paint = self._paint or self._new_paint()
+        width, cols, base = paint.width, paint.cols, paint.base
         if y == 0:
-            style = base + self.get_component_rich_style("customer-table--header")
             line = " " * GAP
             line = line.join(fit(c.title, w) for c, w in zip(COLUMNS, cols, strict=True))
-            return self._strip(line, style, width)
+            return self._strip(line, paint.header, width)
         index = round(self.scroll_y) + y - 1
         if index >= self.rows.total:
             if index == 0:
-                muted = self.get_component_rich_style("customer-table--missing")
-                return self._strip(self.empty, base + muted, width)
+                return self._strip(self.empty, base + paint.muted, width)
             return Strip.blank(width, base)
         row = self.rows.row(index)
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("customer-table--cursor")
+        style = paint.cursor if index == self.cursor else base
         if row is None:
-            muted = self.get_component_rich_style("customer-table--missing")
-            return self._strip("…", style + muted, width)
+            return self._strip("…", style + paint.muted, width)
         sep = " " * GAP
         line = sep.join(
             fit(cell_text(row, c.key, w), w) for c, w in zip(COLUMNS, cols, strict=True)
