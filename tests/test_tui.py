@@ -162,6 +162,36 @@ async def test_search_narrows_with_folded_accents_and_esc_restores(db_path):
         assert app.focused is t
 
 
+async def test_scrolling_follows_the_row_count_of_each_list(db_path):
+    """A search changes the table's row count without laying the screen out again: the
+    scroll range must still follow it, both ways."""
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        t = table(app)
+        assert t.max_scroll_y == N + 1 - t.size.height
+        await pilot.press("slash", *"nguyen")
+        await settle(pilot)
+        assert 0 < t.rows.total < N
+        assert t.max_scroll_y == max(0, t.rows.total + 1 - t.size.height)
+        assert t.vertical_scrollbar.window_virtual_size == t.rows.total + 1
+        await pilot.press("escape", "G")
+        await settle(pilot)
+        assert t.cursor == N - 1 and t.scroll_y == t.max_scroll_y == N + 1 - t.size.height
+        assert painted(t)[-1].startswith(t.rows.row(N - 1)["code"])
+
+
+async def test_a_long_query_scrolls_inside_the_search_box(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        box = app.screen.query_one("#search")
+        region = box.region
+        await pilot.press("slash", *("x" * 100))
+        await pilot.pause()
+        assert box.region == region and box.scroll_x > 0  # the cursor end stays in view
+
+
 async def test_empty_database_and_no_matches_say_so(db_path, tmp_path):
     app = make_app(tmp_path / "empty.db")
     async with app.run_test(size=(80, 24)) as pilot:
