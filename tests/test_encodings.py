@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 
 from carectl import config as config_mod
-from carectl.builtin.formats_csv import read_rows
+from carectl.builtin.formats_csv import SAMPLE_BYTES, detect_encoding, read_rows
 from carectl.context import Context
 from carectl.ingest.daemon import Daemon
 from carectl.ingest.errors import LeadFileError
@@ -106,6 +106,11 @@ GENERATED = {
     "euc_kr": ("ko_KR", lambda t: t.encode("euc-kr")),
     "shift_jis": ("ja_JP", lambda t: t.encode("shift_jis")),
     "cp1258": ("vi_VN", cp1258),
+    # Latin code pages read most names alike: a wrong one stores è as č, ơ as ő, silently.
+    "cp1252_fr": ("fr_FR", lambda t: t.encode("cp1252")),
+    "cp1252_de": ("de_DE", lambda t: t.encode("cp1252")),
+    "cp1250_pl": ("pl_PL", lambda t: t.encode("cp1250")),
+    "cp1251_ru": ("ru_RU", lambda t: t.encode("cp1251")),
 }
 
 
@@ -138,3 +143,18 @@ def test_utf8_lines_pasted_into_a_legacy_file_are_refused_as_mixed(tmp_path, enc
     path.write_bytes(data + pasted.split(b"\n", 1)[1])
     with pytest.raises(LeadFileError, match=r"mixed encodings: line 80\d\d is UTF-8"):
         read_rows(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [("cp1252_fr", "cp1252"), ("cp1252_de", "cp1252"), ("cp1250_pl", "cp1250"),
+     ("cp1251_ru", "cp1251"), ("cp1258", "cp1258")],
+)  # fmt: skip
+def test_the_code_page_a_file_was_written_in_is_the_one_detected(tmp_path, name, written):
+    """Names a sample holds may read alike in several code pages (German in CP1250 and
+    CP1252); the rest of the file may not, so the page itself must be the right one."""
+    locale, encode = GENERATED[name]
+    data, _ = faker_table(locale, 5000, seed=0, encode=encode)
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(data)
+    assert detect_encoding(path, data[:SAMPLE_BYTES]) == written

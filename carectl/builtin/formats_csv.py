@@ -42,6 +42,25 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# The Windows code page each language's files are most often in (ISO code or English name).
+CODE_PAGES = {
+    **dict.fromkeys(
+        ["en", "fr", "de", "es", "it", "pt", "nl", "da", "sv", "no", "fi", "english", "french",
+         "german", "spanish", "italian", "portuguese", "dutch", "danish", "swedish", "norwegian",
+         "finnish"],
+        "cp1252",
+    ),
+    **dict.fromkeys(["vi", "vietnamese"], "cp1258"),
+    **dict.fromkeys(["tr", "turkish"], "cp1254"),
+    **dict.fromkeys(["el", "greek"], "cp1253"),
+    **dict.fromkeys(["ru", "uk", "bg", "russian", "ukrainian", "bulgarian"], "cp1251"),
+    **dict.fromkeys(["et", "lt", "lv", "estonian", "lithuanian", "latvian"], "cp1257"),
+    **dict.fromkeys(
+        ["pl", "cs", "sk", "hu", "hr", "ro", "sl", "polish", "czech", "slovak", "hungarian",
+         "croatian", "romanian", "slovene"],
+        "cp1250",
+    ),
+}  # fmt: skip
 _DATA_LIKE = re.compile(r"@|\d{6,}")  # an email, or a phone once separators are gone
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -52,16 +71,18 @@ def parse_lead_file(path, options):
     default = DEFAULT_DELIMITER.get(path.suffix.lower())
     if default is None:
         return None
-    return read_rows(path, default, options.encoding)
+    return read_rows(path, default, options.encoding, options.language)
 
 
-def read_rows(path: Path, default_delimiter: str = ",", encoding: str = "") -> Iterator:
+def read_rows(
+    path: Path, default_delimiter: str = ",", encoding: str = "", language: str = ""
+) -> Iterator:
     """(line, {header: cell}) for every non-blank data row; LeadFileError if unreadable.
 
     The whole file is checked to decode before the first row is yielded (see check_text), so a
     bad byte on the last line refuses the file before any of its rows is stored."""
     sample = _sample(path)
-    encoding = encoding or detect_encoding(path, _telling_sample(path, sample))
+    encoding = encoding or detect_encoding(path, _telling_sample(path, sample), language)
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -98,7 +119,7 @@ def _sample(path: Path) -> bytes:
     return sample
 
 
-def detect_encoding(path: Path, sample: bytes) -> str:
+def detect_encoding(path: Path, sample: bytes, language: str = "") -> str:
     for bom, name in BOMS:
         if sample.startswith(bom):
             return name
@@ -109,12 +130,29 @@ def detect_encoding(path: Path, sample: bytes) -> str:
         except UnicodeDecodeError:
             pass
         sample = sample[: sample.rfind(b"\n") + 1] or sample  # no half character at the end
-    best = charset_normalizer.from_bytes(sample).best()
+    results = charset_normalizer.from_bytes(sample)
+    best = results.best()
     if best is None:
         raise LeadFileError(
             path, "not a text file, or an encoding carectl cannot tell (try --encoding)", line=1
         )
-    return best.encoding
+    return _code_page(best, results, language)
+
+
+def _code_page(best: Any, results: Any, language: str) -> str:
+    """Among the code pages that read the sample about equally well (CP1250, CP1252 and CP1258
+    read most Latin text alike: only an è or an ơ past the sample tells them apart), the one of
+    the folder's language, else one that reads the sample as its own language, else the one of
+    the sample's language; else CP1252, the most common."""
+    tied = [
+        m for m in results if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05
+    ]
+    names = {name for m in tied for name in m.could_be_from_charset}
+    own = [CODE_PAGES.get(m.language.lower()) for m in tied]
+    wanted = [CODE_PAGES.get(language.lower())]
+    wanted += [page for page, m in zip(own, tied, strict=True) if page in m.could_be_from_charset]
+    wanted += [CODE_PAGES.get(best.language.lower()), "cp1252"]
+    return next((name for name in wanted if name in names), best.encoding)
 
 
 def sniff_delimiter(text: str, default: str) -> str:
