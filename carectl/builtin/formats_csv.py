@@ -2,8 +2,9 @@
 
 Vendors send whatever their spreadsheet wrote: UTF-8 with or without BOM, UTF-16, CP949, GB18030,
 CP1258, with commas, semicolons or tabs. The encoding is detected on a leading sample (BOM, then
-strict UTF-8, then charset-normalizer; an all-ASCII sample is replaced by the first lines that are
-not) and the delimiter sniffed on the leading sample; the file is
+strict UTF-8, then charset-normalizer, its ties between code pages broken by language; an
+all-ASCII sample is replaced by the first lines that are not) and the delimiter sniffed on the
+leading sample; the file is
 then read as a stream with the ``csv`` module, so a million rows cost no more memory than ten.
 Row numbers are lines as a person counts them in an editor (the header is line 1). A row that
 cannot be read whole (ragged, NUL bytes) is yielded with errors, not raised.
