@@ -457,3 +457,27 @@ def test_a_drop_folder_that_cannot_be_listed_is_skipped_until_it_can(dctx, tmp_p
     (tmp_path / "away").rename(drop)
     (drop / "a.csv").write_text(LEADS, encoding="utf-8")
     assert Daemon(dctx).run_once().files_done == 1
+
+
+def test_a_feedback_file_in_a_drop_folder_is_logged_once_and_bad_rows_named(dctx, tmp_path):
+    drop = tmp_path / "drop"
+    (drop / "leads.csv").write_text(LEADS, encoding="utf-8")
+    Daemon(dctx).run_once()
+    survey = (
+        "customer,kind,score,comment,at\nan@example.vn,csat,2,slow,2026-03-02T09:00:00Z\n"
+        "0912345678,nps,10,,2026-03-02\nx,csat,9,,2026-03-02\n"
+    )
+    (drop / "march.feedback.csv").write_text(survey, encoding="utf-8")
+    (drop / "header-only.feedback.csv").write_text("customer,kind,score\n", encoding="utf-8")
+    stats = Daemon(dctx).run_once()
+    assert (stats.files_done, stats.files_quarantined, stats.rows) == (1, 1, 0)
+    got = dctx.db.execute("SELECT kind, score, comment FROM feedback ORDER BY id").fetchall()
+    assert got == [("csat", 2, "slow"), ("nps", 10, "")]
+    assert count(dctx, "SELECT count(*) FROM customers") == 2  # no lead from a survey
+    errors = (drop / "processed" / "march.feedback.csv.errors.txt").read_text(encoding="utf-8")
+    assert "line 4, column customer" in errors
+    assert "header-only.feedback.csv" in names(drop / "quarantine")
+    # delivered again: every answer is already stored
+    (drop / "again.feedback.csv").write_text(survey, encoding="utf-8")
+    Daemon(dctx).run_once()
+    assert count(dctx, "SELECT count(*) FROM feedback") == 2

@@ -5,7 +5,10 @@ Start-up scan (files dropped while it was down), then watchfiles events plus a p
 kill at any moment leaves it in place and the ledger resumes it; a restart that finds a file whose
 content is already done (same path) only moves it. Whatever a file contains, the daemon goes on:
 an unreadable file goes to quarantine with ``<name>.error.txt``, bad rows go to
-``processed/<name>.rejects.csv``. SIGTERM/SIGINT stop after the current batch.
+``processed/<name>.rejects.csv``. A ``*.feedback.csv`` file holds survey answers, not leads:
+it is logged answer by answer through the feedback writer (carectl.service.feedback_file; an
+answer already stored is not stored twice) and its bad rows listed in
+``processed/<name>.errors.txt``. SIGTERM/SIGINT stop after the current batch.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from carectl.ingest.pipeline import ingest_file
 from carectl.ingest.report import IngestReport
 from carectl.ingest.settle import Settler, is_temporary
 from carectl.outbox import runner as outbox_runner
+from carectl.service import feedback_file
 from carectl.store.util import now_iso
 
 log = logging.getLogger("carectl.daemon")
@@ -41,6 +45,7 @@ log = logging.getLogger("carectl.daemon")
 STATUS_NAME = "daemon-status.json"
 LOCK_NAME = "daemon.lock"
 STATUS_SECONDS = 10.0
+FEEDBACK_SUFFIX = ".feedback.csv"
 
 
 class AlreadyRunning(Exception):
@@ -206,6 +211,8 @@ class Daemon:
 
     def handle(self, folder: DropFolder, path: Path) -> None:
         """Ingest one settled file and move it; never raises for anything the file contains."""
+        if path.name.lower().endswith(FEEDBACK_SUFFIX):
+            return self._feedback(folder, path)
         options = LeadFileOptions(
             source=folder.source,
             region=folder.region.upper(),
@@ -259,6 +266,37 @@ class Daemon:
             seconds,
             extra={"report": {k: v for k, v in report.as_dict().items() if k != "warnings"}},
         )
+
+    def _feedback(self, folder: DropFolder, path: Path) -> None:
+        """Survey answers: stored ones are skipped, so a file handled twice (a kill before the
+        move) counts once; a file with no readable answer at all goes to quarantine."""
+        try:
+            report = feedback_file.import_file(self.ctx, path, region=folder.region.upper())
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                return self._failed(path, folder, exc)
+            log.warning("%s: database busy (%s); will retry", path.name, exc)
+            return
+        except Exception as exc:  # a bug must cost one file, not the daemon
+            return self._failed(path, folder, exc)
+        errors = [f"line {e['line']}, column {e['column'] or '-'}: {e['message']}"
+                  for e in report.errors]  # fmt: skip
+        if not report.rows:
+            return self._quarantine(path, folder, "; ".join(errors) or "no feedback rows")
+        try:
+            Path(folder.processed).mkdir(parents=True, exist_ok=True)
+            target = fs.destination(path, Path(folder.processed))
+            if errors:
+                note = target.with_name(target.name + ".errors.txt")
+                note.write_text(f"file: {path.name}\n" + "\n".join(errors) + "\n", "utf-8")
+            fs.move(path, target)
+        except OSError as exc:
+            log.error("%s: logged, but cannot move it to processed/: %s", path.name, exc)
+        self.stats.files_done += 1
+        log.info(
+            "%s: feedback, %d rows, %d recorded, %d already stored, %d bad",
+            path.name, report.rows, report.recorded, report.duplicates, len(report.errors),
+        )  # fmt: skip
 
     def _failed(self, path: Path, folder: DropFolder, exc: Exception) -> None:
         log.error("%s: failed", path.name, exc_info=exc)

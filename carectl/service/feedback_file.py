@@ -7,7 +7,8 @@ phone), ``ticket`` (optional code), ``kind`` (csat or nps; or give the score in 
 ``csat`` or ``nps``), ``score``, ``comment``, ``channel``, ``at`` (ISO date or time; default:
 now). The file is read as a stream. A bad row is reported with its
 line and column and skipped; the others are kept. An answer already stored (same customer,
-kind, score and time) is not stored again, so a file delivered twice counts once.
+kind, score and time) is not stored again, so a file delivered twice counts once (a row
+without ``at`` is stamped with the time of import, so only answers with times are recognised).
 """
 
 from __future__ import annotations
@@ -144,15 +145,17 @@ def _customer(db: Any, ref: str, region: str, *, required: bool) -> int | None:
         if required:
             raise ValueError("customer: empty (give a customer or a ticket)")
         return None
-    if "@" in ref:
-        kind, value = "email", normalize_email(ref)
-    elif ref.upper().startswith("C"):
+    if ref.upper().startswith("C") and "@" not in ref:
         try:
             return customers_svc.resolve_id(db, ref)
         except customers_svc.NotFound as exc:
             raise ValueError(f"customer: {exc}") from None
-    else:
-        kind, value = "phone", to_e164(ref, region)
+    try:
+        kind, value = (
+            ("email", normalize_email(ref)) if "@" in ref else ("phone", to_e164(ref, region))
+        )
+    except ValueError as exc:  # the message must name the column
+        raise ValueError(f"customer: {exc}") from None
     hit = db.execute(
         "SELECT customer_id FROM contact_points WHERE kind = ? AND value_norm = ?"
         " ORDER BY is_primary DESC LIMIT 1",
