@@ -49,7 +49,7 @@ def test_a_hanging_plugin_is_stopped_after_the_timeout(ctx, tmp_path):
     guard_for(ctx.pm).timeout = 0.3
     started = time.monotonic()
     report = run(ctx, tmp_path)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # the plugin sleeps 30 s: it was not waited for
     assert (report.created, report.rejected) == (7, 1)
     assert "plugin 'hang' failed in match_lead: PluginTimeout" in report.errors[0].message
 
