@@ -95,6 +95,9 @@ def measure(
     # Join only what the grouping needs: a quarter's totals read covering indexes alone.
     tickets = _TICKETS.get(by, _TICKETS[None])
     feedback = _FEEDBACK[by if by in (None, "source", "segment") else "contact"]
+    # Totals aggregate without GROUP BY: grouping by the constant '' would sort every row
+    # through a temporary B-tree (twice the time of the index scan itself).
+    group = "" if by is None else " GROUP BY 1"
     out: dict[str, dict[str, Any]] = {}
 
     def put(group: str, key: str, value: dict[str, Any]) -> None:
@@ -103,23 +106,29 @@ def measure(
     for grp, n, avg, met in db.execute(
         f"SELECT {g}, count(*), avg(t.first_response_secs),"
         f" sum(t.first_response_at <= t.first_response_due) {tickets}"
-        " WHERE t.first_response_at >= ? AND t.first_response_at < ? GROUP BY 1",
+        f" WHERE t.first_response_at >= ? AND t.first_response_at < ?{group}",
         (start, end),
     ):
+        if not n:
+            continue
         put(grp, "art", {"seconds": None if avg is None else round(avg, 1), "tickets": n})
         put(grp, "_fr", (n, met))
     for grp, n, first, met in db.execute(
         f"SELECT {g}, count(*), sum(t.fcr), sum(t.resolved_at <= t.resolution_due) {tickets}"
-        " WHERE t.resolved_at >= ? AND t.resolved_at < ? GROUP BY 1",
+        f" WHERE t.resolved_at >= ? AND t.resolved_at < ?{group}",
         (start, end),
     ):
+        if not n:
+            continue
         put(grp, "fcr", {"rate": ratio(first, n), "resolved": n, "first_contact": first})
         put(grp, "_res", (n, met))
     for grp, n, done in db.execute(
         f"SELECT {g}, count(*), sum(t.resolved_at IS NOT NULL AND t.resolved_at < ?) {tickets}"
-        " WHERE t.opened_at >= ? AND t.opened_at < ? GROUP BY 1",
+        f" WHERE t.opened_at >= ? AND t.opened_at < ?{group}",
         (end, start, end),
     ):
+        if not n:
+            continue
         put(grp, "rr", {"rate": ratio(done, n), "opened": n, "resolved": done})
     for grp, n, *ages in db.execute(
         "SELECT grp_, count(*),"
@@ -127,14 +136,17 @@ def measure(
         f" SELECT {g} AS grp_, julianday(?) - julianday(t.opened_at) AS a {tickets}"
         " WHERE t.done_at IS NULL AND t.opened_at < ?"
         f" UNION ALL SELECT {g}, julianday(?) - julianday(t.opened_at) {tickets}"
-        " WHERE t.done_at >= ? AND t.opened_at < ?) GROUP BY 1",
+        f" WHERE t.done_at >= ? AND t.opened_at < ?){group}",
         (end, end, end, end, end),
     ):
+        if not n:
+            continue
         put(grp, "tb", {"open": n, "age": dict(zip(AGE_BUCKETS, ages, strict=True))})
     for grp, kind, n, high, mean, promoters, detractors in db.execute(
         f"SELECT {fg}, f.kind, count(*), sum(f.score >= 4), avg(f.score),"
         f" sum(f.score >= 9), sum(f.score <= 6) {feedback}"
-        " WHERE f.kind IN ('csat', 'nps') AND f.at >= ? AND f.at < ? GROUP BY 1, 2",
+        " WHERE f.kind IN ('csat', 'nps') AND f.at >= ? AND f.at < ?"
+        f" GROUP BY {'f.kind' if by is None else '1, 2'}",
         (start, end),
     ):
         if kind == "csat":
