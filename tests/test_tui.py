@@ -83,6 +83,19 @@ async def test_first_screen_shows_customers_and_database(db_path):
         assert "300 customers" in str(app.screen.query_one("#status").content)
 
 
+async def test_the_list_is_counted_whether_or_not_it_fits_the_first_block(db_path):
+    """The first block is shown before the count; a first block shorter than asked for is
+    the whole table."""
+    for page_size in (20, N + 50):
+        app = make_app(db_path, page_size=page_size)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            rows = table(app).rows
+            assert rows.total == N and rows.counted
+            status = str(app.screen.query_one("#status").render())
+            assert status.startswith(f"{N:,} ")
+
+
 async def test_cjk_and_vietnamese_cells_line_up(db_path):
     app = make_app(db_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -53,10 +53,19 @@ class ListRows:
 class KeysetRows:
     """Every customer in ``sort`` order, by position, loaded in keyset blocks on demand."""
 
-    def __init__(self, reader: Reader, sort: str, total: int, block: int, keep: int = 16) -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        sort: str,
+        total: int,
+        block: int,
+        keep: int = 16,
+        counted: bool = True,
+    ) -> None:
         self.reader = reader
         self.sort = sort
         self.total = total
+        self.counted = counted  # False: total is only the first block, the count is running
         self.block = block
         self.keep = keep
         self._blocks: OrderedDict[int, list[Row]] = OrderedDict()
@@ -70,6 +79,13 @@ class KeysetRows:
         fresh = KeysetRows(self.reader, self.sort, total, self.block, self.keep)
         fresh._landmarks = self._landmarks
         fresh._anchors = {b: rows[0]["_cursor"] for b, rows in self._blocks.items() if rows}
+        return fresh
+
+    def with_total(self, total: int) -> KeysetRows:
+        """The same rows, now that the whole table is counted."""
+        fresh = KeysetRows(self.reader, self.sort, total, self.block, self.keep)
+        fresh._blocks = OrderedDict(self._blocks)
+        fresh._landmarks = self._landmarks
         return fresh
 
     def row(self, index: int) -> Row | None:
