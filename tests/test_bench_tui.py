@@ -23,6 +23,14 @@ def test_first_paint_child_and_queries(tmp_path):
     )  # fmt: skip
     painted = float(out.stdout.strip().splitlines()[-1])
     assert started < painted < time.time()
+    config = tmp_path / "carectl.toml"
+    config.write_text(f"database = {str(db)!r}\n", encoding="utf-8")
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tui", "cli", str(config)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert started < float(out.stdout.strip().splitlines()[-1]) < time.time()
     queries = tui._queries(db)
     assert len(queries) == tui.QUERIES
     assert any(q.startswith("C-") for q in queries) and any("@" in q for q in queries)
