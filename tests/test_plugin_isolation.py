@@ -76,17 +76,15 @@ def test_the_watchdog_ends_with_its_plugin_manager(config_path, tmp_path):
     from carectl import config as config_mod
     from carectl.context import Context
 
-    def watchdogs() -> int:
-        return sum(t.name == "plugin-watchdog" and t.is_alive() for t in threading.enumerate())
+    def watchdogs() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "plugin-watchdog" and t.is_alive()}
 
-    before = watchdogs()
+    before = watchdogs()  # other tests' contexts may still be ending theirs
     ctx = Context(config_mod.load_file(config_path))
     run(ctx, tmp_path)  # times its plugin calls: a watchdog thread starts
-    assert watchdogs() == before + 1
+    (mine,) = watchdogs() - before
     ctx.close()
     del ctx
     gc.collect()
-    deadline = time.monotonic() + 5
-    while watchdogs() > before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert watchdogs() == before  # no thread per Context left behind
+    mine.join(timeout=5)
+    assert not mine.is_alive()  # no thread per Context left behind
