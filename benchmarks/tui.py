@@ -114,6 +114,8 @@ def _probe(cls: Any) -> None:
 
         def check() -> None:
             screen = app.screen
+            if not timers:  # a tick already queued when the timer stopped
+                return
             if isinstance(screen, CustomersScreen) and screen.table.current is not None:
                 timers.pop().stop()
                 app.call_after_refresh(lambda: _done(app))
