@@ -46,33 +46,45 @@ def _root(
     ctx.obj = common.State(config_path=config, preloaded=_PRELOADED.get("ctx"))
 
 
-def _register_builtin_commands() -> None:
-    from carectl.cli import audit, customers, init, plugins
+_OPTIONAL = (
+    "importing",
+    "demo",
+    "tui",
+    "interactions",
+    "tickets",
+    "kpi",
+    "loyalty",
+    "feedback",
+    "churn",
+    "daemon",
+    "leads",
+    "outbox",
+    "consent",
+    "segments",
+    "care",
+    "merges",
+    "review",
+    "dedupe",
+)
+_REGISTERED: set[str] = set()
 
-    app.add_typer(customers.app, name="customers")
-    app.command("init")(init.init)
-    app.command("plugins")(plugins.plugins)
-    app.command("audit")(audit.audit)
-    for optional in (
-        "importing",
-        "demo",
-        "tui",
-        "interactions",
-        "tickets",
-        "kpi",
-        "loyalty",
-        "feedback",
-        "churn",
-        "daemon",
-        "leads",
-        "outbox",
-        "consent",
-        "segments",
-        "care",
-        "merges",
-        "review",
-        "dedupe",
-    ):
+
+def _register_builtin_commands(only: str | None = None) -> None:
+    """Every command group, or with ``only`` just that one: ``carectl tui`` paints sooner when
+    it does not import the other groups' modules (about 0.3-1 s). Idempotent, so an in-process
+    caller running several commands gets the rest on its next call."""
+    if "" not in _REGISTERED:
+        from carectl.cli import audit, customers, init, plugins
+
+        app.add_typer(customers.app, name="customers")
+        app.command("init")(init.init)
+        app.command("plugins")(plugins.plugins)
+        app.command("audit")(audit.audit)
+        _REGISTERED.add("")
+    for optional in _OPTIONAL:
+        if optional in _REGISTERED or (only is not None and optional != only):
+            continue
+        _REGISTERED.add(optional)
         try:
             module = __import__(f"carectl.cli.{optional}", fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -82,7 +94,19 @@ def _register_builtin_commands() -> None:
         module.register(app)
 
 
-_register_builtin_commands()
+def _command_word(argv: list[str]) -> str | None:
+    """The first word of argv that is neither an option nor the value of --config / -c."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--config", "-c"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 _PRELOADED: dict[str, Context] = {}
 
 
@@ -109,6 +133,7 @@ def _load_plugins(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _register_builtin_commands(only="tui" if _command_word(args) == "tui" else None)
     _load_plugins(args)
     command = typer.main.get_command(app)
     try:
