@@ -18,6 +18,7 @@ from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
 from carectl.dedupe.keys import identity, more_ids
 from carectl.dedupe.score import Person
+from carectl.ingest import ledger
 from carectl.ingest.lead import Lead, MatchResult
 from carectl.ingest.prepare import Prepared, index_text, stored_keys
 from carectl.ingest.upsert import NAMES, SCALARS, custom_of
@@ -86,37 +87,8 @@ def apply(
     writer.flush()
     for cid, match in reviews:
         review.propose(tx, cid, match.customer_id, match.score, match.reason)
-    record_leads(tx, file_id, done)
+    ledger.record_leads(tx, file_id, done)
     return done
-
-
-def record_leads(tx: Tx, file_id: int, done: list[Done]) -> None:
-    """The ledger's ``leads`` rows of a batch (as ledger.record_lead writes one)."""
-    now = now_iso()
-    rows = []
-    for lead, action, customer_id, match in done:
-        doubtful = match is not None and match.action == "review"
-        rows.append(
-            (
-                file_id,
-                lead.row,
-                json.dumps(lead.raw, ensure_ascii=False, default=str),
-                customer_id,
-                action,
-                match.customer_id if doubtful else None,
-                match.score if match is not None else None,
-                match.reason if match is not None else "",
-                json.dumps([e.as_dict() for e in lead.errors], ensure_ascii=False),
-                json.dumps([w.as_dict() for w in lead.warnings], ensure_ascii=False),
-                now,
-            )
-        )
-    tx.db.conn.executemany(
-        "INSERT INTO leads (file_id, row_number, raw, customer_id, action, match_customer_id,"
-        " match_score, match_reason, errors, warnings, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
 
 
 @dataclass

@@ -130,32 +130,37 @@ def recorded_rows(tx: Tx, file_id: int, rows: Iterable[int]) -> set[int]:
     return {r[0] for r in cur}
 
 
-def record_lead(
+def record_leads(
     tx: Tx,
     file_id: int,
-    lead: Lead,
-    action: str,
-    customer_id: int | None,
-    match: MatchResult | None,
+    done: Iterable[tuple[Lead, str, int | None, MatchResult | None]],
 ) -> None:
-    doubtful = match is not None and match.action == "review"
-    tx.execute(
+    """The ``leads`` rows of a batch: (lead, action, customer id, match) each, with provenance
+    (the raw row) and the row's errors and warnings; same transaction as the customers."""
+    now = now_iso()
+    rows = []
+    for lead, action, customer_id, match in done:
+        doubtful = match is not None and match.action == "review"
+        rows.append(
+            (
+                file_id,
+                lead.row,
+                json.dumps(lead.raw, ensure_ascii=False, default=str),
+                customer_id,
+                action,
+                match.customer_id if doubtful else None,
+                match.score if match is not None else None,
+                match.reason if match is not None else "",
+                json.dumps([e.as_dict() for e in lead.errors], ensure_ascii=False),
+                json.dumps([w.as_dict() for w in lead.warnings], ensure_ascii=False),
+                now,
+            )
+        )
+    tx.db.conn.executemany(
         "INSERT INTO leads (file_id, row_number, raw, customer_id, action, match_customer_id,"
         " match_score, match_reason, errors, warnings, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            file_id,
-            lead.row,
-            json.dumps(lead.raw, ensure_ascii=False, default=str),
-            customer_id,
-            action,
-            match.customer_id if doubtful else None,
-            match.score if match is not None else None,
-            match.reason if match is not None else "",
-            json.dumps([e.as_dict() for e in lead.errors], ensure_ascii=False),
-            json.dumps([w.as_dict() for w in lead.warnings], ensure_ascii=False),
-            now_iso(),
-        ),
+        rows,
     )
 
 

@@ -179,7 +179,7 @@ def _apply_batch(
         done = []
         for lead, _ in todo:
             done.append((lead, *_apply(ctx, tx, lead, source_id)))
-        bulk.record_leads(tx, file_id, done)
+        ledger.record_leads(tx, file_id, done)
     counts: Counter[str] = Counter()
     for lead, action, _, _ in done:
         counts[ledger.ACTION_COUNT[action]] += 1
