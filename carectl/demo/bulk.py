@@ -12,12 +12,12 @@ the search indexes' automerge is put back, so the schema ends exactly as it star
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
 from carectl.search import INDEXES
+from carectl.store.bulkload import indexes_set_aside, leading_column
 from carectl.store.transaction import transaction
 
 TABLES = ("customers", "contact_points", "orders")
@@ -28,42 +28,26 @@ FTS_AUTOMERGE_DEFAULT = 4
 def deferred_indexes(
     db: sqlite_utils.Database, announce: Callable[[str], None] | None = None
 ) -> Iterator[None]:
-    marks = ", ".join("?" for _ in TABLES)
-    plain = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        f" AND tbl_name IN ({marks}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
-        TABLES,
-    ).fetchall()
-    saved = [(name, sql) for name, sql in plain if _leading_column(db, name) != "customer_id"]
-    with transaction(db) as tx:
-        for name, _ in saved:
-            tx.execute(f'DROP INDEX "{name}"')
-        for fts in INDEXES:
-            tx.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', 0)")
-    try:
-        yield
-    finally:
+    def grows_at_end(db: sqlite_utils.Database, name: str) -> bool:
+        return leading_column(db, name) == "customer_id"
+
+    def building(count: int) -> None:
         if announce:
-            announce(f"building {len(saved)} indexes and merging the search indexes")
-        # The index builds are sorts, and SQLite's sorter can spread one over worker threads.
-        threads = db.execute("PRAGMA threads").fetchone()[0]
-        db.execute(f"PRAGMA threads = {max(1, min(4, os.cpu_count() or 1))}")
+            announce(f"building {count} indexes and merging the search indexes")
+
+    with indexes_set_aside(db, TABLES, keep=grows_at_end, announce=building):
+        with transaction(db) as tx:
+            for fts in INDEXES:
+                tx.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', 0)")
         try:
+            yield
+        finally:
             with transaction(db) as tx:
-                for _, sql in saved:
-                    tx.execute(sql)
                 for fts in INDEXES:
                     tx.execute(
                         f"INSERT INTO {fts} ({fts}, rank)"
                         f" VALUES ('automerge', {FTS_AUTOMERGE_DEFAULT})"
                     )
-        finally:
-            db.execute(f"PRAGMA threads = {int(threads)}")
-        for fts in INDEXES:
-            with transaction(db) as tx:
-                tx.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
-
-
-def _leading_column(db: sqlite_utils.Database, index: str) -> str | None:
-    row = db.execute("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", (index,)).fetchone()
-    return row[0] if row else None
+    for fts in INDEXES:
+        with transaction(db) as tx:
+            tx.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")

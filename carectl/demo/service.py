@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import random
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -26,6 +25,7 @@ from carectl.service import sla
 from carectl.service.loyalty import points_for_amount
 from carectl.service.tickets import format_code
 from carectl.store import audit
+from carectl.store.bulkload import indexes_set_aside
 from carectl.store.transaction import transaction
 
 BLOCK = 20_000  # customers per write transaction (and per random stream)
@@ -284,30 +284,9 @@ def add_history(
     maker = _Maker(config, seed, as_of)
     total = Counts()
     big = last_id - first_id >= BLOCK and not db.execute("SELECT 1 FROM tickets").fetchone()
-    with _deferred_indexes(db) if big else contextlib.nullcontext():
+    with indexes_set_aside(db, TABLES) if big else contextlib.nullcontext():
         _blocks(db, maker, first_id, last_id, seed, total)
     return total
-
-
-@contextlib.contextmanager
-def _deferred_indexes(db: sqlite_utils.Database) -> Iterator[None]:
-    """A big load into empty tables builds their plain indexes once at the end (a sort each)
-    instead of row by row; they are put back from their own stored SQL whatever happens."""
-    marks = ", ".join("?" for _ in TABLES)
-    saved = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        f" AND tbl_name IN ({marks}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
-        TABLES,
-    ).fetchall()
-    with transaction(db) as tx:
-        for name, _ in saved:
-            tx.execute(f'DROP INDEX "{name}"')
-    try:
-        yield
-    finally:
-        with transaction(db) as tx:
-            for _, sql in saved:
-                tx.execute(sql)
 
 
 def _blocks(

@@ -1,0 +1,55 @@
+"""Loading a lot into tables the way SQLite likes it: their plain (non-unique) indexes are set
+aside and built once at the end (a sort each, on SQLite's threaded sorter) instead of a random
+B-tree insert per row. Unique indexes keep guarding the data, and the indexes come back from their
+own stored SQL whatever happens, so the schema ends exactly as it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from carectl.store.transaction import transaction
+
+
+@contextlib.contextmanager
+def indexes_set_aside(
+    db: Any,
+    tables: Iterable[str],
+    *,
+    keep: Callable[[Any, str], bool] | None = None,
+    announce: Callable[[int], None] | None = None,
+) -> Iterator[None]:
+    """Drop the plain indexes of ``tables`` (but those ``keep(db, name)`` wants kept) for the
+    block, and build them again after it; ``announce(count)`` is told before the builds."""
+    tables = tuple(tables)
+    marks = ", ".join("?" for _ in tables)
+    plain = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        tables,
+    ).fetchall()
+    saved = [(name, sql) for name, sql in plain if keep is None or not keep(db, name)]
+    with transaction(db) as tx:
+        for name, _ in saved:
+            tx.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        if announce:
+            announce(len(saved))
+        threads = db.execute("PRAGMA threads").fetchone()[0]
+        db.execute(f"PRAGMA threads = {max(1, min(4, os.cpu_count() or 1))}")
+        try:
+            with transaction(db) as tx:
+                for _, sql in saved:
+                    tx.execute(sql)
+        finally:
+            db.execute(f"PRAGMA threads = {int(threads)}")
+
+
+def leading_column(db: Any, index: str) -> str | None:
+    row = db.execute("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", (index,)).fetchone()
+    return row[0] if row else None
