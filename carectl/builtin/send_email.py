@@ -24,7 +24,7 @@ _limiters_lock = threading.Lock()
 def _transport(ctx) -> smtp.Transport:
     """This thread's connection for this config (a worker thread sends over one connection)."""
     t = getattr(_local, "transport", None)
-    if t is None or t.cfg is not ctx.config.email or t.loop.is_closed():
+    if t is None or t.cfg is not ctx.config.email or t.closed:
         t = _local.transport = smtp.Transport(ctx.config.email)
     return t
 
