@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,23 @@ loyalty = Lazy("carectl.service.loyalty")
 tickets = Lazy("carectl.service.tickets")
 
 BUSY_WAIT = (0.5, 5.0)  # seconds between write attempts while another process holds the lock
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The customer list narrowed to a segment, a tag or a lead source (its id)."""
+
+    kind: str  # a key of FILTERS
+    value: Any
+    label: str
+
+
+# kind -> (table, customer id column, filter column): each has an index on (filter, id)
+FILTERS = {
+    "segment": ("segment_members", "customer_id", "segment"),
+    "tag": ("customer_tags", "customer_id", "tag"),
+    "vendor": ("customers", "id", "source_id"),
+}
 
 
 def utc_now() -> datetime:
@@ -110,6 +128,59 @@ class Reader:
     def sort_keys_every(self, sort: str, step: int) -> list[tuple]:
         with self._lock:
             return search.sort_keys_every(self.ctx.db, sort, step)
+
+    def filters(self) -> list[Filter]:
+        """What the list can be narrowed to: each segment and tag in use, each lead source."""
+        with self._lock:
+            db = self.ctx.db
+            segments = [r[0] for r in db.execute("SELECT DISTINCT segment FROM segment_members")]
+            tags = [r[0] for r in db.execute("SELECT DISTINCT tag FROM customer_tags")]
+            sources = db.execute(
+                "SELECT id, vendor, channel, campaign FROM sources ORDER BY vendor, id"
+            ).fetchall()
+        return [
+            *(Filter("segment", s, s) for s in segments),
+            *(Filter("tag", t, t) for t in tags),
+            *(Filter("vendor", sid, " / ".join(p for p in rest if p)) for sid, *rest in sources),
+        ]
+
+    def filtered_count(self, where: Filter) -> int:
+        table, _column, key = FILTERS[where.kind]
+        with self._lock:
+            return self.ctx.db.execute(
+                f"SELECT count(*) FROM {table} WHERE {key} = ?", (where.value,)
+            ).fetchone()[0]
+
+    def filtered_page(
+        self, where: Filter, after: int, offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """``limit`` customers of the filter in id order, after id ``after`` and ``offset``
+        entries on: a range of the filter's own index (segment, tag or source, then id), so
+        a page reads only its rows; a far jump skips index entries, never table rows."""
+        table, column, key = FILTERS[where.kind]
+        with self._lock:
+            db = self.ctx.db
+            ids = [
+                r[0]
+                for r in db.execute(
+                    f"SELECT {column} FROM {table} WHERE {key} = ? AND {column} > ?"
+                    f" ORDER BY {column} LIMIT ? OFFSET ?",
+                    (where.value, after, limit, offset),
+                )
+            ]
+            if not ids:
+                return []
+            marks = ", ".join("?" for _ in ids)
+            rows = dicts(
+                db.execute(
+                    f"SELECT {search.LIST_COLUMNS} FROM customers c WHERE c.id IN ({marks})"
+                    " ORDER BY c.id",
+                    ids,
+                )
+            )
+        for r in rows:
+            r["_cursor"] = (r["id"],)
+        return rows
 
     def search(self, query: str, limit: int) -> list[dict[str, Any]]:
         with self._lock:

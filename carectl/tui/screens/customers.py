@@ -16,10 +16,10 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from carectl.normalize.text import fold
-from carectl.tui.data import Reader
+from carectl.tui.data import Filter, Reader
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
-from carectl.tui.widgets.rows import KeysetRows, ListRows, Row
+from carectl.tui.widgets.rows import FilteredRows, KeysetRows, ListRows, Row
 from carectl.tui.widgets.search_input import SearchInput
 
 SORTS = ("code", "name", "updated")
@@ -42,6 +42,7 @@ class CustomersScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search"),
         Binding("s", "next_sort", "Sort"),
+        Binding("f", "filter", "Filter"),
         *(Binding(b.key, f"app.{b.action}", b.description) for b in NAVIGATION),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("r", "reload", "Reload", show=False),
@@ -55,6 +56,7 @@ class CustomersScreen(Screen):
         self.browse: KeysetRows | None = None
         self.results: list[Row] | None = None
         self.query_text = ""
+        self.where: Filter | None = None  # the list narrowed to a segment, tag or source
         self.stale = False  # a commit happened while another screen was on top
 
     def compose(self) -> ComposeResult:
@@ -85,6 +87,13 @@ class CustomersScreen(Screen):
             return worker.is_cancelled
 
         size = self.reader.page_size
+        if self.where is not None:
+            where = self.where
+            narrowed = FilteredRows(self.reader, where, self.reader.filtered_count(where), size)
+            narrowed.load(0, 0, cancelled)
+            if not cancelled():
+                self.app.call_from_thread(self._browse_ready, narrowed, total is not None)
+            return
         if total is not None:
             rows = KeysetRows(self.reader, self.sort, total, size)
             rows.load(0, 0, cancelled)
@@ -104,7 +113,7 @@ class CustomersScreen(Screen):
         if not cancelled():
             self.app.call_from_thread(self._browse_ready, first.with_total(total), True)
 
-    def _browse_ready(self, rows: KeysetRows, keep: bool = False) -> None:
+    def _browse_ready(self, rows: KeysetRows | FilteredRows, keep: bool = False) -> None:
         if self.browse is None and hasattr(self.app, "preload"):
             self.app.set_timer(0.5, self.app.preload)  # well after the first paint
         self.browse = rows
@@ -122,6 +131,8 @@ class CustomersScreen(Screen):
         screen, keeping the cursor; a search is run again."""
         if self.results is not None:
             self.run_search(self.query_text)
+        elif isinstance(self.browse, FilteredRows):
+            self.load_browse(self.browse.total)  # a count of the filter's index: cheap
         elif self.browse is not None:
             self.refresh_browse(self.browse, self.table.window)
 
@@ -137,11 +148,33 @@ class CustomersScreen(Screen):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         if self.results is not None:
             self._show_results(self.query_text, self.results)
-        self.load_browse(self.browse.total if self.browse and self.browse.counted else None)
+        counted = isinstance(self.browse, KeysetRows) and self.browse.counted
+        self.load_browse(self.browse.total if self.browse and counted else None)
         self._status()
 
     def action_reload(self) -> None:
         self.load_browse()
+
+    # ---------------------------------------------------------------- filter
+
+    def action_filter(self) -> None:
+        self.pick_filter()
+
+    @work(thread=True, exclusive=True, group="filter")
+    def pick_filter(self) -> None:
+        from carectl.tui.screens.filter import FilterScreen
+
+        choices = self.reader.filters()
+        self.app.call_from_thread(self.app.push_screen, FilterScreen(choices), self.set_filter)
+
+    def set_filter(self, where: Filter | None) -> None:
+        """None: cancelled; a filter without a kind: every customer again."""
+        if where is None:
+            return
+        self.where = where if where.kind else None
+        self.browse = None
+        self.load_browse()
+        self._status()
 
     # ---------------------------------------------------------------- search
 
@@ -199,6 +232,10 @@ class CustomersScreen(Screen):
             more = "+" if n >= self.reader.page_size else ""
             text = f"{n}{more} match{'es' if n != 1 else ''} for “{self.query_text}”"
             text += f" · sorted by {self.sort} · Esc: all customers"
+        elif isinstance(self.browse, FilteredRows):
+            where = self.browse.where
+            text = f"{self.browse.total:,} {_('customers')} · {_(where.kind)}: {where.label}"
+            text += f" · {_('code order')} · f: {_('all customers')}"
         elif self.browse is not None:
             more = "" if self.browse.counted else "+"
             text = f"{self.browse.total:,}{more} {_('customers')} · sorted by {self.sort}"

@@ -21,6 +21,7 @@ KEYS = (
     ("/", "search: name, code, phone, email"),
     ("Esc", "clear the search (all customers)"),
     ("s", "sort by code → name → updated"),
+    ("f", "filter: a segment, tag or vendor"),
     ("A customer", ""),
     ("c / n", "log a call / add a note"),
     ("o", "open a ticket"),

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from carectl.tui.data import Reader
+from carectl.tui.data import Filter, Reader
 
 Row = dict[str, Any]
 
@@ -138,3 +138,41 @@ class KeysetRows:
         self._blocks[b] = rows
         while len(self._blocks) > self.keep:
             self._blocks.popitem(last=False)
+
+
+class FilteredRows:
+    """The customers of one filter (segment, tag, source) in id order, in blocks on demand.
+
+    A block next to a loaded one is one keyset range of the filter's index; a far jump skips
+    that many index entries (never table rows) with OFFSET."""
+
+    def __init__(self, reader: Reader, where: Filter, total: int, block: int, keep: int = 16):
+        self.reader = reader
+        self.where = where
+        self.total = total
+        self.block = block
+        self.keep = keep
+        self._blocks: OrderedDict[int, list[Row]] = OrderedDict()
+
+    def row(self, index: int) -> Row | None:
+        rows = self._blocks.get(index // self.block)
+        if rows is None:
+            return None
+        offset = index % self.block
+        return rows[offset] if offset < len(rows) else None
+
+    def load(self, first: int, last: int, cancelled: Callable[[], bool]) -> None:
+        first, last = max(0, first), min(self.total - 1, last)
+        for b in range(first // self.block, last // self.block + 1) if last >= first else ():
+            if cancelled():
+                return
+            if b not in self._blocks:
+                left = self._blocks.get(b - 1)
+                if left:
+                    rows = self.reader.filtered_page(self.where, left[-1]["id"], 0, self.block)
+                else:
+                    rows = self.reader.filtered_page(self.where, -1, b * self.block, self.block)
+                self._blocks[b] = rows
+                while len(self._blocks) > self.keep:
+                    self._blocks.popitem(last=False)
+            self._blocks.move_to_end(b)
