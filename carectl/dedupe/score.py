@@ -139,7 +139,7 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
 
 def _same_digits(a: set[str], b: set[str]) -> bool:
     digits = {n for n in map(national_number, a) if len(n) >= 9}
-    return any(national_number(p) in digits for p in b)
+    return bool(digits) and not digits.isdisjoint(map(national_number, b))
 
 
 def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:

@@ -306,17 +306,19 @@ def _fts(d: Draft) -> tuple[str, str]:
     return index_text(d.row["full_name"], [(c[0], c[1]) for c in d.contacts])
 
 
+# Built once: json.dumps with options builds a new encoder on every call (several per row).
+_custom_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
+
+
 def _values(row: dict[str, Any], columns: tuple[str, ...]) -> tuple:
-    return tuple(
-        json.dumps(row[c], ensure_ascii=False, sort_keys=True) if c == "custom" else row[c]
-        for c in columns
-    )
+    return tuple(_custom_json(row[c]) if c == "custom" else row[c] for c in columns)
 
 
 def _dump(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return _audit_json(value)
 
 
 def _read(tx: Tx, ids: list[int]) -> dict[int, dict[str, Any]]:
