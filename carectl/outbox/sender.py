@@ -5,9 +5,10 @@ dead: its in-doubt ``sending`` rows are failed (never resent, see queue.py) and 
 released at once. Worker threads (``email.concurrency``, one connection each) only do the network
 call. Between two calls a worker hands over the answer for its last message and asks for the
 next one; the answers and requests of all waiting workers are written in one transaction (group
-commit): the last message's outcome, then the next one's policy check, rendering and ``sending``
-state. So each worker has at most one message in ``sending`` at any moment (the in-doubt window
-is one message per connection) while the database sees one commit per round of workers.
+commit, waiting up to COMMIT_DELAY for the workers still on the network): the last message's
+outcome, then the next one's policy check, rendering and ``sending`` state. So each worker has
+at most one message in ``sending`` at any moment (the in-doubt window is one message per
+connection) while the database sees one commit per round of workers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from carectl.service import interactions
 log = logging.getLogger(__name__)
 LOCK_SUFFIX = ".outbox.lock"
 WAL_PAGES = 10_000
+# A commit costs about as much as a message's other statements together, so the writer of a
+# round waits up to this long for the workers still on the network to join it (commit_delay).
+COMMIT_DELAY = 0.0005
 
 
 class SenderBusy(Exception):
@@ -109,6 +113,7 @@ class Sender:
         self._cv = threading.Condition()
         self._turns: list[_Turn] = []
         self._writing = False
+        self._active = 0  # worker threads not yet finished
         self._due: deque[int] = deque()
         self._start = utcnow()
         self._drained = False
@@ -148,6 +153,7 @@ class Sender:
         # and the two fsyncs of a checkpoint come ten times less often.
         wal_pages = ctx.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         ctx.db.execute(f"PRAGMA wal_autocheckpoint = {max(wal_pages, WAL_PAGES)}")
+        self._active = len(workers)
         try:
             for w in workers:
                 w.start()
@@ -173,6 +179,9 @@ class Sender:
         while True:
             msg = self._exchange(done)
             if msg is None:
+                with self._cv:
+                    self._active -= 1
+                    self._cv.notify_all()
                 return
             try:
                 result = self.ctx.hook.send_message(
@@ -189,11 +198,15 @@ class Sender:
         turn = _Turn(done)
         with self._cv:
             self._turns.append(turn)
+            if self._writing and len(self._turns) >= self._active:
+                self._cv.notify_all()  # a delaying writer has everyone: write now
             while not turn.ready and self._writing:
                 self._cv.wait()
             if turn.ready:
                 return turn.next
             self._writing = True
+            if len(self._turns) < self._active:
+                self._cv.wait(COMMIT_DELAY)
             batch, self._turns = self._turns, []
         try:
             self._write(batch)
