@@ -118,3 +118,38 @@ async def test_f_narrows_the_list_to_a_source_and_back(db_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen.query_one(CustomerTable).rows.total == 97
+
+
+async def test_headers_prompts_and_filter_speak_the_interface_language(db_path):
+    from carectl.tui import i18n
+    from carectl.tui.screens.prompt import PromptScreen
+
+    cfg = Config(database=db_path)
+    cfg.tui.language = "ko"
+    app = CareApp(Context(cfg))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            table = app.screen.query_one(CustomerTable)
+            header = "".join(seg.text for seg in table.render_line(0))
+            assert header.split()[:4] == ["코드", "이름", "전화", "이메일"]
+            await pilot.press("f")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, FilterScreen)
+            title = str(app.screen.query_one("#prompt-title").render())
+            assert "세그먼트, 태그" in title
+            await pilot.press("escape", "enter")  # open the first customer
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("c")  # log a call
+            await pilot.pause()
+            assert isinstance(app.screen, PromptScreen)
+            placeholders = [i.placeholder for i in app.screen.inputs]
+            assert placeholders[0].startswith("결과:") and placeholders[1] == "메모"
+    finally:
+        i18n.use("en")

@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 
 from carectl.outbox.queue import STATES
 from carectl.tui.data import Reader
-from carectl.tui.i18n import translate_bindings
+from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.dashboard import local
 
@@ -70,9 +70,14 @@ class OutboxScreen(DeskScreen):
 
     def on_mount(self) -> None:
         outbox = self.query_one("#outbox", DataTable)
-        outbox.add_columns("id", "customer", "via", "template", "state", "tries", "due", "reason")
+        outbox.add_columns(
+            *map(_, ("id", "customer", "via", "template", "state", "tries", "due", "reason"))
+        )
         self.query_one("#ingests", DataTable).add_columns(
-            "file", "source", "status", "rows", "new", "merged", "review", "rejected", "done"
+            *map(
+                _,
+                ("file", "source", "status", "rows", "new", "merged", "review", "rejected", "done"),
+            )
         )
         outbox.focus()
         self.load()

@@ -16,6 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from carectl.tui.i18n import _
+
 Field = tuple[str, str]  # (initial value, placeholder)
 
 
@@ -31,7 +33,7 @@ class PromptScreen(ModalScreen[tuple[str, ...] | None]):
         with Vertical(id="prompt"):
             yield Static(self.title_text, id="prompt-title")
             for i, (value, placeholder) in enumerate(self.fields):
-                yield Input(value=value, placeholder=placeholder, id=f"prompt-{i}")
+                yield Input(value=value, placeholder=_(placeholder), id=f"prompt-{i}")
 
     @property
     def inputs(self) -> list[Input]:

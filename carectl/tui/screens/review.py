@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from carectl.dedupe import review
 from carectl.tui.data import Reader
-from carectl.tui.i18n import translate_bindings
+from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.screens.base import DeskScreen
 
 FIELDS = ("code", "full_name", "birthday", "region", "language", "timezone", "source",
@@ -74,7 +74,7 @@ class ReviewScreen(DeskScreen):
         return self.query_one("#pairs", DataTable)
 
     def on_mount(self) -> None:
-        self.table.add_columns("score", "A", "name", "B", "name", "why")
+        self.table.add_columns(*map(_, ("score", "A", "name", "B", "name", "why")))
         self.table.focus()
         self.load()
 

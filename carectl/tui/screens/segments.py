@@ -67,8 +67,10 @@ class SegmentsScreen(DeskScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#segments", DataTable)
-        table.add_columns("segment", "members", f"{WEEKS} weeks", "change", "group")
-        self.query_one("#members", DataTable).add_columns(*MEMBER_COLUMNS)
+        table.add_columns(
+            *map(_, ("segment", "members")), f"{WEEKS} weeks", *map(_, ("change", "group"))
+        )
+        self.query_one("#members", DataTable).add_columns(*map(_, MEMBER_COLUMNS))
         table.focus()
         self.load()
 

@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from carectl.service import tickets as svc
 from carectl.service.interactions import iso
 from carectl.tui.data import Reader
-from carectl.tui.i18n import translate_bindings
+from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.prompt import PromptScreen
 
@@ -89,7 +89,7 @@ class TicketsScreen(DeskScreen):
         return self.query_one("#tickets", DataTable)
 
     def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)
+        self.table.add_columns(*map(_, COLUMNS))
         self.table.focus()
         self.load()
 

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from carectl.care import tasks
 from carectl.tui.data import Reader
-from carectl.tui.i18n import translate_bindings
+from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.dashboard import Period
 from carectl.tui.screens.prompt import PromptScreen
@@ -67,7 +67,7 @@ class TodayScreen(DeskScreen):
         return self.reader.ctx.config.default_timezone
 
     def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)
+        self.table.add_columns(*map(_, COLUMNS))
         self.table.focus()
         self.load()
 

@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from carectl.tui.i18n import _
 from carectl.tui.widgets.rows import ListRows, Row, Rows
 
 
@@ -289,7 +290,7 @@ class CustomerTable(ScrollView, can_focus=True):
         width, cols, base = paint.width, paint.cols, paint.base
         if y == 0:
             line = " " * GAP
-            line = line.join(fit(c.title, w) for c, w in zip(COLUMNS, cols, strict=True))
+            line = line.join(fit(_(c.title), w) for c, w in zip(COLUMNS, cols, strict=True))
             return self._strip(line, paint.header, width)
         index = round(self.scroll_y) + y - 1
         if index >= self.rows.total:
