@@ -3,7 +3,7 @@ service functions (tui_desk), with the app's clock pinned to tui_desk.NOW."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from textual.command import CommandList
@@ -85,6 +85,15 @@ async def test_d_opens_the_dashboard_with_this_month_against_the_last(db_path):
         assert "0.0% ▼" in text(app, "#tile-csat") and "prev 100.0%" in text(app, "#tile-csat")
         assert "n/a" in text(app, "#tile-ccr")
         assert "5 ▲" in text(app, "#tile-tb")
+        weekly = app.reader.weekly_counts(8)  # each week one index-range count, oldest first
+        db = app.reader.ctx.db
+        week_ago = (NOW - timedelta(weeks=1)).isoformat().replace("+00:00", "Z")
+        opened = "SELECT count(*) FROM tickets WHERE opened_at >= ?"
+        assert weekly["opened"][-1] == db.execute(opened, (week_ago,)).fetchone()[0]
+        assert sum(weekly["opened"]) >= weekly["opened"][-1] > 0
+        assert f"opened {weekly['opened'][-1]} /wk" in art
+        assert "▁" in art or "█" in art
+        assert f"answers {weekly['csat'][-1]} /wk" in text(app, "#tile-csat")
         backlog = text(app, "#panel-backlog").split()
         assert backlog[backlog.index("open") + 1] == "5"
         assert backlog[backlog.index("<") + 3] == "1"  # "< 1 day 1"

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,23 @@ class Reader:
                 size -= net
                 sizes.append(max(0, size))
         return sizes[::-1]
+
+    def weekly_counts(self, weeks: int) -> dict[str, list[int]]:
+        """Tickets opened, tickets resolved and CSAT answers in each of the last ``weeks``
+        weeks (the last ends now), oldest first: one count of an index range each
+        (tickets_opened, tickets_resolved, feedback_at), so cheap at any size."""
+        now = self.clock()
+        edges = [_iso(now - timedelta(weeks=w)) for w in range(weeks, -1, -1)]
+        queries = {
+            "opened": "SELECT count(*) FROM tickets WHERE opened_at >= ? AND opened_at < ?",
+            "resolved": "SELECT count(*) FROM tickets WHERE resolved_at >= ? AND resolved_at < ?",
+            "csat": "SELECT count(*) FROM feedback WHERE kind = 'csat' AND at >= ? AND at < ?",
+        }
+        with self.slow() as db:
+            return {
+                key: [db.execute(sql, pair).fetchone()[0] for pair in pairwise(edges)]
+                for key, sql in queries.items()
+            }
 
     def segment_members(self, segment: str, limit: int) -> list[dict[str, Any]]:
         with self._lock:

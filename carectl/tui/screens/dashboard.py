@@ -25,6 +25,7 @@ from carectl import kpi
 from carectl.tui.data import Reader
 from carectl.tui.i18n import translate_bindings
 from carectl.tui.screens.base import DeskScreen
+from carectl.tui.screens.segments import sparkline
 
 TILES = (  # (key, label, lower is better)
     ("art", "ART first response", True),
@@ -36,6 +37,13 @@ TILES = (  # (key, label, lower is better)
 )
 AGES = (("lt_1d", "< 1 day"), ("1d_3d", "1–3 days"), ("3d_7d", "3–7 days"), ("ge_7d", "≥ 7 days"))
 PANELS = (("backlog", "backlog by age"), ("work", "today"), ("ingest", "ingest"))
+TREND_WEEKS = 8
+TRENDS = {  # tile -> (weekly count from Reader.weekly_counts, its label)
+    "art": ("opened", "opened"),
+    "fcr": ("resolved", "resolved"),
+    "rr": ("resolved", "resolved"),
+    "csat": ("csat", "answers"),
+}
 TASK_LIMIT = 1000  # "999+" beyond: the count is a glance, not a census
 
 
@@ -83,13 +91,24 @@ def shown(key: str, value: float | None) -> str:
     return f"{value * 100:.1f}%"
 
 
-def tile(key: str, v: dict[str, Any], lower_is_better: bool) -> Text:
+def tile(
+    key: str,
+    v: dict[str, Any],
+    lower_is_better: bool,
+    trend: tuple[list[int], str] | None = None,
+) -> Text:
+    """The figure, its move since the previous period and, under it, a weekly volume
+    sparkline over the last 8 weeks (cheap counts; the KPI itself per week would not be)."""
     now, before = figure(key, v), figure(key, v["previous"])
     text = Text(shown(key, now), style="bold")
     if now is not None and before is not None and now != before:
         better = (now < before) == lower_is_better
         text.append(" ▲" if now > before else " ▼", style="green" if better else "red")
     text.append(f"\nprev {shown(key, before)}", style="dim")
+    if trend:
+        counts, label = trend
+        text.append(f"\n{sparkline(counts)} ", style="cyan")
+        text.append(f"{label} {counts[-1]:,} /wk", style="dim")
     return text
 
 
@@ -152,6 +171,7 @@ def gather(reader: Reader, now: datetime) -> dict[str, Any]:
             reader.tasks(statuses=("open",), due_before=period.end, limit=TASK_LIMIT)
         ),
         "outbox": reader.outbox_counts(),
+        "trend": reader.weekly_counts(TREND_WEEKS),
         "ingest": reader.ingest_status(),
     }
 
@@ -201,7 +221,9 @@ class DashboardScreen(DeskScreen):
             )
         )
         for key, _, lower in TILES:
-            self.query_one(f"#tile-{key}", Static).update(tile(key, kpis[key], lower))
+            counts, label = TRENDS.get(key, ("", ""))
+            trend = (data["trend"][counts], label) if counts else None
+            self.query_one(f"#tile-{key}", Static).update(tile(key, kpis[key], lower, trend))
         self.query_one("#panel-backlog", Static).update(backlog_table(kpis["tb"]))
         self.query_one("#panel-work", Static).update(
             work_table(data["tasks_today"], data["outbox"])
