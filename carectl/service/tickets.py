@@ -372,9 +372,11 @@ def list_tickets(
             " OR t.resolution_due < coalesce(t.paused_at, ?))"
         )
         params += [now, now]
+    # CROSS JOIN keeps tickets the outer loop: left to itself the planner walked every customer
+    # and sorted the matches (18 s cold for the active queue at 1M tickets; 5 ms this way).
     sql = (
         "SELECT t.*, c.code AS customer_code, c.full_name AS customer_name FROM tickets t"
-        " JOIN customers c ON c.id = t.customer_id"
+        " CROSS JOIN customers c ON c.id = t.customer_id"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY t.opened_at DESC, t.id DESC LIMIT ?"
     )
