@@ -95,6 +95,19 @@ def customer_updated(ctx: Context, customer: dict[str, Any], before: dict[str, A
 
 
 @hookspec
+def customers_changed(
+    ctx: Context, created: list[int], updated: list[int], lead_file_id: int | None
+) -> None:
+    """After commit of a batch of customers created or changed together (a batch of a lead
+    import: ``lead_file_id`` is its ``lead_files`` row, and ``lead_file_processed`` follows
+    once the whole file is in). Ids only, so a plugin reads what it needs in one query.
+
+    A plugin implementing this hook receives such batches here only: it is not also called
+    with ``customer_created`` / ``customer_updated`` for each of their customers (plugins
+    without it still are)."""
+
+
+@hookspec
 def customers_merged(ctx: Context, survivor: dict[str, Any], merged: dict[str, Any]) -> None:
     """After commit of a merge of ``merged`` into ``survivor`` (dedupe)."""
 

@@ -4,6 +4,7 @@ worker processes normalise a file into the same leads as the importing process d
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 
@@ -175,3 +176,60 @@ def test_workers_exit_when_the_importing_process_is_killed(tmp_path):
                 pids.remove(p)
         time.sleep(0.2)
     assert not [p for p in pids if psutil.pid_exists(p)], "orphaned workers still running"
+
+
+def test_a_batch_audits_each_customer_as_stored_and_tells_plugins_once(tmp_path, monkeypatch):
+    """Audit rows and events are built from what the batch wrote (not read back): the last
+    audit entry of every customer is its stored state; a plugin taking customers_changed
+    hears of a batch once, one taking only customer_created / _updated hears each customer."""
+    from carectl.hookspecs import hookimpl
+
+    class Batches:
+        def __init__(self):
+            self.calls = []
+
+        @hookimpl
+        def customers_changed(self, created, updated, lead_file_id):
+            self.calls.append((created, updated, lead_file_id))
+
+        @hookimpl
+        def customer_created(self, customer):  # not called for a batch: it takes the batch
+            raise AssertionError("per-customer event sent to a batch listener")
+
+    class PerCustomer:
+        def __init__(self):
+            self.created, self.updated = [], []
+
+        @hookimpl
+        def customer_created(self, customer):
+            self.created.append(customer)
+
+        @hookimpl
+        def customer_updated(self, customer, before):
+            self.updated.append((customer, before))
+
+    ctx = Context(config_mod.parse({"database": "events.db"}, base=tmp_path))
+    batches, each = Batches(), PerCustomer()
+    ctx.pm.register(batches, name="batches")
+    ctx.pm.register(each, name="each")
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 37)
+    path = lead_file(tmp_path / "a.csv", 150, seed=5)
+    pipeline.ingest_file(ctx, path, LeadFileOptions(source="v", region="VN"))
+    file_id = ctx.db.execute("SELECT id FROM lead_files").fetchone()[0]
+    assert len(batches.calls) == 5 and {c[2] for c in batches.calls} == {file_id}
+    created = [i for c in batches.calls for i in c[0]]
+    updated = [i for c in batches.calls for i in c[1]]
+    assert updated and sorted(created) == [r[0] for r in ctx.db.execute("SELECT id FROM customers")]
+    assert [c["id"] for c in each.created] == created
+    assert [c["id"] for c, _ in each.updated] == updated
+    assert each.created[0]["source_vendor"] == "v" and isinstance(each.created[0]["custom"], dict)
+    last = {}
+    for entity_id, after in ctx.db.execute(
+        "SELECT entity_id, after FROM audit_log WHERE entity = 'customer' ORDER BY id"
+    ):
+        last[entity_id] = json.loads(after)
+    for cid in created:
+        with ctx.transaction() as tx:
+            stored = json.loads(json.dumps(svc._snapshot(tx, cid), default=str))
+        assert last[svc.format_code(cid)] == stored
+    ctx.close()

@@ -2,8 +2,9 @@
 
 Chosen over calls inside the service functions: the refresh runs after the change's commit in its
 own transactions (a failure never undoes an order), the service layer stays unaware of segments,
-and a deployment that recomputes nightly instead can block this plugin. During a lead import the
-per-customer events are skipped while the file is still processing; lead_file_processed then
+and a deployment that recomputes nightly instead can block this plugin. During a lead import
+the batches' events are skipped (one customers_changed per batch, or per customer while the
+file is still processing when a vendor's matcher writes row by row); lead_file_processed then
 refreshes all of the file's customers in one set-based pass. An interaction (every sent message
 logs one) takes the cheap path: the contact metrics updated in place, then the customer's rules.
 """
@@ -39,6 +40,12 @@ def customer_created(ctx, customer):
 def customer_updated(ctx, customer, before):
     if not _importing(ctx, customer["id"]):
         _refresh(ctx, customer["id"], "customer updated")
+
+
+@hookimpl
+def customers_changed(ctx, created, updated, lead_file_id):
+    if lead_file_id is None:
+        refresh_customers(ctx, [*created, *updated], reason="customers changed")
 
 
 @hookimpl

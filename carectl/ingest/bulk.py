@@ -10,6 +10,8 @@ batch, or ``customer.update`` with its state before and after the batch's leads 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,9 @@ COLUMNS = (
     "timezone", "region", "birthday", "source_id", "custom", "created_at", "updated_at",
 )  # fmt: skip
 UPDATED = (*COLUMNS[2:13], "updated_at")
+CONTACT_KINDS = ("phone", "email")
+
+log = logging.getLogger(__name__)
 
 Done = tuple[Lead, str, "int | None", "MatchResult | None"]  # lead, action, customer, match
 
@@ -52,7 +57,14 @@ def apply(
                 privacy.suppress_lead(tx.db, lead)
     valid = [(lead, prep) for lead, prep in items if prep is not None and not lead.errors]
     matcher = BatchMatcher(tx.db, cfg, [(p.person, p.lookup, p.namesake_keys) for _, p in valid])
-    writer = BatchWriter(tx, source_id)
+    writer = BatchWriter(tx, source_id, ctx, file_id)
+    writer.preload(
+        cid
+        for _, p in valid
+        for kind, key in p.lookup
+        if kind in CONTACT_KINDS
+        for cid in matcher.by_key.get((kind, key), ())
+    )
     done: list[Done] = []
     reviews = []
     for lead, prep in items:
@@ -124,11 +136,14 @@ class Draft:
 
 
 class BatchWriter:
-    def __init__(self, tx: Tx, source_id: int | None) -> None:
-        self.tx = tx
+    def __init__(
+        self, tx: Tx, source_id: int | None, ctx: Any = None, file_id: int | None = None
+    ) -> None:
+        self.tx, self.ctx, self.file_id = tx, ctx, file_id
         self.source_id = source_id
         self.now = now_iso()
         self.drafts: dict[int, Draft] = {}
+        self.loaded: dict[int, tuple] = {}  # preloaded: (row, contacts, match keys, fts)
         self.next_id = tx.execute(
             "SELECT max(coalesce((SELECT max(id) FROM customers), 0),"
             " coalesce((SELECT max(merged_id) FROM merges), 0)) + 1"
@@ -206,26 +221,49 @@ class BatchWriter:
             draft.fts = None
         return draft
 
+    def preload(self, ids: Iterable[int]) -> None:
+        """Load existing customers a batch will likely enrich (those sharing a phone or email
+        with one of its leads) with a query per table for all of them, instead of one
+        customer at a time as merges meet them."""
+        ids = sorted({i for i in ids if i not in self.drafts and i not in self.loaded})
+        if not ids:
+            return
+        rows = _read(self.tx, ids)
+        contacts: dict[int, list[list[Any]]] = {i: [] for i in rows}
+        keys: dict[int, set[tuple[str, str]]] = {i: set() for i in rows}
+        fts: dict[int, tuple[str, str]] = {}
+        for part in _parts(list(rows)):
+            marks = ", ".join("?" * len(part))
+            for cid, *c in self.tx.execute(
+                "SELECT customer_id, kind, value_norm, value_raw, is_primary, verified"
+                f" FROM contact_points WHERE customer_id IN ({marks})"
+                " ORDER BY customer_id, kind, is_primary DESC, id",
+                tuple(part),
+            ):
+                contacts[cid].append([*c, False])
+            for cid, kind, key in self.tx.execute(
+                f"SELECT customer_id, kind, key FROM match_keys WHERE customer_id IN ({marks})",
+                tuple(part),
+            ):
+                keys[cid].add((kind, key))
+            for cid, names, text in self.tx.execute(
+                f"SELECT rowid, names, contacts FROM customers_fts WHERE rowid IN ({marks})",
+                tuple(part),
+            ):
+                fts[cid] = (names, text)
+        for cid, current in rows.items():
+            self.loaded[cid] = (current, contacts[cid], keys[cid], fts.get(cid))
+
     def _load(self, cid: int) -> Draft:
-        current = _read(self.tx, [cid]).get(cid)
-        if current is None:
+        if cid not in self.loaded:
+            self.preload([cid])
+        if cid not in self.loaded:
             raise svc.NotFound(f"customer {svc.format_code(cid)} vanished before the merge")
+        current, contacts, keys, fts = self.loaded.pop(cid)
         row = {k: current[k] for k in COLUMNS}
-        contacts = [
-            [c["kind"], c["value_norm"], c["value_raw"], c["is_primary"], c["verified"], False]
-            for c in svc.contact_points(self.tx.db, cid)
-        ]
         draft = Draft(row, contacts, new=False, before=self._snapshot(current, contacts))
-        draft.stored_keys = {
-            (k, v)
-            for k, v in self.tx.execute(
-                "SELECT kind, key FROM match_keys WHERE customer_id = ?", (cid,)
-            )
-        }
-        fts = self.tx.execute(
-            "SELECT names, contacts FROM customers_fts WHERE rowid = ?", (cid,)
-        ).fetchone()
-        draft.stored_fts = tuple(fts) if fts else None
+        draft.stored_keys = keys
+        draft.stored_fts = fts
         draft.refresh_keys()
         self.drafts[cid] = draft
         return draft
@@ -282,24 +320,60 @@ class BatchWriter:
         changed = [(d.row["id"], *t) for d, t in texts if not d.new and t != d.stored_fts]
         search.write_index_many(self.tx, changed)
         search.write_index_many(self.tx, [(d.row["id"], *t) for d, t in texts if d.new], new=True)
-        stored = _read(self.tx, [d.row["id"] for d in touched])
-        who, audit_rows = actor(), []
-        for d in touched:
-            now = stored[d.row["id"]]
-            after = self._snapshot(now, d.contacts)
-            action = "customer.create" if d.new else "customer.update"
-            audit_rows.append(
-                (self.now, who, action, "customer", now["code"], _dump(d.before), _dump(after))
-            )
-            if d.new:
-                self.tx.emit("customer_created", customer=now)
-            else:
-                self.tx.emit("customer_updated", customer=now, before=d.before)
+        who = actor()
         many(
             "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            audit_rows,
+            [
+                (
+                    self.now,
+                    who,
+                    "customer.create" if d.new else "customer.update",
+                    "customer",
+                    d.row["code"],
+                    _dump(d.before),
+                    _dump(self._snapshot(d.row, d.contacts)),
+                )
+                for d in touched
+            ],
         )
+        self._emit(created, updated)
+
+    def _emit(self, created: list[Draft], updated: list[Draft]) -> None:
+        """One customers_changed event for the batch; customer_created / customer_updated,
+        one per customer, only to plugins that do not take the batch event (the stored rows
+        are read back for them, as the service functions would have passed them)."""
+        tx, ctx = self.tx, self.ctx
+        new_ids = [d.row["id"] for d in created]
+        changed_ids = [d.row["id"] for d in updated]
+        tx.emit(
+            "customers_changed", created=new_ids, updated=changed_ids, lead_file_id=self.file_id
+        )
+        if ctx is None:
+            return
+        batch = [i.plugin for i in ctx.pm.hook.customers_changed.get_hookimpls()]
+        callers = {
+            name: ctx.pm.subset_hook_caller(name, remove_plugins=batch)
+            for name in ("customer_created", "customer_updated")
+        }
+        if not any(c.get_hookimpls() for c in callers.values()):
+            return
+        stored = _read(tx, new_ids + changed_ids)
+        befores = {d.row["id"]: d.before for d in updated}
+        calls = [(callers["customer_created"], {"customer": stored[i]}) for i in new_ids]
+        calls += [
+            (callers["customer_updated"], {"customer": stored[i], "before": befores[i]})
+            for i in changed_ids
+        ]
+
+        def fire() -> None:
+            for caller, kwargs in calls:
+                try:
+                    caller(ctx=ctx, **kwargs)
+                except Exception:  # a listener's failure never undoes a committed change
+                    log.exception("plugin hook failed after a batch of leads")
+
+        tx.after_commit(fire)
 
 
 def _fts(d: Draft) -> tuple[str, str]:
@@ -321,11 +395,15 @@ def _dump(value: Any) -> str | None:
     return _audit_json(value)
 
 
+def _parts(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 def _read(tx: Tx, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The stored rows as get_customer returns them, for many ids."""
     out: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
+    for part in _parts(ids):
         marks = ", ".join("?" * len(part))
         cur = tx.execute(
             "SELECT c.*, s.vendor AS source_vendor, s.channel AS source_channel,"
