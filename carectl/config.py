@@ -66,6 +66,9 @@ class DaemonConfig:
             raise ConfigError("daemon.rescan_seconds must be more than 0")
 
 
+BAD_FIELD = ("reject", "keep")
+
+
 @dataclass
 class IngestConfig:
     """The lead pipeline: worker processes, and how long a plugin may take or keep failing."""
@@ -73,8 +76,11 @@ class IngestConfig:
     workers: int = -1  # processes normalising a large file; -1: one per core, 0: none
     plugin_timeout_seconds: float = 10.0
     plugin_max_failures: int = 20
+    bad_field: str = "reject"  # a row with an invalid phone, email or date: rejected or kept
 
     def __post_init__(self) -> None:
+        if self.bad_field not in BAD_FIELD:
+            raise ConfigError(f"ingest.bad_field must be one of {', '.join(BAD_FIELD)}")
         if self.workers < -1:
             raise ConfigError("ingest.workers must be -1 (one per core), 0 or more")
         if self.plugin_max_failures < 1:

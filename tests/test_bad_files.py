@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -91,12 +90,9 @@ def test_bad_rows_are_rejected_into_a_rejects_file_in_the_files_own_columns(dctx
     ]
     (drop / "mixed_rows.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     stats = Daemon(dctx).run_once()
-    assert stats.files_done == 1 and stats.rejected == 4
+    assert stats.files_done == 1 and stats.rejected == 5
     names = [r[0] for r in dctx.db.execute("SELECT full_name FROM customers ORDER BY id")]
-    assert names == ["Good One", "Bad Date", "Formula", "Good Two"]
-    # an impossible birthday does not lose a reachable customer: kept as text, with a warning
-    custom = dctx.db.execute("SELECT custom FROM customers WHERE full_name = 'Bad Date'").fetchone()
-    assert json.loads(custom[0])["invalid_birthday"] == "31/02/1990"
+    assert names == ["Good One", "Formula", "Good Two"]
     note = dctx.db.execute("SELECT custom FROM customers WHERE full_name = 'Formula'").fetchone()
     assert "=cmd|' /C calc'!A0" in note[0]  # stored as text, never evaluated
     rejects = drop / "processed" / "mixed_rows.csv.rejects.csv"
@@ -104,8 +100,11 @@ def test_bad_rows_are_rejected_into_a_rejects_file_in_the_files_own_columns(dctx
         got = list(csv.DictReader(fh))
     assert list(got[0]) == ["Name", "Phone", "Email", "Birthday", "Note", "reason"]
     by_name = {r["Name"]: r for r in got}
-    assert set(by_name) == {"Bad Phone", "Bad Email", "Nul Byte", ""}
+    assert set(by_name) == {"Bad Phone", "Bad Email", "Bad Date", "Nul Byte", ""}
     assert by_name["Bad Phone"]["reason"].startswith("row 3 column 'Phone'")
+    # an impossible birthday rejects the row ([ingest] bad_field = "reject")
+    assert by_name["Bad Date"]["reason"] == "row 5 column 'Birthday': no such date: '31/02/1990'"
+    assert by_name["Bad Date"]["Birthday"] == "31/02/1990"  # in the file's own columns
     assert "NUL" in by_name["Nul Byte"]["reason"]
     assert "field larger than field limit" in by_name[""]["reason"]  # the 10 MB field
     assert rejects.stat().st_size < MB  # the huge cell is not copied around

@@ -152,30 +152,49 @@ def test_bad_rows_are_reported_by_row_and_column_and_good_rows_import(ctx, tmp_p
         "Good Two,0955555555,two@example.com,\n"
     )
     report = run(ctx, write(tmp_path / "mixed.csv", text))
-    assert (report.rows, report.created, report.rejected) == (6, 4, 2)
+    assert (report.rows, report.created, report.rejected) == (6, 3, 3)
     errors = [str(e) for e in report.errors]
     assert errors[0].startswith("mixed.csv: row 3, column 'Phone': not a valid phone number")
-    assert errors[1].startswith("mixed.csv: row 7, column 'column 5': 5 cells")
-    # A birthday that is no date loses the birthday, not the customer: kept and reported.
-    assert [str(w) for w in report.warnings] == [
-        "mixed.csv: row 4, column 'Birthday': no such date: '31/02/1990';"
-        " kept in custom field 'invalid_birthday'"
-    ]
-    assert set(customers(ctx)) == {"Good One", "Bad Date", "Multi, Line", "Good Two"}
+    # A birthday that is no date rejects the row ([ingest] bad_field = "reject").
+    assert errors[1] == "mixed.csv: row 4, column 'Birthday': no such date: '31/02/1990'"
+    assert errors[2].startswith("mixed.csv: row 7, column 'column 5': 5 cells")
+    assert not report.warnings
+    assert set(customers(ctx)) == {"Good One", "Multi, Line", "Good Two"}
     stored = dict(
         ctx.db.execute(
             "SELECT row_number, errors FROM leads WHERE action = 'rejected' ORDER BY row_number"
         ).fetchall()
     )
-    assert list(stored) == [3, 7]
+    assert list(stored) == [3, 4, 7]
     assert json.loads(stored[3])[0]["column"] == "Phone"
     ledger = ctx.db.execute(
         "SELECT status, rows, created, merged, rejected FROM lead_files"
     ).fetchone()
-    assert ledger == ("done", 6, 4, 0, 2)
+    assert ledger == ("done", 6, 3, 0, 3)
 
 
-def test_invalid_phone_is_kept_as_custom_when_another_contact_exists(ctx, tmp_path):
+def test_bad_fields_are_kept_with_a_warning_when_configured(ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr(ctx.config.ingest, "bad_field", "keep")
+    text = "Name,Phone,Birthday\nBad Date,0912345678,31/02/1990\n"
+    report = run(ctx, write(tmp_path / "kept.csv", text))
+    assert (report.created, report.rejected) == (1, 0)
+    assert [str(w) for w in report.warnings] == [
+        "kept.csv: row 2, column 'Birthday': no such date: '31/02/1990';"
+        " kept in custom field 'invalid_birthday'"
+    ]
+    assert customers(ctx)["Bad Date"]["custom"] == {"invalid_birthday": "31/02/1990"}
+
+
+def test_an_invalid_phone_rejects_the_row_even_beside_a_valid_email(ctx, tmp_path):
+    text = "Name,Phone,Email\nAn,call after 5pm,an@example.com\nBinh,0901234567,\n"
+    report = run(ctx, write(tmp_path / "bad.csv", text))
+    assert (report.created, report.rejected) == (1, 1)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "Phone")]
+    assert set(customers(ctx)) == {"Binh"}
+
+
+def test_invalid_phone_is_kept_as_custom_when_another_contact_exists(ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr(ctx.config.ingest, "bad_field", "keep")
     text = "Name,Phone,Email\nAn,call after 5pm,an@example.com\nBinh,0901234567; 123,\n"
     report = run(ctx, write(tmp_path / "warn.csv", text))
     assert (report.created, report.rejected, report.warned) == (2, 0, 2)

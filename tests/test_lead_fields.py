@@ -60,7 +60,17 @@ def test_a_lead_with_only_bad_contacts_is_an_error_per_cell(ctx):
     assert "not a valid phone number" in lead.errors[0].message
 
 
-def test_a_bad_contact_next_to_a_good_one_is_a_warning(ctx):
+def test_a_bad_contact_next_to_a_good_one_rejects_the_row(ctx):
+    lead = normalize(ctx, {"Name": "An", "Phone": "123, 0901234567", "Email": "an@ x@y.vn"})
+    assert [(e.column, e.message) for e in lead.errors] == [
+        ("Phone", "not a valid phone number for region VN: '123'"),
+        ("Email", "not an email address: 'an@'"),
+    ]
+    assert not lead.warnings and not lead.custom
+
+
+def test_a_bad_contact_next_to_a_good_one_is_a_warning_when_kept(ctx, monkeypatch):
+    monkeypatch.setattr(ctx.config.ingest, "bad_field", "keep")
     lead = normalize(ctx, {"Name": "An", "Phone": "123, 0901234567", "Email": "an@ x@y.vn"})
     assert not lead.errors
     assert lead.fields == {**lead.fields, "phones": ["+84901234567"], "emails": ["x@y.vn"]}
@@ -87,7 +97,16 @@ def test_name_parts_are_composed(ctx):
     assert zh.fields["full_name"] == "王伟"
 
 
-def test_birthday_errors_name_the_column(ctx):
+def test_birthday_errors_reject_the_row_naming_the_column(ctx):
+    lead = normalize(ctx, {"Phone": "0901234567", "Ngày sinh": "2999-01-01"})
+    assert [(e.column, e.message) for e in lead.errors] == [
+        ("Ngày sinh", "not a plausible birthday: '2999-01-01'")
+    ]
+    assert "invalid_birthday" not in lead.custom
+
+
+def test_birthday_errors_are_warnings_when_kept(ctx, monkeypatch):
+    monkeypatch.setattr(ctx.config.ingest, "bad_field", "keep")
     lead = normalize(ctx, {"Phone": "0901234567", "Ngày sinh": "2999-01-01"})
     assert not lead.errors and "birthday" not in lead.fields
     assert [(e.column, e.message) for e in lead.warnings] == [
@@ -130,7 +149,7 @@ def test_a_foreign_number_written_as_at_home_reads_in_the_names_country(ctx):
     assert chinese.fields["phones"] == ["+8613800138000"]
     # A Latin name says nothing about a country: the number stays invalid in the file's region.
     latin = normalize(ctx, {"Name": "John Smith", "Phone": "010-7805-3770", "Email": "j@x.io"})
-    assert "phones" not in latin.fields and latin.custom["invalid_phone"] == "010-7805-3770"
+    assert "phones" not in latin.fields and latin.errors[0].column == "Phone"
     # Valid in the file's region wins over the name's country.
     home = normalize(ctx, {"이름": "김민준", "휴대폰": "0901234567"})
     assert home.fields["phones"] == ["+84901234567"]

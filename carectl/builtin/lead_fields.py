@@ -5,9 +5,11 @@ Vietnamese, Korean, Chinese and English; ``--map``/``mapping`` entries win over 
 a mapping to a name that is not a field renames the column in custom fields. Columns nobody maps
 go to ``lead.custom`` under their header, so nothing a vendor sent is lost.
 
-Contacts: a cell may hold several phones or emails ("0901..., 0912..."). An invalid one rejects
-the row only when the lead has no valid contact left; otherwise the row is kept, the bad value
-is stored in custom ``invalid_phone`` / ``invalid_email`` and a warning names the cell. A
+Contacts: a cell may hold several phones or emails ("0901..., 0912..."). An invalid one, or a
+birthday that is no date, rejects the row (``[ingest] bad_field = "reject"``, the default: the
+vendor gets it back in the rejects file); with ``"keep"`` it rejects the row only when the lead
+has no valid contact left, otherwise the row is kept, the bad value is stored in custom
+``invalid_phone`` / ``invalid_email`` / ``invalid_birthday`` and a warning names the cell. A
 number that is not valid in the file's region is read in the region the name points to (a
 Korean name with "010-1234-5678" in a Vietnamese file) when exactly one such reading is valid.
 """
@@ -135,15 +137,19 @@ def normalize_lead(ctx, lead):
     if "gender" in cells:
         g = cells["gender"][0][1]
         f["gender"] = _GENDER.get(fold(g), g)
+    keep = ctx.config.ingest.bad_field == "keep"
     _names(f, region)
-    _contacts(lead, cells, region)
+    _contacts(lead, cells, region, keep)
     if "birthday" in cells:
         column, text = cells["birthday"][0]
         try:
             f["birthday"] = _birthday(text, region)
-        except DateError as exc:  # a mistyped birthday does not lose the customer
-            lead.custom["invalid_birthday"] = text
-            lead.warn(column, f"{exc}; kept in custom field 'invalid_birthday'")
+        except DateError as exc:
+            if not keep:
+                lead.error(column, str(exc))
+            else:  # a mistyped birthday does not lose the customer
+                lead.custom["invalid_birthday"] = text
+                lead.warn(column, f"{exc}; kept in custom field 'invalid_birthday'")
     f["region"] = (f.get("region") or region).upper()
     f.setdefault("language", lead.options.language or ctx.config.default_language)
     if not f.get("timezone"):
@@ -176,7 +182,7 @@ def _names(f: dict[str, Any], region: str) -> None:
             f["full_name"] = f"{given} {family}"
 
 
-def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str) -> None:
+def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: bool) -> None:
     good: dict[str, list[str]] = {"phones": [], "emails": []}
     bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
     homes = home_regions(lead.fields.get("full_name") or "")  # a foreigner's number, home-style
@@ -195,7 +201,7 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str) -> Non
     for key, values in good.items():
         if values:
             lead.fields[key] = list(dict.fromkeys(values))
-    reachable = bool(good["phones"] or good["emails"])
+    reachable = keep and bool(good["phones"] or good["emails"])
     for kind, column, value, message in bad:
         if not reachable:
             lead.error(column, message)
