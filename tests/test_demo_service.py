@@ -14,7 +14,7 @@ import pytest
 
 from carectl.config import Config
 from carectl.demo import load
-from carectl.demo.service import Clock, add_history, stamp
+from carectl.demo.service import Clock, stamp
 from carectl.service import sla
 from carectl.service.interactions import CHANNELS
 from carectl.service.tickets import STATUSES
@@ -26,18 +26,12 @@ N = 1500
 TABLES = ("tickets", "ticket_events", "interactions", "feedback", "loyalty_ledger")
 
 
-def _make(path: Path, seed: int = 5) -> None:
+def _make(path: Path, seed: int = 5, **kwargs) -> None:
     db = open_db(path)
     try:
-        result = load(db, N, seed=seed, as_of=AS_OF, workers=0)
-        add_history(
-            db,
-            Config(database=str(path)),
-            first_id=result.first_id,
-            last_id=result.last_id,
-            seed=seed,
-            as_of=AS_OF,
-        )
+        cfg = Config(database=str(path))
+        result = load(db, N, seed=seed, as_of=AS_OF, workers=0, history=cfg, **kwargs)
+        assert result.history is not None and result.history.tickets > 0
     finally:
         db.close()
 
@@ -163,11 +157,13 @@ def test_every_seed_kpi_has_a_value_after_a_small_demo(tmp_path: Path):
 
 
 def test_big_load_defers_indexes_and_puts_them_back(made: Path, tmp_path: Path, monkeypatch):
-    from carectl.demo import service
+    import importlib
 
-    monkeypatch.setattr(service, "BLOCK", 400)  # 1500 customers: a "big" load of 4 blocks
+    loading = importlib.import_module("carectl.demo.load")
+
+    monkeypatch.setattr(loading, "PARALLEL_FROM", 1000)  # 1500 customers: a "big" load
     other = tmp_path / "deferred.db"
-    _make(other)
+    _make(other, chunk=400)
     indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
     a, b = sqlite3.connect(made), sqlite3.connect(other)
     try:
@@ -179,3 +175,48 @@ def test_big_load_defers_indexes_and_puts_them_back(made: Path, tmp_path: Path, 
     finally:
         a.close()
         b.close()
+
+
+def test_ids_across_chunks_point_at_the_customers_own_rows(tmp_path: Path):
+    """Each chunk's history is made with ids from 1 and moved past the database's on copy:
+    every reference must still land on the same customer's row, and a second demo run
+    continues the numbering."""
+    path = tmp_path / "chunks.db"
+    db = open_db(path)
+    try:
+        cfg = Config(database=str(path))
+        load(db, 900, seed=2, as_of=AS_OF, workers=0, chunk=300, history=cfg)
+        load(db, 300, seed=3, as_of=AS_OF, workers=0, chunk=300, history=cfg)
+    finally:
+        db.close()
+    c = sqlite3.connect(path)
+    try:
+        one = c.execute
+        assert one("SELECT count(DISTINCT customer_id / 300) FROM tickets").fetchone()[0] >= 4
+        assert (
+            one("SELECT count(*) FROM tickets WHERE code != printf('T-%06d', id)").fetchone()[0]
+            == 0
+        )
+        for table in ("ticket_events", "interactions", "feedback"):
+            orphans = one(
+                f"SELECT count(*) FROM {table} x LEFT JOIN tickets t ON t.id = x.ticket_id"
+                f" WHERE x.ticket_id IS NOT NULL AND t.id IS NULL"
+                + (" OR t.customer_id != x.customer_id" if table != "ticket_events" else "")
+            ).fetchone()[0]
+            assert orphans == 0, table
+        earned = one(
+            "SELECT l.reason, l.order_id, o.id, o.customer_id = l.customer_id FROM loyalty_ledger l"
+            " LEFT JOIN orders o ON o.id = l.order_id WHERE l.order_id IS NOT NULL"
+        ).fetchall()
+        assert earned and all(r == f"order {o}" and o == k and same for r, o, k, same in earned)
+        lots = one(
+            "SELECT e.customer_id = l.customer_id, l.points > 0 FROM loyalty_ledger e"
+            " JOIN loyalty_ledger l ON l.id = CAST(substr(e.reason, 5) AS INTEGER)"
+            " WHERE e.kind = 'expire'"
+        ).fetchall()
+        expired = one("SELECT count(*) FROM loyalty_ledger WHERE kind = 'expire'").fetchone()[0]
+        assert len(lots) == expired and all(a and b for a, b in lots)
+        ids = [r[0] for r in one("SELECT id FROM tickets ORDER BY id")]
+        assert ids == list(range(1, len(ids) + 1))
+    finally:
+        c.close()

@@ -29,7 +29,6 @@ def demo(
 ) -> None:
     """Add demo customers with contacts, orders, sources and planted duplicates."""
     from carectl.demo import load  # faker is imported only when demo data is made
-    from carectl.demo.service import service_history
 
     db = context(ctx).db
     existing = search.count(db)
@@ -59,16 +58,24 @@ def demo(
             as_of=end,
             progress=lambda n: bar.advance(task, n),
             announce=lambda text: console.print(text),
+            history=context(ctx).config,
         )
     seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
-    history = service_history(db, context(ctx).config, result, seed=seed, as_of=end)
     span = f" (C-{result.first_id:06d} .. C-{result.last_id:06d})" if result.first_id else ""
     typer.echo(
         f"added {result.customers:,} customers{span}, {result.orders:,} orders,"
-        f" {result.duplicates:,} planted duplicates in {seconds:.1f} s (CPU {cpu:.1f} s)",
+        f" {result.duplicates:,} planted duplicates in {seconds:.1f} s (CPU {cpu:.1f} s),"
+        " with their service history:",
         err=True,
     )
-    typer.echo(history, err=True)
+    c = result.history
+    if c is not None:
+        typer.echo(
+            f"added {c.tickets:,} tickets ({c.ticket_events:,} status changes),"
+            f" {c.interactions:,} interactions, {c.feedback:,} survey answers,"
+            f" {c.loyalty_ledger:,} loyalty ledger rows",
+            err=True,
+        )
 
 
 def _cpu_seconds() -> float:

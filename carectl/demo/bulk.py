@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
+from carectl.demo.service import TABLES as HISTORY_TABLES
 from carectl.search import INDEXES
 from carectl.store.bulkload import indexes_set_aside, leading_column
 from carectl.store.transaction import transaction
@@ -26,8 +27,14 @@ FTS_AUTOMERGE_DEFAULT = 4
 
 @contextlib.contextmanager
 def deferred_indexes(
-    db: sqlite_utils.Database, announce: Callable[[str], None] | None = None
+    db: sqlite_utils.Database,
+    announce: Callable[[str], None] | None = None,
+    *,
+    history: bool = False,
 ) -> Iterator[None]:
+    """The demo tables' random-order indexes (and with ``history`` every plain index of the
+    service-desk tables) set aside, the search indexes left unmerged, for the block."""
+
     def grows_at_end(db: sqlite_utils.Database, name: str) -> bool:
         return leading_column(db, name) == "customer_id"
 
@@ -35,7 +42,8 @@ def deferred_indexes(
         if announce:
             announce(f"building {count} indexes and merging the search indexes")
 
-    with indexes_set_aside(db, TABLES, keep=grows_at_end, announce=building):
+    desk = indexes_set_aside(db, HISTORY_TABLES) if history else contextlib.nullcontext()
+    with desk, indexes_set_aside(db, TABLES, keep=grows_at_end, announce=building):
         with transaction(db) as tx:
             for fts in INDEXES:
                 tx.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', 0)")

@@ -1,9 +1,9 @@
 """Writing demo batches: ids continue after max(id), one BEGIN IMMEDIATE transaction and one audit
 entry per batch, the FTS row written with the customer (never by a trigger).
 
-Worker processes make batches (and stage them in small files, see staging.py) while this
-process writes them; a bounded number of chunks is in flight, so memory stays flat for a
-million customers.
+Worker processes make batches, with their service-desk history, and stage them in small files
+(staging.py) while this process copies them in; a bounded number of chunks is in flight, so
+memory stays flat for a million customers. Without workers the same happens in this process.
 """
 
 from __future__ import annotations
@@ -16,28 +16,20 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
-from carectl import search
-from carectl.demo import staging
+from carectl.config import Config
+from carectl.demo import service, staging
 from carectl.demo.bulk import deferred_indexes
-from carectl.demo.generate import (
-    CONTACT_COLUMNS,
-    CUSTOMER_COLUMNS,
-    ORDER_COLUMNS,
-    SOURCES,
-    Batch,
-    Generator,
-    Settings,
-)
+from carectl.demo.generate import SOURCES, Settings
 from carectl.demo.staging import Staged
 from carectl.service.customers import source_id
 from carectl.store import audit
-from carectl.store.transaction import Tx, transaction
+from carectl.store.transaction import transaction
 
 # Customers generated per work unit, and per write transaction (one audit entry each). Bigger
 # transactions rewrite each randomly-hit index page less often.
@@ -56,6 +48,7 @@ class Result:
     orders: int
     first_id: int | None
     last_id: int | None
+    history: service.Counts | None = None  # None when no service history was asked for
 
 
 def load(
@@ -69,8 +62,10 @@ def load(
     chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
     announce: Callable[[str], None] | None = None,
+    history: Config | None = None,
 ) -> Result:
-    """Add ``customers`` demo customers (with orders, contacts, sources) to db.
+    """Add ``customers`` demo customers (with orders, contacts, sources) to db, and with
+    ``history`` (the desk's config) a year of service-desk history for them.
 
     Big loads make their batches in worker processes (spawned: a script calling this needs
     the usual ``if __name__ == "__main__"`` guard). ``workers=0`` keeps everything in-process.
@@ -99,9 +94,9 @@ def load(
     gc.disable()  # millions of short-lived rows; the cyclic GC would rescan them for nothing
     try:
         big = empty and customers >= PARALLEL_FROM
-        fast = deferred_indexes(db, announce) if big else nullcontext()
+        fast = deferred_indexes(db, announce, history=bool(history)) if big else nullcontext()
         with fast, tempfile.TemporaryDirectory(prefix="carectl-demo-") as folder:
-            chunks = _batches(settings, plan, workers, Path(folder))
+            chunks = _batches(settings, history, plan, workers, Path(folder))
             per_tx = max(1, BATCH_SIZE // chunk)
             while _write_transaction(db, chunks, per_tx, seed, totals, progress):
                 pass
@@ -110,18 +105,21 @@ def load(
             gc.enable()
         db.execute(f"PRAGMA cache_size = {int(old_cache)}")
     last = start + customers - 1 if customers else None
-    return Result(customers, totals.duplicates, totals.orders, start if customers else None, last)
+    made = service.Counts(**totals.history) if history else None
+    return Result(
+        customers, totals.duplicates, totals.orders, start if customers else None, last, made
+    )
 
 
 def _write_transaction(
     db: sqlite_utils.Database,
-    chunks: Iterator[Batch | Staged],
+    chunks: Iterator[Staged],
     per_tx: int,
     seed: int,
     totals: _Counts,
     progress: Callable[[int], None] | None,
 ) -> bool:
-    """Write per_tx chunks and their one audit entry in one transaction; False when none left.
+    """Write per_tx chunks and their audit entries in one transaction; False when none left.
 
     Staged chunks are attached before BEGIN (SQLite cannot attach inside a transaction) and
     detached and deleted after the commit.
@@ -132,45 +130,48 @@ def _write_transaction(
     schemas: list[str] = []
     try:
         for item in group:
-            if isinstance(item, Staged):
-                schemas.append(f"stage{len(schemas)}")
-                db.execute(f"ATTACH DATABASE ? AS {schemas[-1]}", (str(item.path),))
+            schemas.append(f"stage{len(schemas)}")
+            db.execute(f"ATTACH DATABASE ? AS {schemas[-1]}", (str(item.path),))
         counts = _Counts()
         with transaction(db) as tx:
-            attached = iter(schemas)
-            for item in group:
-                if isinstance(item, Staged):
-                    staging.copy(tx, next(attached))
-                else:
-                    _write(tx, item)
-                    item = staging.summary(item)
+            for item, schema in zip(group, schemas, strict=True):
+                staging.copy(tx, schema, item.history is not None)
                 counts.add(item)
                 if progress:
                     progress(item.customers)
             audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
+            if counts.history:
+                span = {"first_id": counts.first_id, "last_id": counts.last_id, "seed": seed}
+                after = {**span, **counts.history}
+                audit.record(tx, "demo.service_history", "customer", None, None, after)
     finally:
         for schema in schemas:
             db.execute(f"DETACH DATABASE {schema}")
         for item in group:
-            if isinstance(item, Staged) and item.path:
-                item.path.unlink(missing_ok=True)
+            item.path.unlink(missing_ok=True)
     totals.duplicates += counts.duplicates
     totals.orders += counts.orders
+    for key, value in counts.history.items():
+        totals.history[key] = totals.history.get(key, 0) + value
     return True
 
 
 def _batches(
-    settings: Settings, plan: list[tuple[int, int, int]], workers: int, folder: Path
-) -> Iterator[Batch | Staged]:
+    settings: Settings,
+    history: Config | None,
+    plan: list[tuple[int, int, int]],
+    workers: int,
+    folder: Path,
+) -> Iterator[Staged]:
     if workers <= 0 or len(plan) < 2:
-        gen = Generator(settings)
+        gen, maker = staging.makers(settings, history)
         for args in plan:
-            yield gen.batch(*args)
+            yield staging.make(gen, maker, *args, folder)
         return
     # spawn, not fork: the parent has an open database and maybe a progress thread.
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=staging.init_worker, initargs=(settings,)
+        workers, mp_context=ctx, initializer=staging.init_worker, initargs=(settings, history)
     ) as pool:
         todo = iter(plan)
         pending: list[Future[Staged]] = [
@@ -193,6 +194,7 @@ class _Counts:
     contact_points: int = 0
     orders: int = 0
     duplicates: int = 0
+    history: dict[str, int] = field(default_factory=dict)
 
     def add(self, item: Staged) -> None:
         if self.first_id is None:
@@ -202,27 +204,12 @@ class _Counts:
         self.contact_points += item.contact_points
         self.orders += item.orders
         self.duplicates += item.duplicates
+        if item.history is not None:
+            for key, value in asdict(item.history).items():
+                self.history[key] = self.history.get(key, 0) + value
 
     def after(self, seed: int) -> dict[str, int | None]:
         """What the audit entry keeps: the id range, how many of each row, the seed."""
         out = {**self.__dict__, "count": self.customers, "seed": seed}
-        del out["customers"]
+        del out["customers"], out["history"]
         return out
-
-
-def _write(tx: Tx, batch: Batch) -> None:
-    conn = tx.db.conn
-    conn.executemany(_INSERT_CUSTOMER, batch.customers)
-    conn.executemany(_INSERT_CONTACT, batch.contacts)
-    conn.executemany(_INSERT_ORDER, batch.orders)
-    search.write_index_many(tx, batch.fts, new=True)
-
-
-def _insert(table: str, columns: str) -> str:
-    marks = ", ".join("?" for _ in columns.split(","))
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-
-
-_INSERT_CUSTOMER = _insert("customers", CUSTOMER_COLUMNS)
-_INSERT_CONTACT = _insert("contact_points", CONTACT_COLUMNS)
-_INSERT_ORDER = _insert("orders", ORDER_COLUMNS)

@@ -2,33 +2,31 @@
 SLA clocks, interactions on every channel, CSAT / NPS answers and a loyalty ledger, so every
 KPI has something to measure out of the box.
 
-Rows are made in Python and written with executemany, one transaction per block of customers.
+Rows are made with the customers, in the demo's worker processes: each chunk's history goes
+into the chunk's staged file with ids counted from 1, and the writer copies it with the ids
+moved past the database's own (:func:`copy`).
 Tickets replay the same rules as carectl.service.tickets (first response, pauses while waiting
 on the customer, FCR, reopenings), but business time comes from a per-day table built once
 (``Clock``) instead of a walk over the calendar for each call: a few microseconds per ticket.
-The data is a pure function of (seed, as_of, the customers' ids), like the rest of the demo.
+The data is a pure function of (seed, as_of, chunk, the customers' ids), like the rest of the
+demo.
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
+import sqlite3
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-
-import sqlite_utils
 
 from carectl.config import Config
 from carectl.demo.draw import Weighted, between, pick
 from carectl.service import sla
 from carectl.service.loyalty import points_for_amount
 from carectl.service.tickets import format_code
-from carectl.store import audit
-from carectl.store.bulkload import indexes_set_aside
-from carectl.store.transaction import transaction
+from carectl.store.transaction import Tx
 
-BLOCK = 20_000  # customers per write transaction (and per random stream)
 TICKET_RATE = 0.1  # tickets per customer: about one per nine (a second one now and then)
 HISTORY_DAYS = 365  # the desk's history: tickets and contacts of the last year
 CSAT_RATE = 0.45  # resolved tickets whose survey is answered
@@ -270,47 +268,84 @@ class _Maker:
         return t if not_before <= t < self.end else None
 
 
-def add_history(
-    db: sqlite_utils.Database,
-    config: Config,
-    *,
-    first_id: int,
-    last_id: int,
-    seed: int = 42,
-    as_of: date | None = None,
-) -> Counts:
-    """Service history for customers first_id..last_id up to the end of as_of (UTC)."""
-    as_of = as_of or date.today() - timedelta(days=1)
-    maker = _Maker(config, seed, as_of)
-    total = Counts()
-    big = last_id - first_id >= BLOCK and not db.execute("SELECT 1 FROM tickets").fetchone()
-    with indexes_set_aside(db, TABLES) if big else contextlib.nullcontext():
-        _blocks(db, maker, first_id, last_id, seed, total)
-    return total
+# The staged tables, as the writers below fill them; (table, columns). Ids count from 1 per chunk.
+TICKET_COLUMNS = (
+    "id, code, customer_id, subject, stage, category, priority, channel, assignee, team, status,"
+    " opened_at, first_response_due, first_response_at, first_response_secs,"
+    " resolution_target_secs, resolution_due, paused_at, paused_secs, resolved_at,"
+    " resolution_secs, closed_at, done_at, agent_replies, fcr, reopen_count, updated_at"
+)
+EVENT_COLUMNS = "ticket_id, at, actor, action, from_status, to_status, note"
+INTERACTION_COLUMNS = (
+    "customer_id, ticket_id, channel, direction, agent, started_at, ended_at, outcome, note,"
+    " created_at"
+)
+FEEDBACK_COLUMNS = "customer_id, ticket_id, kind, score, comment, channel, at, created_at"
+LEDGER_COLUMNS = (
+    "id, customer_id, at, kind, points, remaining, expires_at, reason, order_id, actor,"
+    " balance_after"
+)
+_STAGED = (
+    ("tickets", TICKET_COLUMNS),
+    ("ticket_events", EVENT_COLUMNS),
+    ("interactions", INTERACTION_COLUMNS),
+    ("feedback", FEEDBACK_COLUMNS),
+    ("loyalty_ledger", LEDGER_COLUMNS),
+)
+# What the copy reads from a staged table: ids moved by the database's highest order (:o),
+# ticket (:t) and ledger (:l) id. Reasons that name a ledger row or an order are rewritten too.
+_COPY_SELECT = {
+    "tickets": "id + :t, printf('T-%06d', id + :t), " + TICKET_COLUMNS.split(",", 2)[2].strip(),
+    "ticket_events": EVENT_COLUMNS.replace("ticket_id", "ticket_id + :t", 1),
+    "interactions": INTERACTION_COLUMNS.replace("ticket_id", "ticket_id + :t", 1),
+    "feedback": FEEDBACK_COLUMNS.replace("ticket_id", "ticket_id + :t", 1),
+    "loyalty_ledger": "id + :l, customer_id, at, kind, points, remaining, expires_at,"
+    " CASE WHEN order_id IS NOT NULL THEN 'order ' || (order_id + :o)"
+    " WHEN kind = 'expire' THEN 'lot ' || (CAST(substr(reason, 5) AS INTEGER) + :l)"
+    " ELSE reason END, order_id + :o, actor, balance_after",
+}
 
 
-def _blocks(
-    db: sqlite_utils.Database, maker: _Maker, first_id: int, last_id: int, seed: int, total: Counts
-) -> None:
-    for number, lo in enumerate(range(first_id, last_id + 1, BLOCK)):
-        hi = min(last_id, lo + BLOCK - 1)
-        rng = random.Random(seed * 1_000_003 + 500_009 + number)
-        with transaction(db) as tx:
-            counts = _block(tx.db, maker, rng, lo, hi)
-            audit.record(
-                tx,
-                "demo.service_history",
-                "customer",
-                None,
-                None,
-                {"first_id": lo, "last_id": hi, "seed": seed, **counts.__dict__},
-            )
-        for k, v in counts.__dict__.items():
-            setattr(total, k, getattr(total, k) + v)
+class Maker:
+    """What a chunk's history needs, built once per process: the desk's calendar and rules."""
+
+    def __init__(self, config: Config, seed: int, as_of: date) -> None:
+        self._m = _Maker(config, seed, as_of)
+
+    def stage(self, conn: sqlite3.Connection, number: int, lo: int, hi: int) -> Counts:
+        """Make the history of customers lo..hi (already in conn's staged ``customers`` and
+        ``orders``) into conn's history tables, ids from 1."""
+        for table, columns in _STAGED:
+            conn.execute(f"CREATE TABLE {table} ({columns})")
+        rng = random.Random(self._m.seed * 1_000_003 + 500_009 + number)
+        return _block(conn, self._m, rng, lo, hi)
 
 
-def _block(db: sqlite_utils.Database, m: _Maker, rng: random.Random, lo: int, hi: int) -> Counts:
-    conn = db.conn
+def offsets(tx: Tx) -> dict[str, int]:
+    """The ids a staged chunk's local ids are moved by: read before its orders are copied."""
+    return {
+        key: tx.execute(f"SELECT coalesce(max(id), 0) FROM main.{table}").fetchone()[0]
+        for key, table in (("o", "orders"), ("t", "tickets"), ("l", "loyalty_ledger"))
+    }
+
+
+def copy(tx: Tx, schema: str, moved: dict[str, int]) -> None:
+    """Copy a staged chunk's history (attached as ``schema``) with its ids moved."""
+    for table, columns in _STAGED:
+        tx.execute(
+            f"INSERT INTO main.{table} ({columns}) SELECT {_COPY_SELECT[table]}"
+            f" FROM {schema}.{table} ORDER BY rowid",
+            moved,
+        )
+
+
+def count(conn: sqlite3.Connection | Tx, schema: str = "main") -> Counts:
+    return Counts(
+        *(conn.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0] for t, _ in _STAGED)
+    )
+
+
+def _block(conn: sqlite3.Connection, m: _Maker, rng: random.Random, lo: int, hi: int) -> Counts:
     customers = conn.execute(
         "SELECT id, created_at, language FROM customers WHERE id BETWEEN ? AND ? ORDER BY id",
         (lo, hi),
@@ -375,31 +410,16 @@ def _block(db: sqlite_utils.Database, m: _Maker, rng: random.Random, lo: int, hi
                         "",
                     )
                 )
-    conn.executemany(
-        "INSERT INTO tickets (id, code, customer_id, subject, stage, category, priority, channel,"
-        " assignee, team, status, opened_at, first_response_due, first_response_at,"
-        " first_response_secs, resolution_target_secs, resolution_due, paused_at, paused_secs,"
-        " resolved_at, resolution_secs, closed_at, done_at, agent_replies, fcr, reopen_count,"
-        " updated_at) VALUES (" + ", ".join("?" * 27) + ")",
-        tickets,
-    )
-    conn.executemany(
-        "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        events,
-    )
     made = stamp(m.end)
-    conn.executemany(
-        "INSERT INTO interactions (customer_id, ticket_id, channel, direction, agent, started_at,"
-        f" ended_at, outcome, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{made}')",
-        contacts,
-    )
-    conn.executemany(
-        "INSERT INTO feedback (customer_id, ticket_id, kind, score, comment, channel, at,"
-        f" created_at) VALUES (?, ?, ?, ?, ?, ?, ?, '{made}')",
-        answers,
-    )
-    ledger = _loyalty(db, m, rng, lo, hi, surveys)
+    for table, columns, rows in (
+        ("tickets", TICKET_COLUMNS, tickets),
+        ("ticket_events", EVENT_COLUMNS, events),
+        ("interactions", INTERACTION_COLUMNS, [(*r, made) for r in contacts]),
+        ("feedback", FEEDBACK_COLUMNS, [(*r, made) for r in answers]),
+    ):
+        marks = ", ".join("?" for _ in columns.split(","))
+        conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    ledger = _loyalty(conn, m, rng, lo, hi, surveys)
     return Counts(len(tickets), len(events), len(contacts), len(answers), ledger)
 
 
@@ -637,7 +657,7 @@ def _member(m: _Maker, cid: int) -> bool:
 
 
 def _loyalty(
-    db: sqlite_utils.Database,
+    conn: sqlite3.Connection,
     m: _Maker,
     rng: random.Random,
     lo: int,
@@ -646,7 +666,6 @@ def _loyalty(
 ) -> int:
     """Members earn for paid orders in the programme's currency (since it started, LOYALTY_DAYS ago)
     and for answered surveys, redeem now and then (oldest lots first); unused lots expire."""
-    conn = db.conn
     orders = conn.execute(
         "SELECT customer_id, id, ordered_at, amount_minor FROM orders WHERE customer_id"
         " BETWEEN ? AND ? AND currency = ? AND status = 'paid' AND ordered_at >= ?"
@@ -684,24 +703,6 @@ def _loyalty(
         rows += book.rows
         next_id += len(book.rows)
     conn.executemany(
-        "INSERT INTO loyalty_ledger (id, customer_id, at, kind, points, remaining, expires_at,"
-        " reason, order_id, actor, balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        f"INSERT INTO loyalty_ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 11)})", rows
     )
     return len(rows)
-
-
-def service_history(
-    db: sqlite_utils.Database, config: Config, result, *, seed: int, as_of: date | None
-) -> str:
-    """`carectl demo`'s step after the customers: add their history and say what was added."""
-    if not result.customers:
-        return "no service history added"
-    c = add_history(
-        db, config, first_id=result.first_id, last_id=result.last_id, seed=seed, as_of=as_of
-    )
-    return (
-        f"added {c.tickets:,} tickets ({c.ticket_events:,} status changes),"
-        f" {c.interactions:,} interactions, {c.feedback:,} survey answers,"
-        f" {c.loyalty_ledger:,} loyalty ledger rows"
-    )

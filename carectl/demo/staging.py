@@ -2,7 +2,9 @@
 
 The writer is the bottleneck of a big load. Receiving a pickled batch cost it ~13 µs per
 customer to unpickle plus ~9 µs to bind the rows; a worker writes the rows into a plain file
-instead, and the writer attaches it and copies with INSERT ... SELECT, which stays in C.
+instead, and the writer attaches it and copies with INSERT ... SELECT, which stays in C. The
+chunk's service-desk history is made in the same file from its customers and orders
+(carectl.demo.service), so it costs the writer a copy too, not a pass of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carectl import search
+from carectl.config import Config
+from carectl.demo import service
 from carectl.demo.generate import (
     CONTACT_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -22,18 +26,20 @@ from carectl.demo.generate import (
 )
 from carectl.store.transaction import Tx
 
-# The staged tables, in Batch field order: (name, columns).
+# The staged tables, in Batch field order: (name, columns, declared columns). Orders get ids
+# (from 1) so that the chunk's loyalty rows can name them.
 _STAGED = (
-    ("customers", CUSTOMER_COLUMNS),
-    ("contacts", CONTACT_COLUMNS),
-    ("orders", ORDER_COLUMNS),
-    ("fts", "id, names, contacts"),
+    ("customers", CUSTOMER_COLUMNS, CUSTOMER_COLUMNS),
+    ("contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
+    ("orders", ORDER_COLUMNS, "id INTEGER PRIMARY KEY, " + ORDER_COLUMNS),
+    ("fts", "id, names, contacts", "id, names, contacts"),
 )
-# (table in the database, staged table, columns read, columns written)
+# (table in the database, staged table, columns read, columns written); :o is the database's
+# highest order id before the copy.
 _COPIES = (
     ("customers", "customers", CUSTOMER_COLUMNS, CUSTOMER_COLUMNS),
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
-    ("orders", "orders", ORDER_COLUMNS, ORDER_COLUMNS),
+    ("orders", "orders", "id + :o, " + ORDER_COLUMNS, "id, " + ORDER_COLUMNS),
     (search.TRIGRAMS, "fts", "id, names, contacts", "rowid, names, contacts"),
     (search.WORDS, "fts", "id, names", "rowid, names"),
 )
@@ -50,10 +56,14 @@ class Staged:
     contact_points: int
     orders: int
     duplicates: int
+    history: service.Counts | None  # None: made without service history
 
 
-def stage(batch: Batch, path: Path) -> Staged:
-    """Write batch into a new file at path (no journal, no sync: it lives for seconds)."""
+def stage(
+    batch: Batch, path: Path, number: int = 0, history: service.Maker | None = None
+) -> Staged:
+    """Write batch (chunk ``number``), and its history if asked, into a new file at path (no
+    journal, no sync: it lives for seconds)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA page_size = 65536")  # a tenth of the write and read calls
@@ -61,49 +71,65 @@ def stage(batch: Batch, path: Path) -> Staged:
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         rows = (batch.customers, batch.contacts, batch.orders, batch.fts)
-        for (table, columns), values in zip(_STAGED, rows, strict=True):
-            conn.execute(f"CREATE TABLE {table} ({columns})")
+        for (table, columns, declared), values in zip(_STAGED, rows, strict=True):
+            conn.execute(f"CREATE TABLE {table} ({declared})")
             marks = ", ".join("?" for _ in columns.split(","))
-            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+            conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+        first, last = batch.customers[0][0], batch.customers[-1][0]
+        made = history.stage(conn, number, first, last) if history else None
         conn.execute("COMMIT")
     finally:
         conn.close()
-    return summary(batch, path)
-
-
-def summary(batch: Batch, path: Path | None = None) -> Staged:
     return Staged(
-        path,
-        batch.customers[0][0],
-        batch.customers[-1][0],
-        len(batch.customers),
-        len(batch.contacts),
-        len(batch.orders),
-        batch.duplicates,
-    )
+        path, first, last, len(batch.customers), len(batch.contacts), len(batch.orders),
+        batch.duplicates, made,
+    )  # fmt: skip
 
 
-def copy(tx: Tx, schema: str) -> None:
-    """Copy a staged file, attached as ``schema``, into the database (rowid order is kept)."""
+def copy(tx: Tx, schema: str, history: bool) -> None:
+    """Copy a staged file, attached as ``schema``, into the database (rowid order is kept;
+    the staged ids move past the database's own)."""
+    moved = service.offsets(tx)
     for target, table, columns, target_columns in _COPIES:
         tx.execute(
             f"INSERT INTO main.{target} ({target_columns})"
-            f" SELECT {columns} FROM {schema}.{table} ORDER BY rowid"
+            f" SELECT {columns} FROM {schema}.{table} ORDER BY rowid",
+            moved,
         )
+    if history:
+        service.copy(tx, schema, moved)
 
 
 # ---------------------------------------------------------------- in the worker process
 
 _GENERATOR: Generator | None = None
+_HISTORY: service.Maker | None = None
 
 
-def init_worker(settings: Settings) -> None:
-    """Worker-process initializer: build the pools once per process."""
-    global _GENERATOR
-    _GENERATOR = Generator(settings)
+def init_worker(settings: Settings, history: Config | None) -> None:
+    """Worker-process initializer: build the pools (and the desk's calendar) once per process."""
+    global _GENERATOR, _HISTORY
+    _GENERATOR, _HISTORY = makers(settings, history)
+
+
+def makers(settings: Settings, history: Config | None) -> tuple[Generator, service.Maker | None]:
+    maker = service.Maker(history, settings.seed, settings.as_of) if history else None
+    return Generator(settings), maker
 
 
 def work(number: int, first_id: int, size: int, folder: Path) -> Staged:
     assert _GENERATOR is not None, "init_worker was not called"
-    batch = _GENERATOR.batch(number, first_id, size)
-    return stage(batch, folder / f"chunk-{number:06d}.db")
+    return make(_GENERATOR, _HISTORY, number, first_id, size, folder)
+
+
+def make(
+    gen: Generator,
+    history: service.Maker | None,
+    number: int,
+    first_id: int,
+    size: int,
+    folder: Path,
+) -> Staged:
+    """Chunk ``number``: generated, staged in a file of folder, with its history if asked."""
+    batch = gen.batch(number, first_id, size)
+    return stage(batch, folder / f"chunk-{number:06d}.db", number, history)
