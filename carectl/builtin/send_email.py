@@ -6,7 +6,6 @@ Replace it with a vendor's API by blocking ``carectl.builtin.send_email`` in
 
 from __future__ import annotations
 
-import threading
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
@@ -14,27 +13,7 @@ from typing import Any
 import aiosmtplib
 
 from carectl.hookspecs import hookimpl
-from carectl.outbox import compose, smtp
-
-_local = threading.local()
-_limiters: dict[int, smtp.RateLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def _transport(ctx) -> smtp.Transport:
-    """This thread's connection for this config (a worker thread sends over one connection)."""
-    t = getattr(_local, "transport", None)
-    if t is None or t.cfg is not ctx.config.email or t.closed:
-        t = _local.transport = smtp.Transport(ctx.config.email)
-    return t
-
-
-def _limiter(ctx) -> smtp.RateLimiter:
-    with _limiters_lock:
-        key = id(ctx.config.email)
-        if key not in _limiters:
-            _limiters[key] = smtp.RateLimiter(ctx.config.email.rate_per_second)
-        return _limiters[key]
+from carectl.outbox import compose, nonblocking, smtp
 
 
 @lru_cache(maxsize=8)
@@ -56,10 +35,15 @@ def unsubscribe_headers(cfg, token: str) -> dict[str, str]:
 
 
 @hookimpl
-def send_message(ctx, message: dict[str, Any], channel: str) -> dict[str, Any] | None:
+@nonblocking
+def send_message(ctx, message: dict[str, Any], channel: str):
+    """A coroutine for an email (the sender awaits it on its loop), None for other channels."""
     if channel != "email":
         return None
-    cfg = ctx.config.email
+    return send(ctx.config.email, message)
+
+
+async def send(cfg, message: dict[str, Any]) -> dict[str, Any]:
     try:
         data = compose.email_bytes(
             sender=cfg.from_address,
@@ -73,9 +57,8 @@ def send_message(ctx, message: dict[str, Any], channel: str) -> dict[str, Any] |
         )
     except ValueError as exc:
         return {"status": "failed", "reason": f"cannot build the email: {exc}"}
-    _limiter(ctx).wait()
     try:
-        response = _transport(ctx).send(_envelope_from(cfg.from_address), message["to"], data)
+        response = await smtp.pool(cfg).send(_envelope_from(cfg.from_address), message["to"], data)
     except smtp.SmtpConfigError as exc:
         return {"status": "retry", "reason": str(exc)}
     except aiosmtplib.SMTPRecipientsRefused as exc:

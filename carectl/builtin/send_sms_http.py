@@ -3,10 +3,13 @@
 URL, body format, field names and auth come from ``[sms]``, which fits most providers' HTTP
 APIs; one that needs more is a plugin (plugins/example_sms_vendor.py). Retry rules match email:
 timeouts, lost connections, 408/425/429 and 5xx are retried by the outbox, other 4xx fail.
+Requests go over kept-alive connections on the sender's event loop (carectl.outbox.http), or
+through urllib in a thread when a proxy is configured for the URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import urllib.error
@@ -15,13 +18,14 @@ import urllib.request
 from typing import Any
 
 from carectl.hookspecs import hookimpl
-from carectl.outbox import secret, sms
+from carectl.outbox import http, nonblocking, secret, sms
 
 RETRY_STATUS = {408, 425, 429}
 
 
-def request(cfg, message: dict[str, Any]) -> urllib.request.Request:
-    """The HTTP request for one message (SecretError if the token is missing or unsafe)."""
+def body_and_headers(cfg, message: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The POST body and headers for one message (SecretError if the token is missing or
+    unsafe)."""
     fields: dict[str, str] = {**cfg.extra, cfg.to_field: message["to"]}
     fields[cfg.text_field] = message["sms"]
     if cfg.sender:
@@ -42,29 +46,42 @@ def request(cfg, message: dict[str, Any]) -> urllib.request.Request:
         headers["Authorization"] = f"Basic {pair}"
     elif cfg.auth == "header":
         headers[cfg.auth_header] = token or ""
-    return urllib.request.Request(cfg.url, data=body, headers=headers, method="POST")
+    return body, headers
 
 
 @hookimpl
-def send_message(ctx, message: dict[str, Any], channel: str) -> dict[str, Any] | None:
+@nonblocking
+def send_message(ctx, message: dict[str, Any], channel: str):
+    """A coroutine for an SMS (the sender awaits it on its loop), None for other channels."""
     cfg = ctx.config.sms
     if channel != "sms" or not cfg.url:
         return None
+    return send(cfg, message)
+
+
+async def send(cfg, message: dict[str, Any]) -> dict[str, Any]:
     size = sms.measure(message["sms"])
     parts = f"{size.encoding}, {size.segments} segment{'s' if size.segments != 1 else ''}"
     try:
-        req = request(cfg, message)
+        body, headers = body_and_headers(cfg, message)
     except secret.SecretError as exc:
         return {"status": "retry", "reason": str(exc)}
-    try:
-        with urllib.request.urlopen(req, timeout=cfg.timeout_seconds) as resp:
-            status, raw = resp.status, resp.read(65536)
-    except urllib.error.HTTPError as exc:
-        reason = f"HTTP {exc.code} {exc.reason} ({parts})"
-        retry = exc.code in RETRY_STATUS or exc.code >= 500
+    if http.proxied(cfg.url):
+        answer = await asyncio.to_thread(_post_urllib, cfg, body, headers)
+    else:
+        try:
+            answer = await http.pool(cfg.url).post(cfg.url, body, headers, cfg.timeout_seconds)
+        except http.HttpError as exc:
+            answer = str(exc)
+        except ValueError as exc:  # a header with a line break: the settings' fault
+            return {"status": "retry", "reason": f"sms: {exc}"}
+    if isinstance(answer, str):  # no answer: refused, reset, timed out
+        return {"status": "retry", "reason": f"{answer} ({parts})"}
+    status, raw = answer.status, answer.body
+    if status >= 400:
+        reason = f"HTTP {status} {answer.reason} ({parts})"
+        retry = status in RETRY_STATUS or status >= 500
         return {"status": "retry" if retry else "failed", "reason": reason}
-    except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
-        return {"status": "retry", "reason": f"{type(exc).__name__}: {exc} ({parts})"}
     gateway_id = ""
     try:
         answer = json.loads(raw or b"{}")
@@ -75,3 +92,15 @@ def send_message(ctx, message: dict[str, Any], channel: str) -> dict[str, Any] |
     result = {"status": "sent", "reason": f"HTTP {status} ({parts})", "segments": size.segments}
     result["message_id"] = gateway_id or message["message_id"]
     return result
+
+
+def _post_urllib(cfg, body: bytes, headers: dict[str, str]) -> http.Response | str:
+    """The same POST through urllib, which honours the proxy settings (in a thread)."""
+    req = urllib.request.Request(cfg.url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=cfg.timeout_seconds) as resp:
+            return http.Response(resp.status, resp.reason, resp.read(65536))
+    except urllib.error.HTTPError as exc:
+        return http.Response(exc.code, str(exc.reason), b"")
+    except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
+        return f"{type(exc).__name__}: {exc}"

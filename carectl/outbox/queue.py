@@ -109,6 +109,7 @@ def transition(
     *,
     current: str | None = None,
     audited: bool = True,
+    events: list[tuple] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """Move a message to ``to_state`` (checked against ALLOWED), setting extra columns.
@@ -116,7 +117,9 @@ def transition(
     Every transition is an ``outbox_events`` row. The sender passes ``current`` (it knows the
     state, so the row is not read again; the update still only applies in that state) and
     ``audited=False``: its own transitions are the message's history, not a person's decision,
-    so they stay out of the audit log that queueing, retry and cancel write to."""
+    so they stay out of the audit log that queueing, retry and cancel write to. With
+    ``events`` the event row is appended there for one ``write_events`` later in the same
+    transaction (the sender's rounds)."""
     row = {"state": current} if current else get(tx.db, mid)
     if to_state not in ALLOWED[row["state"]]:
         raise OutboxError(f"message {mid} is {row['state']}; cannot become {to_state}")
@@ -129,7 +132,10 @@ def transition(
     )
     if cur.rowcount != 1:
         raise OutboxError(f"message {mid} is no longer {row['state']}")
-    _event(tx, mid, row["state"], to_state, reason, now)
+    if events is None:
+        _event(tx, mid, row["state"], to_state, reason, now)
+    else:
+        events.append((mid, now, row["state"], to_state, reason))
     if audited:
         audit.record(
             tx, f"outbox.{to_state}", "outbox", mid, {"state": row["state"]},
@@ -138,12 +144,20 @@ def transition(
     return {**row, **values}
 
 
+_EVENT = (
+    "INSERT INTO outbox_events (outbox_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)"
+)
+
+
 def _event(tx: Tx, mid: int, before: str | None, after: str, reason: str, at: str) -> None:
-    tx.execute(
-        "INSERT INTO outbox_events (outbox_id, at, from_state, to_state, reason)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (mid, at, before, after, reason),
-    )
+    tx.execute(_EVENT, (mid, at, before, after, reason))
+
+
+def write_events(tx: Tx, events: list[tuple]) -> None:
+    """The event rows ``transition(..., events=...)`` collected, in one statement."""
+    if events:
+        tx.db.conn.executemany(_EVENT, events)
+        events.clear()
 
 
 def claim(tx: Tx, owner: str, now: datetime, limit: int, lease_seconds: int) -> list[int]:

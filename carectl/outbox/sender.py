@@ -2,20 +2,31 @@
 
 One sender per database (an flock beside it), so at start-up every other owner's lease is known
 dead: its in-doubt ``sending`` rows are failed (never resent, see queue.py) and its queued claims
-released at once. Worker threads (``email.concurrency``, one connection each) only do the network
-call. Between two calls a worker hands over the answer for its last message and asks for the
-next one; the answers and requests of all waiting workers are written in one transaction (group
-commit, waiting up to COMMIT_DELAY for the workers still on the network): the last message's
-outcome, then the next one's policy check, rendering and ``sending`` state. So each worker has
-at most one message in ``sending`` at any moment (the in-doubt window is one message per
-connection) while the database sees one commit per round of workers.
+released at once. A drain runs on one asyncio event loop in the calling thread, with
+``email.concurrency`` worker coroutines that only carry messages to the transport. When a
+worker's call returns it hands over the answer and asks for the next message; the loop writes
+the answers and requests of every worker waiting (up to COMMIT_DELAY for the others) in one
+transaction (group commit): the outcomes, then each next message's policy check, rendering and
+``sending`` state. So each worker has at most one message in ``sending`` at any moment (the
+in-doubt window is one message per connection) while the database sees one commit per round.
+
+A round's lifecycle events (the timeline interaction of each sent message) reach plugins at the
+start of the next round's transaction, each in a savepoint: after their commit as everywhere,
+but the live segment refresh they trigger joins that commit instead of making one per message.
+
+``send_message`` implementations marked ``carectl.outbox.nonblocking`` (the built-in email and
+SMS senders) are called on the loop and return awaitables; if any implementation is not marked
+(a vendor plugin may block), every call goes to a pool of ``email.concurrency`` threads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
+import functools
 import hashlib
+import inspect
 import logging
 import os
 import random
@@ -24,6 +35,7 @@ import threading
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -32,16 +44,18 @@ from pathlib import Path
 from typing import Any
 
 from carectl.context import Context
-from carectl.outbox import consent, policy, queue, smtp, templates
+from carectl.outbox import NONBLOCKING, consent, http, policy, queue, smtp, templates
 from carectl.service import customers as svc
 from carectl.service import interactions
+from carectl.store.transaction import Tx, transaction
 
 log = logging.getLogger(__name__)
 LOCK_SUFFIX = ".outbox.lock"
 WAL_PAGES = 10_000
-# A commit costs about as much as a message's other statements together, so the writer of a
-# round waits up to this long for the workers still on the network to join it (commit_delay).
+# A commit costs about as much as a message's other statements together, so a round waits up to
+# this long for the workers still on the network to join it.
 COMMIT_DELAY = 0.0005
+EVENT_PASSES = 8  # events whose plugins emit more events: passes at the end of a drain
 
 
 class SenderBusy(Exception):
@@ -95,13 +109,19 @@ def backoff(ctx: Context, attempts: int) -> float:
     return delay * random.uniform(0.5, 1.0)
 
 
+def nonblocking_only(ctx: Context) -> bool:
+    """Whether every ``send_message`` implementation may be called on the event loop."""
+    impls = ctx.pm.hook.send_message.get_hookimpls()
+    return all(getattr(impl.function, NONBLOCKING, False) for impl in impls)
+
+
 @dataclass
 class _Turn:
     """A worker's hand-over: the outcome of its last message, and the next one once written."""
 
     done: tuple[dict[str, Any], dict[str, Any] | None] | None
+    answer: asyncio.Future
     next: dict[str, Any] | None = None
-    ready: bool = False
 
 
 class Sender:
@@ -110,16 +130,20 @@ class Sender:
         self.now = now
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.counts: Counter[str] = Counter()
-        self._cv = threading.Condition()
         self._turns: list[_Turn] = []
-        self._writing = False
-        self._active = 0  # worker threads not yet finished
+        self._round: asyncio.Handle | None = None
+        self._round_delayed = False
+        self._active = 0  # workers not yet finished
         self._due: deque[int] = deque()
+        self._customers: dict[int, dict[str, Any]] = {}  # read in prepare, used in record
+        self._events: list[tuple[str, dict[str, Any]]] = []  # committed, not yet delivered
         self._start = utcnow()
         self._drained = False
         self._error: BaseException | None = None
-        self._halt = threading.Event()  # Ctrl-C or a database failure: stop claiming
+        self._halt = False  # Ctrl-C or a database failure: stop claiming
         self._stop: threading.Event | None = None  # run_forever's stop
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     def run_once(self) -> Counter[str]:
         """Send everything due now and return counts per outcome (SenderBusy if one runs)."""
@@ -142,101 +166,154 @@ class Sender:
         self._due.clear()
         self._drained = False
         self._error = None
+        self._halt = False
         with ctx.transaction() as tx:
             self.counts["in_doubt"] += queue.recover(tx, self.owner, self._start, all_others=True)
-        workers = [
-            threading.Thread(target=self._work, name=f"outbox-{i}", daemon=True)
-            for i in range(ctx.config.email.concurrency)
-        ]
         # Many small commits: checkpoint the WAL every ~40 MB instead of every 4 MB. The hot
         # pages (queue indexes, log tails) are then copied once per checkpoint, not ten times,
         # and the two fsyncs of a checkpoint come ten times less often.
         wal_pages = ctx.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         ctx.db.execute(f"PRAGMA wal_autocheckpoint = {max(wal_pages, WAL_PAGES)}")
-        self._active = len(workers)
         try:
-            for w in workers:
-                w.start()
-            try:
-                for w in workers:
-                    w.join()
-            except KeyboardInterrupt:  # Ctrl-C: stop claiming, record what is in flight
-                self._halt.set()
-                for w in workers:
-                    w.join()
-                raise
+            asyncio.run(self._run(nonblocking_only(ctx)))
         finally:
-            smtp.close_all()
             ctx.db.execute(f"PRAGMA wal_autocheckpoint = {wal_pages}")
         if self._error is not None:
             raise self._error
         return self.counts
 
+    async def _run(self, on_loop: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        n = self.ctx.config.email.concurrency
+        self._threads = None if on_loop else ThreadPoolExecutor(n, thread_name_prefix="outbox")
+        self._active = n
+        workers = [self._loop.create_task(self._work()) for _ in range(n)]
+        try:
+            try:
+                await asyncio.wait(workers)
+            except asyncio.CancelledError:  # Ctrl-C: stop claiming, record what is in flight
+                self._halt = True
+                await asyncio.wait(workers)
+                raise
+            finally:
+                self._flush_events()
+        finally:
+            await smtp.close_all()
+            await http.close_all()
+            if self._threads is not None:
+                self._threads.shutdown()
+
     # ------------------------------------------------------------ the workers
 
-    def _work(self) -> None:
+    async def _work(self) -> None:
         done = None
-        while True:
-            msg = self._exchange(done)
-            if msg is None:
-                with self._cv:
-                    self._active -= 1
-                    self._cv.notify_all()
-                return
-            try:
-                result = self.ctx.hook.send_message(
-                    ctx=self.ctx, message=msg, channel=msg["channel"]
-                )
-            except Exception as exc:  # a plugin's bug: keep the message, try again later
-                log.exception("send_message failed for outbox %s", msg["id"])
-                result = {"status": "retry", "reason": f"sender plugin error: {type(exc).__name__}"}
-            done = (msg, result)
+        try:
+            while True:
+                msg = await self._exchange(done)
+                if msg is None:
+                    return
+                done = (msg, await self._deliver(msg))
+        finally:
+            self._active -= 1
+            self._schedule()  # a delayed round may now have every remaining worker
+
+    async def _deliver(self, msg: dict[str, Any]) -> dict[str, Any] | None:
+        """The ``send_message`` answer: on the loop, or in a thread for blocking plugins."""
+        call = functools.partial(
+            self.ctx.hook.send_message, ctx=self.ctx, message=msg, channel=msg["channel"]
+        )
+        try:
+            if self._threads is None:
+                result = call()
+            else:
+                result = await self._loop.run_in_executor(self._threads, call)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:  # a plugin's bug: keep the message, try again later
+            log.exception("send_message failed for outbox %s", msg["id"])
+            result = {"status": "retry", "reason": f"sender plugin error: {type(exc).__name__}"}
+        return result
 
     def _exchange(self, done: tuple[dict[str, Any], dict[str, Any] | None] | None):
-        """Hand over ``done`` and get the next message (None: nothing left). The first waiting
-        worker writes every waiting worker's turn in one transaction."""
-        turn = _Turn(done)
-        with self._cv:
-            self._turns.append(turn)
-            if self._writing and len(self._turns) >= self._active:
-                self._cv.notify_all()  # a delaying writer has everyone: write now
-            while not turn.ready and self._writing:
-                self._cv.wait()
-            if turn.ready:
-                return turn.next
-            self._writing = True
-            if len(self._turns) < self._active:
-                self._cv.wait(COMMIT_DELAY)
-            batch, self._turns = self._turns, []
+        """Hand over ``done``; the future gives the next message (None: nothing left)."""
+        turn = _Turn(done, self._loop.create_future())
+        self._turns.append(turn)
+        self._schedule()
+        return turn.answer
+
+    def _schedule(self) -> None:
+        """Write the waiting turns now if every worker is in, else after COMMIT_DELAY."""
+        if not self._turns:
+            return
+        everyone = len(self._turns) >= self._active
+        if self._round is not None:
+            if not (everyone and self._round_delayed):
+                return
+            self._round.cancel()
+        self._round_delayed = not everyone
+        if everyone:
+            self._round = self._loop.call_soon(self._write_round)
+        else:
+            self._round = self._loop.call_later(COMMIT_DELAY, self._write_round)
+
+    def _write_round(self) -> None:
+        self._round = None
+        batch, self._turns = self._turns, []
         try:
             self._write(batch)
-        except BaseException as exc:  # the database failed: stop every worker, report it
+        except Exception as exc:  # the database failed: stop every worker, report it
             log.exception("outbox sender stopped")
             self._error = self._error or exc
-            self._halt.set()
+            self._halt = True
             for t in batch:
                 t.next = None
-        finally:
-            with self._cv:
-                self._writing = False
-                for t in batch:
-                    t.ready = True
-                self._cv.notify_all()
-        return turn.next
+        for t in batch:
+            t.answer.set_result(t.next)
 
     def _write(self, batch: list[_Turn]) -> None:
-        with self.ctx.transaction() as tx:
+        events: list[tuple] = []  # outbox_events rows, one statement at the end
+        with transaction(self.ctx.db, dispatch=self._later) as tx:
+            self._deliver_events(tx)
             for t in batch:
                 if t.done is not None:
-                    self.record(tx, *t.done)
+                    self.record(tx, *t.done, events=events)
             for t in batch:
-                t.next = self._next(tx)
+                t.next = self._next(tx, events)
+            queue.write_events(tx, events)
 
-    def _next(self, tx: Any) -> dict[str, Any] | None:
+    def _later(self, event: str, kwargs: dict[str, Any]) -> None:
+        """A committed round's lifecycle event, for the next round's transaction."""
+        self._events.append((event, kwargs))
+
+    def _deliver_events(self, tx: Tx) -> None:
+        """Every waiting event to its plugins, each in a savepoint: a failing plugin is logged
+        and its writes undone, as when it runs after a commit on its own. The plugins'
+        ``ctx.transaction()`` joins this one."""
+        events, self._events = self._events, []
+        for event, kwargs in events:
+            try:
+                with tx.savepoint("outbox_event"):
+                    getattr(self.ctx.pm.hook, event)(ctx=self.ctx, **kwargs)
+            except Exception:
+                log.exception("plugin hook %s failed", event)
+
+    def _flush_events(self) -> None:
+        """The last round's events, at the end of a drain."""
+        for _ in range(EVENT_PASSES):
+            if not self._events:
+                return
+            try:
+                with transaction(self.ctx.db, dispatch=self._later) as tx:
+                    self._deliver_events(tx)
+            except Exception:  # the database failed; the drain reports its own error
+                log.exception("outbox: lifecycle events not delivered")
+                return
+
+    def _next(self, tx: Tx, events: list[tuple]) -> dict[str, Any] | None:
         """The next due message that passes the policy, marked ``sending``; settles the others."""
         cfg = self.ctx.config.outbox
         while True:
-            if self._halt.is_set() or (self._stop is not None and self._stop.is_set()):
+            if self._halt or (self._stop is not None and self._stop.is_set()):
                 return None  # claimed rows stay queued; the next sender takes them
             if not self._due:
                 if self._drained:
@@ -246,22 +323,25 @@ class Sender:
                 if not ids:
                     self._drained = True
                     return None
-            msg = self.prepare(tx, self._due.popleft())
+            msg = self.prepare(tx, self._due.popleft(), events)
             if msg is not None:
-                self._sending(tx, msg)
+                self._sending(tx, msg, events)
                 return msg
 
     # ------------------------------------------------------------ one message
 
-    def _finish(self, tx: Any, row: dict[str, Any], state: str, reason: str, **fields: Any) -> str:
+    def _finish(
+        self, tx: Tx, row: dict[str, Any], state: str, reason: str, events: list[tuple] | None,
+        **fields: Any,
+    ) -> str:  # fmt: skip
         queue.transition(
-            tx, row["id"], state, reason, current=row["state"], audited=False, lease_owner=None,
-            lease_until=None, **fields,
+            tx, row["id"], state, reason, current=row["state"], audited=False, events=events,
+            lease_owner=None, lease_until=None, **fields,
         )  # fmt: skip
         self.counts[state] += 1
         return state
 
-    def prepare(self, tx: Any, mid: int) -> dict[str, Any] | None:
+    def prepare(self, tx: Tx, mid: int, events: list[tuple] | None = None) -> dict[str, Any] | None:
         """Policy and rendering; returns the message for the hook or None if settled here.
 
         Runs in the transaction that writes ``sending``, so the cap counts every message
@@ -274,7 +354,7 @@ class Sender:
         verdict = policy.check(tx.db, ctx.config, row, customer, self.now())
         if verdict.state is not None:
             due = {"due_at": queue.iso(verdict.due_at)} if verdict.due_at else {}
-            self._finish(tx, row, verdict.state, verdict.reason, **due)
+            self._finish(tx, row, verdict.state, verdict.reason, events, **due)
             return None
         token = consent.token_for(tx, customer["id"])
         url = ctx.config.email.unsubscribe_url.replace("{token}", token)
@@ -293,11 +373,12 @@ class Sender:
         try:
             out = templates.render(templates_folder(ctx), row["template"], wanted, variables)
         except templates.TemplateError as exc:
-            self._finish(tx, row, "failed", str(exc))
+            self._finish(tx, row, "failed", str(exc), events)
             return None
         rule = policy.marketing_rule(ctx.config, customer)
         if row["purpose"] == "marketing" and rule is not None and rule.label:
             out = policy.labelled(out, rule.label)
+        self._customers[mid] = customer
         return {
             "id": mid,
             "state": row["state"],
@@ -320,10 +401,10 @@ class Sender:
             "created_at": row["created_at"],
         }
 
-    def _sending(self, tx: Any, msg: dict[str, Any]) -> None:
+    def _sending(self, tx: Tx, msg: dict[str, Any], events: list[tuple] | None = None) -> None:
         queue.transition(
             tx, msg["id"], "sending", f"attempt {msg['attempt']} on {msg['channel']}",
-            current=msg["state"], audited=False, attempts=msg["attempt"],
+            current=msg["state"], audited=False, events=events, attempts=msg["attempt"],
             message_id=msg["message_id"], language=msg["language"], recipient=msg["to"],
             subject=msg["subject"],
             body=msg["text"], html=msg["html"],
@@ -331,22 +412,31 @@ class Sender:
         )  # fmt: skip
         msg["state"] = "sending"
 
-    def record(self, tx: Any, msg: dict[str, Any], result: dict[str, Any] | None) -> str:
+    def record(
+        self,
+        tx: Tx,
+        msg: dict[str, Any],
+        result: dict[str, Any] | None,
+        *,
+        events: list[tuple] | None = None,
+    ) -> str:
         """Write the transport's answer for a ``sending`` message."""
         ctx, now = self.ctx, self.now()
+        customer = self._customers.pop(msg["id"], None) or msg["customer_id"]
+        finish = functools.partial(self._finish, tx, msg, events=events)
         if result is None:
-            return self._finish(tx, msg, "failed", f"no plugin sends on channel {msg['channel']!r}")
+            return finish("failed", f"no plugin sends on channel {msg['channel']!r}")
         status, reason = result.get("status"), str(result.get("reason") or "")
         if status == "sent":
             logged = None
             if msg["channel"] in interactions.CHANNELS:  # the timeline entry replies link to
                 logged = interactions.log_interaction(
-                    tx, msg["customer_id"], channel=msg["channel"], direction="out",
+                    tx, customer, channel=msg["channel"], direction="out",
                     agent="outbox", outcome="sent", started_at=now,
                     note=f"{msg['template']} ({msg['language']}): {msg['subject']}",
                 )["id"]  # fmt: skip
-            return self._finish(
-                tx, msg, "sent", reason, sent_at=queue.iso(now), interaction_id=logged,
+            return finish(
+                "sent", reason, sent_at=queue.iso(now), interaction_id=logged,
                 message_id=result.get("message_id") or msg["message_id"],
             )  # fmt: skip
         if status == "retry":
@@ -354,15 +444,13 @@ class Sender:
                 hours=ctx.config.outbox.give_up_hours
             )
             if now >= horizon:
-                return self._finish(
-                    tx, msg, "failed", f"gave up after {msg['attempt']} attempts: {reason}"
-                )
+                return finish("failed", f"gave up after {msg['attempt']} attempts: {reason}")
             due = now + timedelta(seconds=backoff(ctx, msg["attempt"]))
-            return self._finish(tx, msg, "deferred", f"retry: {reason}", due_at=queue.iso(due))
+            return finish("deferred", f"retry: {reason}", due_at=queue.iso(due))
         if status == "failed":
-            state = self._finish(tx, msg, "failed", reason or "refused")
+            state = finish("failed", reason or "refused")
             if result.get("bounce"):
                 kind = "email" if msg["channel"] == "email" else "phone"
                 consent.mark_undeliverable(tx, msg["customer_id"], kind, msg["to"], reason)
             return state
-        return self._finish(tx, msg, "failed", f"sender returned an unknown status {status!r}")
+        return finish("failed", f"sender returned an unknown status {status!r}")

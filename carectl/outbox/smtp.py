@@ -1,20 +1,21 @@
-"""SMTP over aiosmtplib, used from the sender's worker threads.
+"""SMTP over aiosmtplib, on the outbox sender's event loop.
 
-Each worker thread owns one connection and sends its messages one after another over it
-(reconnecting when the server drops it), so "one connection, many messages" and "at most one
-message in flight per connection" both hold. Every connection runs on one shared event loop in
-its own daemon thread: a worker hands its coroutine over and blocks on the answer. One loop
-polling all the sockets costs less CPU than a loop per thread started and stopped per message.
-The password comes from an environment variable or a 0600 file and is never logged or put in an
-error message.
+A pool per event loop and ``[email]`` table holds the connections. A message takes an idle
+connection (or opens one) for its whole SMTP transaction and gives it back, so one connection
+carries many messages one after another and never two at once; the sender runs at most
+``email.concurrency`` deliveries at a time, which bounds the pool. The envelope goes as plain
+MAIL / RCPT commands under one timeout for the message: ``sendmail`` would parse both addresses
+four times in pure Python and arm a timer per command, a third of the client's CPU per message.
+The password comes from an environment variable or a 0600 file and is never logged or put in
+an error message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
+import contextlib
 import time
+import weakref
 
 import aiosmtplib
 
@@ -22,32 +23,10 @@ from carectl.config import EmailConfig
 from carectl.outbox import secret
 
 HARD_BOUNCE = (550, 551, 553)  # mailbox unknown / not local / name not allowed
-_open: set[Transport] = set()
-_open_lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def _shared_loop() -> asyncio.AbstractEventLoop:
-    """The event loop every connection runs on, started once in a daemon thread."""
-    global _loop
-    with _open_lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="smtp-loop", daemon=True).start()
-        return _loop
-
-
-def _forget_loop() -> None:
-    """A forked child has the loop (and maybe a held lock) but not the loop's thread."""
-    global _loop, _open_lock
-    _loop, _open_lock = None, threading.Lock()
-    _open.clear()
-
-
-os.register_at_fork(after_in_child=_forget_loop)
-
-
 SmtpConfigError = secret.SecretError  # the [email] settings cannot work
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Pool]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def password(cfg: EmailConfig) -> str | None:
@@ -56,18 +35,14 @@ def password(cfg: EmailConfig) -> str | None:
     )
 
 
-class Transport:
-    """One SMTP connection on the shared event loop; use from a single thread."""
+class Connection:
+    """One SMTP connection; reconnects when the server dropped it."""
 
     def __init__(self, cfg: EmailConfig) -> None:
         self.cfg = cfg
-        self.loop = _shared_loop()
-        self.closed = False
         self.client: aiosmtplib.SMTP | None = None
         self.sent = 0
         self.connects = 0
-        with _open_lock:
-            _open.add(self)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         cfg = self.cfg
@@ -81,64 +56,128 @@ class Transport:
         await client.connect()
         if cfg.username:
             await client.login(cfg.username, password(cfg) or "")
+        if client.is_ehlo_or_helo_needed:  # the plain MAIL below does not greet by itself
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
+        client.timeout = None  # the whole message runs under one timeout (send)
         self.connects += 1
         return client
 
-    async def _send(self, sender: str, to: str, data: bytes) -> str:
+    async def send(self, sender: str, to: str, data: bytes) -> str:
+        """Send one message (SMTP-ready bytes); returns the server's answer. aiosmtplib's
+        errors propagate (a timeout as SMTPTimeoutError, the connection closed)."""
         if self.client is None or not self.client.is_connected:
             self.client = await self._connect()
+        client = self.client
         try:
-            _errors, response = await self.client.sendmail(sender, [to], data)
+            async with asyncio.timeout(self.cfg.timeout_seconds):
+                if not (sender + to).isascii():  # SMTPUTF8 and address checks: aiosmtplib's way
+                    response = (await client.sendmail(sender, [to], data))[1]
+                else:
+                    response = await self._transaction(client, sender, to, data)
+        except TimeoutError:
+            self.drop()
+            raise aiosmtplib.SMTPTimeoutError("timed out waiting for the SMTP server") from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError):
-            self.client = None
+            self.drop()
             raise
         self.sent += 1
         return response
 
-    def send(self, sender: str, to: str, data: bytes) -> str:
-        """Send one message (SMTP-ready bytes); returns the server's answer. aiosmtplib errors
-        propagate."""
-        return asyncio.run_coroutine_threadsafe(self._send(sender, to, data), self.loop).result()
+    @staticmethod
+    async def _transaction(client: aiosmtplib.SMTP, sender: str, to: str, data: bytes) -> str:
+        """MAIL, RCPT, DATA as sendmail does them (RSET after a refusal), for addresses the
+        outbox already checked (one plain address, no control characters: execute_command
+        refuses CR/LF too)."""
+        try:
+            answer = await client.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode())
+            if answer.code != 250:
+                raise aiosmtplib.SMTPSenderRefused(answer.code, answer.message, sender)
+            answer = await client.execute_command(b"RCPT", b"TO:<%s>" % to.encode())
+            if answer.code not in (250, 251):
+                refused = aiosmtplib.SMTPRecipientRefused(answer.code, answer.message, to)
+                raise aiosmtplib.SMTPRecipientsRefused([refused])
+            return (await client.data(data)).message
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+            with contextlib.suppress(OSError, aiosmtplib.SMTPException):
+                await client.rset()
+            raise
 
-    async def _close(self) -> None:
+    def drop(self) -> None:
+        """Forget a connection whose state is unknown (lost, or timed out mid-command)."""
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+
+    async def close(self) -> None:
         if self.client is not None and self.client.is_connected:
             try:
-                await self.client.quit()
-            except (aiosmtplib.SMTPException, OSError):
+                async with asyncio.timeout(self.cfg.timeout_seconds):
+                    await self.client.quit()
+            except (aiosmtplib.SMTPException, OSError):  # TimeoutError is an OSError
                 self.client.close()
         self.client = None
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        asyncio.run_coroutine_threadsafe(self._close(), self.loop).result()
-        with _open_lock:
-            _open.discard(self)
+
+class Pool:
+    """The connections of one ``[email]`` table on one event loop."""
+
+    def __init__(self, cfg: EmailConfig) -> None:
+        self.cfg = cfg
+        self.idle: list[Connection] = []
+        self.all: list[Connection] = []
+        self.limiter = RateLimiter(cfg.rate_per_second)
+
+    async def send(self, sender: str, to: str, data: bytes) -> str:
+        await self.limiter.wait()
+        if self.idle:
+            conn = self.idle.pop()
+        else:
+            conn = Connection(self.cfg)
+            self.all.append(conn)
+        try:
+            return await conn.send(sender, to, data)
+        finally:
+            self.idle.append(conn)
+
+    async def close(self) -> None:
+        for conn in self.all:
+            await conn.close()
+        self.all.clear()
+        self.idle.clear()
 
 
-def close_all() -> None:
-    """QUIT every open connection; the sender calls it once its worker threads have finished."""
-    with _open_lock:
-        transports = list(_open)
-    for t in transports:
-        t.close()
+def pool(cfg: EmailConfig) -> Pool:
+    """The running loop's pool for this config (created on first use)."""
+    pools = _pools.setdefault(asyncio.get_running_loop(), {})
+    found = pools.get(id(cfg))
+    if found is None or found.cfg is not cfg:
+        found = pools[id(cfg)] = Pool(cfg)
+    return found
+
+
+async def close_all() -> None:
+    """QUIT every connection opened on the running loop; the sender awaits it at the end of a
+    drain, before its loop closes."""
+    pools = _pools.pop(asyncio.get_running_loop(), {})
+    for p in pools.values():
+        await p.close()
 
 
 class RateLimiter:
-    """At most ``rate`` calls of ``wait`` per second across threads; 0 means no limit."""
+    """At most ``rate`` sends per second on one loop; 0 means no limit."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.next_at = 0.0
-        self.lock = threading.Lock()
 
-    def wait(self) -> None:
+    async def wait(self) -> None:
         if not self.interval:
             return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_at)
-            self.next_at = slot + self.interval
+        now = time.monotonic()
+        slot = max(now, self.next_at)
+        self.next_at = slot + self.interval
         if slot > now:
-            time.sleep(slot - now)
+            await asyncio.sleep(slot - now)

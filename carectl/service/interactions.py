@@ -17,6 +17,10 @@ from carectl.store.util import dicts, now_iso
 
 CHANNELS = ("phone", "email", "sms", "chat", "visit", "workshop", "social")
 DIRECTIONS = ("in", "out")
+_INSERT = (
+    "INSERT INTO interactions (customer_id, ticket_id, channel, direction, agent, started_at,"
+    " ended_at, outcome, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def iso(value: datetime | str | None) -> str:
@@ -32,7 +36,7 @@ def iso(value: datetime | str | None) -> str:
 
 def log_interaction(
     tx: Tx,
-    customer: str | int,
+    customer: str | int | dict[str, Any],
     *,
     channel: str,
     direction: str,
@@ -43,33 +47,32 @@ def log_interaction(
     ended_at: datetime | str | None = None,
     ticket_id: int | None = None,
 ) -> dict[str, Any]:
-    """Record one contact; the agent defaults to the OS user running carectl."""
+    """Record one contact; the agent defaults to the OS user running carectl. ``customer`` is a
+    code or id, or the row already read with ``customers.get_customer`` (the outbox sender has
+    it), which is then not read again."""
     if channel not in CHANNELS:
         raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'in' or 'out', not {direction!r}")
-    row_customer = svc.get_customer(tx.db, customer)
+    row_customer = customer if isinstance(customer, dict) else svc.get_customer(tx.db, customer)
     start = iso(started_at)
     end = iso(ended_at) if ended_at is not None else None
     if end is not None and end < start:
         raise ValueError("an interaction cannot end before it starts")
-    cur = tx.execute(
-        "INSERT INTO interactions (customer_id, ticket_id, channel, direction, agent, started_at,"
-        " ended_at, outcome, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            row_customer["id"],
-            ticket_id,
-            channel,
-            direction,
-            agent or audit.actor(),
-            start,
-            end,
-            outcome,
-            note,
-            now_iso(),
-        ),
-    )
-    row = get_interaction(tx.db, cur.lastrowid)
+    row = {
+        "customer_id": row_customer["id"],
+        "ticket_id": ticket_id,
+        "channel": channel,
+        "direction": direction,
+        "agent": agent or audit.actor(),
+        "started_at": start,
+        "ended_at": end,
+        "outcome": outcome,
+        "note": note,
+        "created_at": now_iso(),
+    }
+    cur = tx.execute(_INSERT, tuple(row.values()))
+    row = {"id": cur.lastrowid, **row}  # the stored row, as get_interaction reads it
     audit.record(tx, "interaction.create", "customer", row_customer["code"], None, row)
     tx.emit("interaction_logged", customer=row_customer, interaction=row)
     return row
