@@ -231,8 +231,12 @@ _ZONES: dict[str, str] = {}
 
 
 def _phone_zone(e164: str) -> str:
-    """Zone of a valid E.164 number, cached by its first 7 digits (country code plus area or
-    mobile prefix, what the time zone data is keyed on): parsing costs more than all the rest."""
+    """Zone of a valid E.164 number: its country's when the time zone data gives the whole
+    country one zone (most countries: no parse at all); else cached by its first 7 digits
+    (country code plus area or mobile prefix, what the data is keyed on)."""
+    zone = _country_zone(_calling_code(e164))
+    if zone is not None:
+        return zone
     key = e164[:8]
     if key not in _ZONES:
         if len(_ZONES) >= 4096:
@@ -240,3 +244,28 @@ def _phone_zone(e164: str) -> str:
         zones = phone_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
         _ZONES[key] = zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else ""
     return _ZONES[key]
+
+
+def _calling_code(e164: str) -> str:
+    digits = e164.lstrip("+")
+    for n in (1, 2, 3):
+        if (
+            digits[:n].isdigit()
+            and phonenumbers.region_code_for_country_code(int(digits[:n])) != "ZZ"
+        ):
+            return digits[:n]
+    return ""
+
+
+@lru_cache(maxsize=512)
+def _country_zone(code: str) -> str | None:
+    """The one zone of every entry of a calling code in the time zone data (what
+    time_zones_for_number gives any valid number of that country), or None when they differ.
+    Calling codes are prefix-free, so the entries starting with the code are that country's."""
+    if not code:
+        return None
+    zones = {v for k, v in phone_timezone.TIMEZONE_DATA.items() if k.startswith(code)}
+    if len(zones) != 1:
+        return None
+    (one,) = zones
+    return one[0] if len(one) == 1 and one[0] != "Etc/Unknown" else ""

@@ -145,14 +145,14 @@ def record_leads(
             (
                 file_id,
                 lead.row,
-                json.dumps(lead.raw, ensure_ascii=False, default=str),
+                _raw_json(lead.raw),
                 customer_id,
                 action,
                 match.customer_id if doubtful else None,
                 match.score if match is not None else None,
                 match.reason if match is not None else "",
-                json.dumps([e.as_dict() for e in lead.errors], ensure_ascii=False),
-                json.dumps([w.as_dict() for w in lead.warnings], ensure_ascii=False),
+                _list_json([e.as_dict() for e in lead.errors]) if lead.errors else "[]",
+                _list_json([w.as_dict() for w in lead.warnings]) if lead.warnings else "[]",
                 now,
             )
         )
@@ -162,6 +162,11 @@ def record_leads(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+
+
+# Built once: json.dumps with options builds a new encoder on every call (three per lead).
+_raw_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_list_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def add_counts(tx: Tx, file_id: int, counts: Mapping[str, int]) -> None:

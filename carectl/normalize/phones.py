@@ -15,6 +15,7 @@ class PhoneError(ValueError):
 
 
 _VALID_E164: set[str] = set()  # numbers this process has already validated
+_NATIONAL: dict[str, str] = {}  # E.164 -> national digits, noted while parsing
 
 
 def to_e164(raw: str, region: str = "VN") -> str:
@@ -41,7 +42,13 @@ def _parse_e164(raw: str, region: str) -> str:
         raise PhoneError(f"not a phone number: {raw!r} ({exc})") from None
     if not phonenumbers.is_valid_number(num):
         raise PhoneError(f"not a valid phone number for region {region}: {raw!r}")
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    if len(_NATIONAL) >= 65536:
+        _NATIONAL.clear()
+    _NATIONAL[e164] = _digits(
+        phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+    )
+    return e164
 
 
 def to_e164_guess(raw: str, region: str, others: tuple[str, ...] = ()) -> str:
@@ -71,15 +78,24 @@ def to_e164_guess(raw: str, region: str, others: tuple[str, ...] = ()) -> str:
         return found.pop()
 
 
-@functools.lru_cache(maxsize=65536)
 def national_digits(e164: str) -> str:
-    """The number as dialled at home, digits only ("+84901234567" -> "0901234567")."""
+    """The number as dialled at home, digits only ("+84901234567" -> "0901234567"); kept when
+    the number was parsed (each lead's phones are indexed right after), parsed again otherwise."""
+    known = _NATIONAL.get(e164)
+    return known if known is not None else _national_digits(e164)
+
+
+@functools.lru_cache(maxsize=65536)
+def _national_digits(e164: str) -> str:
     try:
         num = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return "".join(c for c in e164 if c.isdigit())
-    national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return "".join(c for c in national if c.isdigit())
+        return _digits(e164)
+    return _digits(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
 
 
 @functools.lru_cache(maxsize=1024)
