@@ -31,7 +31,8 @@ class DemoDb:
     config: Path
     customers: int
     seconds: float | None  # None when BENCH_DB pointed at an existing database
-    # (the whole command; load_seconds: adding the customers, as `carectl demo` reports it)
+    # (the whole command; load_seconds: adding the customers and their history, as
+    # `carectl demo` reports it)
     peak_rss_mb: float | None  # the largest single process
     peak_tree_rss_mb: float | None  # carectl plus its worker processes, summed
     load_average: float | None = None  # 1-minute load average when the build ended

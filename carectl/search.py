@@ -1,7 +1,8 @@
 """Finding customers: two FTS5 indexes, keyset pages and search.
 
-Whole words go to a word index (``customers_words``: unicode61 over the folded names), where a
-full name's words are a few short posting lists. Fragments go to the trigram index
+Whole words go to a word index (``customers_words``: unicode61 over the folded names, rowid
+-id so that its forward order is newest first), where a full name's words are a few short
+posting lists. Fragments go to the trigram index
 (``customers_fts``: folded names and contact digits), which matches any substring of three or
 more characters in any script. Names are folded before indexing (this SQLite's trigram tokenizer
 cannot fold accents) so "nguyen" finds "Nguyễn". Queries shorter than three characters (a Hangul
@@ -39,7 +40,7 @@ LIST_COLUMNS = """
 """
 
 TRIGRAMS = "customers_fts"  # names, contacts: fragments of three or more characters
-WORDS = "customers_words"  # names: whole words
+WORDS = "customers_words"  # names: whole words; rowid = -customers.id (newest first)
 INDEXES = (TRIGRAMS, WORDS)
 
 _CODE = re.compile(r"^c-?(\d{1,12})$", re.IGNORECASE)
@@ -111,14 +112,18 @@ def write_index_many(tx: Tx, rows: Iterable[tuple[int, str, str]], *, new: bool 
         drop_index(tx, [r[0] for r in rows])
     conn = tx.db.conn
     conn.executemany(f"INSERT INTO {TRIGRAMS} (rowid, names, contacts) VALUES (?, ?, ?)", rows)
-    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (?, ?)", [r[:2] for r in rows])
+    # Descending ids give ascending word rowids: FTS5 keeps its pending rows in one batch only
+    # while rowids rise.
+    words = [(-r[0], r[1]) for r in sorted(rows, key=lambda r: r[0], reverse=True)]
+    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (?, ?)", words)
 
 
 def drop_index(tx: Tx, customer_ids: Iterable[int]) -> None:
     """Remove customers from both search indexes (erased, merged away)."""
-    ids = [(i,) for i in customer_ids]
-    for table in INDEXES:
-        tx.db.conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
+    ids = list(customer_ids)
+    conn = tx.db.conn
+    conn.executemany(f"DELETE FROM {TRIGRAMS} WHERE rowid = ?", [(i,) for i in ids])
+    conn.executemany(f"DELETE FROM {WORDS} WHERE rowid = ?", [(-i,) for i in ids])
 
 
 def forget_deleted(db: sqlite_utils.Database) -> None:
@@ -285,11 +290,17 @@ def _match(terms: Iterable[str]) -> str:
 def _words(
     db: sqlite_utils.Database, tokens: list[str], limit: int, before_id: int | None
 ) -> list[dict[str, Any]]:
-    """Newest customers whose folded name has every token as a whole word."""
+    """Newest customers whose folded name has every token as a whole word: the word index in
+    its own order (rowid -id), which FTS5 reads forwards."""
     tokens = [t for t in tokens if any(c.isalnum() for c in t)]
     if not tokens:
         return []
-    return _ids_matching(db, WORDS, _match(tokens), limit, before_id)
+    extra = "AND rowid > ?" if before_id is not None else ""
+    params: list[Any] = [_match(tokens)]
+    if before_id is not None:
+        params.append(-before_id)
+    sql = f"SELECT -rowid FROM {WORDS} WHERE {WORDS} MATCH ? {extra} ORDER BY rowid LIMIT ?"
+    return _by_ids(db, [r[0] for r in db.execute(sql, [*params, limit])])
 
 
 def _fts(

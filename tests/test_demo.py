@@ -173,7 +173,7 @@ def test_search_index_is_what_the_service_would_write(db):
             [v for k, v in cps if k == "phone"],
         )
         assert fts[c["id"]] == want, c["code"]
-    words = dict(db.execute("SELECT rowid, names FROM customers_words").fetchall())
+    words = dict(db.execute("SELECT -rowid, names FROM customers_words").fetchall())
     assert words == {cid: names for cid, (names, _) in fts.items()}
 
 

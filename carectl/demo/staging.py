@@ -41,8 +41,9 @@ _COPIES = (
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
     ("orders", "orders", "id + :o, " + ORDER_COLUMNS, "id, " + ORDER_COLUMNS),
     (search.TRIGRAMS, "fts", "id, names, contacts", "rowid, names, contacts"),
-    (search.WORDS, "fts", "id, names", "rowid, names"),
 )
+# The word index's rowid is -id: copied newest first, so its rowids rise (see search).
+_WORDS_COPY = f"INSERT INTO main.{search.WORDS} (rowid, names) SELECT -id, names FROM {{}}.fts"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,12 @@ def copy(tx: Tx, schema: str, history: bool) -> None:
         )
     if history:
         service.copy(tx, schema, moved)
+
+
+def copy_words(tx: Tx, schema: str) -> None:
+    """Copy a staged file's word-index rows, newest first (copy a transaction's files last to
+    first, so the rowids rise across all of them and FTS5 flushes its pending rows once)."""
+    tx.execute(_WORDS_COPY.format(schema) + " ORDER BY rowid DESC")
 
 
 # ---------------------------------------------------------------- in the worker process
