@@ -116,15 +116,19 @@ def evaluate(
         (*params, at),
     )
     # The differences first, then only they touch the real tables. Entries: each column's
-    # segment not yet held (a key lookup each); exits: a member whose row no longer names
-    # the segment (a rowid lookup each).
-    tx.execute("CREATE TEMP TABLE seg_in (segment TEXT, customer_id INTEGER)")
-    for n in names:
-        tx.execute(
-            f"INSERT INTO temp.seg_in SELECT e.{n}, e.customer_id FROM temp.seg_eval e"
-            f" WHERE e.{n} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM segment_members m"
-            f" WHERE m.segment = e.{n} AND m.customer_id = e.customer_id)"
-        )
+    # segment not yet held (a key lookup each), customer by customer, so the inserts below
+    # append to segment_members' and segment_history's customer indexes instead of splitting
+    # their pages once per column; exits: a member whose row no longer names the segment (a
+    # rowid lookup each).
+    pick = " ".join(f"WHEN {i} THEN e.{n}" for i, n in enumerate(names))
+    ks = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(len(names))) or "SELECT 0 AS k"
+    tx.execute(
+        "CREATE TEMP TABLE seg_in AS SELECT x.segment, x.customer_id FROM (SELECT"
+        f" CASE col.k {pick or 'WHEN 0 THEN NULL'} END AS segment, e.customer_id"
+        f" FROM temp.seg_eval e CROSS JOIN ({ks}) col) x WHERE x.segment IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM segment_members m"
+        " WHERE m.segment = x.segment AND m.customer_id = x.customer_id)"
+    )
     member_scope = f" AND {scope.format(col='m.customer_id')}" if scope else ""
     held = " OR ".join(f"e.{n} = m.segment" for n in names) or "0"
     tx.execute(

@@ -103,7 +103,8 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     # Paid orders per customer in the main currency (most orders, then the latest order, then
     # the first name; amounts in different currencies do not compare): one GROUP BY per
     # (customer, currency) straight from orders_metrics, and an upsert keeps the winner, so
-    # there is no window function and no sort.
+    # there is no window function and no sort. FILTER skips the window sums' calls for older
+    # orders (cheaper than summing a product per order).
     _work_table(
         tx,
         "seg_o",
@@ -112,8 +113,8 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     )
     tx.execute(
         "INSERT INTO temp.seg_o SELECT * FROM (SELECT customer_id, currency, count(*),"
-        " min(ordered_at), max(ordered_at), sum(ordered_at >= :freq_since),"
-        " sum((ordered_at >= :freq_since) * amount_minor) FROM orders"
+        " min(ordered_at), max(ordered_at), count(*) FILTER (WHERE ordered_at >= :freq_since),"
+        " coalesce(sum(amount_minor) FILTER (WHERE ordered_at >= :freq_since), 0) FROM orders"
         f" WHERE status = 'paid' AND ordered_at <= :at{where('customer_id')}"
         " GROUP BY customer_id, currency) WHERE true"
         " ON CONFLICT (customer_id) DO UPDATE SET currency = excluded.currency,"

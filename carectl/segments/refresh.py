@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,15 +27,34 @@ WORK_CACHE_KIB = 131072
 @contextlib.contextmanager
 def _work_cache(db: Any) -> Iterator[None]:
     """A larger page cache (main and temp) while a full run builds million-row work tables and
-    indexes: the default 2 MB would spill them to disk and re-read them."""
-    saved = [db.execute(f"PRAGMA {s}.cache_size").fetchone()[0] for s in ("main", "temp")]
-    for schema in ("main", "temp"):
-        db.execute(f"PRAGMA {schema}.cache_size = -{WORK_CACHE_KIB}")
+    indexes: the default 2 MB would spill them to disk and re-read them. Sorts (the quintile
+    index) may use helper threads for their merges, as store.bulkload's index builds do."""
+    pragmas = ("main.cache_size", "temp.cache_size", "threads")
+    saved = [db.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas]
+    wanted = (-WORK_CACHE_KIB, -WORK_CACHE_KIB, max(1, min(4, os.cpu_count() or 1)))
+    for pragma, value in zip(pragmas, wanted, strict=True):
+        db.execute(f"PRAGMA {pragma} = {value}")
     try:
         yield
     finally:
-        for schema, size in zip(("main", "temp"), saved, strict=True):
-            db.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
+        for pragma, value in zip(pragmas, saved, strict=True):
+            db.execute(f"PRAGMA {pragma} = {int(value)}")
+
+
+@contextlib.contextmanager
+def _set_based_writes(ctx: Any) -> Iterator[Any]:
+    """A write transaction without per-row foreign-key checks: every row a full run writes is
+    keyed by a customer id read from ``customers`` in the same transaction (the write lock is
+    held), so the check could never fail, yet it costs a parent lookup for each of millions of
+    metrics, member and history rows. Only the two set-based transactions run so; plugins
+    (the classify hook between them) write with the checks on."""
+    on = ctx.db.execute("PRAGMA foreign_keys").fetchone()[0]
+    ctx.db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside an outer transaction: safe
+    try:
+        with ctx.transaction() as tx:
+            yield tx
+    finally:
+        ctx.db.execute(f"PRAGMA foreign_keys = {int(on)}")
 
 
 def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> dict[str, Any]:
@@ -44,12 +64,12 @@ def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> di
 
 
 def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
-    with ctx.transaction() as tx:
+    with _set_based_writes(ctx) as tx:
         metrics.set_scope(tx, None)
         rows = metrics.compute(tx, ctx.config, at, bounds=bounds)
         customers = tx.execute("SELECT count(*) FROM customers").fetchone()[0]
     tagged = _classify(ctx, None, at)
-    with ctx.transaction() as tx:
+    with _set_based_writes(ctx) as tx:
         metrics.set_scope(tx, None)
         changes = membership.evaluate(tx, ctx.config.segments, at, "recompute")
         metrics.drop_temp(tx)

@@ -1,0 +1,75 @@
+"""The full recompute's set-based shortcuts keep the data's meaning: foreign keys are checked
+again outside its two transactions, entries are written customer by customer, and the window
+sums count only the main currency's orders inside the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from carectl.hookspecs import hookimpl
+from carectl.segments import metrics, refresh
+from carectl.service import customers as svc
+from tests.test_segments_seed import AT, ago, crafted, customer  # noqa: F401
+
+
+def fk(ctx) -> int:
+    return ctx.db.execute("PRAGMA foreign_keys").fetchone()[0]
+
+
+def test_foreign_keys_are_checked_for_plugins_and_after_the_run(ctx, crafted):  # noqa: F811
+    seen = []
+
+    class Watcher:
+        @hookimpl
+        def classify_customer(self, ctx, customer):
+            seen.append(fk(ctx))
+
+    ctx.pm.register(Watcher(), name="fk_watcher")
+    assert fk(ctx) == 1
+    refresh.recompute_all(ctx, at=AT)
+    assert seen and set(seen) == {1}  # the classify hook runs between the unchecked writes
+    assert fk(ctx) == 1
+
+
+def test_a_failed_run_turns_the_checks_back_on(ctx, crafted, monkeypatch):  # noqa: F811
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(metrics, "compute", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        refresh.recompute_all(ctx, at=AT)
+    assert fk(ctx) == 1
+
+
+def test_entries_are_written_customer_by_customer(ctx, crafted):  # noqa: F811
+    with ctx.transaction() as tx:  # a first run: the live refreshes' rows gone
+        for table in ("segment_members", "segment_history", "customer_metrics"):
+            tx.execute(f"DELETE FROM {table}")
+    refresh.recompute_all(ctx, at=AT)
+    rows = ctx.db.execute(
+        "SELECT customer_id, segment FROM segment_history WHERE change = 'entered' ORDER BY id"
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    assert ids == sorted(ids)
+    per_customer = {}
+    for cid, segment in rows:
+        per_customer.setdefault(cid, []).append(segment)
+    # a buyer is in a behaviour segment and a value tier: both entries, one after the other
+    loyal = per_customer[crafted["loyal"]]
+    assert "loyal" in loyal and any(s.startswith("value_") for s in loyal)
+
+
+def test_window_sums_count_the_main_currency_inside_the_window(ctx):
+    with ctx.transaction() as tx:
+        both = customer(tx, "Two Purses", [(10, 500), (40, 700), (800, 900)], currency="VND")
+        svc.add_order(tx, both, amount=99_999, currency="KRW", ordered_at=ago(5))
+        old = customer(tx, "Long Ago", [(500, 1_000), (600, 2_000)], currency="VND")
+    refresh.recompute_all(ctx, at=AT)
+    got = {
+        r[0]: r[1:]
+        for r in ctx.db.execute(
+            "SELECT customer_id, currency, orders_total, frequency, monetary FROM customer_metrics"
+        )
+    }
+    assert got[both] == ("VND", 3, 2, 1_200)  # the KRW order is another currency
+    assert got[old] == ("VND", 2, 0, 0)  # nothing in the window: zero, not NULL
