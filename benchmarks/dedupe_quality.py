@@ -296,7 +296,9 @@ def import_and_score(files: Any) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="carectl-bench-dq-"))
     try:
         paths = files(folder)
-        ctx = Context(config_mod.parse({"database": "dq.db"}, base=folder))
+        # Rows with a bad phone or date kept (with a warning) so that they are matched too.
+        settings = {"database": "dq.db", "ingest": {"bad_field": "keep"}}
+        ctx = Context(config_mod.parse(settings, base=folder))
         started = time.perf_counter()
         for path, region in paths:
             ingest_file(ctx, path, LeadFileOptions(source=path.stem, region=region))

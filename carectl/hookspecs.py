@@ -100,11 +100,12 @@ def customers_changed(
 ) -> None:
     """After commit of a batch of customers created or changed together (a batch of a lead
     import: ``lead_file_id`` is its ``lead_files`` row, and ``lead_file_processed`` follows
-    once the whole file is in). Ids only, so a plugin reads what it needs in one query.
+    once the whole file is in; a batch of ``dedupe scan``: its merges' survivors in
+    ``updated``). Ids only, so a plugin reads what it needs in one query.
 
     A plugin implementing this hook receives such batches here only: it is not also called
-    with ``customer_created`` / ``customer_updated`` for each of their customers (plugins
-    without it still are)."""
+    with ``customer_created`` / ``customer_updated`` / ``customers_merged`` for each of their
+    customers (plugins without it still are)."""
 
 
 @hookspec

@@ -83,3 +83,37 @@ def test_batch_scan_equals_one_at_a_time(tmp_path, monkeypatch):
     assert {k: v for k, v in cb.items() if v} == {k: v for k, v in ca.items() if v}
     for table in TABLES:
         assert tb[table] == ta[table], table
+
+
+def test_a_scan_batch_tells_its_merges_once_to_batch_plugins(tmp_path, monkeypatch):
+    """Segments (and any plugin taking customers_changed) hear of a batch's merges once;
+    a plugin listening to customers_merged alone still hears of each merge."""
+    from carectl.hookspecs import hookimpl
+
+    ctx = people_db(tmp_path / "a.db")
+    batches: list[list[int]] = []
+    survivors: list[int] = []
+
+    class Batch:
+        @hookimpl
+        def customers_changed(self, ctx, created, updated, lead_file_id):
+            batches.append(list(updated))
+
+        @hookimpl
+        def customers_merged(self, ctx, survivor, merged):
+            raise AssertionError("told by customers_changed")
+
+    class PerMerge:
+        @hookimpl
+        def customers_merged(self, ctx, survivor, merged):
+            survivors.append(survivor["id"])
+
+    ctx.pm.register(Batch(), name="test-batch")
+    ctx.pm.register(PerMerge(), name="test-per-merge")
+    monkeypatch.setattr(scan_mod, "BATCH", 100)
+    counts = scan_mod.scan(ctx)
+    assert counts["merge"] > 5
+    assert len(survivors) == counts["merge"]
+    assert 1 <= len(batches) <= 4  # one call per batch of 100 that merged something
+    assert {i for b in batches for i in b} == set(survivors)
+    ctx.close()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from carectl.dedupe.keys import identity, keys_for
+from carectl.dedupe.learn import learner_for
 from carectl.dedupe.score import Person, Score, compare
 from carectl.normalize.names import name_keys
 
@@ -80,6 +81,8 @@ def best_match(
     ids = candidates(db, person_keys(p), below=below, limit=cfg.max_candidates)
     if p.id is not None:
         ids = [i for i in ids if i != p.id]
+    learner = learner_for(db, cfg)
+    learner.stranger(p)
     if not ids:
         return None
     if stored and p.id is not None:
@@ -91,7 +94,8 @@ def best_match(
         other = load(db, cid)
         if other is None:
             continue
-        score = compare(p, other, namesakes=others, email_rules=rules)
+        score = compare(p, other, namesakes=others, email_rules=rules, weights=learner.weights)
+        learner.observe(score)
         if best is None or score.total > best.score.total:
             best = Match(cid, score)
     return best
@@ -162,6 +166,7 @@ class BatchMatcher:
         self.persons: dict[int, Person | None] = {}
         self.keys_of: dict[int, set[tuple[str, str]]] = {}  # customers the batch touched
         self.stale: set[tuple[str, str]] = set()  # lists to read again (see changed)
+        self.learner = learner_for(db, cfg)
         self._read(people)
 
     def _read(self, people: list[tuple[Person, set, list[str]]]) -> None:
@@ -209,6 +214,7 @@ class BatchMatcher:
             if len(found) >= limit:
                 break
         ids = [i for i in list(found)[:limit] if i != p.id]
+        self.learner.stranger(p)
         if not ids:
             return None
         if stored:
@@ -220,7 +226,10 @@ class BatchMatcher:
             other = self.persons.get(cid)
             if other is None:
                 continue
-            score = compare(p, other, namesakes=others, email_rules=self.rules)
+            score = compare(
+                p, other, namesakes=others, email_rules=self.rules, weights=self.learner.weights
+            )
+            self.learner.observe(score)
             if best is None or score.total > best.score.total:
                 best = Match(cid, score)
         return best

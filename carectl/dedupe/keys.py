@@ -10,6 +10,7 @@ earlier.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -30,9 +31,20 @@ ID_FIELD, ADDRESS_FIELD = "id_number", "address"
 def identity(custom: dict[str, Any] | None) -> tuple[str, set[str]]:
     """(address key, id numbers) from a customer's or a lead's custom fields."""
     custom = custom or {}
-    raw_ids = custom.get(ID_FIELD) or ""
-    ids = {id_key(v) for v in str(raw_ids).split(",")} - {""}
-    return address_key(str(custom.get(ADDRESS_FIELD) or "")), ids
+    return _address(str(custom.get(ADDRESS_FIELD) or "")), set(
+        _ids(str(custom.get(ID_FIELD) or ""))
+    )
+
+
+# A scan or a batch reads the same candidates again and again: parse each value once.
+@functools.lru_cache(maxsize=1 << 16)
+def _address(text: str) -> str:
+    return address_key(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ids(raw: str) -> frozenset[str]:
+    return frozenset({id_key(v) for v in raw.split(",")} - {""})
 
 
 def more_ids(have: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:

@@ -8,6 +8,7 @@ at once, from its younger side. Auto-merges keep the older customer; doubtful pa
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,9 @@ from carectl.dedupe.merge import merge
 from carectl.normalize.names import name_keys
 
 BATCH = 500
+log = logging.getLogger(__name__)
+# Told to a plugin implementing customers_changed through it, once per batch.
+BATCHED = frozenset({"customer_created", "customer_updated", "customers_merged"})
 
 
 def scan(ctx: Any, progress: Callable[[int, int], None] | None = None) -> Counter[str]:
@@ -41,12 +45,41 @@ def scan(ctx: Any, progress: Callable[[int, int], None] | None = None) -> Counte
         ids = [r[0] for r in db.execute(sql, (last, BATCH))]
         if not ids:
             break
+        events: list[tuple[str, dict[str, Any]]] = []
         with ctx.transaction() as tx:
+            tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
             counts.update(_visit_batch(tx, ids, cfg))
+        _announce(ctx, events)
         last, done = ids[-1], done + len(ids)
         if progress is not None:
             progress(done, max(total, done))
     return counts
+
+
+def _announce(ctx: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """A committed batch's merges told as one ``customers_changed`` (the survivors, updated):
+    segments are refreshed once per batch, not once per merge. The per-merge events still
+    reach the plugins that do not take the batch event."""
+    if not events:
+        return
+    survivors = list(
+        dict.fromkeys(k["survivor"]["id"] for e, k in events if e == "customers_merged")
+    )
+    pm = ctx.pm
+    batch = [i.plugin for i in pm.hook.customers_changed.get_hookimpls()]
+    calls = [
+        (pm.hook.customers_changed, {"created": [], "updated": survivors, "lead_file_id": None})
+    ]
+    callers = {
+        e: pm.subset_hook_caller(e, remove_plugins=batch) if e in BATCHED else getattr(pm.hook, e)
+        for e, _ in events
+    }
+    calls += [(callers[e], k) for e, k in events]
+    for caller, kwargs in calls:
+        try:
+            caller(ctx=ctx, **kwargs)
+        except Exception:  # a listener's failure never undoes a committed merge
+            log.exception("plugin hook failed after a dedupe scan batch")
 
 
 def _visit_batch(tx: Any, ids: list[int], cfg: Any) -> Counter[str]:

@@ -20,7 +20,8 @@ name with a typo       +6    one slip in one word (letters swapped; one letter i
 name close             +3    other typos, a dropped or added word: similarity >= 90, or
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
-                             nickname, or a relative (who then needs more than a phone)
+                             nickname ("family name differs" when the given names agree);
+                             -8 when the family name is the one shared and so is a home
 name differs (< 80)    -8    when a phone, email or address is shared: a family member
   ...otherwise         -4    m ~ 0.06 (a name changed, a nickname, the wrong column)
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
@@ -37,21 +38,25 @@ address similar        +1    similarity >= 80 (several typos, a part missing)
 addresses differ       -1    people move
 ====================  =====  ==========================================================
 
-A missing value on either side adds nothing. A romanised name and a native-script name are not
-compared ("Kim Min-jun" vs "김민준"): the spelling says nothing either way. The decision is
+The "differs" weights (and "one name word differs") are where the matcher starts: it
+re-estimates them from the data as it goes (carectl/dedupe/learn.py) and passes them in as
+``weights``. A missing value on either side adds nothing. A romanised name and a
+native-script name are not compared ("Kim Min-jun" vs "김민준"): the spelling says nothing
+either way. The decision is
 made with the two thresholds of ``[dedupe]`` in the config.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
 from carectl.normalize.emails import canonical_email, local_part_from_name
-from carectl.normalize.names import name_keys, name_tokens, script_of
+from carectl.normalize.names import name_keys, name_tokens, script_of, split_name
 from carectl.normalize.phones import national_number
 
 W_PHONE, W_PHONE_DIGITS, W_PHONE_DIFF = 11.0, 9.0, -3.0
@@ -84,31 +89,44 @@ class Person:
 class Score:
     total: float
     reasons: list[str]
+    # (level, weight) of each field compared: level is "field_outcome" ("bday_diff")
+    parts: list[tuple[str, float]] = field(default_factory=list)
 
     def __str__(self) -> str:
         return f"{self.total:+.1f}: " + ", ".join(self.reasons)
 
 
-def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()) -> Score:
-    """Score a pair. ``namesakes``: other people known under the same name (frequency)."""
-    total, why = 0.0, []
+def compare(
+    a: Person,
+    b: Person,
+    *,
+    namesakes: int = 0,
+    email_rules: tuple = (),
+    weights: Mapping[str, float] | None = None,
+) -> Score:
+    """Score a pair. ``namesakes``: other people known under the same name (frequency);
+    ``weights``: learned weights of some levels (carectl/dedupe/learn.py), by level name."""
+    total, why, parts = 0.0, [], []
     household = bool(a.address) and a.address == b.address  # shared by a family, like a phone
 
-    def add(weight: float, reason: str) -> None:
+    def add(weight: float, reason: str, level: str = "") -> None:
         nonlocal total
+        if weights and level in weights:
+            weight = weights[level]
         total += weight
         why.append(f"{reason} {weight:+g}")
+        parts.append((level, weight))
 
     if a.phones and b.phones:
         shared = a.phones & b.phones
         if shared:
-            add(W_PHONE, f"phone {min(shared)}")
+            add(W_PHONE, f"phone {min(shared)}", "phone_same")
             household = True
         elif _same_digits(a.phones, b.phones):
-            add(W_PHONE_DIGITS, "same number digits, another country code")
+            add(W_PHONE_DIGITS, "same number digits, another country code", "phone_digits")
             household = True
         else:
-            add(W_PHONE_DIFF, "phones differ")
+            add(W_PHONE_DIFF, "phones differ", "phone_diff")
     name_w = _name(a.full_name, b.full_name, namesakes)
     if a.emails and b.emails:
         shared = _shared_emails(a.emails, b.emails, email_rules)
@@ -120,21 +138,23 @@ def compare(a: Person, b: Person, *, namesakes: int = 0, email_rules: tuple = ()
             if named:  # the digits a person adds ("anhle1988") are evidence the name is not
                 digits = sum(c.isdigit() for c in shared.partition("@")[0])
                 weight = W_EMAIL_NAMED + (W_EMAIL_NUMBER if digits >= 2 else 0.0)
-            add(weight, f"email {shared}")
+            add(weight, f"email {shared}", "email_named" if named else "email_same")
             household = True
         else:
-            add(W_EMAIL_DIFF, "emails differ")
+            add(W_EMAIL_DIFF, "emails differ", "email_diff")
     if name_w is not None:
-        if name_w[0] == W_NAME_DIFF and not household:  # no family member to tell apart
-            name_w = (W_NAME_DIFF_ALONE, name_w[1])
-        add(name_w[0], name_w[1])
+        if name_w[2] == "name_household" and not household:  # no family member to tell apart
+            name_w = (W_NAME_DIFF_ALONE, name_w[1], "name_diff")
+        elif name_w[2] == "name_word" and household:  # same family name, same home: a relative
+            name_w = (W_NAME_DIFF, "given name differs, same home", "name_relative")
+        add(*name_w)
     if a.birthday and b.birthday:
         add(*_birthday(a.birthday, b.birthday))
     if a.ids and b.ids:
         add(*_ids(a.ids, b.ids))
     if a.address and b.address:
         add(*_address(a.address, b.address))
-    return Score(round(total, 2), why)
+    return Score(round(total, 2), why, parts)
 
 
 def _same_digits(a: set[str], b: set[str]) -> bool:
@@ -150,15 +170,15 @@ def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
     return min(shared) if shared else ""
 
 
-def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
+def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
     if not x or not y or script_of(x) != script_of(y):
         return None
     same = round(max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0))), 2)
     joined = "".join(name_tokens(x)) == "".join(name_tokens(y))  # "Black Well", "Soph Ie"
     if joined or name_keys(x) & name_keys(y):
-        return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else "")
+        return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else ""), "name_same"
     if script_of(x) == "latin" and _one_slip(name_tokens(x), name_tokens(y)):
-        return min(W_NAME_SLIP, same), "name with a typo"
+        return min(W_NAME_SLIP, same), "name with a typo", "name_slip"
     if script_of(x) == "cjk":
         similarity = max(fuzz.ratio(kx, ky) for kx in name_keys(x) for ky in name_keys(y))
     else:  # word order free; a dropped or added word (middle name) still reads as close
@@ -170,12 +190,21 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str] | None:
             similarity = max(similarity, fuzz.token_set_ratio(fx, fy))
     close = 90 if min(len(x), len(y)) >= SHORT_NAME else 95
     if similarity >= close:
-        return W_NAME_CLOSE, f"name close ({similarity:.0f})"
+        return W_NAME_CLOSE, f"name close ({similarity:.0f})", "name_close"
     if similarity >= 80:
-        return 0.0, f"name similar ({similarity:.0f})"
+        return 0.0, f"name similar ({similarity:.0f})", "name_similar"
     if script_of(x) == "latin" and _one_word_apart(name_tokens(x), name_tokens(y)):
-        return W_NAME_WORD, "one name word differs"
-    return W_NAME_DIFF, f"names differ ({similarity:.0f})"
+        if _family_name_only(x, y):  # a married name, or a stranger with the given name
+            return W_NAME_WORD, "family name differs", "name_surname"
+        return W_NAME_WORD, "one name word differs", "name_word"
+    return W_NAME_DIFF, f"names differ ({similarity:.0f})", "name_household"
+
+
+def _family_name_only(x: str, y: str) -> bool:
+    """The given names agree and the family names do not (by the script's name order)."""
+    (fx, gx), (fy, gy) = split_name(x), split_name(y)
+    given = sorted(name_tokens(gx))
+    return bool(given) and given == sorted(name_tokens(gy)) and name_tokens(fx) != name_tokens(fy)
 
 
 def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
@@ -209,34 +238,34 @@ def _one_slip(tx: list[str], ty: list[str]) -> bool:
     return (swapped and len(a) >= 3) or min(len(a), len(b)) >= 6
 
 
-def _ids(x: set[str], y: set[str]) -> tuple[float, str]:
+def _ids(x: set[str], y: set[str]) -> tuple[float, str, str]:
     if x & y:
-        return W_ID, "same id number"
+        return W_ID, "same id number", "id_same"
     if any(min(len(a), len(b)) >= 6 and OSA.distance(a, b) == 1 for a in x for b in y):
-        return W_ID_NEAR, "id number one slip"
-    return W_ID_DIFF, "id numbers differ"
+        return W_ID_NEAR, "id number one slip", "id_slip"
+    return W_ID_DIFF, "id numbers differ", "id_diff"
 
 
-def _address(x: str, y: str) -> tuple[float, str]:
+def _address(x: str, y: str) -> tuple[float, str, str]:
     if x == y:
-        return W_ADDR, "same address"
+        return W_ADDR, "same address", "addr_same"
     # Parts in another order (token set) or letters slipped inside words (plain ratio).
     similarity = max(fuzz.token_set_ratio(x, y), fuzz.ratio(x, y))
     if similarity >= 90:
-        return W_ADDR_CLOSE, "address close"
+        return W_ADDR_CLOSE, "address close", "addr_close"
     if similarity >= 80:
-        return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})"
-    return W_ADDR_DIFF, "addresses differ"
+        return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})", "addr_similar"
+    return W_ADDR_DIFF, "addresses differ", "addr_diff"
 
 
-def _birthday(x: str, y: str) -> tuple[float, str]:
+def _birthday(x: str, y: str) -> tuple[float, str, str]:
     if x == y and not x.startswith("--"):
-        return W_BDAY, "same birthday"
+        return W_BDAY, "same birthday", "bday_same"
     if x[-5:] == y[-5:]:  # one or both without a year: the month and day agree
-        return W_BDAY_MD, "same birthday (month-day)"
+        return W_BDAY_MD, "same birthday (month-day)", "bday_md"
     if x.startswith("--") or y.startswith("--"):
-        return W_BDAY_DIFF, "birthdays differ"
+        return W_BDAY_DIFF, "birthdays differ", "bday_diff"
     swapped = f"{x[:4]}-{x[8:10]}-{x[5:7]}" == y
     if swapped or Levenshtein.distance(x, y) == 1:
-        return W_BDAY_NEAR, "birthday near"
-    return W_BDAY_DIFF, "birthdays differ"
+        return W_BDAY_NEAR, "birthday near", "bday_near"
+    return W_BDAY_DIFF, "birthdays differ", "bday_diff"

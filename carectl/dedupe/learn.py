@@ -1,0 +1,132 @@
+"""How often this data's duplicates disagree on a field, learned from the pairs compared.
+
+Each fixed "differs" weight of score.py is log2(m/u) for an assumed m (how often two records
+of one person disagree on the field) and u (how often two different people's do). Sources
+differ: one vendor retypes birthdays, another's records carry a married name or another id
+number; in one population two strangers often share a name word, in another rarely. So the
+matcher re-estimates m and u of the disagreement levels as it goes, as Splink does:
+
+- u from random pairs (each person matched is also compared with one random person seen
+  before: two random records are two people), not from the candidates, whose blocking keys
+  make them agree on names and birthdays far more than strangers do;
+- m by the M step of Fellegi-Sunter's EM with the E step made hard: a candidate pair counts as
+  one person when its other fields alone put it ``MARGIN`` above the merge threshold.
+
+    m = (disagreeing one-person pairs + PRIOR * m0) / (one-person pairs + PRIOR)
+    u = (disagreeing random pairs + PRIOR * u0) / (random pairs + PRIOR)
+    weight = log2(m / u)
+
+m0 and u0 are the fixed weight's own assumptions, worth ``PRIOR`` pairs: a few pairs move
+nothing, thousands replace it. A weight can grow more negative as well as less (a source whose
+duplicates never disagree on birthdays makes a birthday mismatch stronger evidence). Agreement
+weights stay fixed: their u is the frequency of a value (namesakes), counted per name. The
+estimate lives as long as the process, one per database file (an import of many batches, a
+scan after it, a daemon's files), and starts again from the prior.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+from carectl.dedupe import score as S
+
+MARGIN = 4.0  # points the other fields must clear to call a pair decided
+PRIOR = 50.0  # pairs the fixed weight is worth
+POOL = 256  # people kept for random pairs
+EVERY = 4  # one random pair per this many people matched: thousands of pairs soon enough
+# level: (fixed weight, u0 = share of random pairs that disagree so)
+LEVELS: dict[str, tuple[float, float]] = {
+    "bday_diff": (S.W_BDAY_DIFF, 0.99),
+    "id_diff": (S.W_ID_DIFF, 0.99),
+    "addr_diff": (S.W_ADDR_DIFF, 0.95),
+    "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
+    "name_word": (S.W_NAME_WORD, 0.02),  # strangers sharing all name words but one
+    "name_surname": (S.W_NAME_WORD, 0.01),  # ...and that one is the family name
+    "phone_diff": (S.W_PHONE_DIFF, 0.99),
+    "email_diff": (S.W_EMAIL_DIFF, 0.99),
+}
+FIELDS = {level.split("_")[0] for level in LEVELS}
+
+
+class Learner:
+    """Counts of decided pairs per field and level; ``weights`` for score.compare."""
+
+    def __init__(self, merge_threshold: float, review_threshold: float) -> None:
+        self.hi = merge_threshold + MARGIN
+        self.pairs = {f: [0, 0] for f in FIELDS}  # field -> [one person, random pairs]
+        self.levels = {lv: [0, 0] for lv in LEVELS}
+        self.weights: dict[str, float] = {}
+        self._seen = self._people = 0
+        self._pool: list[S.Person] = []
+        self._rng = random.Random(0)
+
+    def stranger(self, p: S.Person) -> None:
+        """Every EVERY-th person: compare with a random person seen before (u), keep p."""
+        self._people += 1
+        if self._people % EVERY:
+            return
+        pool, rng = self._pool, self._rng
+        if pool:
+            other = pool[rng.randrange(len(pool))]
+            if other.id is None or other.id != p.id:
+                for level, _ in S.compare(p, other).parts:
+                    fld = level.partition("_")[0]
+                    if fld in FIELDS:
+                        self.pairs[fld][1] += 1
+                        if level in self.levels:
+                            self.levels[level][1] += 1
+        if len(pool) < POOL:
+            pool.append(p)
+        else:
+            pool[rng.randrange(POOL)] = p
+
+    def observe(self, score: S.Score) -> None:
+        """Count one compared pair (its parts, as compare scored them)."""
+        total = sum(w for _, w in score.parts)
+        for level, weight in score.parts:
+            fld = level.partition("_")[0]
+            if fld not in FIELDS:
+                continue
+            if total - weight >= self.hi:
+                self.pairs[fld][0] += 1
+                if level in self.levels:
+                    self.levels[level][0] += 1
+        self._seen += 1
+        if self._seen % 64 == 0:
+            self.update()
+
+    def update(self) -> None:
+        out = {}
+        for level, (fixed, u0) in LEVELS.items():
+            m0 = u0 * 2.0**fixed
+            n_m, n_u = self.pairs[level.partition("_")[0]]
+            c_m, c_u = self.levels[level]
+            m = (c_m + PRIOR * m0) / (n_m + PRIOR)
+            u = (c_u + PRIOR * u0) / (n_u + PRIOR)
+            out[level] = round(math.log2(m / u), 1)
+        self.weights = out
+
+    def table(self) -> list[tuple[str, float, float, int, int]]:
+        """(level, fixed, learned, one-person pairs, random pairs): for docs and reports."""
+        self.update()
+        return [
+            (lv, LEVELS[lv][0], self.weights[lv], *self.pairs[lv.partition("_")[0]])
+            for lv in LEVELS
+        ]
+
+
+_LEARNERS: dict[str, Learner] = {}
+
+
+def learner_for(db: Any, cfg: Any) -> Learner:
+    """The learner of this database file (a new one for an in-memory database)."""
+    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
+    key = f"{path}|{cfg.merge_threshold}|{cfg.review_threshold}"
+    if not path:
+        return Learner(cfg.merge_threshold, cfg.review_threshold)
+    found = _LEARNERS.get(key)
+    if found is None:
+        found = _LEARNERS[key] = Learner(cfg.merge_threshold, cfg.review_threshold)
+    return found

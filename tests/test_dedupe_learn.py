@@ -1,0 +1,75 @@
+"""Disagreement weights learned from the pairs compared (carectl/dedupe/learn.py)."""
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.dedupe import learn
+from carectl.dedupe.score import W_BDAY_DIFF, Person, compare
+
+
+def _learner() -> learn.Learner:
+    return learn.Learner(merge_threshold=12.0, review_threshold=6.0)
+
+
+def _dup(i: int, birthday: str) -> tuple[Person, Person]:
+    """One person twice, phone and email the same (decided by them alone)."""
+    phone, email = {f"+8490{i:07d}"}, {f"p{i}@example.vn"}
+    a = Person(None, f"Le Van Tam{i}", "1990-01-01", "VN", email, phone)
+    return a, Person(i, f"Le Van Tam{i}", birthday, "VN", set(email), set(phone))
+
+
+def test_no_pairs_keeps_the_fixed_weights():
+    learner = _learner()
+    assert dict((lv, learned) for lv, _, learned, *_ in learner.table()) == {
+        lv: fixed for lv, (fixed, _) in learn.LEVELS.items()
+    }
+
+
+def test_duplicates_that_often_disagree_soften_the_weight_and_the_reverse():
+    sloppy, careful = _learner(), _learner()
+    for i in range(2000):
+        a, b = _dup(i, "1991-07-09" if i % 4 == 0 else "1990-01-01")  # a quarter retyped
+        sloppy.observe(compare(a, b))
+        careful.observe(compare(*_dup(i, "1990-01-01")))
+    for learner in (sloppy, careful):  # strangers almost always have other birthdays
+        for i in range(2000 * learn.EVERY):
+            learner.stranger(Person(None, f"X{i}", f"19{i % 90 + 10}-0{i % 9 + 1}-1{i % 10}"))
+    sloppy.update()
+    careful.update()
+    # m ~ 0.25, u ~ 1: about -2; a source that never retypes makes it stronger than fixed.
+    assert -2.6 < sloppy.weights["bday_diff"] < -1.4
+    assert careful.weights["bday_diff"] < W_BDAY_DIFF - 2
+    # The learned weight is what compare then adds.
+    a, b = _dup(1, "1991-07-09")
+    assert f"birthdays differ {sloppy.weights['bday_diff']:+g}" in str(
+        compare(a, b, weights=sloppy.weights)
+    )
+
+
+def test_pairs_the_other_fields_do_not_decide_teach_nothing():
+    learner = _learner()
+    for i in range(500):  # same name only: the other fields are far from the merge line
+        learner.observe(
+            compare(Person(None, "An Vu", "1990-01-01"), Person(i, "An Vu", "1991-02-03"))
+        )
+    assert learner.pairs["bday"] == [0, 0]
+
+
+def test_one_learner_per_database_file(tmp_path):
+    ctx = Context(config_mod.parse({"database": "a.db"}, base=tmp_path))
+    other = Context(config_mod.parse({"database": "b.db"}, base=tmp_path))
+    cfg = ctx.config.dedupe
+    assert learn.learner_for(ctx.db, cfg) is learn.learner_for(ctx.db, cfg)
+    assert learn.learner_for(ctx.db, cfg) is not learn.learner_for(other.db, cfg)
+    ctx.close()
+    other.close()
+
+
+def test_family_name_changed_is_told_from_a_relative_at_home():
+    married = compare(Person(None, "Sarah Clarke"), Person(1, "Sarah Greenwood"))
+    assert "family name differs" in str(married)
+    phone = {"+61412345678"}
+    sister = compare(
+        Person(None, "Michael Brown", phones=phone), Person(1, "Olivia Brown", phones=phone)
+    )
+    assert "given name differs, same home -8" in str(sister)
+    assert sister.total < 6  # a shared phone does not make them one
