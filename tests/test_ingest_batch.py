@@ -107,6 +107,31 @@ def test_worker_processes_normalise_like_the_importing_process(ctx, tmp_path, mo
     ]
 
 
+def test_workers_stay_up_between_files_until_shut_down(ctx, tmp_path, monkeypatch):
+    import psutil
+
+    monkeypatch.setattr(workers, "MIN_ROWS", 200)
+    monkeypatch.setattr(workers, "WARM_MIN_ROWS", 50)
+    monkeypatch.setattr(workers, "CHUNK", 100)
+    ctx.config.ingest.workers = 2
+    options = LeadFileOptions(source="v", region="VN")
+
+    def kids() -> set[int]:
+        me = psutil.Process()
+        return {p.pid for p in me.children() if "spawn_main" in " ".join(p.cmdline())}
+
+    before = kids()
+    assert workers._workers(ctx, 100) == 0  # too small to start them
+    pipeline.ingest_file(ctx, lead_file(tmp_path / "a.csv", 300, seed=1), options)
+    first = kids() - before
+    assert len(first) == 2
+    assert workers._workers(ctx, 100) == 2  # now running: worth a smaller file
+    pipeline.ingest_file(ctx, lead_file(tmp_path / "b.csv", 300, seed=2), options)
+    assert kids() - before == first  # the same processes
+    workers.shutdown()
+    assert not (kids() - before) and workers._workers(ctx, 100) == 0
+
+
 def test_a_plugin_registered_by_code_keeps_normalising_in_process(ctx, monkeypatch):
     from carectl.hookspecs import hookimpl
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from carectl.cli.common import JSON_OPTION, UserError, context, parse_pairs, print_json
+from carectl.ingest import workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
@@ -62,6 +63,8 @@ def import_file(
             report = ingest_file(app_ctx, file, options, progress=progress)
     except LeadFileError as exc:
         raise UserError(str(exc)) from None
+    finally:
+        workers.shutdown()
     if as_json:
         print_json(report.as_dict())
     else:

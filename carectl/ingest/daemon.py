@@ -29,7 +29,7 @@ from typing import Any
 
 from carectl.config import DropFolder
 from carectl.ingest import folders as fs
-from carectl.ingest import ledger, watcher
+from carectl.ingest import ledger, watcher, workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import LeadFileOptions
@@ -121,7 +121,10 @@ class Daemon:
     def run_once(self) -> Stats:
         """Process what is in the folders now (waiting for files still being written); exit."""
         with self._single():
-            return self._run_once()
+            try:
+                return self._run_once()
+            finally:
+                workers.shutdown()
 
     def _run_once(self) -> Stats:
         self.prepare()
@@ -137,7 +140,10 @@ class Daemon:
         """Scan, then watch and re-scan until SIGTERM/SIGINT (or ``stop`` is set); the outbox
         sender runs beside it (carectl.outbox.runner)."""
         with self._single(), outbox_runner.running(self.ctx):
-            return self._run()
+            try:
+                return self._run()
+            finally:
+                workers.shutdown()  # kept between files until now
 
     def _run(self) -> Stats:
         self.prepare()
