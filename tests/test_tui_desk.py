@@ -168,7 +168,7 @@ async def test_dashboard_from_the_palette_and_in_help(db_path):
 )  # fmt: skip
 def test_every_footer_key_is_in_help(screen):
     helped = {k.strip() for key, _ in KEYS for k in key.replace(",", "/").split("/")}
-    helped = {{"Esc": "escape", "?": "question_mark"}.get(k, k) for k in helped}
+    helped = {{"Esc": "escape", "?": "question_mark", "Tab": "tab"}.get(k, k) for k in helped}
     for b in screen.BINDINGS:
         if b.show:
             assert b.key.split(",")[0] in helped, (screen.__name__, b.key)

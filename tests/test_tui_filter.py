@@ -1,19 +1,23 @@
-"""The customer list narrowed to a segment, tag or lead source (f), on a real database."""
+"""The customer list narrowed by segment, tag and vendor together (f), sorted and searched,
+on a real database."""
 
 from __future__ import annotations
 
 import pytest
+from textual.widgets import OptionList
 from tui_data import build
 
 from carectl.config import Config
 from carectl.context import Context
+from carectl.search import SORTS
 from carectl.segments import membership, refresh
 from carectl.service import customers as svc
 from carectl.tui.app import CareApp
-from carectl.tui.data import FILTERS, Filter, Reader
+from carectl.tui.data import FILTERS, SMALL, Filter, Narrowed, Reader, where
+from carectl.tui.screens import customers as customers_screen
 from carectl.tui.screens.filter import FilterScreen
 from carectl.tui.widgets.customer_table import CustomerTable
-from carectl.tui.widgets.rows import FilteredRows
+from carectl.tui.widgets.rows import IdRows, KeysetRows
 
 pytestmark = pytest.mark.anyio
 AT = "2026-11-20T10:00:00.000Z"
@@ -49,75 +53,114 @@ def reader(db_path) -> Reader:
     return Reader(Context(Config(database=db_path)))
 
 
-def test_each_filter_reads_a_range_of_its_own_index(db_path):
-    db = reader(db_path).ctx.db
-    for table, column, key in FILTERS.values():
-        plan = " ".join(
-            r[3]
-            for r in db.execute(
-                f"EXPLAIN QUERY PLAN SELECT {column} FROM {table} WHERE {key} = ?"
-                f" AND {column} > ? ORDER BY {column} LIMIT 20 OFFSET 0",
-                ("x", 0),
-            )
-        )
-        assert plan.startswith(f"SEARCH {table} USING"), plan  # a seek, never a scan
-        assert f"({key}=? AND " in plan and "TEMP B-TREE" not in plan, plan
+VIP = Filter("tag", "vip", "vip")
+FIXTURE = Filter("vendor", "fixture", "fixture")
 
 
-def test_filtered_rows_page_by_keyset_and_jump_by_offset(db_path):
+def plan(db, sql: str, params) -> str:
+    return " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def test_a_long_narrowed_list_walks_the_sort_index_never_a_temp_sort(db_path):
     r = reader(db_path)
-    vip = Filter("tag", "vip", "vip")
-    assert r.filtered_count(vip) == 29
-    rows = FilteredRows(r, vip, 29, block=5)
-    rows.load(0, 28, lambda: False)
-    assert [rows.row(i)["id"] for i in range(29)] == list(range(3, 90, 3))
-    far = FilteredRows(r, vip, 29, block=5)
-    far.load(20, 24, lambda: False)  # no block before it loaded: skips 20 index entries
-    assert far.row(20)["id"] == 63 and far.row(0) is None
-    loyal = FilteredRows(r, Filter("segment", "loyal", "loyal"), 9, block=4)
-    loyal.load(0, 8, lambda: False)
-    assert [loyal.row(i)["id"] for i in range(9)] == list(range(10, 91, 10))
+    narrowed = Narrowed(r, (VIP, FIXTURE))
+    cond, params = where(narrowed.selection)
+    for sort, index in (("name", "customers_name_key"), ("updated", "customers_updated")):
+        keys = ", ".join(f"c.{k}" for k in SORTS[sort])
+        p = plan(r.ctx.db, f"SELECT c.id FROM customers c WHERE {cond} ORDER BY {keys} LIMIT 5",
+                 params)  # fmt: skip
+        assert f"SCAN c USING INDEX {index}" in p and "TEMP B-TREE" not in p, p
+    for kind, (_cond, ids, _table, _column) in FILTERS.items():
+        p = plan(r.ctx.db, f"SELECT count(*) FROM ({ids})", ("x",))
+        assert "SEARCH" in p and "SCAN" not in p.replace("SCAN CONSTANT", ""), (kind, p)
 
 
-async def test_f_narrows_the_list_to_a_source_and_back(db_path):
-    cfg = Config(database=db_path)
-    app = CareApp(Context(cfg))
+def test_narrowed_pages_match_the_filters_in_every_sort(db_path):
+    r = reader(db_path)
+    db = r.ctx.db
+    vip = {i for (i,) in db.execute("SELECT customer_id FROM customer_tags WHERE tag = 'vip'")}
+    fixture = {i for (i,) in db.execute(
+        "SELECT c.id FROM customers c JOIN sources s ON s.id = c.source_id"
+        " WHERE s.vendor = 'fixture'")}  # fmt: skip
+    both = vip & fixture
+    assert r.narrowed_size((VIP, FIXTURE)) == (29, VIP) and len(both) == 29
+    narrowed = Narrowed(r, (VIP, FIXTURE))
+    assert narrowed.count() == 29
+    for sort in SORTS:
+        ids = r.narrowed_ids((VIP, FIXTURE), sort, VIP)
+        assert set(ids) == both
+        rows = KeysetRows(narrowed, sort, 29, block=4)
+        rows.load(0, 28, lambda: False)
+        assert [rows.row(i)["id"] for i in range(29)] == ids, sort
+        far = KeysetRows(narrowed, sort, 29, block=4)
+        far.load(16, 19, lambda: False)  # a far jump: landmarks of the narrowed list
+        assert far.row(16)["id"] == ids[16] and far.row(0) is None
+        last = KeysetRows(narrowed, sort, 29, block=4)
+        last.load(28, 28, lambda: False)  # the tail
+        assert last.row(28)["id"] == ids[28]
+    short = IdRows(r, r.narrowed_ids((VIP,), "code", VIP), block=5)
+    short.load(20, 24, lambda: False)
+    assert short.row(20)["id"] == 63 and short.row(0) is None
+
+
+def test_search_is_narrowed_by_the_filters_past_its_first_page(db_path):
+    r = reader(db_path)
+    everyone, _more = r.search("Nguyen", 100)
+    vips, more = r.search("Nguyen", 2, (VIP,), rounds=20)
+    assert not more or len(vips) == 2
+    expected = [row["id"] for row in everyone if row["id"] % 3 == 0 and row["id"] < 90][:2]
+    assert [row["id"] for row in vips] == expected and expected
+    assert r.search("Acme", 50, (VIP,))[0] == []
+    assert len(r.search("Acme", 50, (Filter("vendor", "acme", "acme"),))[0]) == 7
+
+
+async def pause(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("small", [SMALL, 5])  # short lists by ids; long ones by keyset pages
+async def test_f_ticks_a_vendor_and_a_tag_and_search_keeps_them(db_path, monkeypatch, small):
+    monkeypatch.setattr(customers_screen, "SMALL", small)
+    app = CareApp(Context(Config(database=db_path)))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        await pause(pilot)
         assert "Filter" in [b.description for _, b in app.screen._bindings if b.show]
         await pilot.press("f")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pause(pilot)
         picker = app.screen
         assert isinstance(picker, FilterScreen)
-        labels = [f.label for f in picker.choices]
-        assert "acme / shop" in labels and "vip" in labels
-        segments = {f.label for f in picker.choices if f.kind == "segment"}
-        assert segments == {"loyal"}
-        for _ in range(labels.index("acme / shop")):
-            await pilot.press("down")
-        await pilot.press("enter")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        labels = [f"{f.kind}:{f.label}" for f in picker.choices]
+        assert {"vendor:acme", "vendor:fixture", "tag:vip", "segment:loyal"} <= set(labels)
+        for choice in ("vendor:fixture", "tag:vip", "vendor:acme"):  # acme replaces fixture
+            picker.query_one(OptionList).highlighted = labels.index(choice)
+            await pilot.press("enter")
+        await pilot.press("escape")
+        await pause(pilot)
         table = app.screen.query_one(CustomerTable)
-        assert table.rows.total == 7
-        assert {table.rows.row(i)["full_name"] for i in range(7)} == {
-            f"Acme Buyer {i}" for i in range(7)
-        }
-        status = str(app.screen.query_one("#status").render())
-        assert "7 customers" in status and "acme / shop" in status
+        assert table.rows.total == 0  # no acme customer is a vip
+        assert "vendor: acme" in str(app.screen.query_one("#status").render())
         await pilot.press("f")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("enter")  # the first entry: all customers
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.screen.query_one(CustomerTable).rows.total == 97
+        await pause(pilot)
+        app.screen.query_one(OptionList).highlighted = labels.index("vendor:fixture")
+        await pilot.press("enter", "escape")
+        await pause(pilot)
+        assert table.rows.total == 29
+        await pilot.press("s")  # by name
+        await pause(pilot)
+        names = [table.rows.row(i)["full_name"] for i in range(29)]
+        ids = app.reader.narrowed_ids(app.screen.selection, "name", VIP)
+        assert [table.rows.row(i)["id"] for i in range(29)] == ids and len(set(names)) > 1
+        status = str(app.screen.query_one("#status").render())
+        assert "29 customers" in status and "tag: vip" in status and "name" in status
+        await pilot.press("slash", *"Nguyen")
+        await pause(pilot)
+        found = [table.rows.row(i)["id"] for i in range(table.rows.total)]
+        assert found and all(i % 3 == 0 for i in found)  # only vips
+        await pilot.press("escape", "F")  # clear the search, then every filter
+        await pause(pilot)
+        assert table.rows.total == 97 and app.screen.selection == ()
 
 
 async def test_headers_prompts_and_filter_speak_the_interface_language(db_path):

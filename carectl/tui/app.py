@@ -161,48 +161,64 @@ class CareApp(App[None]):
             screen.action_next_sort()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand(
-            "Dashboard", "KPIs, backlog, tasks, outbox, ingest (d)", self.action_dashboard
-        )
-        yield SystemCommand(_("Today"), "My care tasks due today (t)", self.action_today)
-        yield SystemCommand(
-            _("Tickets"), "The ticket queue with SLA countdowns (T)", self.action_tickets
-        )
+        """Every screen, the screen in use's actions, the list's search, filter and sorts, and
+        Textual's own commands: each in the interface language, with its key."""
+        for title, help_, key, action in (
+            ("Dashboard", "KPIs, backlog, tasks, outbox, ingest", "d", self.action_dashboard),
+            ("Today", "My care tasks due today", "t", self.action_today),
+            ("Tickets", "The ticket queue with SLA countdowns", "T", self.action_tickets),
+            ("Segments", "Segment counts, 8-week trend, members", "S", self.action_segments),
+            ("Review", "Possible duplicates side by side: merge or keep separate", "D",
+             self.action_review),
+            ("Outbox", "Message queue by state, lead files, quarantine", "I", self.action_outbox),
+            ("Customers", "The customer list", "Esc", self.action_customers),
+            ("Search customers", "By name, code, phone or email", "/", self.action_search),
+            ("Filter customers", "By segment, tag or vendor", "f", self.action_filter),
+            ("Reload customers", "Count again and reload", "r", self._reload),
+            ("Keys", "Every key of carectl", "?", self.action_help),
+        ):  # fmt: skip
+            yield SystemCommand(_(title), f"{_(help_)} ({key})", action)
         yield from self.screen_commands(screen)
-        yield SystemCommand(
-            _("Segments"), "Segment counts, 8-week trend, members (S)", self.action_segments
-        )
-        yield SystemCommand(
-            _("Review"), "Possible duplicates side by side: merge or keep separate (D)",
-            self.action_review,
-        )  # fmt: skip
-        yield SystemCommand(
-            _("Outbox"), "Message queue by state, lead files, quarantine (I)", self.action_outbox
-        )
-        yield SystemCommand("Customers", "The customer list", self.action_customers)
-        yield SystemCommand("Search customers", "By name, code, phone or email", self.action_search)
         for sort in SORTS:
             yield SystemCommand(
-                f"Sort customers by {sort}",
-                f"Order the list by {sort}",
+                _("Sort customers by {sort}").format(sort=_(sort)),
+                _("Order the list by {sort}").format(sort=_(sort)) + " (s)",
                 lambda s=sort: self.action_sort(s),
             )
-        yield SystemCommand("Reload customers", "Count again and reload", self._reload)
-        yield SystemCommand("Keys", "Every key of carectl (?)", self.action_help)
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":  # Textual's key panel: "?" shows every key of carectl
+                continue
+            yield SystemCommand(_(command.title), _(command.help), command.callback)
 
     def screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The keys of the screen in use (log a call, merge, resolve, ...) as palette entries."""
         seen = set()
-        for key, binding in screen._bindings:
+        for _key, binding in screen._bindings:
             action = binding.action
-            if not binding.show or action in seen or action.startswith("app."):
+            if not binding.description or action in seen or action.startswith("app."):
                 continue
+            if action.startswith("cursor") or action in ("scroll(1)", "scroll(-1)"):
+                continue  # j/k: not worth a palette entry
             seen.add(action)
-            help_ = f"{binding.description} ({key}) on this screen"
+            help_ = _("{action} ({key}) on this screen").format(
+                action=binding.description, key=self.get_key_display(binding)
+            )
             yield SystemCommand(
                 binding.description, help_, lambda s=screen, a=action: self._run_on(s, a)
             )
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, its prompt in the interface language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
+
+    def action_filter(self) -> None:
+        self.action_customers()
+        self.customers.action_filter()
 
     def _run_on(self, screen: Screen, action: str) -> None:
         self.call_later(screen.run_action, action)

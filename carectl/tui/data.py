@@ -61,19 +61,43 @@ BUSY_WAIT = (0.5, 5.0)  # seconds between write attempts while another process h
 
 @dataclass(frozen=True)
 class Filter:
-    """The customer list narrowed to a segment, a tag or a lead source (its id)."""
+    """One condition on the customer list: a segment, a tag or a vendor (every lead source
+    of that vendor). Filters of different kinds combine with AND, one value per kind."""
 
     kind: str  # a key of FILTERS
     value: Any
     label: str
 
 
-# kind -> (table, customer id column, filter column): each has an index on (filter, id)
+Selection = tuple[Filter, ...]
+
+# kind -> (condition on customers c, the ids in id order from the kind's own index,
+# the values in use, one index seek each: a skip scan, never a read of every entry)
 FILTERS = {
-    "segment": ("segment_members", "customer_id", "segment"),
-    "tag": ("customer_tags", "customer_id", "tag"),
-    "vendor": ("customers", "id", "source_id"),
-}
+    "segment": (
+        "EXISTS (SELECT 1 FROM segment_members m WHERE m.segment = ? AND m.customer_id = c.id)",
+        "SELECT customer_id FROM segment_members WHERE segment = ?",
+        "segment_members", "segment",
+    ),
+    "tag": (
+        "EXISTS (SELECT 1 FROM customer_tags t WHERE t.tag = ? AND t.customer_id = c.id)",
+        "SELECT customer_id FROM customer_tags WHERE tag = ?",
+        "customer_tags", "tag",
+    ),
+    "vendor": (  # +: never the source index for a sorted page (it would sort the vendor's rows)
+        "+c.source_id IN (SELECT id FROM sources WHERE vendor = ?)",
+        "SELECT id FROM customers WHERE source_id IN (SELECT id FROM sources WHERE vendor = ?)",
+        "sources", "vendor",
+    ),
+}  # fmt: skip
+SMALL = 20_000  # a narrowed list this short is read whole, as ids in sort order
+
+
+def where(selection: Selection) -> tuple[str, list[Any]]:
+    """The selection as one SQL condition on customers c, and its parameters."""
+    if not selection:
+        return "1", []
+    return " AND ".join(FILTERS[f.kind][0] for f in selection), [f.value for f in selection]
 
 
 def utc_now() -> datetime:
@@ -131,63 +155,102 @@ class Reader:
             return search.sort_keys_every(self.ctx.db, sort, step)
 
     def filters(self) -> list[Filter]:
-        """What the list can be narrowed to: each segment and tag in use, each lead source."""
+        """The values in use of each kind: segments and tags with members, vendors."""
+        out = []
         with self._lock:
-            db = self.ctx.db
-            segments = [r[0] for r in db.execute("SELECT DISTINCT segment FROM segment_members")]
-            tags = [r[0] for r in db.execute("SELECT DISTINCT tag FROM customer_tags")]
-            sources = db.execute(
-                "SELECT id, vendor, channel, campaign FROM sources ORDER BY vendor, id"
-            ).fetchall()
-        return [
-            *(Filter("segment", s, s) for s in segments),
-            *(Filter("tag", t, t) for t in tags),
-            *(Filter("vendor", sid, " / ".join(p for p in rest if p)) for sid, *rest in sources),
-        ]
+            for kind, (_cond, _ids, table, column) in FILTERS.items():
+                values = self.ctx.db.execute(
+                    f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM {table} UNION ALL"
+                    f" SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x) FROM v"
+                    " WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+                )
+                out += [Filter(kind, v, str(v)) for (v,) in values]
+        return out
 
-    def filtered_count(self, where: Filter) -> int:
-        table, _column, key = FILTERS[where.kind]
+    def narrowed_size(self, selection: Selection) -> tuple[int, Filter]:
+        """How many customers the narrowest single filter of the selection has (one count of
+        an index range each), and that filter."""
+        sizes = []
         with self._lock:
-            return self.ctx.db.execute(
-                f"SELECT count(*) FROM {table} WHERE {key} = ?", (where.value,)
-            ).fetchone()[0]
+            for f in selection:
+                ids = FILTERS[f.kind][1]
+                n = self.ctx.db.execute(f"SELECT count(*) FROM ({ids})", (f.value,)).fetchone()[0]
+                sizes.append((n, f))
+        return min(sizes, key=lambda pair: pair[0])
 
-    def filtered_page(
-        self, where: Filter, after: int, offset: int, limit: int
-    ) -> list[dict[str, Any]]:
-        """``limit`` customers of the filter in id order, after id ``after`` and ``offset``
-        entries on: a range of the filter's own index (segment, tag or source, then id), so
-        a page reads only its rows; a far jump skips index entries, never table rows."""
-        table, column, key = FILTERS[where.kind]
+    def narrowed_ids(self, selection: Selection, sort: str, driver: Filter) -> list[int]:
+        """Every id of a short narrowed list in ``sort`` order: read from the narrowest
+        filter's index, the others checked per id."""
+        cond, params = where(selection)
+        keys = ", ".join(f"c.{k}" for k in search.SORTS[sort])
         with self._lock:
-            db = self.ctx.db
-            ids = [
+            return [
                 r[0]
-                for r in db.execute(
-                    f"SELECT {column} FROM {table} WHERE {key} = ? AND {column} > ?"
-                    f" ORDER BY {column} LIMIT ? OFFSET ?",
-                    (where.value, after, limit, offset),
+                for r in self.ctx.db.execute(
+                    f"SELECT c.id FROM customers c WHERE c.id IN ({FILTERS[driver.kind][1]})"
+                    f" AND {cond} ORDER BY {keys}",
+                    (driver.value, *params),
                 )
             ]
-            if not ids:
-                return []
-            marks = ", ".join("?" for _ in ids)
-            rows = dicts(
-                db.execute(
-                    f"SELECT {search.LIST_COLUMNS} FROM customers c WHERE c.id IN ({marks})"
-                    " ORDER BY c.id",
-                    ids,
-                )
-            )
-        for r in rows:
-            r["_cursor"] = (r["id"],)
-        return rows
 
-    def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+    def by_ids(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The list rows of these customers, in this order."""
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
         with self._lock:
-            return search.search(
-                self.ctx.db, query, limit=limit, region=self.ctx.config.default_region
-            )
+            found = {
+                r["id"]: r
+                for r in dicts(
+                    self.ctx.db.execute(
+                        f"SELECT {search.LIST_COLUMNS} FROM customers c WHERE c.id IN ({marks})",
+                        ids,
+                    )
+                )
+            }
+        return [found[i] for i in ids if i in found]
+
+    def matching(self, ids: list[int], selection: Selection) -> set[int]:
+        """Which of these customers the selection keeps."""
+        if not ids or not selection:
+            return set(ids)
+        cond, params = where(selection)
+        marks = ", ".join("?" for _ in ids)
+        with self._lock:
+            return {
+                r[0]
+                for r in self.ctx.db.execute(
+                    f"SELECT c.id FROM customers c WHERE c.id IN ({marks}) AND {cond}",
+                    (*ids, *params),
+                )
+            }
+
+    def search(
+        self, query: str, limit: int, selection: Selection = (), rounds: int = 8
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to ``limit`` matches (newest first) and whether there may be more. Narrowed by
+        a selection, the search pages on (``before_id``) until ``limit`` of its matches pass
+        the filters or ``rounds`` pages were looked at, so a filter never hides matches that
+        are further down the list than the first page."""
+        region = self.ctx.config.default_region
+        found: list[dict[str, Any]] = []
+        before: int | None = None
+        for _round in range(rounds if selection else 1):
+            with self._lock:
+                rows = search.search(
+                    self.ctx.db, query, limit=limit, region=region, before_id=before
+                )
+            rows = [r for r in rows if before is None or r["id"] < before]
+            if not rows:
+                return found, False
+            keep = self.matching([r["id"] for r in rows], selection)
+            found += [r for r in rows if r["id"] in keep]
+            if len(found) >= limit:
+                return found[:limit], True
+            if len(rows) < limit:
+                return found, False
+            before = min(r["id"] for r in rows)
+        return found, True
 
     def profile(self, customer_id: int) -> dict[str, Any]:
         """`carectl customers show` plus what the desk needs beside it: consent in force per
@@ -325,6 +388,77 @@ class Reader:
         if not folder.is_dir():
             return []
         return sorted({p.name.split(".")[0] for p in folder.glob("*.j2")})
+
+
+class Narrowed:
+    """A long narrowed list with the Reader's keyset interface (page, tail, sort_keys_every),
+    so KeysetRows pages it like the whole list: the sort's own index is walked and each row
+    checked against the filters (an index probe each), never sorted in a temporary B-tree."""
+
+    def __init__(self, reader: Reader, selection: Selection) -> None:
+        self.reader = reader
+        self.selection = selection
+
+    def page(
+        self,
+        sort: str,
+        *,
+        after: tuple | None = None,
+        before: tuple | None = None,
+        limit: int = 50,
+    ) -> search.Page:
+        keys = search.SORTS[sort]
+        cond, params = where(self.selection)
+        backwards = before is not None
+        cursor = before if backwards else after
+        if cursor is not None:
+            cols = "(" + ", ".join(f"c.{k}" for k in keys) + ")"
+            cond += f" AND {cols} {'<' if backwards else '>'} ({', '.join('?' for _ in keys)})"
+            params = [*params, *cursor]
+        order = ", ".join(f"c.{k} {'DESC' if backwards else 'ASC'}" for k in keys)
+        extra = ", ".join(f"c.{k} AS _k{i}" for i, k in enumerate(keys))
+        with self.reader._lock:
+            rows = dicts(
+                self.reader.ctx.db.execute(
+                    f"SELECT {search.LIST_COLUMNS}, {extra} FROM customers c WHERE {cond}"
+                    f" ORDER BY {order} LIMIT ?",
+                    (*params, limit),
+                )
+            )
+        if backwards:
+            rows.reverse()
+        for r in rows:
+            r["_cursor"] = tuple(r.pop(f"_k{i}") for i in range(len(keys)))
+        if not rows:
+            return search.Page([], None, None)
+        return search.Page(rows, rows[0]["_cursor"], rows[-1]["_cursor"])
+
+    def tail(self, sort: str, limit: int) -> search.Page:
+        return self.page(sort, before=(_TOP,) * len(search.SORTS[sort]), limit=limit)
+
+    def sort_keys_every(self, sort: str, step: int) -> list[tuple]:
+        keys = ", ".join(f"c.{k}" for k in search.SORTS[sort])
+        cond, params = where(self.selection)
+        with self.reader._lock:
+            rows = self.reader.ctx.db.execute(
+                f"SELECT {keys} FROM customers c WHERE {cond} ORDER BY {keys}", params
+            )
+            return [tuple(r) for n, r in enumerate(rows, 1) if n % step == 0]
+
+    def count(self) -> int:
+        cond, params = where(self.selection)
+        n, driver = self.reader.narrowed_size(self.selection)
+        if len(self.selection) == 1:
+            return n
+        with self.reader._lock:
+            return self.reader.ctx.db.execute(
+                f"SELECT count(*) FROM customers c WHERE c.id IN ({FILTERS[driver.kind][1]})"
+                f" AND {cond}",
+                (driver.value, *params),
+            ).fetchone()[0]
+
+
+_TOP = "\U0010ffff"  # sorts after every key of the list's sorts (ids, names, timestamps)
 
 
 def _iso(value: datetime) -> str:

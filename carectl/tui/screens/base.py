@@ -1,4 +1,5 @@
-"""What every desk screen shares: the Reader, writes in a worker, and live refresh.
+"""What every desk screen shares: the Reader, writes in a worker, live refresh; and ListScreen,
+the shape of the list screens (today, tickets, review, segments, outbox).
 
 A write runs ``Reader.write`` in a thread worker (a busy database waits there, with a notice,
 never in the UI), says what it did, then reloads the screen. ``data_changed`` is called by the
@@ -7,20 +8,35 @@ app when another process (the daemon) or this one committed; screens reload keep
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from carectl.store.transaction import Tx
 from carectl.tui.data import Reader
-from carectl.tui.i18n import _
+from carectl.tui.i18n import _, translate_bindings
+
+Row = dict[str, Any]
+# Every list screen's last keys (after its own, so its actions come first in the footer).
+LIST_KEYS: tuple[BindingType, ...] = (
+    Binding("r", "reload", "Reload"),
+    Binding("escape,q", "app.pop_screen", "Back"),
+    Binding("j", "cursor(1)", "Down", show=False),
+    Binding("k", "cursor(-1)", "Up", show=False),
+)
 
 
 class DeskScreen(Screen):
     def __init__(self, reader: Reader) -> None:
         super().__init__()
+        translate_bindings(self)
         self.reader = reader
         self.stale = False  # a commit happened while another screen was on top
 
@@ -60,3 +76,88 @@ class DeskScreen(Screen):
         else:
             self.app.call_from_thread(self.notify, done(result))
         self.deliver(self.load)
+
+
+def fill(table: DataTable, rows: Iterable[Sequence[Any]]) -> None:
+    """Replace the rows, keeping the cursor where it was."""
+    keep = table.cursor_row
+    table.clear()
+    for row in rows:
+        table.add_row(*row)
+    if table.row_count:
+        table.move_cursor(row=min(keep, table.row_count - 1))
+
+
+class ListScreen(DeskScreen):
+    """A title line over one list read in a worker. A subclass names its table (NAME), its
+    COLUMNS (catalogue keys), ``fetch`` (worker thread: the rows and anything the cells need),
+    ``cells`` and ``heading``; extra parts come from ``compose_more`` and ``show_more``."""
+
+    NAME: ClassVar[str]
+    COLUMNS: ClassVar[tuple[str, ...]]
+    ZEBRA: ClassVar[bool] = True
+
+    def __init__(self, reader: Reader) -> None:
+        super().__init__(reader)
+        self.rows: list[Row] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(_("loading…"), id=f"{self.NAME}-title", classes="list-title")
+        yield DataTable(id=self.NAME, cursor_type="row", zebra_stripes=self.ZEBRA)
+        yield from self.compose_more()
+        yield Footer(compact=True)  # every key fits 80 columns
+
+    def compose_more(self) -> ComposeResult:
+        yield from ()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one(f"#{self.NAME}", DataTable)
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*map(_, self.COLUMNS))
+        self.table.focus()
+        self.load()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.focused if isinstance(self.focused, DataTable) else self.table
+        table.move_cursor(row=table.cursor_row + step)
+
+    def action_switch(self) -> None:
+        self.focus_next(DataTable)
+
+    def fetch(self) -> tuple[list[Row], Any]:
+        """Worker thread: the rows, and what ``cells`` and ``heading`` need beside them."""
+        raise NotImplementedError
+
+    def cells(self, row: Row, context: Any) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def heading(self, rows: list[Row], context: Any) -> Text:
+        raise NotImplementedError
+
+    def show_more(self, context: Any) -> None:
+        """UI thread, after the list is shown: the screen's other parts."""
+
+    @work(thread=True, exclusive=True, group="list")
+    def load(self) -> None:
+        worker = get_current_worker()
+        rows, context = self.fetch()
+        if not worker.is_cancelled:
+            self.deliver(self.show, rows, context)
+
+    def show(self, rows: list[Row], context: Any) -> None:
+        self.rows = rows
+        fill(self.table, (self.cells(r, context) for r in rows))
+        self.query_one(f"#{self.NAME}-title", Static).update(self.heading(rows, context))
+        self.show_more(context)
+
+    def current(self) -> Row | None:
+        if not self.rows:
+            return None
+        return self.rows[min(self.table.cursor_row, len(self.rows) - 1)]
+
+    def more(self, rows: list[Row]) -> str:
+        """ "+" when the list was cut at the page size."""
+        return "+" if len(rows) >= self.reader.page_size else ""

@@ -24,7 +24,7 @@ from carectl.service import interactions
 from carectl.service import tickets as tk
 from carectl.store.transaction import Tx
 from carectl.tui.data import Reader
-from carectl.tui.i18n import _, translate_bindings
+from carectl.tui.i18n import _, label
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.prompt import PromptScreen
 
@@ -47,10 +47,10 @@ def details_table(customer: dict[str, Any]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    for label, key in DETAIL_FIELDS:
+    for name, key in DETAIL_FIELDS:
         value = customer.get(key)
         if value:
-            table.add_row(label, when(value) if key.endswith("_at") else str(value))
+            table.add_row(_(name), when(value) if key.endswith("_at") else str(value))
     for key, value in sorted((customer.get("custom") or {}).items()):
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         table.add_row(key, shown)
@@ -58,40 +58,42 @@ def details_table(customer: dict[str, Any]) -> Table:
 
 
 def contacts_table(contacts: list[dict[str, Any]]) -> Table:
-    table = Table("kind", "value", "", box=None, header_style="bold", expand=True)
+    table = Table(_("kind"), _("value"), "", box=None, header_style="bold", expand=True)
     for c in contacts:
         flags = ", ".join(
-            f for f, on in (("primary", c["is_primary"]), ("verified", c["verified"])) if on
+            _(f) for f, on in (("primary", c["is_primary"]), ("verified", c["verified"])) if on
         )
-        table.add_row(c["kind"], c["value_norm"], flags)
+        table.add_row(_(c["kind"]), c["value_norm"], flags)
     return table
 
 
 def orders_table(orders: list[dict[str, Any]]) -> Table:
-    table = Table("date", "amount", "status", "items", box=None, header_style="bold", expand=True)
+    headers = map(_, ("date", "amount", "status", "items"))
+    table = Table(*headers, box=None, header_style="bold", expand=True)
     for o in orders:
         items = ", ".join(str(i.get("name", "?")) for i in o["items"] if isinstance(i, dict))
         amount = format_amount(o["amount_minor"], o["currency"])
-        table.add_row(when(o["ordered_at"])[:10], amount, o["status"], items)
+        table.add_row(when(o["ordered_at"])[:10], amount, label(o["status"]), items)
     return table
 
 
 def timeline_table(events: list[dict[str, Any]]) -> Table:
-    table = Table("when", "what", "", box=None, header_style="bold", expand=True)
+    table = Table(_("when"), _("what"), "", box=None, header_style="bold", expand=True)
     for e in events:
-        table.add_row(when(e.get("at")), str(e.get("kind", "")), str(e.get("summary", "")))
+        table.add_row(when(e.get("at")), label(str(e.get("kind", ""))), str(e.get("summary", "")))
     return table
 
 
 def care_line(data: dict[str, Any]) -> Text:
     """Segments, consent in force per channel and loyalty on one line."""
-    segments = ", ".join(s["segment"] for s in data["segments"]) or "no segment"
-    text = Text.assemble(("segments ", "bold"), segments, "   ", ("consent ", "bold"))
+    segments = ", ".join(s["segment"] for s in data["segments"]) or _("no segment")
+    text = Text.assemble((_("segments") + " ", "bold"), segments, "   ")
+    text.append(_("consent") + " ", style="bold")
     for ch, status in data["consent"].items():
-        shown = {"opt_in": "in", "opt_out": "OUT", "": "-"}.get(status, status)
-        text.append(f"{ch} {shown}  ", style="bold red" if status == "opt_out" else "")
+        shown = {"opt_in": _("in"), "opt_out": _("OUT"), "": "-"}.get(status, label(status))
+        text.append(f"{_(ch)} {shown}  ", style="bold red" if status == "opt_out" else "")
     loyalty = data["loyalty"]
-    text.append_text(Text.assemble(("  points ", "bold"), f"{loyalty['balance']:,}"))
+    text.append_text(Text.assemble((f"  {_('points')} ", "bold"), f"{loyalty['balance']:,}"))
     if loyalty.get("tier"):
         text.append(f" ({loyalty['tier']})")
     return text
@@ -112,7 +114,6 @@ class CustomerScreen(DeskScreen):
 
     def __init__(self, reader: Reader, customer_id: int, code: str) -> None:
         super().__init__(reader)
-        translate_bindings(self)
         self.customer_id = customer_id
         self.code = code
 
@@ -122,8 +123,8 @@ class CustomerScreen(DeskScreen):
         with VerticalScroll(id="profile"):
             yield Static("", id="care")
             for part in ("details", "contacts", "orders", "timeline"):
-                yield Static(part, classes="section-title", id=f"{part}-title")
-                yield Static("loading…", classes="section", id=part)
+                yield Static(_(part), classes="section-title", id=f"{part}-title")
+                yield Static(_("loading…"), classes="section", id=part)
         yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
@@ -154,7 +155,10 @@ class CustomerScreen(DeskScreen):
             )
 
         fields = [("answered", "outcome: answered, no_answer, callback, …"), ("", "note")]
-        self.ask("Call", fields, write, lambda r: f"{self.code}: call logged ({r['outcome']})")
+        logged = _("{code}: call logged ({outcome})")
+        self.ask(
+            "Call", fields, write, lambda r: logged.format(code=self.code, outcome=r["outcome"])
+        )
 
     def action_note(self) -> None:
         """A note is an inbound interaction with outcome "note" on the channel it came from."""
@@ -165,8 +169,8 @@ class CustomerScreen(DeskScreen):
             )
 
         channels = ", ".join(interactions.CHANNELS)
-        fields = [("", "note"), ("phone", f"channel: {channels}")]
-        self.ask("Note", fields, write, lambda r: f"{self.code}: note added")
+        fields = [("", "note"), ("phone", f"{_('channel')}: {channels}")]
+        self.ask("Note", fields, write, lambda r: _("{code}: note added").format(code=self.code))
 
     def action_ticket(self) -> None:
         """`carectl tickets open CODE --subject --category --priority --note`."""
@@ -181,11 +185,12 @@ class CustomerScreen(DeskScreen):
 
         fields = [
             ("", "subject"),
-            (categories[0] if categories else "", "category: " + ", ".join(categories)),
-            ("normal", "priority: " + ", ".join(tk.PRIORITIES)),
+            (categories[0] if categories else "", f"{_('category')}: " + ", ".join(categories)),
+            ("normal", f"{_('priority')}: " + ", ".join(tk.PRIORITIES)),
             ("", "note"),
         ]
-        self.ask("Ticket", fields, write, lambda t: f"{t['code']} opened for {self.code}")
+        opened = _("{ticket} opened for {code}")
+        self.ask("Ticket", fields, write, lambda t: opened.format(ticket=t["code"], code=self.code))
 
     def action_send(self) -> None:
         """`carectl send CODE --template --channel`: queued; the sender checks consent, quiet
@@ -198,11 +203,11 @@ class CustomerScreen(DeskScreen):
         def done(result: tuple[dict[str, Any], bool]) -> str:
             row, created = result
             if not created:
-                return f"already queued as message {row['id']} ({row['state']})"
-            return f"message {row['id']} queued: {row['template']} by {row['channel']}"
+                return _("already queued as message {id} ({state})").format(**row)
+            return _("message {id} queued: {template} by {channel}").format(**row)
 
         fields = [
-            (names[0] if names else "", "template: " + ", ".join(names)),
+            (names[0] if names else "", f"{_('template')}: " + ", ".join(names)),
             ("email", "channel: email or sms"),
         ]
         self.ask("Send", fields, write, done)
@@ -216,7 +221,9 @@ class CustomerScreen(DeskScreen):
         fields = [("all", "channel: email, sms or all; Enter to opt out")]
         self.ask(
             "Opt out", fields, write,
-            lambda rows: f"{self.code} opted out of {', '.join(r['channel'] for r in rows)}",
+            lambda rows: _("{code} opted out of {channels}").format(
+                code=self.code, channels=", ".join(r["channel"] for r in rows)
+            ),
         )  # fmt: skip
 
     # ---------------------------------------------------------------- reading
@@ -235,15 +242,14 @@ class CustomerScreen(DeskScreen):
         self.query_one("#care", Static).update(care_line(data))
         summary = data["order_summary"]
         totals = ", ".join(format_amount(v, k) for k, v in sorted(summary["total_minor"].items()))
-        self.query_one("#orders-title", Static).update(
-            f"orders ({summary['count']} paid{': ' + totals if totals else ''})"
-        )
-        self.query_one("#contacts-title", Static).update(f"contacts ({len(data['contacts'])})")
-        self.query_one("#timeline-title", Static).update(f"timeline ({len(data['timeline'])})")
+        paid = _("{n} paid").format(n=summary["count"]) + (f": {totals}" if totals else "")
+        self.query_one("#orders-title", Static).update(f"{_('orders')} ({paid})")
+        for part in ("contacts", "timeline"):
+            self.query_one(f"#{part}-title", Static).update(f"{_(part)} ({len(data[part])})")
         self.query_one("#details", Static).update(details_table(customer))
         for part, table in (
             ("contacts", contacts_table(data["contacts"])),
             ("orders", orders_table(data["orders"])),
             ("timeline", timeline_table(data["timeline"])),
         ):
-            self.query_one(f"#{part}", Static).update(table if table.row_count else "none")
+            self.query_one(f"#{part}", Static).update(table if table.row_count else _("none"))

@@ -16,10 +16,10 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from carectl.normalize.text import fold
-from carectl.tui.data import Filter, Reader
+from carectl.tui.data import SMALL, Narrowed, Reader, Selection
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
-from carectl.tui.widgets.rows import FilteredRows, KeysetRows, ListRows, Row
+from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Row
 from carectl.tui.widgets.search_input import SearchInput
 
 SORTS = ("code", "name", "updated")
@@ -43,6 +43,7 @@ class CustomersScreen(Screen):
         Binding("slash", "focus_search", "Search"),
         Binding("s", "next_sort", "Sort"),
         Binding("f", "filter", "Filter"),
+        Binding("F", "clear_filter", "No filter", show=False),
         *(Binding(b.key, f"app.{b.action}", b.description) for b in NAVIGATION),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("r", "reload", "Reload", show=False),
@@ -53,10 +54,11 @@ class CustomersScreen(Screen):
         translate_bindings(self)
         self.reader = reader
         self.sort = "code"
-        self.browse: KeysetRows | None = None
+        self.browse: KeysetRows | IdRows | None = None
         self.results: list[Row] | None = None
         self.query_text = ""
-        self.where: Filter | None = None  # the list narrowed to a segment, tag or source
+        self.selection: Selection = ()  # filters in force (segment, tag, vendor)
+        self.more_results = False
         self.stale = False  # a commit happened while another screen was on top
 
     def compose(self) -> ComposeResult:
@@ -80,27 +82,33 @@ class CustomersScreen(Screen):
     def load_browse(self, total: int | None = None) -> None:
         """The first block, shown at once, then the count: counting a million rows takes
         ~200 ms, and the first paint needs rows, not the scroll range. A first block shorter
-        than asked for is the whole table, so no count is needed."""
+        than asked for is the whole list, so no count is needed. A narrowed list this short
+        (data.SMALL) is read whole as ids in sort order; a longer one pages like the whole."""
         worker = get_current_worker()
 
         def cancelled() -> bool:
             return worker.is_cancelled
 
-        size = self.reader.page_size
-        if self.where is not None:
-            where = self.where
-            narrowed = FilteredRows(self.reader, where, self.reader.filtered_count(where), size)
-            narrowed.load(0, 0, cancelled)
-            if not cancelled():
-                self.app.call_from_thread(self._browse_ready, narrowed, total is not None)
-            return
+        size, reader = self.reader.page_size, self.reader
+        pages: Reader | Narrowed = reader
+        count = reader.count
+        if self.selection:
+            n, driver = reader.narrowed_size(self.selection)
+            if n <= SMALL:
+                ids = IdRows(reader, reader.narrowed_ids(self.selection, self.sort, driver), size)
+                ids.load(0, 0, cancelled)
+                if not cancelled():
+                    self.app.call_from_thread(self._browse_ready, ids, total is not None)
+                return
+            pages = Narrowed(reader, self.selection)
+            count = pages.count
         if total is not None:
-            rows = KeysetRows(self.reader, self.sort, total, size)
+            rows = KeysetRows(pages, self.sort, total, size)
             rows.load(0, 0, cancelled)
             if not cancelled():
                 self.app.call_from_thread(self._browse_ready, rows)
             return
-        first = KeysetRows(self.reader, self.sort, size, size, counted=False)
+        first = KeysetRows(pages, self.sort, size, size, counted=False)
         first.load(0, 0, cancelled)
         if cancelled():
             return
@@ -109,11 +117,11 @@ class CustomersScreen(Screen):
             self.app.call_from_thread(self._browse_ready, first.with_total(loaded))
             return
         self.app.call_from_thread(self._browse_ready, first)
-        total = self.reader.count()
+        total = count()
         if not cancelled():
             self.app.call_from_thread(self._browse_ready, first.with_total(total), True)
 
-    def _browse_ready(self, rows: KeysetRows | FilteredRows, keep: bool = False) -> None:
+    def _browse_ready(self, rows: KeysetRows | IdRows, keep: bool = False) -> None:
         if self.browse is None and hasattr(self.app, "preload"):
             self.app.set_timer(0.5, self.app.preload)  # well after the first paint
         self.browse = rows
@@ -131,15 +139,17 @@ class CustomersScreen(Screen):
         screen, keeping the cursor; a search is run again."""
         if self.results is not None:
             self.run_search(self.query_text)
-        elif isinstance(self.browse, FilteredRows):
-            self.load_browse(self.browse.total)  # a count of the filter's index: cheap
-        elif self.browse is not None:
+        elif isinstance(self.browse, KeysetRows):
             self.refresh_browse(self.browse, self.table.window)
+        elif self.browse is not None:
+            self.load_browse(self.browse.total)  # a short narrowed list: read again
 
     @work(thread=True, exclusive=True, group="browse")
     def refresh_browse(self, old: KeysetRows, window: tuple[int, int]) -> None:
         worker = get_current_worker()
-        rows = old.refreshed(self.reader.count())
+        pages = old.reader
+        total = pages.count() if isinstance(pages, Narrowed) else self.reader.count()
+        rows = old.refreshed(total)
         rows.load(*window, lambda: worker.is_cancelled)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._browse_ready, rows, True)
@@ -164,16 +174,21 @@ class CustomersScreen(Screen):
     def pick_filter(self) -> None:
         from carectl.tui.screens.filter import FilterScreen
 
-        choices = self.reader.filters()
-        self.app.call_from_thread(self.app.push_screen, FilterScreen(choices), self.set_filter)
+        picker = FilterScreen(self.reader.filters(), self.selection)
+        self.app.call_from_thread(self.app.push_screen, picker, self.set_filter)
 
-    def set_filter(self, where: Filter | None) -> None:
-        """None: cancelled; a filter without a kind: every customer again."""
-        if where is None:
+    def action_clear_filter(self) -> None:
+        self.set_filter(())
+
+    def set_filter(self, selection: Selection | None) -> None:
+        """None: the picker was cancelled; an empty selection: every customer again."""
+        if selection is None or selection == self.selection:
             return
-        self.where = where if where.kind else None
+        self.selection = selection
         self.browse = None
         self.load_browse()
+        if self.results is not None:
+            self.run_search(self.query_text)
         self._status()
 
     # ---------------------------------------------------------------- search
@@ -204,18 +219,21 @@ class CustomersScreen(Screen):
 
     @work(thread=True, exclusive=True, group="search")
     def run_search(self, query: str) -> None:
+        """Search narrowed by the filters in force, so the list and its search agree."""
         worker = get_current_worker()
-        rows = self.reader.search(query, self.reader.page_size)
+        rows, more = self.reader.search(query, self.reader.page_size, self.selection)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_results, query, rows)
+            self.app.call_from_thread(self._show_results, query, rows, more)
 
-    def _show_results(self, query: str, rows: list[Row]) -> None:
+    def _show_results(self, query: str, rows: list[Row], more: bool = False) -> None:
         if query != self.query_one("#search", Input).value.strip():
             return  # the user typed on while this query ran
         same = query == self.query_text and self.results is not None
         self.query_text = query
+        self.more_results = more
         self.results = sorted(rows, key=_RESULT_ORDER[self.sort])
-        self.table.show(ListRows(self.results), empty=f"no customer matches “{query}”", keep=same)
+        empty = _("no customer matches “{query}”").format(query=query)
+        self.table.show(ListRows(self.results), empty=empty, keep=same)
         self._status()
 
     # ---------------------------------------------------------------- the rest
@@ -227,18 +245,17 @@ class CustomersScreen(Screen):
         self.app.push_screen(CustomerScreen(self.reader, event.row["id"], event.row["code"]))
 
     def _status(self) -> None:
+        sort = _("sorted by {sort}").format(sort=_(self.sort))
+        narrowed = "".join(f" · {_(f.kind)}: {f.label}" for f in self.selection)
         if self.results is not None:
             n = len(self.results)
-            more = "+" if n >= self.reader.page_size else ""
-            text = f"{n}{more} match{'es' if n != 1 else ''} for “{self.query_text}”"
-            text += f" · sorted by {self.sort} · Esc: all customers"
-        elif isinstance(self.browse, FilteredRows):
-            where = self.browse.where
-            text = f"{self.browse.total:,} {_('customers')} · {_(where.kind)}: {where.label}"
-            text += f" · {_('code order')} · f: {_('all customers')}"
+            more = "+" if self.more_results else ""
+            text = _("{n} matches for “{query}”").format(n=f"{n}{more}", query=self.query_text)
+            text += f"{narrowed} · {sort} · Esc: {_('clear search')}"
         elif self.browse is not None:
-            more = "" if self.browse.counted else "+"
-            text = f"{self.browse.total:,}{more} {_('customers')} · sorted by {self.sort}"
+            counted = not isinstance(self.browse, KeysetRows) or self.browse.counted
+            text = f"{self.browse.total:,}{'' if counted else '+'} {_('customers')}"
+            text += f"{narrowed} · {sort}"
         else:
-            text = "loading…"
+            text = _("loading…")
         self.query_one("#status", Static).update(text, layout=False)  # one line, fixed height

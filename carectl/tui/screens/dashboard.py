@@ -23,7 +23,8 @@ from textual.worker import get_current_worker
 
 from carectl import kpi
 from carectl.tui.data import Reader
-from carectl.tui.i18n import translate_bindings
+from carectl.tui.i18n import _, language
+from carectl.tui.i18n import label as label_of
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.segments import sparkline
 
@@ -69,6 +70,8 @@ class Period:
 
 
 def span(first: date, last: date) -> str:
+    if language() != "en":  # month names are English; dates in digits read in any language
+        return f"{first:%Y-%m-%d} – {last:%m-%d}"
     if first.year == last.year and first.month == last.month:
         return f"{first:%b} {first.day}–{last.day} {last.year}"
     return f"{first:%b} {first.day} – {last:%b} {last.day} {last.year}"
@@ -82,7 +85,7 @@ def figure(key: str, v: dict[str, Any]) -> float | None:
 
 def shown(key: str, value: float | None) -> str:
     if value is None:
-        return "n/a"
+        return _("n/a")
     if key == "art":
         minutes = round(value / 60)
         return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
@@ -104,11 +107,11 @@ def tile(
     if now is not None and before is not None and now != before:
         better = (now < before) == lower_is_better
         text.append(" ▲" if now > before else " ▼", style="green" if better else "red")
-    text.append(f"\nprev {shown(key, before)}", style="dim")
+    text.append(f"\n{_('prev')} {shown(key, before)}", style="dim")
     if trend:
         counts, label = trend
         text.append(f"\n{sparkline(counts)} ", style="cyan")
-        text.append(f"{label} {counts[-1]:,} /wk", style="dim")
+        text.append(f"{_(label)} {counts[-1]:,} {_('/wk')}", style="dim")
     return text
 
 
@@ -117,8 +120,8 @@ def backlog_table(tb: dict[str, Any]) -> Table:
     table.add_column()
     table.add_column(justify="right")
     for bucket, label in AGES:
-        table.add_row(label, f"{tb['age'][bucket]:,}")
-    table.add_row(Text("open", style="bold"), Text(f"{tb['open']:,}", style="bold"))
+        table.add_row(_(label), f"{tb['age'][bucket]:,}")
+    table.add_row(Text(_("open"), style="bold"), Text(f"{tb['open']:,}", style="bold"))
     return table
 
 
@@ -127,16 +130,16 @@ def work_table(tasks_today: int, outbox: dict[str, int]) -> Table:
     table.add_column()
     table.add_column(justify="right")
     more = "+" if tasks_today >= TASK_LIMIT else ""
-    table.add_row(Text("tasks due today", style="bold"), f"{tasks_today:,}{more}")
+    table.add_row(Text(_("tasks due today"), style="bold"), f"{tasks_today:,}{more}")
     for state in ("queued", "sending", "deferred", "failed"):
-        table.add_row(f"outbox {state}", f"{outbox.get(state, 0):,}")
+        table.add_row(f"{_('outbox')} {label_of(state)}", f"{outbox.get(state, 0):,}")
     return table
 
 
 def local(instant: str | None, zone: str) -> str:
     """A stored UTC instant as the desk's local month-day and time (short: panels are narrow)."""
     if not instant:
-        return "never"
+        return _("never")
     return f"{datetime.fromisoformat(instant).astimezone(ZoneInfo(zone)):%m-%d %H:%M}"
 
 
@@ -147,17 +150,18 @@ def ingest_table(status: dict[str, Any], zone: str) -> Table:
     table = Table.grid(padding=(0, 2), expand=True)
     table.add_column()
     table.add_column(justify="right")
-    table.add_row(Text("daemon", style="bold"), "running" if status["running"] else "stopped")
-    table.add_row("last ingest", local(ledger["last_finished_at"], zone))
-    table.add_row("files done", f"{ledger['done']:,}")
-    table.add_row("waiting", f"{waiting:,}")
+    running = _("running") if status["running"] else _("stopped")
+    table.add_row(Text(_("daemon"), style="bold"), running)
+    table.add_row(_("last ingest"), local(ledger["last_finished_at"], zone))
+    table.add_row(_("files done"), f"{ledger['done']:,}")
+    table.add_row(_("waiting"), f"{waiting:,}")
     q_style = "bold red" if quarantined else ""
-    table.add_row(Text("quarantine", style=q_style), Text(f"{quarantined:,}", style=q_style))
+    table.add_row(Text(_("quarantine"), style=q_style), Text(f"{quarantined:,}", style=q_style))
     return table
 
 
 def titled(widget: Static, title: str) -> Static:
-    widget.border_title = title
+    widget.border_title = _(title)
     return widget
 
 
@@ -184,15 +188,14 @@ class DashboardScreen(DeskScreen):
 
     def __init__(self, reader: Reader) -> None:
         super().__init__(reader)
-        translate_bindings(self)
         self.data: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("loading…", id="dash-period")
+        yield Static(_("loading…"), id="dash-period")
         with Grid(id="tiles"):
-            for key, label, _ in TILES:
-                yield titled(Static("…", id=f"tile-{key}", classes="tile"), label)
+            for key, name, _lower in TILES:
+                yield titled(Static("…", id=f"tile-{key}", classes="tile"), name)
         with Horizontal(id="dash-panels"):
             for part, title in PANELS:
                 yield titled(Static("…", id=f"panel-{part}", classes="panel"), title)
@@ -214,15 +217,15 @@ class DashboardScreen(DeskScreen):
         prev_first, prev_last = period.previous()
         self.query_one("#dash-period", Static).update(
             Text.assemble(
-                ("this month ", "bold"),
+                (_("this month") + " ", "bold"),
                 span(period.first, period.last),
-                ("  vs  ", "dim"),
+                (f"  {_('vs')}  ", "dim"),
                 span(prev_first, prev_last),
             )
         )
-        for key, _, lower in TILES:
-            counts, label = TRENDS.get(key, ("", ""))
-            trend = (data["trend"][counts], label) if counts else None
+        for key, _name, lower in TILES:
+            counts, name = TRENDS.get(key, ("", ""))
+            trend = (data["trend"][counts], name) if counts else None
             self.query_one(f"#tile-{key}", Static).update(tile(key, kpis[key], lower, trend))
         self.query_one("#panel-backlog", Static).update(backlog_table(kpis["tb"]))
         self.query_one("#panel-work", Static).update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -19,9 +20,10 @@ KEYS = (
     ("PgDn / PgUp, g / G", "a page down / up; first / last"),
     ("Enter", "open the customer"),
     ("/", "search: name, code, phone, email"),
-    ("Esc", "clear the search (all customers)"),
+    ("Esc", "clear the search"),
     ("s", "sort by code → name → updated"),
-    ("f", "filter: a segment, tag or vendor"),
+    ("f", "filter: tick segment, tag, vendor"),
+    ("F", "drop every filter"),
     ("A customer", ""),
     ("c / n", "log a call / add a note"),
     ("o", "open a ticket"),
@@ -54,9 +56,9 @@ def keys_table() -> Table:
     table.add_column()
     for key, what in KEYS:
         if what:
-            table.add_row(key, what)
+            table.add_row(key, _(what))
         else:
-            table.add_row(f"[u]{key}[/u]", "")
+            table.add_row(Text(_(key), style="underline"), "")
     return table
 
 

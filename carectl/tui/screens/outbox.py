@@ -8,16 +8,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import get_current_worker
+from textual.widgets import DataTable, Static
 
 from carectl.outbox.queue import STATES
-from carectl.tui.data import Reader
-from carectl.tui.i18n import _, translate_bindings
-from carectl.tui.screens.base import DeskScreen
+from carectl.tui.i18n import _, label
+from carectl.tui.screens.base import LIST_KEYS, ListScreen, Row, fill
 from carectl.tui.screens.dashboard import local
 
 FILTERS = ("all", *STATES)
@@ -26,10 +23,10 @@ FILES = 20
 
 
 def counts_line(counts: dict[str, int], current: str) -> Text:
-    text = Text.assemble(("Outbox ", "bold"))
+    text = Text.assemble((_("Outbox") + " ", "bold"))
     for state in STATES:
         style = "reverse" if state == current else STATE_STYLE.get(state, "")
-        text.append(f"{state} {counts.get(state, 0):,}", style=style)
+        text.append(f"{label(state)} {counts.get(state, 0):,}", style=style)
         text.append("  ")
     return text
 
@@ -37,98 +34,64 @@ def counts_line(counts: dict[str, int], current: str) -> Text:
 def ingest_line(status: dict[str, Any], zone: str) -> Text:
     quarantined = sum(f["quarantined"] for f in status["drop_folders"])
     waiting = sum(f["waiting"] for f in status["drop_folders"])
+    running = status["running"]
     return Text.assemble(
-        ("Ingest ", "bold"),
-        ("daemon running", "green") if status["running"] else ("daemon stopped", "yellow"),
-        f" · last {local(status['ledger']['last_finished_at'], zone)} · waiting {waiting:,} · ",
-        (f"quarantine {quarantined:,}", "bold red" if quarantined else ""),
+        (_("Ingest") + " ", "bold"),
+        (_("daemon running"), "green") if running else (_("daemon stopped"), "yellow"),
+        f" · {_('last')} {local(status['ledger']['last_finished_at'], zone)}",
+        f" · {_('waiting')} {waiting:,} · ",
+        (f"{_('quarantine')} {quarantined:,}", "bold red" if quarantined else ""),
     )
 
 
-class OutboxScreen(DeskScreen):
+class OutboxScreen(ListScreen):
+    NAME = "outbox"
+    COLUMNS = ("id", "customer", "via", "template", "state", "tries", "due", "reason")
+    FILE_COLUMNS = ("file", "source", "status", "rows", "new", "merged", "review", "rejected",
+                    "done")  # fmt: skip
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "next_filter", "State"),
-        Binding("r", "reload", "Reload"),
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("tab", "switch", "Files", show=False),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
+        Binding("tab", "switch", "Files"),
+        *LIST_KEYS,
     ]
+    filter = "all"
 
-    def __init__(self, reader: Reader) -> None:
-        super().__init__(reader)
-        translate_bindings(self)
-        self.filter = "all"
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("loading…", id="outbox-title")
-        yield DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="ingest-title")
+    def compose_more(self) -> ComposeResult:
+        yield Static("", id="ingest-title", classes="list-title")
         yield DataTable(id="ingests", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        outbox = self.query_one("#outbox", DataTable)
-        outbox.add_columns(
-            *map(_, ("id", "customer", "via", "template", "state", "tries", "due", "reason"))
-        )
-        self.query_one("#ingests", DataTable).add_columns(
-            *map(
-                _,
-                ("file", "source", "status", "rows", "new", "merged", "review", "rejected", "done"),
-            )
-        )
-        outbox.focus()
-        self.load()
-
-    def action_cursor(self, step: int) -> None:
-        table = self.focused if isinstance(self.focused, DataTable) else None
-        if table is not None:
-            table.move_cursor(row=table.cursor_row + step)
-
-    def action_switch(self) -> None:
-        self.focus_next(DataTable)
+        self.query_one("#ingests", DataTable).add_columns(*map(_, self.FILE_COLUMNS))
 
     def action_next_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
         self.load()
 
-    @work(thread=True, exclusive=True, group="outbox")
-    def load(self) -> None:
-        worker = get_current_worker()
+    def fetch(self) -> tuple[list[Row], dict[str, Any]]:
         state = None if self.filter == "all" else self.filter
-        data = {
+        messages = self.reader.outbox(state, self.reader.page_size)
+        return messages, {
             "counts": self.reader.outbox_counts(),
-            "messages": self.reader.outbox(state, self.reader.page_size),
             "ingest": self.reader.ingest_status(),
             "files": self.reader.lead_files(FILES),
         }
-        if not worker.is_cancelled:
-            self.deliver(self.show, data)
 
-    def show(self, data: dict[str, Any]) -> None:
-        zone = self.reader.ctx.config.default_timezone
-        self.query_one("#outbox-title", Static).update(counts_line(data["counts"], self.filter))
-        self.query_one("#ingest-title", Static).update(ingest_line(data["ingest"], zone))
-        fill(self.query_one("#outbox", DataTable), [
-            (m["id"], m["customer"], m["channel"], m["template"],
-             Text(m["state"], style=STATE_STYLE.get(m["state"], "")), m["attempts"],
-             local(m["due_at"], zone), (m["reason"] or "")[:40])
-            for m in data["messages"]
-        ])  # fmt: skip
+    @property
+    def zone(self) -> str:
+        return self.reader.ctx.config.default_timezone
+
+    def cells(self, m: Row, data: dict[str, Any]) -> tuple[Any, ...]:
+        return (m["id"], m["customer"], _(m["channel"]), m["template"],
+                Text(label(m["state"]), style=STATE_STYLE.get(m["state"], "")), m["attempts"],
+                local(m["due_at"], self.zone), (m["reason"] or "")[:40])  # fmt: skip
+
+    def heading(self, rows: list[Row], data: dict[str, Any]) -> Text:
+        return counts_line(data["counts"], self.filter)
+
+    def show_more(self, data: dict[str, Any]) -> None:
+        self.query_one("#ingest-title", Static).update(ingest_line(data["ingest"], self.zone))
         fill(self.query_one("#ingests", DataTable), [
-            (f["file"], f["source"], f["status"], f["rows"], f["created"], f["merged"],
-             f["review"], f["rejected"], local(f["finished_at"], zone))
+            (f["file"], f["source"], label(f["status"]), f["rows"], f["created"], f["merged"],
+             f["review"], f["rejected"], local(f["finished_at"], self.zone))
             for f in data["files"]
         ])  # fmt: skip
-
-
-def fill(table: DataTable, rows: list[tuple]) -> None:
-    """Replace the rows, keeping the cursor where it was."""
-    keep = table.cursor_row
-    table.clear()
-    for row in rows:
-        table.add_row(*row)
-    if rows:
-        table.move_cursor(row=min(keep, len(rows) - 1))

@@ -13,13 +13,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from carectl.segments import membership
 from carectl.tui.data import Reader
-from carectl.tui.i18n import _, translate_bindings
-from carectl.tui.screens.base import DeskScreen
+from carectl.tui.i18n import _
+from carectl.tui.screens.base import LIST_KEYS, ListScreen, Row, fill
 from carectl.tui.screens.customer import CustomerScreen
 
 WEEKS = 8
@@ -42,118 +42,90 @@ def change(values: list[int]) -> Text:
     return Text(f"{delta:+,}", style="green" if delta > 0 else "red")
 
 
-class SegmentsScreen(DeskScreen):
+class SegmentsScreen(ListScreen):
+    NAME = "segments"
+    COLUMNS = ("segment", "members", "8 weeks", "change", "group")
+    ZEBRA = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "switch", "Members", show=False),
-        Binding("r", "reload", "Reload"),
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
+        Binding("tab", "switch", "Members"),
+        Binding("enter", "open", "Open", show=False),
+        *LIST_KEYS,
     ]
 
     def __init__(self, reader: Reader) -> None:
         super().__init__(reader)
-        translate_bindings(self)
-        self.segments: list[dict[str, Any]] = []
-        self.members: list[dict[str, Any]] = []
+        self.members: list[Row] = []
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(_("loading…"), id="segments-title")
-        yield DataTable(id="segments", cursor_type="row")
-        yield Static("", id="members-title")
+    @property
+    def segments(self) -> list[Row]:
+        return self.rows
+
+    def compose_more(self) -> ComposeResult:
+        yield Static("", id="members-title", classes="list-title")
         yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#segments", DataTable)
-        table.add_columns(
-            *map(_, ("segment", "members")), f"{WEEKS} weeks", *map(_, ("change", "group"))
-        )
         self.query_one("#members", DataTable).add_columns(*map(_, MEMBER_COLUMNS))
-        table.focus()
-        self.load()
 
-    def action_cursor(self, step: int) -> None:
-        table = self.focused if isinstance(self.focused, DataTable) else None
-        if table is not None:
-            table.move_cursor(row=table.cursor_row + step)
-
-    def action_switch(self) -> None:
-        self.focus_next(DataTable)
-
-    @work(thread=True, exclusive=True, group="segments")
-    def load(self) -> None:
+    def fetch(self) -> tuple[list[Row], None]:
         worker = get_current_worker()
         counts = self.reader.segment_counts()
         rows = []
         for seg in membership.ordered(self.reader.ctx.config.segments):
             if worker.is_cancelled:
-                return
+                break
             trend = self.reader.segment_trend(seg.name, WEEKS)
             rows.append({"name": seg.name, "members": counts.get(seg.name, 0), "trend": trend,
                          "group": seg.group or ""})  # fmt: skip
-        if not worker.is_cancelled:
-            self.deliver(self.show, rows)
+        return rows, None
 
-    def show(self, rows: list[dict[str, Any]]) -> None:
-        self.segments = rows
-        table = self.query_one("#segments", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for r in rows:
-            table.add_row(
-                r["name"], f"{r['members']:,}", sparkline(r["trend"]), change(r["trend"]),
-                r["group"],
-            )  # fmt: skip
-        if rows:
-            table.move_cursor(row=min(keep, len(rows) - 1))
+    def cells(self, r: Row, context: None) -> tuple[Any, ...]:
+        return (r["name"], f"{r['members']:,}", sparkline(r["trend"]), change(r["trend"]),
+                r["group"])  # fmt: skip
+
+    def heading(self, rows: list[Row], context: None) -> Text:
         total = sum(r["members"] for r in rows)
-        self.query_one("#segments-title", Static).update(
-            Text.assemble(("Segments ", "bold"), f"{len(rows)} · {total:,} {_('members')}")
-        )
+        count = f"{len(rows)} · {total:,} {_('members')}"
+        return Text.assemble((_("Segments") + " ", "bold"), count)
+
+    def show_more(self, context: None) -> None:
         self.load_members()
 
     @on(DataTable.RowHighlighted, "#segments")
     def _highlighted(self) -> None:
         self.load_members()
 
-    @property
-    def current(self) -> dict[str, Any] | None:
-        if not self.segments:
-            return None
-        row = self.query_one("#segments", DataTable).cursor_row
-        return self.segments[min(row, len(self.segments) - 1)]
-
     @work(thread=True, exclusive=True, group="segment-members")
     def load_members(self) -> None:
         worker = get_current_worker()
-        seg = self.current
+        seg = self.current()
         if seg is None:
             return
         rows = self.reader.segment_members(seg["name"], self.reader.page_size)
         if not worker.is_cancelled:
             self.deliver(self.show_members, seg, rows)
 
-    def show_members(self, seg: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    def show_members(self, seg: Row, rows: list[Row]) -> None:
         self.members = rows
-        table = self.query_one("#members", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for r in rows:
-            table.add_row(
-                r["code"], r["full_name"] or "", r["region"] or "", r["lifecycle"] or "",
-                r["rfm_score"] or "", (r["since"] or "")[:10],
-            )  # fmt: skip
-        if rows:
-            table.move_cursor(row=min(keep, len(rows) - 1))
-        more = "+" if len(rows) >= self.reader.page_size else ""
+        fill(self.query_one("#members", DataTable), (
+            (r["code"], r["full_name"] or "", r["region"] or "", _(r["lifecycle"] or ""),
+             r["rfm_score"] or "", (r["since"] or "")[:10])
+            for r in rows
+        ))  # fmt: skip
         self.query_one("#members-title", Static).update(
-            Text.assemble((seg["name"], "bold"), f" · {len(rows):,}{more}  ", ("Tab", "dim"))
+            Text.assemble(
+                (seg["name"], "bold"),
+                f" · {len(rows):,}{self.more(rows)}  ",
+                (f"Tab: {_('Members')}", "dim"),
+            )
         )
 
-    @on(DataTable.RowSelected, "#members")
-    def _open(self, event: DataTable.RowSelected) -> None:
-        if 0 <= event.cursor_row < len(self.members):
-            row = self.members[event.cursor_row]
+    def action_open(self) -> None:
+        table = self.query_one("#members", DataTable)
+        if self.focused is table and 0 <= table.cursor_row < len(self.members):
+            row = self.members[table.cursor_row]
             self.app.push_screen(CustomerScreen(self.reader, row["id"], row["code"]))
+
+    @on(DataTable.RowSelected, "#members")
+    def _open(self) -> None:
+        self.action_open()

@@ -12,22 +12,16 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import get_current_worker
 
 from carectl.service import tickets as svc
 from carectl.service.interactions import iso
-from carectl.tui.data import Reader
-from carectl.tui.i18n import _, translate_bindings
-from carectl.tui.screens.base import DeskScreen
+from carectl.tui.i18n import _, label
+from carectl.tui.screens.base import LIST_KEYS, ListScreen, Row
 from carectl.tui.screens.prompt import PromptScreen
+from carectl.tui.screens.today import priority
 
 FILTERS = ("active", *svc.STATUSES, "all")  # active: every status not resolved or closed
-COLUMNS = ("code", "customer", "subject", "status", "prio", "agent", "SLA")
-PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
 
 
 def left(seconds: float) -> str:
@@ -42,9 +36,9 @@ def left(seconds: float) -> str:
 def countdown(t: dict[str, Any], now: datetime) -> Text:
     """Time to the next SLA target, red once missed; a stopped clock says why."""
     if t["status"] in ("resolved", "closed"):
-        return Text(t["status"], style="dim")
+        return Text(label(t["status"]), style="dim")
     if t["paused_at"]:
-        return Text("paused", style="dim")
+        return Text(_("paused"), style="dim")
     what, due = (
         ("resp", t["first_response_due"])
         if t["first_response_at"] is None
@@ -52,137 +46,85 @@ def countdown(t: dict[str, Any], now: datetime) -> Text:
     )
     seconds = (datetime.fromisoformat(due) - now).total_seconds()
     if seconds < 0:
-        return Text(f"{what} -{left(seconds)}", style="bold red")
-    return Text(f"{what} {left(seconds)}", style="yellow" if seconds < 3600 else "")
+        return Text(f"{_(what)} -{left(seconds)}", style="bold red")
+    return Text(f"{_(what)} {left(seconds)}", style="yellow" if seconds < 3600 else "")
 
 
 def statuses(name: str) -> tuple[str, ...]:
     return {"active": svc.OPEN_STATUSES, "all": ()}.get(name, (name,))
 
 
-class TicketsScreen(DeskScreen):
+class TicketsScreen(ListScreen):
+    NAME = "tickets"
+    COLUMNS = ("code", "customer", "subject", "status", "prio", "agent", "SLA")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "next_filter", "Filter"),
         Binding("a", "assign", "Assign"),
         Binding("R", "reply", "Reply"),
         Binding("x", "resolve", "Resolve"),
-        Binding("r", "reload", "Reload"),
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
+        *LIST_KEYS,
     ]
-
-    def __init__(self, reader: Reader) -> None:
-        super().__init__(reader)
-        translate_bindings(self)
-        self.filter = "active"
-        self.rows: list[dict[str, Any]] = []
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("loading…", id="tickets-title")
-        yield DataTable(id="tickets", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)  # every key fits 80 columns
-
-    @property
-    def table(self) -> DataTable:
-        return self.query_one("#tickets", DataTable)
-
-    def on_mount(self) -> None:
-        self.table.add_columns(*map(_, COLUMNS))
-        self.table.focus()
-        self.load()
-
-    def action_cursor(self, step: int) -> None:
-        self.table.move_cursor(row=self.table.cursor_row + step)
+    filter = "active"
 
     def action_next_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
         self.load()
 
-    @work(thread=True, exclusive=True, group="tickets")
-    def load(self) -> None:
-        worker = get_current_worker()
+    def fetch(self) -> tuple[list[Row], datetime]:
         now = self.reader.clock()
         rows = self.reader.tickets(
             statuses=statuses(self.filter), limit=self.reader.page_size, now=iso(now)
         )
-        if not worker.is_cancelled:
-            self.deliver(self.show, rows, now)
+        return rows, now
 
-    def show(self, rows: list[dict[str, Any]], now: datetime) -> None:
-        self.rows = rows
-        table, keep = self.table, self.table.cursor_row
-        table.clear()
-        for t in rows:
-            table.add_row(
-                t["code"],
-                t["customer_code"],
-                t["subject"][:24],
-                t["status"].replace("_customer", ""),
-                Text(t["priority"][:4], style=PRIORITY_STYLE.get(t["priority"], "")),
-                t["assignee"] or "-",
-                countdown(t, now),
-            )
-        if rows:
-            table.move_cursor(row=min(keep, len(rows) - 1))
-        more = "+" if len(rows) >= self.reader.page_size else ""
-        self.query_one("#tickets-title", Static).update(
-            Text.assemble(
-                ("Tickets ", "bold"),
-                f"{self.filter.replace('_', ' ')} · {len(rows)}{more} · newest first",
-                ("  f: filter", "dim"),
-            )
+    def cells(self, t: Row, now: datetime) -> tuple[Any, ...]:
+        return (t["code"], t["customer_code"], t["subject"][:24],
+                label(t["status"].replace("_customer", "")), priority(t["priority"]),
+                t["assignee"] or "-", countdown(t, now))  # fmt: skip
+
+    def heading(self, rows: list[Row], now: datetime) -> Text:
+        return Text.assemble(
+            (_("Tickets") + " ", "bold"),
+            f"{label(self.filter)} · {len(rows)}{self.more(rows)} · {_('newest first')}",
+            (f"  f: {_('filter')}", "dim"),
         )
 
-    def current(self) -> dict[str, Any] | None:
-        if not self.rows:
-            return None
-        return self.rows[min(self.table.cursor_row, len(self.rows) - 1)]
+    def ask(self, what: str, fields: list[tuple[str, str]], write: Any) -> None:
+        """Ask the fields about the highlighted ticket, then ``write(tx, ticket, *answers)``."""
+        t = self.current()
+        if t is None:
+            return
+
+        def save(answer: tuple[str, ...] | None) -> None:
+            if answer is not None:
+                self.change(lambda tx: write(tx, t, *answer), done)
+
+        title = Text.assemble((_(what) + " ", "bold"), f"{t['code']} {t['subject']}")
+        self.app.push_screen(PromptScreen(title, fields), save)
 
     def action_assign(self) -> None:
         t = self.current()
-        if t is None:
-            return
-
-        def save(answer: tuple[str, ...] | None) -> None:
-            if answer is not None:
-                self.change(lambda tx: svc.assign(tx, t["id"], answer[0]), done)
-
-        title = Text.assemble(("Assign ", "bold"), f"{t['code']} {t['subject']}")
-        self.app.push_screen(PromptScreen(title, [(t["assignee"], "agent, Enter to save")]), save)
+        agent = (t or {}).get("assignee") or ""
+        self.ask("Assign", [(agent, "agent, Enter to save")],
+                 lambda tx, t, name: svc.assign(tx, t["id"], name))  # fmt: skip
 
     def action_resolve(self) -> None:
-        t = self.current()
-        if t is None:
-            return
         desk = svc.Desk.from_config(self.reader.ctx.config)
-
-        def save(answer: tuple[str, ...] | None) -> None:
-            if answer is not None:
-                self.change(lambda tx: svc.resolve(tx, desk, t["id"], note=answer[0]), done)
-
-        title = Text.assemble(("Resolve ", "bold"), f"{t['code']} {t['subject']}")
-        self.app.push_screen(PromptScreen(title, [("", "what was done, Enter to save")]), save)
+        self.ask("Resolve", [("", "what was done, Enter to save")],
+                 lambda tx, t, note: svc.resolve(tx, desk, t["id"], note=note))  # fmt: skip
 
     def action_reply(self) -> None:
         """`carectl tickets reply CODE --note [--pending]`: the agent's answer, logged as an
         interaction; "y" in the second field waits on the customer (the SLA clock stops)."""
-        t = self.current()
-        if t is None:
-            return
         desk = svc.Desk.from_config(self.reader.ctx.config)
 
-        def save(answer: tuple[str, ...] | None) -> None:
-            if answer is not None:
-                note, pending = answer
-                wait = pending.lower().startswith("y")
-                self.change(lambda tx: svc.reply(tx, desk, t["id"], note=note, pending=wait), done)
+        def write(tx: Any, t: Row, note: str, pending: str) -> Any:
+            wait = pending.lower().startswith("y")
+            return svc.reply(tx, desk, t["id"], note=note, pending=wait)
 
-        title = Text.assemble(("Reply ", "bold"), f"{t['code']} {t['subject']}")
         fields = [("", "the reply"), ("n", "wait on the customer? y/n, Enter to save")]
-        self.app.push_screen(PromptScreen(title, fields), save)
+        self.ask("Reply", fields, write)
 
 
 def done(t: dict[str, Any]) -> str:
-    return f"{t['code']} {t['status'].replace('_', ' ')}, {t['assignee'] or '-'}"
+    return f"{t['code']} {label(t['status'])}, {t['assignee'] or '-'}"

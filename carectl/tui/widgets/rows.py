@@ -1,4 +1,5 @@
-"""Row sources for the customer table: the whole table by position, or a short result list.
+"""Row sources for the customer table: the whole (or a narrowed) list by position in keyset
+blocks, a short narrowed list by its known ids, or a result list in memory.
 
 The table asks ``row(i)`` while painting (UI thread, never blocks: None means "not loaded yet")
 and calls ``load(first, last)`` from a worker thread to fetch what the viewport needs.
@@ -23,9 +24,20 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from carectl.tui.data import Filter, Reader
+from carectl.search import Page
+from carectl.tui.data import Reader
 
 Row = dict[str, Any]
+
+
+class Pages(Protocol):
+    """Keyset pages of a list in a sort order: the Reader (every customer) or data.Narrowed."""
+
+    def page(self, sort: str, **kwargs: Any) -> Page: ...
+
+    def tail(self, sort: str, limit: int) -> Page: ...
+
+    def sort_keys_every(self, sort: str, step: int) -> list[tuple]: ...
 
 
 class Rows(Protocol):
@@ -50,12 +62,32 @@ class ListRows:
         return None
 
 
-class KeysetRows:
+class Blocks:
+    """Rows at fixed positions, held in blocks of ``block`` rows; the ``keep`` last used stay."""
+
+    block: int
+    keep: int
+    _blocks: OrderedDict[int, list[Row]]
+
+    def row(self, index: int) -> Row | None:
+        rows = self._blocks.get(index // self.block)
+        if rows is None:
+            return None
+        offset = index % self.block
+        return rows[offset] if offset < len(rows) else None
+
+    def _store(self, b: int, rows: list[Row]) -> None:
+        self._blocks[b] = rows
+        while len(self._blocks) > self.keep:
+            self._blocks.popitem(last=False)
+
+
+class KeysetRows(Blocks):
     """Every customer in ``sort`` order, by position, loaded in keyset blocks on demand."""
 
     def __init__(
         self,
-        reader: Reader,
+        reader: Pages,
         sort: str,
         total: int,
         block: int,
@@ -87,13 +119,6 @@ class KeysetRows:
         fresh._blocks = OrderedDict(self._blocks)
         fresh._landmarks = self._landmarks
         return fresh
-
-    def row(self, index: int) -> Row | None:
-        rows = self._blocks.get(index // self.block)
-        if rows is None:
-            return None
-        offset = index % self.block
-        return rows[offset] if offset < len(rows) else None
 
     def loaded(self, first: int, last: int) -> bool:
         return all(b in self._blocks for b in self._block_range(first, last))
@@ -134,32 +159,17 @@ class KeysetRows:
             return self.reader.page(self.sort, after=self._landmarks[b - 1], limit=size).rows
         return self.reader.tail(self.sort, size).rows  # the table grew past the landmarks
 
-    def _store(self, b: int, rows: list[Row]) -> None:
-        self._blocks[b] = rows
-        while len(self._blocks) > self.keep:
-            self._blocks.popitem(last=False)
 
+class IdRows(Blocks):
+    """A short narrowed list whose ids are all known, in order: a block is one lookup by id."""
 
-class FilteredRows:
-    """The customers of one filter (segment, tag, source) in id order, in blocks on demand.
-
-    A block next to a loaded one is one keyset range of the filter's index; a far jump skips
-    that many index entries (never table rows) with OFFSET."""
-
-    def __init__(self, reader: Reader, where: Filter, total: int, block: int, keep: int = 16):
+    def __init__(self, reader: Reader, ids: list[int], block: int, keep: int = 16) -> None:
         self.reader = reader
-        self.where = where
-        self.total = total
+        self.ids = ids
+        self.total = len(ids)
         self.block = block
         self.keep = keep
         self._blocks: OrderedDict[int, list[Row]] = OrderedDict()
-
-    def row(self, index: int) -> Row | None:
-        rows = self._blocks.get(index // self.block)
-        if rows is None:
-            return None
-        offset = index % self.block
-        return rows[offset] if offset < len(rows) else None
 
     def load(self, first: int, last: int, cancelled: Callable[[], bool]) -> None:
         first, last = max(0, first), min(self.total - 1, last)
@@ -167,12 +177,5 @@ class FilteredRows:
             if cancelled():
                 return
             if b not in self._blocks:
-                left = self._blocks.get(b - 1)
-                if left:
-                    rows = self.reader.filtered_page(self.where, left[-1]["id"], 0, self.block)
-                else:
-                    rows = self.reader.filtered_page(self.where, -1, b * self.block, self.block)
-                self._blocks[b] = rows
-                while len(self._blocks) > self.keep:
-                    self._blocks.popitem(last=False)
+                self._store(b, self.reader.by_ids(self.ids[b * self.block : (b + 1) * self.block]))
             self._blocks.move_to_end(b)
