@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # Letters that carry no combining mark to strip but still have a plain Latin reading.
 _EXTRA = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def fold(text: str) -> str:
     """Accent-free, case-folded, width-normalised text with single spaces.
 
     Hangul survives: NFKD splits syllables into jamo, which are letters, not marks, and NFC
-    puts them back together.
+    puts them back together. Cached: an import folds the same names and words many times.
     """
     if not text:
         return ""
+    if text.isascii():
+        return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
