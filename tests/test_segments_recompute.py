@@ -57,6 +57,12 @@ def test_entries_are_written_customer_by_customer(ctx, crafted):  # noqa: F811
     # a buyer is in a behaviour segment and a value tier: both entries, one after the other
     loyal = per_customer[crafted["loyal"]]
     assert "loyal" in loyal and any(s.startswith("value_") for s in loyal)
+    # the members' customer index, set aside for the first fill, is back and complete
+    sql = "SELECT segment FROM segment_members WHERE customer_id = ? ORDER BY segment"
+    plan = ctx.db.execute("EXPLAIN QUERY PLAN " + sql, (crafted["loyal"],)).fetchall()
+    assert "segment_members_customer" in str(plan)
+    assert [r[0] for r in ctx.db.execute(sql, (crafted["loyal"],))] == sorted(loyal)
+    assert ctx.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_window_sums_count_the_main_currency_inside_the_window(ctx):

@@ -205,7 +205,9 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     insert = f"INSERT OR REPLACE INTO customer_metrics (customer_id, {cols}, computed_at)"
     if not tx.execute("SELECT 1 FROM customer_metrics LIMIT 1").fetchone():
         return tx.execute(f"{insert} SELECT *, :at FROM ({row})", {**p, **tier_params}).rowcount
-    differs = " OR ".join(f"x.{c} IS NOT m.{c}" for c in METRIC_COLUMNS if c not in DAY_COUNTS)
+    # rfm_score is r + f + m: it differs only when one of them does
+    same = (*DAY_COUNTS, "rfm_score")
+    differs = " OR ".join(f"x.{c} IS NOT m.{c}" for c in METRIC_COLUMNS if c not in same)
     return tx.execute(
         f"{insert} SELECT x.*, :at FROM ({row}) x LEFT JOIN customer_metrics m"
         f" ON m.customer_id = x.id WHERE m.customer_id IS NULL OR {differs}",

@@ -68,6 +68,7 @@ def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
         metrics.set_scope(tx, None)
         rows = metrics.compute(tx, ctx.config, at, bounds=bounds)
         customers = tx.execute("SELECT count(*) FROM customers").fetchone()[0]
+        metrics.drop_temp(tx)  # pages freed in the transaction that made them: no journal
     tagged = _classify(ctx, None, at)
     with _set_based_writes(ctx) as tx:
         metrics.set_scope(tx, None)
