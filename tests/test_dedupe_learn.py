@@ -73,3 +73,37 @@ def test_family_name_changed_is_told_from_a_relative_at_home():
     )
     assert "given name differs, same home -8" in str(sister)
     assert sister.total < 6  # a shared phone does not make them one
+
+
+def test_every_name_and_birthday_seen_is_kept_and_compared(tmp_path):
+    """A record that agrees with a name only an earlier record had still finds its person."""
+    import json
+
+    from carectl.dedupe.keys import more_ids
+    from carectl.ingest.lead import LeadFileOptions
+    from carectl.ingest.pipeline import ingest_file
+
+    # The same name in other spellings is not kept twice.
+    row = {"full_name": "Nguyễn Văn Anh", "birthday": "1990-01-02"}
+    assert more_ids({}, {}, row, {"full_name": "NGUYEN VAN ANH", "birthday": "1990-01-02"}) == {}
+    assert more_ids({}, {}, row, {"full_name": "Anh Tran", "birthday": "1990-02-01"}) == {
+        "other_names": "Anh Tran",
+        "other_birthdays": "1990-02-01",
+    }
+
+    ctx = Context(config_mod.parse({"database": "s.db"}, base=tmp_path))
+    rows = [
+        "Sarah Clarke,0412 345 678,,1980-01-02",
+        "Sarah Greenwood,0412 345 678,sarah.g@example.com,1980-01-02",  # married: same phone
+        "Sarah Greenwood,,sg1980@example.com,1980-01-02",  # only the new name and birthday
+    ]
+    for i, line in enumerate(rows):
+        path = tmp_path / f"{i}.csv"
+        path.write_text("name,phone,email,birthday\n" + line + "\n", encoding="utf-8")
+        ingest_file(ctx, path, LeadFileOptions(source="v", region="AU"))
+    customers = ctx.db.execute("SELECT full_name, custom FROM customers").fetchall()
+    assert len(customers) == 1
+    assert json.loads(customers[0][1])["other_names"] == "Sarah Greenwood"
+    reason = ctx.db.execute("SELECT match_reason FROM leads ORDER BY id DESC").fetchone()[0]
+    assert "same name" in reason
+    ctx.close()

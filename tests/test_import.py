@@ -230,7 +230,8 @@ def test_same_person_twice_in_one_file_is_one_customer_enriched(ctx, tmp_path):
     assert list(got) == ["Nguyễn Văn An"]  # the name already known is not overwritten
     an = got["Nguyễn Văn An"]
     assert an["emails"] == ["an@example.vn"] and an["birthday"] == "1990-11-23"  # filled
-    assert an["custom"] == {"Interest": "skincare"}  # known custom keys are kept
+    # Known custom keys are kept; the other spelling is kept as evidence (dedupe.keys.seen).
+    assert an["custom"] == {"Interest": "skincare", "other_names": "Nguyen Van An (typo)"}
     actions = ctx.db.execute("SELECT action, customer_id FROM leads ORDER BY row_number").fetchall()
     assert actions == [("new", an["id"]), ("merge", an["id"])]
 

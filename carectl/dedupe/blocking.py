@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from carectl.dedupe.keys import identity, keys_for
+from carectl.dedupe.keys import OTHER_BIRTHDAYS, OTHER_NAMES, identity, keys_for, seen
 from carectl.dedupe.learn import learner_for
 from carectl.dedupe.score import Person, Score, compare
 from carectl.normalize.names import name_keys
@@ -319,16 +319,19 @@ def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         marks = ", ".join("?" * len(part))
-        for cid, name, bday, region, address, id_number in db.execute(
+        for cid, name, bday, region, address, id_number, names, days in db.execute(
             "SELECT id, full_name, birthday, region, json_extract(custom, '$.address'),"
-            f" json_extract(custom, '$.id_number') FROM customers WHERE id IN ({marks})",
+            " json_extract(custom, '$.id_number'), json_extract(custom, '$.other_names'),"
+            f" json_extract(custom, '$.other_birthdays') FROM customers WHERE id IN ({marks})",
             part,
         ):
             if address is None and id_number is None:  # most customers: skip the parsing
-                out[cid] = Person(cid, name, bday, region)
-                continue
-            address_key, numbers = identity({"address": address, "id_number": id_number})
-            out[cid] = Person(cid, name, bday, region, address=address_key, ids=numbers)
+                p = out[cid] = Person(cid, name, bday, region)
+            else:
+                address_key, numbers = identity({"address": address, "id_number": id_number})
+                p = out[cid] = Person(cid, name, bday, region, address=address_key, ids=numbers)
+            if names is not None or days is not None:
+                p.other_names, p.other_birthdays = seen({OTHER_NAMES: names, OTHER_BIRTHDAYS: days})
         for cid, kind, value in db.execute(
             "SELECT customer_id, kind, value_norm FROM contact_points"
             f" WHERE customer_id IN ({marks}) ORDER BY id",

@@ -47,17 +47,85 @@ def _ids(raw: str) -> frozenset[str]:
     return frozenset({id_key(v) for v in raw.split(",")} - {""})
 
 
-def more_ids(have: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
-    """``{ID_FIELD: every number}`` when ``new`` brings id numbers ``have`` lacks, else {}.
+def more_ids(
+    have: dict[str, Any],
+    new: dict[str, Any],
+    current: dict[str, Any] | None = None,
+    lead: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The custom fields to update when a record (custom fields ``new``; its ``full_name`` and
+    ``birthday`` in ``lead``) joins a customer (``have``; its own in ``current``), else {}.
 
     A customer keeps every id number seen, as it keeps every contact point: a later record
-    carrying any of them is the same person (the first one seen may be the mistyped one)."""
+    carrying any of them is the same person (the first one seen may be the mistyped one). With
+    ``current`` and ``lead`` it keeps every other name and birthday seen too (OTHER_NAMES,
+    OTHER_BIRTHDAYS): the name a record came with may be the married one, its birthday the
+    mistyped one, and the next record agrees with either."""
     old, added = str(have.get(ID_FIELD) or ""), str(new.get(ID_FIELD) or "")
     known = identity(have)[1]
     fresh = [v.strip() for v in added.split(",") if id_key(v) and id_key(v) not in known]
-    if not fresh or not old.strip():
-        return {ID_FIELD: added} if fresh else {}
-    return {ID_FIELD: ", ".join([old, *dict.fromkeys(fresh)])}
+    out = {}
+    if fresh:
+        out[ID_FIELD] = ", ".join([old, *dict.fromkeys(fresh)]) if old.strip() else added
+    if current is not None and lead is not None:
+        names, birthdays = seen(new)
+        out.update(
+            more_seen(
+                have,
+                [lead.get("full_name") or "", *names],
+                [lead.get("birthday") or "", *birthdays],
+                current.get("full_name") or lead.get("full_name") or "",
+                current.get("birthday") or lead.get("birthday") or "",
+            )
+        )
+    return out
+
+
+# Other names and birthdays a customer was seen with (custom fields, as ID_FIELD is).
+OTHER_NAMES, OTHER_BIRTHDAYS = "other_names", "other_birthdays"
+SEEN_MAX = 8  # of each: past it a record is more likely another person's
+
+
+def seen(custom: dict[str, Any] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(other names, other birthdays) kept in a customer's custom fields."""
+    custom = custom or {}
+    return _split(str(custom.get(OTHER_NAMES) or ""), ";"), _split(
+        str(custom.get(OTHER_BIRTHDAYS) or ""), ","
+    )
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _split(raw: str, sep: str) -> tuple[str, ...]:
+    return tuple(v for v in (v.strip() for v in raw.split(sep)) if v)
+
+
+def more_seen(
+    have: dict[str, Any],
+    names: Iterable[str],
+    birthdays: Iterable[str],
+    main_name: str,
+    main_birthday: str,
+) -> dict[str, str]:
+    """{OTHER_NAMES / OTHER_BIRTHDAYS: all kept} for the names and birthdays not yet known
+    (the main ones and those kept in ``have``); a name is known when its name_keys are."""
+    old_names, old_days = seen(have)
+    out = {}
+    covered = set(name_keys(main_name))
+    for n in old_names:
+        covered |= name_keys(n)
+    fresh = []
+    for n in names:
+        keys = name_keys(n)
+        if keys and not keys & covered:
+            fresh.append(" ".join(n.replace(";", " ").split()))
+            covered |= keys
+    if fresh:
+        out[OTHER_NAMES] = "; ".join([*old_names, *fresh][:SEEN_MAX])
+    known_days = {main_birthday, *old_days}
+    days = [d for d in dict.fromkeys(birthdays) if d and d not in known_days]
+    if days:
+        out[OTHER_BIRTHDAYS] = ", ".join([*old_days, *days][:SEEN_MAX])
+    return out
 
 
 def keys_for(

@@ -44,6 +44,8 @@ LEVELS: dict[str, tuple[float, float]] = {
     "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
     "name_word": (S.W_NAME_WORD, 0.02),  # strangers sharing all name words but one
     "name_surname": (S.W_NAME_WORD, 0.01),  # ...and that one is the family name
+    "name_close": (S.W_NAME_CLOSE, 0.005),  # how alike strangers' names are: the population's
+    "name_similar": (0.0, 0.02),
     "phone_diff": (S.W_PHONE_DIFF, 0.99),
     "email_diff": (S.W_EMAIL_DIFF, 0.99),
 }

@@ -145,6 +145,19 @@ def survivorship(
     mine, theirs = json.loads(survivor["custom"]), json.loads(merged["custom"])
     extra = {k: v for k, v in theirs.items() if k not in mine or (newer is merged and mine[k] != v)}
     extra.update(match_keys.more_ids(mine, theirs))  # every id number seen is kept
+    # Every name and birthday seen is kept too (the main ones as survivorship chose them).
+    for k in (match_keys.OTHER_NAMES, match_keys.OTHER_BIRTHDAYS):
+        extra.pop(k, None)
+    names, days = match_keys.seen(theirs)
+    extra.update(
+        match_keys.more_seen(
+            mine,
+            [survivor["full_name"] or "", merged["full_name"] or "", *names],
+            [survivor["birthday"] or "", merged["birthday"] or "", *days],
+            changes.get("full_name", survivor["full_name"]) or "",
+            changes.get("birthday", survivor["birthday"]) or "",
+        )
+    )
     if isinstance(mine.get("tags"), list) and isinstance(theirs.get("tags"), list):
         extra["tags"] = list(dict.fromkeys([*mine["tags"], *theirs["tags"]]))
     extra = {k: v for k, v in extra.items() if k not in locked and mine.get(k) != v}

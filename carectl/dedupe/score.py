@@ -83,6 +83,9 @@ class Person:
     phones: set[str] = field(default_factory=set)
     address: str = ""  # normalize.text.address_key form
     ids: set[str] = field(default_factory=set)  # identity document numbers (id_key form)
+    # Other names and birthdays the customer was seen with (keys.seen): compared as well.
+    other_names: tuple[str, ...] = ()
+    other_birthdays: tuple[str, ...] = ()
 
 
 @dataclass
@@ -127,7 +130,7 @@ def compare(
             household = True
         else:
             add(W_PHONE_DIFF, "phones differ", "phone_diff")
-    name_w = _name(a.full_name, b.full_name, namesakes)
+    names = _best_name(a, b, namesakes, weights)
     if a.emails and b.emails:
         shared = _shared_emails(a.emails, b.emails, email_rules)
         if shared:
@@ -142,19 +145,48 @@ def compare(
             household = True
         else:
             add(W_EMAIL_DIFF, "emails differ", "email_diff")
-    if name_w is not None:
-        if name_w[2] == "name_household" and not household:  # no family member to tell apart
-            name_w = (W_NAME_DIFF_ALONE, name_w[1], "name_diff")
-        elif name_w[2] == "name_word" and household:  # same family name, same home: a relative
-            name_w = (W_NAME_DIFF, "given name differs, same home", "name_relative")
-        add(*name_w)
+    if names:
+        best = None
+        for name_w in names:  # the best reading of any name either was seen with
+            if name_w[2] == "name_household" and not household:  # no family member to tell
+                name_w = (W_NAME_DIFF_ALONE, name_w[1], "name_diff")
+            elif name_w[2] == "name_word" and household:  # same family name and home: a relative
+                name_w = (W_NAME_DIFF, "given name differs, same home", "name_relative")
+            w = weights.get(name_w[2], name_w[0]) if weights else name_w[0]
+            if best is None or w > best[0]:
+                best = (w, *name_w)
+        add(*best[1:])  # type: ignore[index]
     if a.birthday and b.birthday:
-        add(*_birthday(a.birthday, b.birthday))
+        if a.other_birthdays or b.other_birthdays:
+            found = [
+                _birthday(x, y)
+                for x in (a.birthday, *a.other_birthdays)
+                for y in (b.birthday, *b.other_birthdays)
+            ]
+            add(*max(found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]))
+        else:
+            add(*_birthday(a.birthday, b.birthday))
     if a.ids and b.ids:
         add(*_ids(a.ids, b.ids))
     if a.address and b.address:
         add(*_address(a.address, b.address))
     return Score(round(total, 2), why, parts)
+
+
+def _best_name(
+    a: Person, b: Person, namesakes: int, weights: Mapping[str, float] | None
+) -> list[tuple[float, str, str]]:
+    """The name comparisons to choose from: one, unless either was seen with other names."""
+    if not a.other_names and not b.other_names:
+        found = _name(a.full_name, b.full_name, namesakes)
+        return [found] if found is not None else []
+    out = []
+    for x in dict.fromkeys((a.full_name, *a.other_names)):
+        for y in dict.fromkeys((b.full_name, *b.other_names)):
+            found = _name(x, y, namesakes)
+            if found is not None:
+                out.append(found)
+    return out
 
 
 def _same_digits(a: set[str], b: set[str]) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from carectl import search
 from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
-from carectl.dedupe.keys import identity, more_ids
+from carectl.dedupe.keys import identity, more_ids, seen
 from carectl.dedupe.score import Person
 from carectl.ingest import ledger
 from carectl.ingest.lead import Lead, MatchResult
@@ -124,6 +124,7 @@ class Draft:
         r = self.row
         address, ids = identity(r["custom"])
         p = Person(r["id"], r["full_name"], r["birthday"], r["region"], address=address, ids=ids)
+        p.other_names, p.other_birthdays = seen(r["custom"])
         for kind, norm, *_ in self.contacts:
             (p.emails if kind == "email" else p.phones).add(norm)
         return p
@@ -206,7 +207,7 @@ class BatchWriter:
                 draft.changed = True
         have = row["custom"]
         extra = {k: v for k, v in custom_of(lead).items() if k not in have}
-        extra.update(more_ids(have, custom_of(lead)))
+        extra.update(more_ids(have, custom_of(lead), row, f))
         if lead.tags and isinstance(have.get("tags"), list):
             united = list(dict.fromkeys([*have["tags"], *lead.tags]))
             if united != have["tags"]:

@@ -64,7 +64,7 @@ def enrich(tx: Tx, customer_id: int, lead: Lead) -> int:
             changes[key] = lead.fields[key]
     have = current["custom"]
     extra = {k: v for k, v in custom_of(lead).items() if k not in have}
-    extra.update(match_keys.more_ids(have, custom_of(lead)))
+    extra.update(match_keys.more_ids(have, custom_of(lead), current, lead.fields))
     if lead.tags and isinstance(have.get("tags"), list):
         united = list(dict.fromkeys([*have["tags"], *lead.tags]))
         if united != have["tags"]:
