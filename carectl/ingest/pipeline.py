@@ -101,7 +101,8 @@ def _gc_per_batch() -> Iterator[Callable[[], None]]:
     per batch) instead of whenever allocations pile up: those collections walked the batch's
     rows, candidates and drafts again and again (a third of the main process's CPU on a big
     file), and found next to nothing: a batch's objects are freed by reference counting.
-    Objects older than the file (modules, caches) are frozen out of the walks meanwhile."""
+    Objects older than the file (modules, caches) and the survivors of each collection are
+    frozen out of the next walks; at the end of the file they go back to the collector."""
     was, batches = gc.isenabled(), 0
 
     def collect() -> None:
@@ -109,6 +110,7 @@ def _gc_per_batch() -> Iterator[Callable[[], None]]:
         batches += 1
         if batches % FULL_GC_BATCHES == 0:
             gc.collect()
+            gc.freeze()
 
     gc.disable()
     gc.freeze()
