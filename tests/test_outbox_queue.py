@@ -101,3 +101,28 @@ def test_consent_is_a_history_and_tokens_unsubscribe(ctx, customer):
     assert len(consent.history(ctx.db, cid)) == 3
     with pytest.raises(svc.NotFound), ctx.transaction() as tx:
         consent.unsubscribe(tx, "nope")
+
+
+def test_claim_takes_retries_first_and_walks_the_index_without_sorting(ctx, customer):
+    now = datetime.now(UTC) + timedelta(seconds=5)
+    with ctx.transaction() as tx:
+        ids = [
+            queue.enqueue(tx, customer["id"], template="welcome", idem_key=f"q{i}")[0]["id"]
+            for i in range(4)
+        ]
+        queue.transition(tx, ids[3], "deferred", "retry: 451", due_at=queue.iso(now))
+        assert queue.claim(tx, "a", now, 2, 60) == [ids[3], ids[0]]
+        assert queue.claim(tx, "a", now, 10, 60) == [ids[1], ids[2]]
+    # A backlog of a million due rows must not be sorted on every claim: the plan of each
+    # statement claim runs walks the (state, due_at) index in order.
+    statements: list[str] = []
+    ctx.db.conn.set_trace_callback(statements.append)
+    with ctx.transaction() as tx:
+        queue.claim(tx, "b", now + timedelta(minutes=5), 10, 60)
+    ctx.db.conn.set_trace_callback(None)
+    updates = [s for s in statements if s.startswith("UPDATE outbox")]
+    assert updates
+    for sql in updates:
+        plan = [row[-1] for row in ctx.db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert any("outbox_due" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -150,13 +150,12 @@ class Pool:
     ) -> Response:
         parts = urllib.parse.urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if any(c in k + v for k, v in headers.items() for c in "\r\n\0"):
+            raise ValueError("a header holds a line break")
         lines = [f"POST {target} HTTP/1.1", f"Host: {self.authority}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         lines.append(f"Content-Length: {len(body)}")
-        text = "\r\n".join(lines)
-        if any(ch in text for ch in "\0") or any("\r" in v or "\n" in v for v in headers.values()):
-            raise ValueError("a header value holds a line break")
-        head = (text + "\r\n\r\n").encode("latin-1")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         conn = self.idle.pop() if self.idle else Connection(self.scheme, self.host, self.port)
         try:
             async with asyncio.timeout(timeout):

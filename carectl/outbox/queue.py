@@ -161,15 +161,30 @@ def write_events(tx: Tx, events: list[tuple]) -> None:
 
 
 def claim(tx: Tx, owner: str, now: datetime, limit: int, lease_seconds: int) -> list[int]:
-    """Lease up to ``limit`` due messages to ``owner``; they stay queued/deferred until sent."""
-    cur = tx.execute(
-        "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN ("
-        " SELECT id FROM outbox WHERE state IN ('queued', 'deferred') AND due_at <= ?"
-        " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at, id LIMIT ?)"
-        " RETURNING id",
-        (owner, iso(now + timedelta(seconds=lease_seconds)), iso(now), iso(now), limit),
-    )
-    return sorted(r[0] for r in cur.fetchall())
+    """Lease up to ``limit`` due messages to ``owner``, retries first; they stay queued /
+    deferred until sent. One state at a time, so each read walks the (state, due_at) index in
+    order and stops at ``limit``: with both states in one query SQLite sorts every due row,
+    a cost that grows with the backlog."""
+    ids: list[int] = []
+    for state in ("deferred", "queued"):
+        cur = tx.execute(
+            "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN ("
+            " SELECT id FROM outbox WHERE state = ? AND due_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at, id LIMIT ?)"
+            " RETURNING id",
+            (
+                owner,
+                iso(now + timedelta(seconds=lease_seconds)),
+                state,
+                iso(now),
+                iso(now),
+                limit - len(ids),
+            ),
+        )
+        ids += sorted(r[0] for r in cur.fetchall())
+        if len(ids) >= limit:
+            break
+    return ids
 
 
 def recover(tx: Tx, owner: str, now: datetime, *, all_others: bool = False) -> int:

@@ -28,6 +28,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import math
 import os
 import random
 import socket
@@ -52,9 +53,12 @@ from carectl.store.transaction import Tx, transaction
 log = logging.getLogger(__name__)
 LOCK_SUFFIX = ".outbox.lock"
 WAL_PAGES = 10_000
-# A commit costs about as much as a message's other statements together, so a round waits up to
-# this long for the workers still on the network to join it.
-COMMIT_DELAY = 0.0005
+# A commit costs about as much as a message's other statements together, and a loop pass per
+# socket event costs more than one for several, so a round is written once ROUND_SHARE of the
+# workers wait, or COMMIT_DELAY after the first: the workers then settle into two groups, one
+# on the network while the other's round is written (the sink or server works meanwhile).
+ROUND_SHARE = 0.5
+COMMIT_DELAY = 0.002
 EVENT_PASSES = 8  # events whose plugins emit more events: passes at the end of a drain
 
 
@@ -242,10 +246,10 @@ class Sender:
         return turn.answer
 
     def _schedule(self) -> None:
-        """Write the waiting turns now if every worker is in, else after COMMIT_DELAY."""
+        """Write the waiting turns now if enough workers are in, else after COMMIT_DELAY."""
         if not self._turns:
             return
-        everyone = len(self._turns) >= self._active
+        everyone = len(self._turns) >= max(1, math.ceil(self._active * ROUND_SHARE))
         if self._round is not None:
             if not (everyone and self._round_delayed):
                 return

@@ -68,6 +68,14 @@ def pick_language(folder: Path, name: str, wanted: list[str]) -> str:
     raise TemplateError(f"no template {name!r} in {folder} for {', '.join(filter(None, wanted))}")
 
 
+@lru_cache(maxsize=256)
+def _compiled(folder: Path, file: str) -> tuple[jinja2.Template, jinja2.Template | None]:
+    """The text sandbox's template and, if it has an html block, the autoescaping one's."""
+    template = environment(folder).get_template(file)
+    html = environment(folder, True).get_template(file) if "html" in template.blocks else None
+    return template, html
+
+
 def render(folder: Path, name: str, wanted: list[str], variables: dict[str, Any]) -> Rendered:
     """Render the subject, text, optional html and sms parts; TemplateError on any failure."""
     if not name.replace("_", "").replace("-", "").isalnum():
@@ -75,16 +83,16 @@ def render(folder: Path, name: str, wanted: list[str], variables: dict[str, Any]
     lang = pick_language(folder, name, wanted)
     file = f"{name}.{lang}.j2"
     try:
-        parts = {}
-        template = environment(folder).get_template(file)
-        ctx = template.new_context(dict(variables))
-        for block, fn in template.blocks.items():
-            if block != "html":
-                parts[block] = "".join(fn(ctx)).strip()
-        if "html" in template.blocks:
-            template = environment(folder, True).get_template(file)
-            fn = template.blocks["html"]
-            parts["html"] = "".join(fn(template.new_context(dict(variables)))).strip()
+        template, html = _compiled(folder, file)
+        ctx = template.new_context(variables)
+        parts = {
+            block: "".join(fn(ctx)).strip()
+            for block, fn in template.blocks.items()
+            if block != "html"
+        }
+        if html is not None:
+            fn = html.blocks["html"]
+            parts["html"] = "".join(fn(html.new_context(variables))).strip()
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{file} line {exc.lineno}: syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
