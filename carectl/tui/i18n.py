@@ -524,6 +524,11 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
         "목록으로 (목록에서 q: 종료)",
         "返回列表(在列表按 q 退出)",
     ),
+    "next / previous part of the screen": (
+        "phần kế / trước của màn hình",
+        "화면의 다음 / 이전 부분",
+        "屏幕的下一 / 上一部分",
+    ),
     "this help": ("trợ giúp này", "이 도움말", "本帮助"),
     "command palette: every screen and action": (
         "bảng lệnh: mọi màn hình và thao tác",

@@ -23,6 +23,7 @@ from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Row
 from carectl.tui.widgets.search_input import SearchInput
 
 SORTS = ("code", "name", "updated")
+PRELOAD_AFTER = 2.0  # s: the other screens' imports block the UI thread for a moment
 NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in help and palette
     Binding("d", "dashboard", "Dash"),
     Binding("t", "today", "Today"),
@@ -123,7 +124,7 @@ class CustomersScreen(Screen):
 
     def _browse_ready(self, rows: KeysetRows | IdRows, keep: bool = False) -> None:
         if self.browse is None and hasattr(self.app, "preload"):
-            self.app.set_timer(0.5, self.app.preload)  # well after the first paint
+            self.app.set_timer(PRELOAD_AFTER, self.app.preload)  # well after the first paint
         self.browse = rows
         if self.results is None:
             self.table.show(rows, empty=_("no customers"), keep=keep)

@@ -43,6 +43,7 @@ KEYS = (
     ("Every screen", ""),
     ("d / t / T", "dashboard / today's tasks / tickets"),
     ("S / D / I", "segments / dedupe review / outbox, ingest"),
+    ("Tab / Shift+Tab", "next / previous part of the screen"),
     ("r", "reload (screens also follow the daemon live)"),
     ("Esc / q", "back to the list (q there: quit)"),
     ("?", "this help"),
