@@ -79,3 +79,18 @@ def test_window_sums_count_the_main_currency_inside_the_window(ctx):
     }
     assert got[both] == ("VND", 3, 2, 1_200)  # the KRW order is another currency
     assert got[old] == ("VND", 2, 0, 0)  # nothing in the window: zero, not NULL
+
+
+def test_a_scoped_refresh_into_no_members_leaves_the_schema_alone(ctx):
+    """Only a full run sets the index aside: a schema change would make every other
+    connection (desk, daemon) prepare its statements again, once per refreshed customer."""
+    with ctx.transaction() as tx:
+        cid = customer(tx, "Loyal One", [(3, 1_000), (10, 1_000), (20, 1_000)])
+    with ctx.transaction() as tx:  # after the live refresh that followed the commit
+        tx.execute("DELETE FROM segment_members")
+    version = ctx.db.execute("PRAGMA schema_version").fetchone()[0]
+    summary = refresh.refresh_customers(ctx, [cid], reason="test", at=AT)
+    assert summary["entered"] >= 1
+    assert ctx.db.execute("PRAGMA schema_version").fetchone()[0] == version
+    refresh.recompute_all(ctx, at=AT)  # a full run may
+    assert ctx.db.execute("PRAGMA schema_version").fetchone()[0] >= version

@@ -149,9 +149,10 @@ def evaluate(
             "DELETE FROM segment_members WHERE (segment, customer_id) IN"
             " (SELECT segment, customer_id FROM temp.seg_out)"
         )
-    # Into no members at all (a first run): their customer index is built once afterwards, a
-    # sort, instead of a B-tree insert per row.
-    empty = not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
+    # A full run into no members at all (the first): their customer index is built once
+    # afterwards, a sort, instead of a B-tree insert per row. Never for a scoped run: a schema
+    # change makes every other connection prepare its statements again.
+    empty = not scope and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
     with bulkload.indexes_set_aside(tx.db, ["segment_members"]) if empty else nullcontext():
         tx.execute(
             "INSERT INTO segment_members (segment, customer_id, since)"
