@@ -66,11 +66,15 @@ async def send(cfg, message: dict[str, Any]) -> dict[str, Any]:
         body, headers = body_and_headers(cfg, message)
     except secret.SecretError as exc:
         return {"status": "retry", "reason": str(exc)}
-    if http.proxied(cfg.url):
+    try:
+        pool = http.pool(cfg.url)
+    except ValueError as exc:  # not an http(s) URL: the settings' fault
+        return {"status": "retry", "reason": f"sms.url: {exc}"}
+    if pool.proxied:
         answer = await asyncio.to_thread(_post_urllib, cfg, body, headers)
     else:
         try:
-            answer = await http.pool(cfg.url).post(cfg.url, body, headers, cfg.timeout_seconds)
+            answer = await pool.post(cfg.url, body, headers, cfg.timeout_seconds)
         except http.HttpError as exc:
             answer = str(exc)
         except ValueError as exc:  # a header with a line break: the settings' fault

@@ -144,6 +144,7 @@ class Pool:
         default = self.port == (443 if self.scheme == "https" else 80)
         self.authority = parts.netloc.rpartition("@")[2] if not default else self.host
         self.idle: list[Connection] = []
+        self.proxied = proxied(url)  # read from the environment once per pool, not per message
 
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float

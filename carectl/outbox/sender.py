@@ -276,24 +276,28 @@ class Sender:
 
     def _write(self, batch: list[_Turn]) -> None:
         events: list[tuple] = []  # outbox_events rows, one statement at the end
-        with transaction(self.ctx.db, dispatch=self._later) as tx:
-            self._deliver_events(tx)
-            for t in batch:
-                if t.done is not None:
-                    self.record(tx, *t.done, events=events)
-            for t in batch:
-                t.next = self._next(tx, events)
-            queue.write_events(tx, events)
+        pending, self._events = self._events, []
+        try:
+            with transaction(self.ctx.db, dispatch=self._later) as tx:
+                self._deliver_events(tx, pending)
+                for t in batch:
+                    if t.done is not None:
+                        self.record(tx, *t.done, events=events)
+                for t in batch:
+                    t.next = self._next(tx, events)
+                queue.write_events(tx, events)
+        except BaseException:  # rolled back: the plugins' writes too, so deliver them again
+            self._events = pending + self._events
+            raise
 
     def _later(self, event: str, kwargs: dict[str, Any]) -> None:
         """A committed round's lifecycle event, for the next round's transaction."""
         self._events.append((event, kwargs))
 
-    def _deliver_events(self, tx: Tx) -> None:
-        """Every waiting event to its plugins, each in a savepoint: a failing plugin is logged
+    def _deliver_events(self, tx: Tx, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Committed events to their plugins, each in a savepoint: a failing plugin is logged
         and its writes undone, as when it runs after a commit on its own. The plugins'
         ``ctx.transaction()`` joins this one."""
-        events, self._events = self._events, []
         for event, kwargs in events:
             try:
                 with tx.savepoint("outbox_event"):
@@ -306,11 +310,12 @@ class Sender:
         for _ in range(EVENT_PASSES):
             if not self._events:
                 return
+            pending, self._events = self._events, []
             try:
                 with transaction(self.ctx.db, dispatch=self._later) as tx:
-                    self._deliver_events(tx)
+                    self._deliver_events(tx, pending)
             except Exception:  # the database failed; the drain reports its own error
-                log.exception("outbox: lifecycle events not delivered")
+                log.exception("outbox: %d lifecycle events not delivered", len(pending))
                 return
 
     def _next(self, tx: Tx, events: list[tuple]) -> dict[str, Any] | None:
