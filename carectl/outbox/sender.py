@@ -5,10 +5,11 @@ dead: its in-doubt ``sending`` rows are failed (never resent, see queue.py) and 
 released at once. A drain runs on one asyncio event loop in the calling thread, with
 ``email.concurrency`` worker coroutines that only carry messages to the transport. When a
 worker's call returns it hands over the answer and asks for the next message; the loop writes
-the answers and requests of every worker waiting (up to COMMIT_DELAY for the others) in one
-transaction (group commit): the outcomes, then each next message's policy check, rendering and
-``sending`` state. So each worker has at most one message in ``sending`` at any moment (the
-in-doubt window is one message per connection) while the database sees one commit per round.
+the answers and requests of every worker waiting (once ROUND_SHARE of them wait, or
+COMMIT_DELAY after the first) in one transaction (group commit): the outcomes, then each next
+message's policy check, rendering and ``sending`` state. So each worker has at most one
+message in ``sending`` at any moment (the in-doubt window is one message per connection) while
+the database sees one commit per round.
 
 A round's lifecycle events (the timeline interaction of each sent message) reach plugins at the
 start of the next round's transaction, each in a savepoint: after their commit as everywhere,
