@@ -145,6 +145,7 @@ class CustomerTable(ScrollView, can_focus=True):
         self.rows: Rows = ListRows([])
         self.empty = "loading…"
         self._paint: _Paint | None = None
+        self._paint_key: tuple[int, bool] | None = None
 
     # ---------------------------------------------------------------- source
 
@@ -265,13 +266,16 @@ class CustomerTable(ScrollView, can_focus=True):
     # ---------------------------------------------------------------- painting
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Styles and column widths once per paint, not once per line (``rich_style`` walks
-        the DOM each time it is read)."""
-        self._paint = self._new_paint()
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._paint = None
+        """Styles and column widths once per width and focus, not once per line or frame
+        (``rich_style`` walks the DOM each time it is read); a restyle drops them."""
+        key = (self.scrollable_content_region.width, self.has_focus)
+        if self._paint is None or self._paint_key != key:
+            self._paint, self._paint_key = self._new_paint(), key
+        return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        self._paint = None
+        super().notify_style_update()
 
     def _new_paint(self) -> _Paint:
         width = self.scrollable_content_region.width
