@@ -94,3 +94,30 @@ def test_a_scoped_refresh_into_no_members_leaves_the_schema_alone(ctx):
     assert ctx.db.execute("PRAGMA schema_version").fetchone()[0] == version
     refresh.recompute_all(ctx, at=AT)  # a full run may
     assert ctx.db.execute("PRAGMA schema_version").fetchone()[0] >= version
+
+
+def test_quintile_bounds_are_the_values_at_the_20_40_60_80_percent_ranks(ctx):
+    """rfm_bounds per currency against a plain sort of the customers' own metrics."""
+    with ctx.transaction() as tx:
+        for i in range(23):
+            orders = [(1 + (i * 7) % 300, 1_000 * (1 + (i * 13) % 17))] * (1 + i % 4)
+            customer(tx, f"V{i}", orders, currency="VND")
+        for i in range(7):
+            customer(tx, f"K{i}", [(2 + i * 40, 500 + i)], currency="KRW")
+    refresh.recompute_all(ctx, at=AT)
+    rows = ctx.db.execute(
+        "SELECT currency, substr(last_order_at, 1, 10), frequency, monetary FROM customer_metrics"
+        " WHERE orders_total > 0"
+    ).fetchall()
+    for currency in ("VND", "KRW"):
+        mine = [r[1:] for r in rows if r[0] == currency]
+        n = len(mine)
+        want = {"customers": n}
+        for k in range(1, 5):
+            rank = (k * n + 4) // 5
+            for i, dim in enumerate("rfm"):
+                want[f"{dim}{k}"] = sorted(v[i] for v in mine)[rank - 1]
+            want[f"r{k}"] += "T23:59:59.999Z"
+        cur = ctx.db.execute("SELECT * FROM rfm_bounds WHERE currency = ?", (currency,))
+        got = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+        assert {k: got[k] for k in want} == want
