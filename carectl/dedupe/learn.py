@@ -50,6 +50,9 @@ LEVELS: dict[str, tuple[float, float]] = {
     "email_diff": (S.W_EMAIL_DIFF, 0.99),
 }
 FIELDS = {level.split("_")[0] for level in LEVELS}
+# The lowest weight compare adds (a name differing at home): a pair whose total is this far
+# below the "decided" line stays below it without any one field.
+LOWEST = min(S.W_NAME_DIFF, *(w for w, _ in LEVELS.values()))
 
 
 class Learner:
@@ -61,6 +64,7 @@ class Learner:
         self.levels = {lv: [0, 0] for lv in LEVELS}
         self.weights: dict[str, float] = {}
         self._seen = self._people = 0
+        self._lowest = LOWEST
         self._pool: list[S.Person] = []
         self._rng = random.Random(0)
 
@@ -86,7 +90,12 @@ class Learner:
 
     def observe(self, score: S.Score) -> None:
         """Count one compared pair (its parts, as compare scored them)."""
-        total = sum(w for _, w in score.parts)
+        self._seen += 1
+        if self._seen % 64 == 0:
+            self.update()
+        total = score.total
+        if total - self._lowest < self.hi:  # no field's absence would leave it decided
+            return
         for level, weight in score.parts:
             fld = level.partition("_")[0]
             if fld not in FIELDS:
@@ -95,9 +104,6 @@ class Learner:
                 self.pairs[fld][0] += 1
                 if level in self.levels:
                     self.levels[level][0] += 1
-        self._seen += 1
-        if self._seen % 64 == 0:
-            self.update()
 
     def update(self) -> None:
         out = {}
@@ -109,6 +115,7 @@ class Learner:
             u = (c_u + PRIOR * u0) / (n_u + PRIOR)
             out[level] = round(math.log2(m / u), 1)
         self.weights = out
+        self._lowest = min(LOWEST, *out.values())
 
     def table(self) -> list[tuple[str, float, float, int, int]]:
         """(level, fixed, learned, one-person pairs, random pairs): for docs and reports."""

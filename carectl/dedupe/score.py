@@ -48,6 +48,7 @@ made with the two thresholds of ``[dedupe]`` in the config.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -91,9 +92,14 @@ class Person:
 @dataclass
 class Score:
     total: float
-    reasons: list[str]
     # (level, weight) of each field compared: level is "field_outcome" ("bday_diff")
     parts: list[tuple[str, float]] = field(default_factory=list)
+    why: list[str] = field(default_factory=list)  # each part's reason, weight left out
+
+    @property
+    def reasons(self) -> list[str]:
+        """Spelled out only when asked: most pairs scored are never shown."""
+        return [f"{r} {w:+g}" for r, (_, w) in zip(self.why, self.parts, strict=True)]
 
     def __str__(self) -> str:
         return f"{self.total:+.1f}: " + ", ".join(self.reasons)
@@ -117,7 +123,7 @@ def compare(
         if weights and level in weights:
             weight = weights[level]
         total += weight
-        why.append(f"{reason} {weight:+g}")
+        why.append(reason)
         parts.append((level, weight))
 
     if a.phones and b.phones:
@@ -170,7 +176,7 @@ def compare(
         add(*_ids(a.ids, b.ids))
     if a.address and b.address:
         add(*_address(a.address, b.address))
-    return Score(round(total, 2), why, parts)
+    return Score(round(total, 2), parts, why)
 
 
 def _best_name(
@@ -190,8 +196,11 @@ def _best_name(
 
 
 def _same_digits(a: set[str], b: set[str]) -> bool:
-    digits = {n for n in map(national_number, a) if len(n) >= 9}
-    return bool(digits) and not digits.isdisjoint(map(national_number, b))
+    digits = {n for n in map(_national, a) if len(n) >= 9}
+    return bool(digits) and not digits.isdisjoint(map(_national, b))
+
+
+_national = functools.lru_cache(maxsize=1 << 16)(national_number)  # the same phones, again
 
 
 def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
@@ -203,29 +212,30 @@ def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
 
 
 def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
-    if not x or not y or script_of(x) != script_of(y):
+    script = script_of(x) if x and y else None
+    if script is None or script != script_of(y):
         return None
     same = round(max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0))), 2)
-    joined = "".join(name_tokens(x)) == "".join(name_tokens(y))  # "Black Well", "Soph Ie"
-    if joined or name_keys(x) & name_keys(y):
+    tx, ty = name_tokens(x), name_tokens(y)
+    if "".join(tx) == "".join(ty) or name_keys(x) & name_keys(y):  # also "Black Well"
         return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else ""), "name_same"
-    if script_of(x) == "latin" and _one_slip(name_tokens(x), name_tokens(y)):
+    if script == "latin" and _one_slip(tx, ty):
         return min(W_NAME_SLIP, same), "name with a typo", "name_slip"
-    if script_of(x) == "cjk":
+    if script == "cjk":
         similarity = max(fuzz.ratio(kx, ky) for kx in name_keys(x) for ky in name_keys(y))
     else:  # word order free; a dropped or added word (middle name) still reads as close
-        tx, ty = name_tokens(x), name_tokens(y)
         fx, fy = " ".join(tx), " ".join(ty)
-        similarity = fuzz.token_sort_ratio(fx, fy)
         sx, sy = set(tx), set(ty)
-        if min(len(sx), len(sy)) >= 2 or sx <= sy or sy <= sx:
-            similarity = max(similarity, fuzz.token_set_ratio(fx, fy))
+        if min(len(sx), len(sy)) >= 2 or sx <= sy or sy <= sx:  # sorted or as sets, the best
+            similarity = fuzz.token_ratio(fx, fy)
+        else:
+            similarity = fuzz.token_sort_ratio(fx, fy)
     close = 90 if min(len(x), len(y)) >= SHORT_NAME else 95
     if similarity >= close:
         return W_NAME_CLOSE, f"name close ({similarity:.0f})", "name_close"
     if similarity >= 80:
         return 0.0, f"name similar ({similarity:.0f})", "name_similar"
-    if script_of(x) == "latin" and _one_word_apart(name_tokens(x), name_tokens(y)):
+    if script == "latin" and _one_word_apart(tx, ty):
         if _family_name_only(x, y):  # a married name, or a stranger with the given name
             return W_NAME_WORD, "family name differs", "name_surname"
         return W_NAME_WORD, "one name word differs", "name_word"

@@ -66,6 +66,7 @@ def home_regions(full_name: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- comparison forms
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def script_of(name: str) -> str:
     """ "cjk" or "latin" (or "" for no letters): romanised and native names are separate evidence,
     never compared with each other ("Kim Min-jun" says nothing about "김민준" by spelling)."""
