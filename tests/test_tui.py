@@ -232,6 +232,27 @@ async def test_sort_switches_to_name_order(db_path):
         assert "sorted by name" in str(app.screen.query_one("#status").content)
 
 
+async def test_recent_sort_is_newest_updated_first_end_to_end(db_path):
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "s", "s")  # code -> name -> updated -> recent
+        await settle(pilot)
+        assert app.screen.sort == "recent"
+        t = table(app)
+        newest = [r["code"] for r in all_rows(app.reader.ctx.db, "updated")][::-1]
+        assert [t.rows.row(i)["code"] for i in range(10)] == newest[:10]
+        await pilot.press("G")  # the far end: the oldest, read by keyset from the start
+        await settle(pilot)
+        assert t.current["code"] == newest[-1] and t.rows.total == len(newest)
+        assert "sorted by recent" in str(app.screen.query_one("#status").content)
+        await pilot.press("slash", *"nguyen")
+        await settle(pilot)
+        found = [t.rows.row(i) for i in range(t.rows.total)]
+        stamps = [(r["updated_at"], r["id"]) for r in found]
+        assert len(found) > 1 and stamps == sorted(stamps, reverse=True)
+
+
 async def test_enter_opens_detail_and_esc_returns(db_path):
     app = make_app(db_path)
     async with app.run_test(size=(80, 24)) as pilot:

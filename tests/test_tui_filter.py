@@ -154,6 +154,10 @@ async def test_f_ticks_a_vendor_and_a_tag_and_search_keeps_them(db_path, monkeyp
         assert [table.rows.row(i)["id"] for i in range(29)] == ids and len(set(names)) > 1
         status = str(app.screen.query_one("#status").render())
         assert "29 customers" in status and "tag: vip" in status and "name" in status
+        await pilot.press("s", "s")  # updated, then recent: newest first
+        await pause(pilot)
+        recent = app.reader.narrowed_ids(app.screen.selection, "updated", VIP)[::-1]
+        assert [table.rows.row(i)["id"] for i in range(29)] == recent
         await pilot.press("slash", *"Nguyen")
         await pause(pilot)
         found = [table.rows.row(i)["id"] for i in range(table.rows.total)]

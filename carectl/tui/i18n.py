@@ -447,11 +447,12 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
         "搜索:姓名、编号、电话、邮箱",
     ),
     "clear the search": ("xóa tìm kiếm", "검색 지우기", "清除搜索"),
-    "sort by code → name → updated": (
-        "xếp theo mã → tên → cập nhật",
-        "정렬: 코드 → 이름 → 수정일",
-        "排序:编号 → 姓名 → 更新",
+    "sort: code, name, updated, recent": (
+        "xếp: mã, tên, cập nhật, mới nhất",
+        "정렬: 코드, 이름, 수정일, 최근",
+        "排序:编号、姓名、更新、最近",
     ),
+    "recent": ("mới nhất", "최근", "最近"),
     "filter: tick segment, tag, vendor": (
         "lọc: chọn phân khúc, nhãn, nhà cung cấp",
         "필터: 세그먼트, 태그, 업체 선택",

@@ -19,10 +19,11 @@ from carectl.normalize.text import fold
 from carectl.tui.data import SMALL, Narrowed, Reader, Selection
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
-from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Row
+from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Reversed, Row
 from carectl.tui.widgets.search_input import SearchInput
 
-SORTS = ("code", "name", "updated")
+SORTS = ("code", "name", "updated", "recent")
+DESCENDING = {"recent": "updated"}  # newest first: the ascending list read from its far end
 PRELOAD_AFTER = 2.0  # s: the other screens' imports block the UI thread for a moment
 NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in help and palette
     Binding("d", "dashboard", "Dash"),
@@ -55,7 +56,7 @@ class CustomersScreen(Screen):
         translate_bindings(self)
         self.reader = reader
         self.sort = "code"
-        self.browse: KeysetRows | IdRows | None = None
+        self.browse: KeysetRows | IdRows | Reversed | None = None
         self.results: list[Row] | None = None
         self.query_text = ""
         self.selection: Selection = ()  # filters in force (segment, tag, vendor)
@@ -80,7 +81,7 @@ class CustomersScreen(Screen):
     # ---------------------------------------------------------------- the full list
 
     @work(thread=True, exclusive=True, group="browse")
-    def load_browse(self, total: int | None = None) -> None:
+    def load_browse(self, total: int | None = None, keep: bool = False) -> None:
         """The first block, shown at once, then the count: counting a million rows takes
         ~200 ms, and the first paint needs rows, not the scroll range. A first block shorter
         than asked for is the whole list, so no count is needed. A narrowed list this short
@@ -91,25 +92,30 @@ class CustomersScreen(Screen):
             return worker.is_cancelled
 
         size, reader = self.reader.page_size, self.reader
+        sort, backwards = DESCENDING.get(self.sort, self.sort), self.sort in DESCENDING
         pages: Reader | Narrowed = reader
         count = reader.count
         if self.selection:
             n, driver = reader.narrowed_size(self.selection)
             if n <= SMALL:
-                ids = IdRows(reader, reader.narrowed_ids(self.selection, self.sort, driver), size)
+                ordered = reader.narrowed_ids(self.selection, sort, driver)
+                ids = IdRows(reader, ordered[::-1] if backwards else ordered, size)
                 ids.load(0, 0, cancelled)
                 if not cancelled():
-                    self.app.call_from_thread(self._browse_ready, ids, total is not None)
+                    self.app.call_from_thread(self._browse_ready, ids, keep)
                 return
             pages = Narrowed(reader, self.selection)
             count = pages.count
+        if backwards and total is None:
+            total = count()  # its first row is the last of the ascending list
         if total is not None:
-            rows = KeysetRows(pages, self.sort, total, size)
+            counted = KeysetRows(pages, sort, total, size)
+            rows = Reversed(counted) if backwards else counted
             rows.load(0, 0, cancelled)
             if not cancelled():
-                self.app.call_from_thread(self._browse_ready, rows)
+                self.app.call_from_thread(self._browse_ready, rows, keep)
             return
-        first = KeysetRows(pages, self.sort, size, size, counted=False)
+        first = KeysetRows(pages, sort, size, size, counted=False)
         first.load(0, 0, cancelled)
         if cancelled():
             return
@@ -122,7 +128,7 @@ class CustomersScreen(Screen):
         if not cancelled():
             self.app.call_from_thread(self._browse_ready, first.with_total(total), True)
 
-    def _browse_ready(self, rows: KeysetRows | IdRows, keep: bool = False) -> None:
+    def _browse_ready(self, rows: KeysetRows | IdRows | Reversed, keep: bool = False) -> None:
         if self.browse is None and hasattr(self.app, "preload"):
             self.app.set_timer(PRELOAD_AFTER, self.app.preload)  # well after the first paint
         self.browse = rows
@@ -143,7 +149,7 @@ class CustomersScreen(Screen):
         elif isinstance(self.browse, KeysetRows):
             self.refresh_browse(self.browse, self.table.window)
         elif self.browse is not None:
-            self.load_browse(self.browse.total)  # a short narrowed list: read again
+            self.load_browse(keep=True)  # a short narrowed list, or newest first: read again
 
     @work(thread=True, exclusive=True, group="browse")
     def refresh_browse(self, old: KeysetRows, window: tuple[int, int]) -> None:
@@ -232,7 +238,8 @@ class CustomersScreen(Screen):
         same = query == self.query_text and self.results is not None
         self.query_text = query
         self.more_results = more
-        self.results = sorted(rows, key=_RESULT_ORDER[self.sort])
+        order = DESCENDING.get(self.sort, self.sort)
+        self.results = sorted(rows, key=_RESULT_ORDER[order], reverse=self.sort in DESCENDING)
         empty = _("no customer matches “{query}”").format(query=query)
         self.table.show(ListRows(self.results), empty=empty, keep=same)
         self._status()

@@ -21,7 +21,7 @@ KEYS = (
     ("Enter", "open the customer"),
     ("/", "search: name, code, phone, email"),
     ("Esc", "clear the search"),
-    ("s", "sort by code → name → updated"),
+    ("s", "sort: code, name, updated, recent"),
     ("f", "filter: tick segment, tag, vendor"),
     ("F", "drop every filter"),
     ("A customer", ""),

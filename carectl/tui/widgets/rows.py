@@ -62,6 +62,20 @@ class ListRows:
         return None
 
 
+class Reversed:
+    """A counted list read from its far end (newest first): position i is total - 1 - i."""
+
+    def __init__(self, rows: KeysetRows) -> None:
+        self.rows = rows
+        self.total = rows.total
+
+    def row(self, index: int) -> Row | None:
+        return self.rows.row(self.total - 1 - index) if 0 <= index < self.total else None
+
+    def load(self, first: int, last: int, cancelled: Callable[[], bool]) -> None:
+        self.rows.load(self.total - 1 - last, self.total - 1 - first, cancelled)
+
+
 class Blocks:
     """Rows at fixed positions, held in blocks of ``block`` rows; the ``keep`` last used stay."""
 
