@@ -19,19 +19,11 @@ screen under 50 ms p95 after a keystroke. Both run the real CareApp headless.
 
 from __future__ import annotations
 
-import asyncio
-import compileall
 import os
-import random
-import resource
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-from benchmarks.common import demo_db, pct
 
 STARTS = 5
 TICKETS = int(os.environ.get("BENCH_TUI_TICKETS", 1_000_000))
@@ -72,6 +64,13 @@ def top_up_tickets(db: Path, target: int) -> int:
 
 
 def run() -> list[dict[str, Any]]:
+    # Imported here: the first-paint child runs this module too, and times its own imports.
+    import asyncio
+    import compileall
+    import statistics
+
+    from benchmarks.common import demo_db, pct
+
     built = demo_db()
     tickets = top_up_tickets(built.path, TICKETS)
     compileall.compile_dir(_root() / "carectl", quiet=1)  # as installed: bytecode on disk
@@ -109,6 +108,9 @@ def _row(metric: str, value: float, unit: str, note: str) -> dict[str, Any]:
 
 def _first_paint(target: Path, mode: str = "paint") -> tuple[float, float]:
     """Wall ms from start to the first rows on screen, and the child's CPU ms (it exits then)."""
+    import resource
+    import subprocess
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     cmd = [sys.executable, "-m", "benchmarks.tui", mode, str(target)]
@@ -185,6 +187,7 @@ def _done(app: Any) -> None:
 
 def _queries(db: Path) -> list[str]:
     """Seeded draws from the data: a name in each script, a code, a phone tail, an email."""
+    import random
     import sqlite3
 
     rng = random.Random(9)
@@ -217,6 +220,8 @@ def _queries(db: Path) -> list[str]:
 
 
 async def _search_latencies(db: Path) -> tuple[list[float], float]:
+    import asyncio
+
     from textual.widgets import Input
 
     from carectl.config import Config
