@@ -31,36 +31,38 @@ QUERIES = 24
 SIZE = (120, 40)
 
 
-def top_up_tickets(db: Path, target: int) -> int:
+def top_up_tickets(path: Path, target: int) -> int:
     """Copy the demo's tickets (each to another customer) until there are ``target``: the
-    desk must stay fast with a million tickets, which a million-customer demo does not make."""
-    import sqlite3
+    desk must stay fast with a million tickets, which a million-customer demo does not make.
+    The tickets' plain indexes are built once afterwards, not row by row."""
+    from carectl.store import open_db
+    from carectl.store.bulkload import indexes_set_aside
+    from carectl.store.transaction import transaction
 
-    conn = sqlite3.connect(db, isolation_level=None)
+    db = open_db(path)
     try:
-        have, top = conn.execute("SELECT count(*), max(id) FROM tickets").fetchone()
-        customers = conn.execute("SELECT max(id) FROM customers").fetchone()[0]
+        have, top = db.execute("SELECT count(*), max(id) FROM tickets").fetchone()
+        customers = db.execute("SELECT max(id) FROM customers").fetchone()[0]
         if not have or have >= target:
             return have
-        cols = [r[1] for r in conn.execute("PRAGMA table_info(tickets)")]
-        rest = [c for c in cols if c not in ("id", "code", "customer_id")]
-        conn.execute("BEGIN IMMEDIATE")
-        copies = 0
-        while have < target:
-            copies += 1
-            shift = copies * top
-            conn.execute(
-                f"INSERT INTO tickets (id, code, customer_id, {', '.join(rest)})"
-                f" SELECT id + {shift}, printf('T-%08d', id + {shift}),"
-                f" 1 + (customer_id * 7919 + {copies}) % {customers}, {', '.join(rest)}"
-                f" FROM tickets WHERE id <= {top} LIMIT {target - have}"
-            )
-            have = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        conn.execute("COMMIT")
-        conn.execute("ANALYZE tickets")
+        cols = [r[1] for r in db.execute("PRAGMA table_info(tickets)")]
+        rest = ", ".join(c for c in cols if c not in ("id", "code", "customer_id"))
+        with indexes_set_aside(db, ("tickets",)), transaction(db) as tx:
+            copies = 0
+            while have < target:
+                copies += 1
+                shift = copies * top
+                tx.execute(
+                    f"INSERT INTO tickets (id, code, customer_id, {rest})"
+                    f" SELECT id + {shift}, printf('T-%08d', id + {shift}),"
+                    f" 1 + (customer_id * 7919 + {copies}) % {customers}, {rest}"
+                    f" FROM tickets WHERE id <= {top} LIMIT {target - have}"
+                )
+                have = tx.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        db.execute("ANALYZE tickets")
         return have
     finally:
-        conn.close()
+        db.close()
 
 
 def run() -> list[dict[str, Any]]:

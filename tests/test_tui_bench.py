@@ -15,6 +15,8 @@ def test_tickets_are_copied_up_to_the_target_once(tmp_path):
     build_desk(db).close()
     conn = sqlite3.connect(db)
     before = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'"
+    names = sorted(conn.execute(indexes).fetchall())
     assert top_up_tickets(db, before * 3 + 1) == before * 3 + 1
     assert top_up_tickets(db, before * 2) == before * 3 + 1  # enough already: untouched
     rows = conn.execute(
@@ -22,4 +24,5 @@ def test_tickets_are_copied_up_to_the_target_once(tmp_path):
         " FROM tickets"
     ).fetchone()
     assert rows == (before * 3 + 1, before * 3 + 1, 0)
+    assert sorted(conn.execute(indexes).fetchall()) == names and len(names) > 3  # built again
     conn.close()
