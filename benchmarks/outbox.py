@@ -230,7 +230,7 @@ class Halves:
         self.thread.start()
 
     def _watch(self) -> None:
-        while not self.done.wait(0.005):
+        while not self.done.wait(0.02):
             if self.worker.counts["sent"] >= self.n // 2:
                 self.half_at = time.perf_counter() - self.started
                 return

@@ -23,9 +23,12 @@ class SmsLength:
     segments: int
 
 
+GSM = GSM_BASIC | GSM_EXTENDED
+
+
 def measure(text: str) -> SmsLength:
-    if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text):
-        units = sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
+    if GSM.issuperset(text):
+        units = len(text) + sum(text.count(ch) for ch in GSM_EXTENDED)
         single, part, encoding = 160, 153, "GSM-7"
     else:
         units = len(text.encode("utf-16-le")) // 2
