@@ -3,6 +3,7 @@ service functions (tui_desk), with the app's clock pinned to tui_desk.NOW."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -109,6 +110,32 @@ async def test_d_opens_the_dashboard_with_this_month_against_the_last(db_path):
         assert "stopped" in ingest and "never" in ingest
         await pilot.press("escape")
         assert isinstance(app.screen, CustomersScreen)
+
+
+async def test_dashboard_panels_do_not_wait_for_the_kpis(db_path):
+    """The KPIs can take seconds at scale; tasks, outbox and ingest are shown before them."""
+    app = make_app(db_path)
+    kpis_asked, release = threading.Event(), threading.Event()
+    slow = app.reader.kpi_report
+
+    def held(start: str, end: str) -> dict:
+        kpis_asked.set()
+        release.wait(10)
+        return slow(start, end)
+
+    app.reader.kpi_report = held
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("d")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if kpis_asked.is_set() and "tasks due today" in text(app, "#panel-work"):
+                break
+        assert "tasks due today" in text(app, "#panel-work")
+        assert "daemon" in text(app, "#panel-ingest") and "…" in text(app, "#tile-art")
+        release.set()
+        await settle(pilot)
+        assert "…" not in text(app, "#tile-art") and "open" in text(app, "#panel-backlog")
 
 
 async def test_reload_shows_new_ingest_and_quarantine(db_path):

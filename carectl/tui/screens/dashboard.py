@@ -166,11 +166,11 @@ def titled(widget: Static, title: str) -> Static:
 
 
 def gather(reader: Reader, now: datetime) -> dict[str, Any]:
+    """The figures that are a few index reads at any size: tasks, outbox, trends, ingest."""
     zone = reader.ctx.config.default_timezone
     period = Period.month_to_date(now, zone)
     return {
         "period": period,
-        "kpis": reader.kpi_report(period.start, period.end),
         "tasks_today": len(
             reader.tasks(statuses=("open",), due_before=period.end, limit=TASK_LIMIT)
         ),
@@ -206,13 +206,29 @@ class DashboardScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="dashboard")
     def load(self) -> None:
+        """The panels first, then the KPIs: a period's KPIs can take seconds where the churn
+        sweep has not run (CCR then reads every customer), the rest a few milliseconds."""
         worker = get_current_worker()
         data = gather(self.reader, self.reader.clock())
+        if worker.is_cancelled:
+            return
+        self.deliver(self.show_panels, data)
+        period = data["period"]
+        data = {**data, "kpis": self.reader.kpi_report(period.start, period.end)}
         if not worker.is_cancelled:
             self.deliver(self.show, data)
 
+    def show_panels(self, data: dict[str, Any]) -> None:
+        self.query_one("#panel-work", Static).update(
+            work_table(data["tasks_today"], data["outbox"])
+        )
+        self.query_one("#panel-ingest", Static).update(
+            ingest_table(data["ingest"], self.reader.ctx.config.default_timezone)
+        )
+
     def show(self, data: dict[str, Any]) -> None:
         self.data = data
+        self.show_panels(data)
         period, kpis = data["period"], data["kpis"]
         prev_first, prev_last = period.previous()
         self.query_one("#dash-period", Static).update(
@@ -228,9 +244,3 @@ class DashboardScreen(DeskScreen):
             trend = (data["trend"][counts], name) if counts else None
             self.query_one(f"#tile-{key}", Static).update(tile(key, kpis[key], lower, trend))
         self.query_one("#panel-backlog", Static).update(backlog_table(kpis["tb"]))
-        self.query_one("#panel-work", Static).update(
-            work_table(data["tasks_today"], data["outbox"])
-        )
-        self.query_one("#panel-ingest", Static).update(
-            ingest_table(data["ingest"], self.reader.ctx.config.default_timezone)
-        )
