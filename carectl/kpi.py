@@ -155,11 +155,21 @@ def measure(
             score = None if not n else round(100 * (promoters - detractors) / n, 1)
             put(grp, "nps", {"score": score, "responses": n, "promoters": promoters,
                              "detractors": detractors})  # fmt: skip
-    if by is None and lifecycle.fresh(db, lapse_days, end):
-        # the lifecycle sweep's transitions: a few indexed reads instead of every customer
+    since = lifecycle.behind(db, lapse_days, end) if by is None else None
+    if since is not None:
+        # the lifecycle sweep's transitions: a few indexed reads instead of every customer;
+        # the customers with orders added since the sweep are counted from their orders
         active = lifecycle.active_at(db, start)
+        churned = lifecycle.churned_between(db, start, end, lapse_days)
+        stored_active, stored_churned = lifecycle.stored_states(db, since, start, end)
+        recent = (
+            "FROM (SELECT id FROM customers WHERE id IN"
+            f" (SELECT customer_id FROM orders WHERE id > {int(since)})) c"
+        )
+        for _, now_active, now_churned in _churn(db, start, end, lapse_days, g, recent):
+            active, churned = active + now_active, churned + now_churned
+        active, churned = active - stored_active, churned - stored_churned
         if active:
-            churned = lifecycle.churned_between(db, start, end, lapse_days)
             put("", "ccr", {"rate": ratio(churned, active), "active_at_start": active,
                             "churned": churned})  # fmt: skip
     elif by in (None, "source", "segment"):

@@ -10,12 +10,16 @@ just after ``a + churned``: each transition is stored at that instant.
 
 The sweep recomputes every transition from the orders in one set-based statement, up to a
 horizon a little past now (later orders make it stale, which ``fresh`` notices), and the daily
-totals the churn rate sums. Run by ``carectl churn lifecycle``, by ``carectl kpi`` when stale, and
-at the end of ``carectl demo``.
+totals the churn rate sums. Run by ``carectl churn lifecycle``, at the end of ``carectl demo``, and
+kept current by ``refresh``: ``carectl kpi`` when stale, and the daemon on its re-scan timer
+(``keep_current``). Until then the churn rate reads the transitions and, for the few customers
+with orders added since the sweep (``behind``), their orders.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +30,14 @@ from carectl.service.interactions import iso
 from carectl.store import audit
 from carectl.store.transaction import Tx
 
+log = logging.getLogger("carectl.lifecycle")
+
 HORIZON = timedelta(days=45)  # transitions are known this far ahead, barring new orders
 STATES = ("active", "lapsed", "churned")
+# Past this many orders added since the sweep, the churn rate counts every customer's orders.
+BEHIND_LIMIT = 20_000
+# A bigger page cache while rebuilding: the transitions' indexes are written in random order.
+SWEEP_CACHE_KIB = 256 * 1024
 _TS = "strftime('%Y-%m-%dT%H:%M:%fZ', {}, '+{} days')"
 
 
@@ -41,9 +51,14 @@ def sweep(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dict[
     at = iso(now)
     until = iso(datetime.fromisoformat(at) + HORIZON)
     lapse, churned = windows(config)
-    tx.execute("DELETE FROM lifecycle_transitions")
-    tx.execute("DELETE FROM lifecycle_daily")
-    _derive(tx, until, lapse, churned, "")
+    old_cache = tx.execute("PRAGMA cache_size").fetchone()[0]
+    tx.execute(f"PRAGMA cache_size = -{SWEEP_CACHE_KIB}")
+    try:
+        tx.execute("DELETE FROM lifecycle_transitions")
+        tx.execute("DELETE FROM lifecycle_daily")
+        _derive(tx, until, lapse, churned, "")
+    finally:
+        tx.execute(f"PRAGMA cache_size = {int(old_cache)}")
     tx.execute(
         "INSERT INTO lifecycle_daily (day, entered, exited) SELECT substr(at, 1, 10),"
         " sum(to_state = 'active'), sum(from_state = 'active') FROM lifecycle_transitions"
@@ -128,12 +143,71 @@ def _derive(tx: Tx, until: str, lapse: int, churned: int, where: str) -> None:
     )
 
 
-def fresh(db: sqlite_utils.Database, lapse_days: int, until: str) -> bool:
-    """Whether the last sweep holds every transition before ``until`` for this lapse window."""
+def due(db: sqlite_utils.Database, config: Config, *, now: datetime | str | None = None) -> bool:
+    """Whether ``refresh`` has work: orders added since the sweep, other windows, or less than
+    half the horizon left. Reads only, so the daemon can ask on every re-scan."""
+    row = db.execute(
+        "SELECT until, lapse_days, churned_days, orders_max_id FROM lifecycle_sweep"
+    ).fetchone()
+    half = iso(datetime.fromisoformat(iso(now)) + HORIZON / 2)
+    if row is None or (row[1], row[2]) != windows(config) or row[0] < half:
+        return True
+    return row[3] != db.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+
+
+def keep_current(ctx: Any) -> dict[str, Any] | None:
+    """Refresh in one write transaction when ``due`` (the daemon's re-scan timer calls this).
+    A busy database or a failure is logged and left for the next call: never raised."""
+    try:
+        if not due(ctx.db, ctx.config):
+            return None
+        with ctx.transaction() as tx:
+            done = refresh(tx, ctx.config)
+    except sqlite3.OperationalError as exc:
+        log.warning("lifecycle refresh deferred: %s", exc)
+        return None
+    except Exception:  # the daemon must go on
+        log.exception("lifecycle refresh failed")
+        return None
+    log.info("lifecycle refreshed: %s", {k: v for k, v in done.items() if k != "transitions"})
+    return done
+
+
+def behind(
+    db: sqlite_utils.Database, lapse_days: int, until: str, limit: int = BEHIND_LIMIT
+) -> int | None:
+    """The last sweep's ``orders_max_id`` when its transitions hold every change before
+    ``until`` for this lapse window except those of customers with orders added since (at most
+    ``limit`` such orders); None when the sweep cannot be used."""
     row = db.execute("SELECT until, lapse_days, orders_max_id FROM lifecycle_sweep").fetchone()
     if row is None or row[0] < until or row[1] != lapse_days:
-        return False
-    return row[2] == db.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+        return None
+    added = db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM orders WHERE id > ? LIMIT ?)", (row[2], limit + 1)
+    ).fetchone()[0]
+    return row[2] if added <= limit else None
+
+
+def fresh(db: sqlite_utils.Database, lapse_days: int, until: str) -> bool:
+    """Whether the last sweep holds every transition before ``until`` for this lapse window."""
+    mark = behind(db, lapse_days, until, limit=0)
+    return mark is not None
+
+
+def stored_states(db: sqlite_utils.Database, since: int, start: str, end: str) -> tuple[int, int]:
+    """Of the customers with orders after id ``since``: how many the stored transitions show
+    active at start, and how many of those not active at end (what ``behind`` leaves out)."""
+    state = (
+        "(SELECT coalesce(sum(to_state = 'active') - sum(from_state = 'active'), 0)"
+        " FROM lifecycle_transitions t WHERE t.customer_id = d.customer_id AND t.at < {})"
+    )
+    row = db.execute(
+        f"SELECT coalesce(sum(a), 0), coalesce(sum(a AND NOT b), 0) FROM (SELECT"
+        f" {state.format(':start')} > 0 AS a, {state.format(':end')} > 0 AS b"
+        " FROM (SELECT DISTINCT customer_id FROM orders WHERE id > :since) d)",
+        {"since": since, "start": start, "end": end},
+    ).fetchone()
+    return row[0], row[1]
 
 
 def _before(db: sqlite_utils.Database, t: str, column: str, state: str) -> int:
