@@ -37,7 +37,7 @@ from carectl.ingest.pipeline import ingest_file
 from carectl.ingest.report import IngestReport
 from carectl.ingest.settle import Settler, is_temporary
 from carectl.outbox import runner as outbox_runner
-from carectl.service import feedback_file
+from carectl.service import feedback_file, lifecycle
 from carectl.store.util import now_iso
 
 log = logging.getLogger("carectl.daemon")
@@ -162,6 +162,7 @@ class Daemon:
             if time.monotonic() >= next_scan:
                 self.scan()
                 next_scan = time.monotonic() + self.rescan_seconds
+                lifecycle.keep_current(self.ctx)  # churn transitions follow new orders
             before = dict(self.stats.__dict__)
             self.process_pending()
             if self.stats.__dict__ != before or time.monotonic() >= next_status:
