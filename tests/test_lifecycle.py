@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+from carectl import config as config_mod
 from carectl import kpi
+from carectl.context import Context
+from carectl.ingest.daemon import Daemon
 from carectl.service import customers as cs
 from carectl.service import lifecycle
 from carectl.service.interactions import iso
+from tests.conftest import write_config
 
 NOW = "2026-11-20T00:00:00.000Z"
 
@@ -106,3 +112,105 @@ def test_refresh_derives_only_the_changed_customers_the_same_as_a_sweep(ctx):
     with ctx.transaction() as tx:
         lifecycle.sweep(tx, ctx.config, now=_at(1000))
     assert state() == refreshed
+
+
+def test_orders_since_the_sweep_counted_from_orders_hand_checked(ctx):
+    with ctx.transaction() as tx:
+        a = cs.create_customer(tx, full_name="An")["id"]
+        b = cs.create_customer(tx, full_name="Bình")["id"]
+        cs.add_order(tx, a, amount=10, currency="VND", ordered_at=_at(0))  # active until 180
+        cs.add_order(tx, b, amount=10, currency="VND", ordered_at=_at(100))  # until 280
+        lifecycle.sweep(tx, ctx.config, now=_at(300))
+    start, end = _at(170), _at(200)
+    ccr = kpi.measure(ctx.db, start, end)[""]["ccr"]
+    assert (ccr["active_at_start"], ccr["churned"], ccr["rate"]) == (2, 1, 0.5)  # A lapsed
+    with ctx.transaction() as tx:
+        c = cs.create_customer(tx, full_name="Chi")["id"]
+        cs.add_order(tx, a, amount=10, currency="VND", ordered_at=_at(150))  # A stays active
+        cs.add_order(tx, c, amount=10, currency="VND", ordered_at=_at(160))  # a newcomer
+        cs.add_order(tx, b, amount=10, currency="VND", ordered_at=_at(185), status="cancelled")
+    assert not lifecycle.fresh(ctx.db, 180, end)
+    assert lifecycle.behind(ctx.db, 180, end) is not None
+    ccr = kpi.measure(ctx.db, start, end)[""]["ccr"]
+    assert (ccr["active_at_start"], ccr["churned"], ccr["rate"]) == (3, 0, 0.0)
+    assert lifecycle.behind(ctx.db, 180, end, limit=2) is None  # too many: every customer
+
+
+def test_churn_rate_with_orders_since_the_sweep_equals_counting_orders(ctx):
+    rng = random.Random(11)
+    with ctx.transaction() as tx:
+        ids = [cs.create_customer(tx, full_name=f"Khách {i}")["id"] for i in range(80)]
+        for cid in ids:
+            day = rng.uniform(0, 200)
+            for _ in range(rng.choice((0, 1, 2, 4))):
+                day += rng.choice((10, 90, 180, 181, 250))
+                cs.add_order(tx, cid, amount=10, currency="VND", ordered_at=_at(day))
+        lifecycle.sweep(tx, ctx.config, now=_at(1300))
+        for cid in rng.sample(ids, 15):  # win-backs, lapses moved, first purchases, refunds
+            status = rng.choice(("paid", "paid", "refunded"))
+            cs.add_order(tx, cid, amount=10, currency="VND", ordered_at=_at(rng.uniform(0, 1200)),
+                         status=status)  # fmt: skip
+    periods = [(_at(d), _at(d + n)) for d in range(150, 1200, 41) for n in (30, 91, 400)]
+    assert lifecycle.behind(ctx.db, 180, _at(1300)) is not None
+    got = [kpi.measure(ctx.db, s, e)[""]["ccr"] for s, e in periods]
+    for (s, e), ccr in zip(periods, got, strict=True):
+        want = kpi._churn(ctx.db, s, e, 180, "''", "FROM customers c")
+        active, churned = want[0][1:] if want else (0, 0)
+        assert (ccr["active_at_start"], ccr["churned"]) == (active, churned or 0), (s, e)
+    assert sum(1 for r in got if r["churned"]) > 5
+
+
+def test_keep_current_refreshes_only_when_due(ctx):
+    with ctx.transaction() as tx:
+        c = cs.create_customer(tx, full_name="Lê Văn Tám")["id"]
+        cs.add_order(tx, c, amount=10, currency="VND", ordered_at="2026-01-05T03:00:00Z")
+    assert lifecycle.due(ctx.db, ctx.config)
+    assert lifecycle.keep_current(ctx)["transitions"]  # never swept: a full sweep
+    assert not lifecycle.due(ctx.db, ctx.config) and lifecycle.keep_current(ctx) is None
+    with ctx.transaction() as tx:
+        cs.add_order(tx, c, amount=10, currency="VND", ordered_at="2026-09-05T03:00:00Z")
+    assert lifecycle.due(ctx.db, ctx.config)
+    assert lifecycle.keep_current(ctx)["customers"] == 1
+    assert lifecycle.fresh(ctx.db, 180, iso(datetime.now(UTC)))
+
+
+def test_demo_ends_with_a_sweep(ctx, cli):
+    res = cli("demo", "-n", "40", "--seed", "3")
+    assert res.code == 0 and "lifecycle:" in res.err, res.err
+    assert lifecycle.fresh(ctx.db, 180, iso(datetime.now(UTC)))
+    assert ctx.db.execute("SELECT count(*) FROM lifecycle_transitions").fetchone()[0] > 40
+
+
+def test_daemon_keeps_the_lifecycle_current(tmp_path):
+    config = write_config(
+        tmp_path / "cfg",
+        '[daemon]\nrescan_seconds = 0.3\n[[drop_folders]]\npath = "../drop"\nsource = "v"\n',
+    )
+    dctx = Context(config_mod.load_file(config))
+    (tmp_path / "drop").mkdir()
+    with dctx.transaction() as tx:
+        c = cs.create_customer(tx, full_name="Phạm Thu")["id"]
+        cs.add_order(tx, c, amount=10, currency="VND", ordered_at="2026-03-01T00:00:00Z")
+    daemon = Daemon(dctx)
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    now = iso(datetime.now(UTC))
+    try:
+        _wait(lambda: lifecycle.fresh(dctx.db, 180, now))
+        with dctx.transaction() as tx:  # an order written by another process (the CLI, the TUI)
+            cs.add_order(tx, c, amount=10, currency="VND", ordered_at="2026-11-01T00:00:00Z")
+        assert not lifecycle.fresh(dctx.db, 180, now)
+        _wait(lambda: lifecycle.fresh(dctx.db, 180, now))
+    finally:
+        daemon.stop.set()
+        thread.join(timeout=10)
+    kinds = [t["kind"] for t in lifecycle.of_customer(dctx.db, c)]
+    assert kinds == ["first purchase", "lapsed", "win-back"]
+    dctx.close()
+
+
+def _wait(check, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
