@@ -91,6 +91,9 @@ def http_sink(port: int) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle on, the body would wait for the
+        # client's delayed ACK (40 ms) on a kept-alive connection. Gateways send with NODELAY.
+        disable_nagle_algorithm = True
 
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -59,7 +59,7 @@ WAL_PAGES = 10_000
 # workers wait, or COMMIT_DELAY after the first: the workers then settle into two groups, one
 # on the network while the other's round is written (the sink or server works meanwhile).
 ROUND_SHARE = 0.5
-COMMIT_DELAY = 0.002
+COMMIT_DELAY = 0.001
 EVENT_PASSES = 8  # events whose plugins emit more events: passes at the end of a drain
 
 
