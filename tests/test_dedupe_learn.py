@@ -107,3 +107,17 @@ def test_every_name_and_birthday_seen_is_kept_and_compared(tmp_path):
     reason = ctx.db.execute("SELECT match_reason FROM leads ORDER BY id DESC").fetchone()[0]
     assert "same name" in reason
     ctx.close()
+
+
+def test_random_pairs_are_drawn_rarely_once_enough_are_in():
+    learner = _learner()
+    people = [Person(None, f"X{i}", f"19{i % 90 + 10}-0{i % 9 + 1}-1{i % 10}") for i in range(99)]
+    n = 0
+    while learner.pairs["bday"][1] < learn.ENOUGH:
+        learner.stranger(people[n % 99])
+        n += 1
+    assert n <= learn.ENOUGH * learn.EVERY + learn.EVERY  # one pair per EVERY people at first
+    before = learner.pairs["bday"][1]
+    for i in range(learn.RARE * 100):
+        learner.stranger(people[i % 99])
+    assert 99 <= learner.pairs["bday"][1] - before <= 101  # then one per RARE

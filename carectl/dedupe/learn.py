@@ -22,6 +22,12 @@ duplicates never disagree on birthdays makes a birthday mismatch stronger eviden
 weights stay fixed: their u is the frequency of a value (namesakes), counted per name. The
 estimate lives as long as the process, one per database file (an import of many batches, a
 scan after it, a daemon's files), and starts again from the prior.
+
+Learning costs matching little: a random pair is drawn for one person in ``EVERY`` until
+``ENOUGH`` are in, then one in ``RARE`` (the estimate keeps following the data, only more
+slowly). A compared pair costs a look at its total, and a decided one a walk over its parts.
+Decided pairs are all counted: a level no duplicate showed is known rare only from their
+number.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ MARGIN = 4.0  # points the other fields must clear to call a pair decided
 PRIOR = 50.0  # pairs the fixed weight is worth
 POOL = 256  # people kept for random pairs
 EVERY = 4  # one random pair per this many people matched: thousands of pairs soon enough
+ENOUGH = 5000  # random pairs after which they are drawn...
+RARE = 32  # ...one per this many people
+UPDATE = 64  # compared pairs between two weight updates
 # level: (fixed weight, u0 = share of random pairs that disagree so)
 LEVELS: dict[str, tuple[float, float]] = {
     "bday_diff": (S.W_BDAY_DIFF, 0.99),
@@ -53,6 +62,14 @@ FIELDS = {level.split("_")[0] for level in LEVELS}
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
 LOWEST = min(S.W_NAME_DIFF, *(w for w, _ in LEVELS.values()))
+_FIELD: dict[str, str | None] = {}  # level -> its field when learned (phone_same -> phone)
+
+
+def _field(level: str) -> str | None:
+    fld = _FIELD.get(level, "")
+    if fld == "":
+        fld = _FIELD[level] = level.partition("_")[0] if level.partition("_")[0] in FIELDS else None
+    return fld
 
 
 class Learner:
@@ -63,26 +80,31 @@ class Learner:
         self.pairs = {f: [0, 0] for f in FIELDS}  # field -> [one person, random pairs]
         self.levels = {lv: [0, 0] for lv in LEVELS}
         self.weights: dict[str, float] = {}
-        self._seen = self._people = 0
+        self._seen = self._people = self._random = 0
+        self._every = EVERY
         self._lowest = LOWEST
         self._pool: list[S.Person] = []
         self._rng = random.Random(0)
 
     def stranger(self, p: S.Person) -> None:
-        """Every EVERY-th person: compare with a random person seen before (u), keep p."""
+        """Now and then: compare p with a random person seen before (u), keep p."""
         self._people += 1
-        if self._people % EVERY:
+        if self._people % self._every:
             return
         pool, rng = self._pool, self._rng
         if pool:
             other = pool[rng.randrange(len(pool))]
             if other.id is None or other.id != p.id:
+                self._random += 1
+                if self._random >= ENOUGH:
+                    self._every = RARE
+                pairs, levels = self.pairs, self.levels
                 for level, _ in S.compare(p, other).parts:
-                    fld = level.partition("_")[0]
-                    if fld in FIELDS:
-                        self.pairs[fld][1] += 1
-                        if level in self.levels:
-                            self.levels[level][1] += 1
+                    fld = _field(level)
+                    if fld is not None:
+                        pairs[fld][1] += 1
+                        if level in levels:
+                            levels[level][1] += 1
         if len(pool) < POOL:
             pool.append(p)
         else:
@@ -91,19 +113,18 @@ class Learner:
     def observe(self, score: S.Score) -> None:
         """Count one compared pair (its parts, as compare scored them)."""
         self._seen += 1
-        if self._seen % 64 == 0:
+        if self._seen % UPDATE == 0:
             self.update()
         total = score.total
         if total - self._lowest < self.hi:  # no field's absence would leave it decided
             return
+        pairs, levels, hi = self.pairs, self.levels, self.hi
         for level, weight in score.parts:
-            fld = level.partition("_")[0]
-            if fld not in FIELDS:
-                continue
-            if total - weight >= self.hi:
-                self.pairs[fld][0] += 1
-                if level in self.levels:
-                    self.levels[level][0] += 1
+            fld = _field(level)
+            if fld is not None and total - weight >= hi:
+                pairs[fld][0] += 1
+                if level in levels:
+                    levels[level][0] += 1
 
     def update(self) -> None:
         out = {}
