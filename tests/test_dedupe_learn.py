@@ -121,3 +121,21 @@ def test_random_pairs_are_drawn_rarely_once_enough_are_in():
     for i in range(learn.RARE * 100):
         learner.stranger(people[i % 99])
     assert 99 <= learner.pairs["bday"][1] - before <= 101  # then one per RARE
+
+
+def test_every_address_seen_is_kept_and_compared():
+    from carectl.dedupe.keys import more_addresses, other_addresses
+    from carectl.normalize.text import address_key
+
+    home = {"address": "12 Le Loi, Hue"}
+    assert more_addresses(home, {"address": "12  LE LOI,  HUE"}) == {}  # the same, respelled
+    assert more_addresses({}, home) == {}  # a first address is the address field itself
+    moved = more_addresses(home, {"address": "7 Nguyen Du, Hanoi"})
+    assert moved == {"other_addresses": "7 Nguyen Du, Hanoi"}
+    # The customer lives at the new address now and was seen at the old one.
+    customer = Person(1, "Mai Tran", address=address_key("12 Le Loi, Hue"))
+    customer.other_addresses = other_addresses(moved)
+    lead = Person(None, "Mai Tran", address=address_key("7 Nguyen Du Hanoi"))
+    assert "same address" in str(compare(lead, customer))
+    customer.other_addresses = ()
+    assert "addresses differ" in str(compare(lead, customer))

@@ -181,3 +181,23 @@ def test_a_merge_keeps_both_id_numbers_as_evidence_and_undo_restores_one_each(ct
     after = _state(ctx.db, [a["id"], b["id"]])
     assert after["customers"] == before["customers"]
     assert after["match_keys"] == before["match_keys"]
+
+
+def test_a_merge_keeps_every_address_seen_and_undo_restores_each(ctx):
+    with ctx.transaction() as tx:
+        a = svc.create_customer(
+            tx,
+            full_name="Mai Tran",
+            custom={"address": "12 Le Loi, Hue", "other_addresses": "3 Hai Ba Trung, Hue"},
+        )
+        b = svc.create_customer(tx, full_name="Mai Tran", custom={"address": "7 Nguyen Du, Hanoi"})
+    before = _state(ctx.db, [a["id"], b["id"]])
+    with ctx.transaction() as tx:
+        merge_id = merging.merge(tx, a["id"], b["id"])
+    custom = svc.get_customer(ctx.db, a["id"])["custom"]
+    assert custom["address"] in ("12 Le Loi, Hue", "7 Nguyen Du, Hanoi")
+    seen = {custom["address"], *custom["other_addresses"].split("; ")}
+    assert seen == {"12 Le Loi, Hue", "3 Hai Ba Trung, Hue", "7 Nguyen Du, Hanoi"}
+    with ctx.transaction() as tx:
+        merging.undo(tx, merge_id)
+    assert _state(ctx.db, [a["id"], b["id"]])["customers"] == before["customers"]

@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from carectl.dedupe.keys import OTHER_BIRTHDAYS, OTHER_NAMES, identity, keys_for, seen
+from carectl.dedupe.keys import (
+    OTHER_ADDRESSES,
+    OTHER_BIRTHDAYS,
+    OTHER_NAMES,
+    identity,
+    keys_for,
+    other_addresses,
+    seen,
+)
 from carectl.dedupe.learn import learner_for
 from carectl.dedupe.score import Person, Score, compare
 from carectl.normalize.names import name_keys
@@ -319,10 +327,11 @@ def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         marks = ", ".join("?" * len(part))
-        for cid, name, bday, region, address, id_number, names, days in db.execute(
+        for cid, name, bday, region, address, id_number, names, days, places in db.execute(
             "SELECT id, full_name, birthday, region, json_extract(custom, '$.address'),"
             " json_extract(custom, '$.id_number'), json_extract(custom, '$.other_names'),"
-            f" json_extract(custom, '$.other_birthdays') FROM customers WHERE id IN ({marks})",
+            " json_extract(custom, '$.other_birthdays'), json_extract(custom,"
+            f" '$.other_addresses') FROM customers WHERE id IN ({marks})",
             part,
         ):
             if address is None and id_number is None:  # most customers: skip the parsing
@@ -332,6 +341,8 @@ def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
                 p = out[cid] = Person(cid, name, bday, region, address=address_key, ids=numbers)
             if names is not None or days is not None:
                 p.other_names, p.other_birthdays = seen({OTHER_NAMES: names, OTHER_BIRTHDAYS: days})
+            if places is not None:
+                p.other_addresses = other_addresses({OTHER_ADDRESSES: places})
         for cid, kind, value in db.execute(
             "SELECT customer_id, kind, value_norm FROM contact_points"
             f" WHERE customer_id IN ({marks}) ORDER BY id",

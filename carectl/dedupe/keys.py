@@ -67,6 +67,7 @@ def more_ids(
     out = {}
     if fresh:
         out[ID_FIELD] = ", ".join([old, *dict.fromkeys(fresh)]) if old.strip() else added
+    out.update(more_addresses(have, new))
     if current is not None and lead is not None:
         names, birthdays = seen(new)
         out.update(
@@ -126,6 +127,32 @@ def more_seen(
     if days:
         out[OTHER_BIRTHDAYS] = ", ".join([*old_days, *days][:SEEN_MAX])
     return out
+
+
+OTHER_ADDRESSES = "other_addresses"  # every other address seen, as names are kept
+
+
+def other_addresses(custom: dict[str, Any] | None) -> tuple[str, ...]:
+    """The address keys of a customer's other addresses (compared as its address is)."""
+    raw = str((custom or {}).get(OTHER_ADDRESSES) or "")
+    return tuple(k for k in map(_address, _split(raw, ";")) if k) if raw else ()
+
+
+def more_addresses(have: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """{OTHER_ADDRESSES: all kept} when ``new`` brings an address ``have`` has not had, else
+    {}: a customer who moved is still found by a record with the old address."""
+    given = [str(new.get(ADDRESS_FIELD) or ""), *_split(str(new.get(OTHER_ADDRESSES) or ""), ";")]
+    old = list(_split(str(have.get(OTHER_ADDRESSES) or ""), ";"))
+    known = {_address(str(have.get(ADDRESS_FIELD) or "")), *map(_address, old)} - {""}
+    fresh = []
+    for text in given:
+        key = _address(text)
+        if key and key not in known:
+            fresh.append(" ".join(text.replace(";", ",").split()))
+            known.add(key)
+    if not fresh or not str(have.get(ADDRESS_FIELD) or "").strip():
+        return {}  # the first address is the address field itself
+    return {OTHER_ADDRESSES: "; ".join([*old, *fresh][:SEEN_MAX])}
 
 
 def keys_for(

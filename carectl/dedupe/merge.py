@@ -145,6 +145,18 @@ def survivorship(
     mine, theirs = json.loads(survivor["custom"]), json.loads(merged["custom"])
     extra = {k: v for k, v in theirs.items() if k not in mine or (newer is merged and mine[k] != v)}
     extra.update(match_keys.more_ids(mine, theirs))  # every id number seen is kept
+    # Every address seen as well, around the one survivorship kept.
+    extra.pop(match_keys.OTHER_ADDRESSES, None)
+    kept = {
+        match_keys.ADDRESS_FIELD: extra.get(
+            match_keys.ADDRESS_FIELD, mine.get(match_keys.ADDRESS_FIELD)
+        ),
+        match_keys.OTHER_ADDRESSES: mine.get(match_keys.OTHER_ADDRESSES),
+    }
+    for record in (mine, theirs):
+        kept.update(match_keys.more_addresses(kept, record))
+    if kept[match_keys.OTHER_ADDRESSES]:
+        extra[match_keys.OTHER_ADDRESSES] = kept[match_keys.OTHER_ADDRESSES]
     # Every name and birthday seen is kept too (the main ones as survivorship chose them).
     for k in (match_keys.OTHER_NAMES, match_keys.OTHER_BIRTHDAYS):
         extra.pop(k, None)

@@ -87,6 +87,7 @@ class Person:
     # Other names and birthdays the customer was seen with (keys.seen): compared as well.
     other_names: tuple[str, ...] = ()
     other_birthdays: tuple[str, ...] = ()
+    other_addresses: tuple[str, ...] = ()  # address_key form (keys.other_addresses)
 
 
 @dataclass
@@ -117,6 +118,9 @@ def compare(
     ``weights``: learned weights of some levels (carectl/dedupe/learn.py), by level name."""
     total, why, parts = 0.0, [], []
     household = bool(a.address) and a.address == b.address  # shared by a family, like a phone
+    if a.other_addresses or b.other_addresses:
+        mine = {a.address, *a.other_addresses} - {""}
+        household = not mine.isdisjoint({b.address, *b.other_addresses})
 
     def add(weight: float, reason: str, level: str = "") -> None:
         nonlocal total
@@ -175,7 +179,15 @@ def compare(
     if a.ids and b.ids:
         add(*_ids(a.ids, b.ids))
     if a.address and b.address:
-        add(*_address(a.address, b.address))
+        if a.other_addresses or b.other_addresses:  # the best of every address either had
+            found = [
+                _address(x, y)
+                for x in (a.address, *a.other_addresses)
+                for y in (b.address, *b.other_addresses)
+            ]
+            add(*max(found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]))
+        else:
+            add(*_address(a.address, b.address))
     return Score(round(total, 2), parts, why)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from carectl import search
 from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
-from carectl.dedupe.keys import identity, more_ids, seen
+from carectl.dedupe.keys import identity, more_ids, other_addresses, seen
 from carectl.dedupe.score import Person
 from carectl.ingest import ledger
 from carectl.ingest.lead import Lead, MatchResult
@@ -125,6 +125,7 @@ class Draft:
         address, ids = identity(r["custom"])
         p = Person(r["id"], r["full_name"], r["birthday"], r["region"], address=address, ids=ids)
         p.other_names, p.other_birthdays = seen(r["custom"])
+        p.other_addresses = other_addresses(r["custom"])
         for kind, norm, *_ in self.contacts:
             (p.emails if kind == "email" else p.phones).add(norm)
         return p
