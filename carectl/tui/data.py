@@ -44,7 +44,7 @@ LAZY_MODULES = (
     "carectl.kpi", "carectl.profile", "carectl.care.tasks", "carectl.dedupe.review",
     "carectl.outbox.consent", "carectl.outbox.queue", "carectl.segments.membership",
     "carectl.service.loyalty", "carectl.service.tickets", "carectl.ingest.status",
-    "carectl.outbox.sender",
+    "carectl.outbox.sender", "carectl.normalize.phones",
 )  # fmt: skip
 kpi = Lazy("carectl.kpi")
 profile = Lazy("carectl.profile")
