@@ -124,6 +124,13 @@ def interaction_logged(ctx: Context, customer: dict[str, Any], interaction: dict
 
 
 @hookspec
+def interactions_logged(ctx: Context, logged: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """After commit of several interactions at once (``(customer, interaction)`` pairs; the
+    outbox sender's rounds). A plugin implementing it gets these interactions here instead of
+    one ``interaction_logged`` each; other plugins still get one ``interaction_logged`` each."""
+
+
+@hookspec
 def ticket_changed(ctx: Context, ticket: dict[str, Any], action: str) -> None:
     """After commit of a ticket change; ``action`` is open, reply, assign, resolve, reopen or
     close and ``ticket`` the row after it."""

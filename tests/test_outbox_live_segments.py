@@ -60,3 +60,38 @@ def test_a_sent_message_updates_contact_metrics_by_the_cheap_path(tmp_path, smtp
         (r["segment"], r["change"], r["reason"]) for r in left
     ]
     ctx.close()
+
+
+def test_a_round_reaches_batch_plugins_once_and_the_others_per_message(tmp_path, smtpd):  # noqa: F811
+    """segments_live takes a round's interactions in one interactions_logged call; a plugin
+    with only interaction_logged still hears of every sent message, once."""
+    from carectl.hookspecs import hookimpl
+
+    ctx = make_ctx(tmp_path, smtpd.port, email="concurrency = 4\n")
+    singles: list[int] = []
+    rounds: list[int] = []
+
+    class Single:
+        @hookimpl
+        def interaction_logged(self, customer, interaction):
+            singles.append(customer["id"])
+
+    class Counter:
+        @hookimpl
+        def interactions_logged(self, logged):
+            rounds.append(len(logged))
+
+    ctx.pm.register(Single())
+    ctx.pm.register(Counter())
+    people = [add(ctx, f"Khách {i}", f"k{i}@example.vn") for i in range(12)]
+    for p in people:
+        send(ctx, p)
+    counts = sender.Sender(ctx).run_once()
+    assert counts["sent"] == 12 and len(smtpd.handler.messages) == 12
+    assert sorted(singles) == sorted(p["id"] for p in people)
+    assert sum(rounds) == 12 and len(rounds) < 12  # grouped by round
+    metrics = ctx.db.execute(
+        "SELECT count(*) FROM customer_metrics WHERE last_contact_at IS NOT NULL"
+    ).fetchone()[0]
+    assert metrics == 12  # segments_live, a batch plugin too, refreshed every one
+    ctx.close()

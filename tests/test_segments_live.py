@@ -93,3 +93,45 @@ def test_last_contact_counts_every_channel(ctx):
         tasks.done(tx, task["id"], outcome="answered")
     logged = interactions.for_customer(ctx.db, called, limit=1)[0]
     assert last(called)[0] == logged["started_at"]  # through the live hook, no recompute
+
+
+def test_a_round_of_contacts_at_once_equals_one_by_one_and_full(ctx, crafted):  # noqa: F811
+    """contacts_logged (the outbox round's one UPDATE) leaves what contact_logged per contact
+    and a full recompute leave, with several contacts for one customer in the round."""
+    refresh.recompute_all(ctx, at=AT)
+    cases = [
+        (crafted["lead"], ago(1), "in"),
+        (crafted["lead"], ago(3), "in"),  # a second enquiry, older: counted, not the last
+        (crafted["loyal"], ago(2), "out"),
+        (crafted["high"], ago(200), "in"),  # older than the enquiry window
+        (crafted["undecided"], ago(-3), "in"),  # in the future of AT: ignored like in full
+    ]
+    for cid, when, direction in cases:
+        _raw_contact(ctx, cid, direction, when)
+    refresh.contacts_logged(ctx, [(c, w, d, "round") for c, w, d in cases], at=AT)
+    batch = snapshot(ctx)
+    refresh.recompute_all(ctx, at=AT, bounds=False)
+    assert snapshot(ctx) == batch
+    lead = ctx.db.execute(
+        "SELECT lifecycle, enquiries, contact_days FROM customer_metrics WHERE customer_id = ?",
+        (crafted["lead"],),
+    ).fetchone()
+    assert lead == ("prospect", 2, 1)
+
+
+def test_a_round_of_contacts_without_metrics_takes_the_full_path(ctx):
+    """A customer without a metrics row (raw SQL) gets one computed, grouped by reason."""
+    with ctx.transaction() as tx:
+        cid = svc.create_customer(tx, full_name="Raw Row", region="VN")["id"]
+        tx.execute("DELETE FROM customer_metrics WHERE customer_id = ?", (cid,))
+    for days in (1, 2):
+        _raw_contact(ctx, cid, "in", ago(days))
+    out = refresh.contacts_logged(
+        ctx, [(cid, ago(1), "in", "interaction (phone)"), (cid, ago(2), "in", "x")], at=AT
+    )
+    assert out["customers"] == 1
+    row = ctx.db.execute(
+        "SELECT enquiries, lifecycle FROM customer_metrics WHERE customer_id = ?", (cid,)
+    ).fetchone()
+    assert row == (2, "prospect")
+    assert segments_of(ctx, cid) == {"undecided"}

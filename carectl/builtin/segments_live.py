@@ -6,13 +6,14 @@ and a deployment that recomputes nightly instead can block this plugin. During a
 the batches' events are skipped (one customers_changed per batch, or per customer while the
 file is still processing when a vendor's matcher writes row by row); lead_file_processed then
 refreshes all of the file's customers in one set-based pass. An interaction (every sent message
-logs one) takes the cheap path: the contact metrics updated in place, then the customer's rules.
+logs one) takes the cheap path: the contact metrics updated in place, then the customer's rules;
+the outbox sender's rounds come as one ``interactions_logged`` (one UPDATE for the round).
 """
 
 from __future__ import annotations
 
 from carectl.hookspecs import hookimpl
-from carectl.segments.refresh import contact_logged, refresh_customers
+from carectl.segments.refresh import contact_logged, contacts_logged, refresh_customers
 
 
 def _refresh(ctx, customer_id: int, reason: str) -> None:
@@ -66,6 +67,17 @@ def interaction_logged(ctx, customer, interaction):
         interaction["started_at"],
         interaction["direction"],
         reason=f"interaction ({interaction['channel']})",
+    )
+
+
+@hookimpl
+def interactions_logged(ctx, logged):
+    contacts_logged(
+        ctx,
+        [
+            (c["id"], i["started_at"], i["direction"], f"interaction ({i['channel']})")
+            for c, i in logged
+        ],
     )
 
 

@@ -13,7 +13,8 @@ the database sees one commit per round.
 
 A round's lifecycle events (the timeline interaction of each sent message) reach plugins at the
 start of the next round's transaction, each in a savepoint: after their commit as everywhere,
-but the live segment refresh they trigger joins that commit instead of making one per message.
+but the live segment refresh they trigger joins that commit instead of making one per message,
+and takes the round's interactions at once (``interactions_logged``).
 
 ``send_message`` implementations marked ``carectl.outbox.nonblocking`` (the built-in email and
 SMS senders) are called on the loop and return awaitables; if any implementation is not marked
@@ -149,6 +150,7 @@ class Sender:
         self._stop: threading.Event | None = None  # run_forever's stop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._threads: ThreadPoolExecutor | None = None
+        self._single: Any = None  # interaction_logged without the interactions_logged plugins
 
     def run_once(self) -> Counter[str]:
         """Send everything due now and return counts per outcome (SenderBusy if one runs)."""
@@ -172,6 +174,7 @@ class Sender:
         self._drained = False
         self._error = None
         self._halt = False
+        self._single = None
         with ctx.transaction() as tx:
             self.counts["in_doubt"] += queue.recover(tx, self.owner, self._start, all_others=True)
         # Many small commits: checkpoint the WAL every ~40 MB instead of every 4 MB. The hot
@@ -298,13 +301,40 @@ class Sender:
     def _deliver_events(self, tx: Tx, events: list[tuple[str, dict[str, Any]]]) -> None:
         """Committed events to their plugins, each in a savepoint: a failing plugin is logged
         and its writes undone, as when it runs after a commit on its own. The plugins'
-        ``ctx.transaction()`` joins this one."""
-        for event, kwargs in events:
-            try:
-                with tx.savepoint("outbox_event"):
-                    getattr(self.ctx.pm.hook, event)(ctx=self.ctx, **kwargs)
-            except Exception:
-                log.exception("plugin hook %s failed", event)
+        ``ctx.transaction()`` joins this one. A run of ``interaction_logged`` events goes to
+        the plugins implementing ``interactions_logged`` as one call (the live segment
+        refresh: one statement for the round), and to the others one by one."""
+        pm, run = self.ctx.pm, []
+        for event, kwargs in [*events, ("", {})]:
+            if event == "interaction_logged":
+                run.append((kwargs["customer"], kwargs["interaction"]))
+                continue
+            if run:
+                self._call(tx, "interactions_logged", pm.hook.interactions_logged, logged=run)
+                if self._single is None:  # once per drain: the plugins do not change in one
+                    self._single = pm.subset_hook_caller(
+                        "interaction_logged",
+                        [i.plugin for i in pm.hook.interactions_logged.get_hookimpls()],
+                    )
+                single = self._single
+                if single.get_hookimpls():
+                    for customer, interaction in run:
+                        self._call(
+                            tx, "interaction_logged", single,
+                            customer=customer, interaction=interaction,
+                        )  # fmt: skip
+                run = []
+            if event:
+                self._call(tx, event, getattr(pm.hook, event), **kwargs)
+
+    def _call(self, tx: Tx, event: str, hook: Any, **kwargs: Any) -> None:
+        if not hook.get_hookimpls():
+            return
+        try:
+            with tx.savepoint("outbox_event"):
+                hook(ctx=self.ctx, **kwargs)
+        except Exception:
+            log.exception("plugin hook %s failed", event)
 
     def _flush_events(self) -> None:
         """The last round's events, at the end of a drain."""
