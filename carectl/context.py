@@ -6,14 +6,16 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from carectl import plugins
 from carectl.config import Config
 from carectl.store import open_db
 from carectl.store.transaction import Tx, transaction
+
+if TYPE_CHECKING:  # loaded with the plugins: the desk paints its list before any is needed
+    from carectl import plugins
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ class Context:
 
     @cached_property
     def pm(self) -> plugins.PluginManager:
+        from carectl import plugins
+
         return plugins.build(self.config.plugins.folder, self.config.plugins.disabled)
 
     @cached_property

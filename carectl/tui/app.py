@@ -86,8 +86,11 @@ class CareApp(App[None]):
         self.watch = ChangeWatch(self.reader.database)
         self.poll_seconds = poll_seconds
 
+    def get_default_screen(self) -> Screen:
+        """The customer list is the bottom screen: no blank default under it to compose first."""
+        return CustomersScreen(self.reader)
+
     def on_mount(self) -> None:
-        self.push_screen(CustomersScreen(self.reader))
         self.watch.changed()  # the version now; later ticks compare with it
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.poll)

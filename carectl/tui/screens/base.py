@@ -16,12 +16,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from carectl.store.transaction import Tx
 from carectl.tui.data import Reader
 from carectl.tui.i18n import _, translate_bindings
+from carectl.tui.widgets.footer import KeyFooter
 
 Row = dict[str, Any]
 # Every list screen's last keys (after its own, so its actions come first in the footer).
@@ -106,7 +107,7 @@ class ListScreen(DeskScreen):
         yield Static(_("loading…"), id=f"{self.NAME}-title", classes="list-title")
         yield DataTable(id=self.NAME, cursor_type="row", zebra_stripes=self.ZEBRA)
         yield from self.compose_more()
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyFooter(compact=True)  # every key fits 80 columns
 
     def compose_more(self) -> ComposeResult:
         yield from ()

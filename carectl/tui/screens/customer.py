@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from carectl.money import format_amount
@@ -27,6 +27,7 @@ from carectl.tui.data import Reader
 from carectl.tui.i18n import _, label
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.prompt import PromptScreen
+from carectl.tui.widgets.footer import KeyFooter
 
 DETAIL_FIELDS = (
     ("region", "region"),
@@ -125,7 +126,7 @@ class CustomerScreen(DeskScreen):
             for part in ("details", "contacts", "orders", "timeline"):
                 yield Static(_(part), classes="section-title", id=f"{part}-title")
                 yield Static(_("loading…"), classes="section", id=part)
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyFooter(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#profile").focus()

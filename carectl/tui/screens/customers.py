@@ -12,13 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from carectl.normalize.text import fold
 from carectl.tui.data import SMALL, Narrowed, Reader, Selection
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
+from carectl.tui.widgets.footer import KeyFooter
 from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Reversed, Row
 from carectl.tui.widgets.search_input import SearchInput
 
@@ -68,7 +69,7 @@ class CustomersScreen(Screen):
         yield SearchInput(placeholder=_("/ to search: name, code, phone or email"), id="search")
         yield CustomerTable(id="customers")
         yield Static(_("loading…"), id="status")
-        yield Footer(compact=True, show_command_palette=False)  # ^p is in help; fits 80 columns
+        yield KeyFooter(compact=True, show_command_palette=False)  # ^p is in help; fits 80 columns
 
     @property
     def table(self) -> CustomerTable:

@@ -18,7 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from carectl import kpi
@@ -27,6 +27,7 @@ from carectl.tui.i18n import _, language
 from carectl.tui.i18n import label as label_of
 from carectl.tui.screens.base import DeskScreen
 from carectl.tui.screens.segments import sparkline
+from carectl.tui.widgets.footer import KeyFooter
 
 TILES = (  # (key, label, lower is better)
     ("art", "ART first response", True),
@@ -199,7 +200,7 @@ class DashboardScreen(DeskScreen):
         with Horizontal(id="dash-panels"):
             for part, title in PANELS:
                 yield titled(Static("…", id=f"panel-{part}", classes="panel"), title)
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyFooter(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.load()
