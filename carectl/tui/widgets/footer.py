@@ -12,11 +12,16 @@ from textual.widgets import Footer
 class KeyFooter(Footer):
     """Textual's Footer composes all its keys again on every bindings signal (each focus change,
     screen push or resume): a dozen times while the desk starts, each a compose and a style pass
-    of every key. Here signals that arrive together rebuild once, and only if a shown key (or its
-    enabled state) differs from what is on screen."""
+    of every key. Here the keys are composed with the screen (Textual waits for the first signal,
+    then composes them again), and later signals that arrive together rebuild once, only if a
+    shown key (or its enabled state) differs from what is on screen."""
 
     _shown: Hashable = None
     _pending = False
+
+    def __init__(self, *, compact: bool = False, show_command_palette: bool = True) -> None:
+        super().__init__(compact=compact, show_command_palette=show_command_palette)
+        self.set_reactive(Footer._bindings_ready, True)
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
