@@ -42,6 +42,7 @@ _RESULT_ORDER = {
 
 
 class CustomersScreen(Screen):
+    AUTO_FOCUS = "#customers"  # the table, not the first focusable (the search box, restyled twice)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search"),
         Binding("s", "next_sort", "Sort"),

@@ -7,6 +7,7 @@ from collections.abc import Hashable
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeyFooter(Footer):
@@ -38,7 +39,10 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._shown = self._keys() if self._bindings_ready else None
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):  # styled once: bound to ``compact`` it restyles
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def _keys(self) -> Hashable:
         palette = self.app.COMMAND_PALETTE_BINDING
