@@ -103,3 +103,47 @@ async def test_every_screen_has_help_j_k_and_its_actions_in_palette_and_help(db_
             await pilot.press("j", "k", "escape")
             await settle(pilot)
             assert app.screen is screen
+
+
+async def test_footer_rebuilds_only_when_the_shown_keys_change():
+    """The footer shows the focused widget's keys; a focus move that keeps them composes
+    nothing again (Textual's footer recomposed on every bindings signal)."""
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.widgets import Button
+
+    from carectl.tui.widgets.footer import KeyFooter
+
+    class Keyed(Button):
+        BINDINGS = (Binding("x", "press", "Extra"),)
+
+    class Keys(App[None]):
+        BINDINGS = (Binding("a", "bell", "Alpha"),)
+
+        def compose(self):
+            yield Button("one", id="one")
+            yield Button("two", id="two")
+            yield Keyed("three", id="three")
+            yield KeyFooter(compact=True, show_command_palette=False)
+
+    def shown(app) -> list[str]:
+        return [k.description for k in app.query("FooterKey")]
+
+    app = Keys()
+    async with app.run_test() as pilot:
+        footer = app.query_one(KeyFooter)
+        app.query_one("#one").focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert shown(app) == ["Alpha"]
+        keys = list(app.query("FooterKey"))
+        app.query_one("#two").focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert list(app.query("FooterKey")) == keys  # the same widgets: not composed again
+        app.query_one("#three").focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert sorted(shown(app)) == ["Alpha", "Extra"]
+        assert all(k.has_class("-compact") for k in app.query("FooterKey"))
+        assert footer.is_attached

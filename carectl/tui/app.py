@@ -82,6 +82,7 @@ class CareApp(App[None]):
         super().__init__()
         i18n.translate_bindings(self)
         self.reader = Reader(ctx, clock)
+        self.reader.open_early()
         self.sub_title = display_path(self.reader.database)
         self.watch = ChangeWatch(self.reader.database)
         self.poll_seconds = poll_seconds

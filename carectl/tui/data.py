@@ -134,6 +134,17 @@ class Reader:
     def database(self) -> Path:
         return Path(self.ctx.config.database)
 
+    def open_early(self) -> None:
+        """Open the database (migrations checked, schema read) in a thread while Textual starts,
+        so the customer list's first read finds it open; SQLite works outside the GIL. A failure
+        is left to that read, which reports it."""
+
+        def run() -> None:
+            with self._lock, contextlib.suppress(Exception):
+                self.ctx.db.execute("SELECT id FROM customers LIMIT 1").fetchall()
+
+        threading.Thread(target=run, name="open-db", daemon=True).start()
+
     @property
     def page_size(self) -> int:
         return max(20, self.ctx.config.tui.page_size)
