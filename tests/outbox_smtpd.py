@@ -52,10 +52,12 @@ class Handler:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, **smtp_options) -> None:
         self.handler = Handler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, **smtp_options
+        )
 
     def __enter__(self) -> Server:
         self.controller.start()

@@ -68,6 +68,8 @@ async def send(cfg, message: dict[str, Any]) -> dict[str, Any]:
         if 400 <= code < 500:
             return {"status": "retry", "reason": reason}
         return {"status": "failed", "reason": reason, "bounce": code in smtp.HARD_BOUNCE}
+    except aiosmtplib.SMTPNotSupported as exc:  # this server cannot take this address
+        return {"status": "failed", "reason": str(exc)}
     except aiosmtplib.SMTPAuthenticationError as exc:  # the config's fault, not the message's
         return {"status": "retry", "reason": f"SMTP login refused: {exc.code}"}
     except aiosmtplib.SMTPResponseException as exc:

@@ -3,9 +3,9 @@
 A pool per event loop and ``[email]`` table holds the connections. A message takes an idle
 connection (or opens one) for its whole SMTP transaction and gives it back, so one connection
 carries many messages one after another and never two at once; the sender runs at most
-``email.concurrency`` deliveries at a time, which bounds the pool. The envelope goes as plain
-MAIL / RCPT commands under one timeout for the message: ``sendmail`` would parse both addresses
-four times in pure Python and arm a timer per command, a third of the client's CPU per message.
+``email.concurrency`` deliveries at a time, which bounds the pool. aiosmtplib connects, starts
+TLS and logs in; a message's MAIL, RCPT and DATA then run from the connection's protocol
+callbacks (``smtp_exchange``) under one timeout for the message.
 The password comes from an environment variable or a 0600 file and is never logged or put in
 an error message.
 """
@@ -13,7 +13,6 @@ an error message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import weakref
 
@@ -21,8 +20,10 @@ import aiosmtplib
 
 from carectl.config import EmailConfig
 from carectl.outbox import secret
+from carectl.outbox.smtp_exchange import Exchange
 
 HARD_BOUNCE = (550, 551, 553)  # mailbox unknown / not local / name not allowed
+UTF8 = ["SMTPUTF8"]  # an address outside ASCII (RFC 6531); SMTPNotSupported if not offered
 SmtpConfigError = secret.SecretError  # the [email] settings cannot work
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Pool]] = (
     weakref.WeakKeyDictionary()
@@ -41,6 +42,7 @@ class Connection:
     def __init__(self, cfg: EmailConfig) -> None:
         self.cfg = cfg
         self.client: aiosmtplib.SMTP | None = None
+        self.exchange: Exchange | None = None
         self.sent = 0
         self.connects = 0
 
@@ -70,13 +72,15 @@ class Connection:
         errors propagate (a timeout as SMTPTimeoutError, the connection closed)."""
         if self.client is None or not self.client.is_connected:
             self.client = await self._connect()
-        client = self.client
+            self.exchange = Exchange(self.client)
         try:
             async with asyncio.timeout(self.cfg.timeout_seconds):
                 if not (sender + to).isascii():  # SMTPUTF8 and address checks: aiosmtplib's way
-                    response = (await client.sendmail(sender, [to], data))[1]
+                    with self.exchange.lent():
+                        sent = await self.client.sendmail(sender, [to], data, mail_options=UTF8)
+                    response = sent[1]
                 else:
-                    response = await self._transaction(client, sender, to, data)
+                    response = await self.exchange.transaction(sender, to, data)
         except TimeoutError:
             self.drop()
             raise aiosmtplib.SMTPTimeoutError("timed out waiting for the SMTP server") from None
@@ -86,25 +90,6 @@ class Connection:
         self.sent += 1
         return response
 
-    @staticmethod
-    async def _transaction(client: aiosmtplib.SMTP, sender: str, to: str, data: bytes) -> str:
-        """MAIL, RCPT, DATA as sendmail does them (RSET after a refusal), for addresses the
-        outbox already checked (one plain address, no control characters: execute_command
-        refuses CR/LF too)."""
-        try:
-            answer = await client.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode())
-            if answer.code != 250:
-                raise aiosmtplib.SMTPSenderRefused(answer.code, answer.message, sender)
-            answer = await client.execute_command(b"RCPT", b"TO:<%s>" % to.encode())
-            if answer.code not in (250, 251):
-                refused = aiosmtplib.SMTPRecipientRefused(answer.code, answer.message, to)
-                raise aiosmtplib.SMTPRecipientsRefused([refused])
-            return (await client.data(data)).message
-        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
-            with contextlib.suppress(OSError, aiosmtplib.SMTPException):
-                await client.rset()
-            raise
-
     def drop(self) -> None:
         """Forget a connection whose state is unknown (lost, or timed out mid-command)."""
         if self.client is not None:
@@ -113,6 +98,7 @@ class Connection:
 
     async def close(self) -> None:
         if self.client is not None and self.client.is_connected:
+            self.exchange.give_back()
             try:
                 async with asyncio.timeout(self.cfg.timeout_seconds):
                     await self.client.quit()
