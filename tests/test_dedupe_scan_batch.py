@@ -1,4 +1,4 @@
-"""`dedupe scan` a batch at a time decides exactly what visiting one customer at a time does."""
+"""`dedupe scan` by pairs decides as one customer at a time does, in one process or many."""
 
 from __future__ import annotations
 
@@ -55,34 +55,86 @@ def people_db(path: Path) -> Context:
     return ctx
 
 
-def test_batch_scan_equals_one_at_a_time(tmp_path, monkeypatch):
-    ctx = people_db(tmp_path / "a.db")
-    ctx.close()
+def test_the_scan_decides_crafted_cases_as_one_at_a_time(tmp_path):
+    """Planted duplicates (a retyped phone, an email in capitals, a name without diacritics) are
+    merged into the older customer, a chain transitively into the oldest; namesakes with other
+    phones and birthdays stay apart; a doubtful pair is queued; a separated pair is left alone.
+    The one-customer-at-a-time reference (_visit) decides the same."""
+    results = {}
+    for name in ("ref", "scan"):
+        ctx = Context(config_mod.parse({"database": f"{name}.db"}, base=tmp_path))
+        with ctx.transaction() as tx:
+            for kw in CRAFTED:
+                svc.create_customer(tx, region="VN", **kw)
+            tx.execute(  # 7 and 8 would merge: a person said they are two people
+                "INSERT INTO dedupe_pairs (a_id, b_id, score, reason, status, created_at)"
+                " VALUES (7, 8, 0, '', 'separate', '2026-01-01')"
+            )
+        if name == "ref":
+            ids = [r[0] for r in ctx.db.execute("SELECT id FROM customers ORDER BY id")]
+            for cid in ids:
+                with ctx.transaction() as tx:
+                    scan_mod._visit(tx, cid, ctx.config.dedupe)
+        else:
+            scan_mod.scan(ctx)
+        results[name] = {
+            "merges": ctx.db.execute("SELECT survivor_id, merged_id FROM merges").fetchall(),
+            "pairs": ctx.db.execute(
+                "SELECT a_id, b_id, status FROM dedupe_pairs ORDER BY a_id, b_id"
+            ).fetchall(),
+        }
+        ctx.close()
+    assert sorted(results["scan"]["merges"]) == [(1, 2), (1, 3), (1, 4), (5, 6)]
+    assert results["scan"]["pairs"] == [(7, 8, "separate"), (9, 10, "pending")]
+    assert sorted(results["ref"]["merges"]) == sorted(results["scan"]["merges"])
+    assert results["ref"]["pairs"] == results["scan"]["pairs"]
+
+
+CRAFTED = [
+    # 1-4: one person four times; 4 shares only 3's email (a chain: merged into 1 through 3)
+    {"full_name": "Nguyễn Thị Mai", "phones": ["0901234567"], "birthday": "1990-04-02"},
+    {"full_name": "Nguyen Thi Mai", "phones": ["+84 90 123 45 67"], "birthday": "1990-04-02"},
+    {"full_name": "Nguyễn Thị Mai", "phones": ["0901234567"], "emails": ["mai.n@example.vn"]},
+    {"full_name": "NGUYEN THI MAI", "emails": ["Mai.N@example.vn"], "birthday": "1990-04-02"},
+    # 5-6: another person, the same email with capitals and the name's words swapped
+    {"full_name": "Trần Văn Hùng", "emails": ["hung.tv@example.vn"], "birthday": "1985-11-23"},
+    {"full_name": "Văn Hùng Trần", "emails": ["HUNG.TV@example.vn"], "birthday": "1985-11-23"},
+    # 7-8: would merge, but marked separate
+    {"full_name": "Lê Văn Tám", "phones": ["0987654321"], "birthday": "1970-01-01"},
+    {"full_name": "Lê Văn Tám", "phones": ["0987654321"], "birthday": "1970-01-01"},
+    # 9-10: the same name, a birthday without its year, nothing else: doubtful (review)
+    {"full_name": "Phạm Minh Châu", "phones": ["0911111111"], "birthday": "1995-06-30"},
+    {"full_name": "Phạm Minh Châu", "birthday": "--06-30"},
+    # 11-12: namesakes of 1 with other phones and birthdays: new people
+    {"full_name": "Nguyễn Thị Mai", "phones": ["0933333333"], "birthday": "1961-12-09"},
+    {"full_name": "Nguyễn Thị Mai", "phones": ["0944444444"], "birthday": "2001-07-15"},
+]
+
+
+def test_worker_processes_decide_as_one_process(tmp_path, monkeypatch):
+    """Keys and scores computed in worker processes give the same database as inline."""
+    people_db(tmp_path / "a.db").close()
     shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
     results = {}
-    for name in ("a", "b"):
+    for name, workers_from in (("a", 10**9), ("b", 1)):
         ctx = Context(config_mod.parse({"database": f"{name}.db"}, base=tmp_path))
-        with monkeypatch.context() as m:
-            m.setattr(scan_mod, "BATCH", 37)
-            if name == "a":  # the reference: _visit per customer
-                m.setattr(
-                    scan_mod,
-                    "_visit_batch",
-                    lambda tx, ids, cfg: __import__("collections").Counter(
-                        scan_mod._visit(tx, cid, cfg) for cid in ids
-                    ),
-                )
-            counts = scan_mod.scan(ctx)
+        monkeypatch.setattr(scan_mod.P, "WORKERS_FROM", workers_from)
+        monkeypatch.setattr(scan_mod.P, "KEY_CHUNK", 50)
+        monkeypatch.setattr(scan_mod.P, "PAIR_CHUNK", 40)
+        monkeypatch.setattr(scan_mod, "BATCH", 37)
+        counts = scan_mod.scan(ctx)
         results[name] = (
             dict(counts),
             {t: ctx.db.execute(sql).fetchall() for t, sql in TABLES.items()},
         )
         ctx.close()
     (ca, ta), (cb, tb) = results["a"], results["b"]
-    assert ca.get("merge", 0) > 5 and ca.get("review", 0) > 0, ca
-    assert {k: v for k, v in cb.items() if v} == {k: v for k, v in ca.items() if v}
+    assert ca["merge"] > 5 and ca["review"] > 0, ca
+    assert cb == ca
     for table in TABLES:
         assert tb[table] == ta[table], table
+    # every customer's keys are written (a third had lost them, as a bulk load leaves them)
+    assert {r[0] for r in ta["keys"]} == {r[0] for r in ta["customers"]}
 
 
 def test_a_scan_batch_tells_its_merges_once_to_batch_plugins(tmp_path, monkeypatch):

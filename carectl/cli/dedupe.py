@@ -22,7 +22,7 @@ def scan_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     app_ctx = context(ctx)
     console = Console(stderr=True)
     bar = Progress(
-        TextColumn("[bold]dedupe scan"),
+        TextColumn("[bold]dedupe scan: {task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -30,9 +30,14 @@ def scan_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         transient=True,
         disable=not console.is_terminal,
     )
-    task = bar.add_task("scan", total=None)
+    task = bar.add_task("keys", total=None)
     with bar:
-        counts = scan(app_ctx, lambda done, total: bar.update(task, completed=done, total=total))
+        counts = scan(
+            app_ctx,
+            lambda done, total, phase: bar.update(
+                task, completed=done, total=total, description=phase
+            ),
+        )
     result = {k: counts.get(k, 0) for k in ("merge", "review", "new")}
     if as_json:
         print_json(result)

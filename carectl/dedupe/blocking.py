@@ -15,12 +15,12 @@ from carectl.dedupe.keys import (
     OTHER_NAMES,
     identity,
     keys_for,
+    namesake_keys,
     other_addresses,
     seen,
 )
 from carectl.dedupe.learn import learner_for
 from carectl.dedupe.score import Person, Score, compare
-from carectl.normalize.names import name_keys
 
 PER_KEY = 20  # customers read per key at most
 # A name alone never reaches the merge threshold: its block only feeds the review queue.
@@ -71,11 +71,11 @@ def candidates(
 def namesakes(db: Any, p: Person) -> int:
     """How many customers carry this name in this region (capped): the name's frequency."""
     best = 0
-    for key in name_keys(p.full_name or ""):
+    for key in namesake_keys(p.full_name, p.region, p.phones):
         (n,) = db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"
             f" AND key = ? LIMIT {NAMESAKE_CAP})",
-            (f"{key}|{(p.region or '').upper()}",),
+            (key,),
         ).fetchone()
         best = max(best, n)
     return best

@@ -196,6 +196,13 @@ def keys_for(
     return out
 
 
+def namesake_keys(full_name: str, region: str, phones: Iterable[str]) -> list[str]:
+    """The name_region keys a name's frequency is counted under: those keys_for writes for
+    the region given, or without one for the countries of the phones."""
+    regions = {region.upper()} if region else {phone_region(p) for p in phones} or {""}
+    return [f"{k}|{r}" for k in name_keys(full_name or "") for r in sorted(regions)]
+
+
 def write(tx: Any, customer_id: int, keys: Iterable[tuple[str, str]]) -> None:
     """Replace a customer's keys."""
     tx.execute("DELETE FROM match_keys WHERE customer_id = ?", (customer_id,))

@@ -1,58 +1,158 @@
 """`dedupe scan`: find duplicates already in the database, with the same decisions as import.
 
-Customers are visited in id order, a batch per transaction. Each one's keys are (re)written
-first, so customers loaded by other means (the demo's bulk load, older versions) are indexed as
-the scan goes; then it is compared with the candidates of lower id only, so each pair is looked
-at once, from its younger side. Auto-merges keep the older customer; doubtful pairs are queued.
+The keys, pairs and scores come from set-based passes on every core (dedupe/pairs.py); the
+decisions are then taken here in id order, a batch per transaction, each customer against its
+best older candidate: at or above the merge threshold it is merged into that customer (or into
+the customer that one was merged into earlier in the scan: merges are transitive, and the older
+customer always survives); between the thresholds the pair is queued for review; a pair a
+person marked separate is never used. Customers loaded by other means (the demo's bulk load,
+older versions) get their keys on the way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from carectl.dedupe import keys as match_keys
+from carectl.dedupe import pairs as P
 from carectl.dedupe import review
-from carectl.dedupe.blocking import (
-    BatchMatcher,
-    best_match,
-    decide,
-    load,
-    load_many,
-    person_keys,
-    person_keys_stored,
-)
+from carectl.dedupe.blocking import best_match, decide, load, person_keys
+from carectl.dedupe.learn import learner_for
 from carectl.dedupe.merge import merge
-from carectl.normalize.names import name_keys
+from carectl.store.bulkload import indexes_set_aside
 
 BATCH = 500
 log = logging.getLogger(__name__)
 # Told to a plugin implementing customers_changed through it, once per batch.
 BATCHED = frozenset({"customer_created", "customer_updated", "customers_merged"})
+Progress = Callable[[int, int, str], None]
 
 
-def scan(ctx: Any, progress: Callable[[int, int], None] | None = None) -> Counter[str]:
-    """Visit every customer; returns counts of merged, review and new (no duplicate)."""
-    cfg = ctx.config.dedupe
-    db = ctx.db
+def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
+    """Every customer against its older candidates; counts of merge, review and new."""
+    cfg, db = ctx.config.dedupe, ctx.db
     total = db.execute("SELECT count(*) FROM customers").fetchone()[0]
+    tell = progress or (lambda done, total, phase: None)
+    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
+    learner = learner_for(db, cfg)
+    shared = {
+        "rules": tuple(cfg.email_provider_rules),
+        "review_threshold": cfg.review_threshold,
+    }
+    runner = P.Runner(db, path, shared, total)
+    try:
+        _write_keys(ctx, runner, total, tell)
+        tell(0, total, "pairs")
+        codes = P.pair_codes(db)
+        found = _scores(db, runner, codes, learner, shared, total, tell)
+        del codes
+    finally:
+        runner.close()
+    return _decide(ctx, found, total, tell)
+
+
+def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
+    """Every customer's keys brought up to date. Added keys are staged unsorted and then
+    inserted in key order: a random insert per key into an index larger than the cache costs
+    ten times more. A big load (more than the table holds) sets the customer index aside and
+    builds it once."""
+    db = ctx.db
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS scan_keys (customer_id INT, kind TEXT, key TEXT)")
+    db.execute("DELETE FROM temp.scan_keys")
+    done = added = 0
+    ranges = list(P.id_ranges(db))
+    changes = runner.map(P._key_work, lambda lo, hi: P.key_changes(db, lo, hi), ranges)
+    for add, drop, n in changes:
+        if drop:
+            with ctx.transaction() as tx:
+                tx.db.conn.executemany(
+                    "DELETE FROM match_keys WHERE customer_id = ? AND kind = ? AND key = ?", drop
+                )
+        db.conn.executemany("INSERT INTO temp.scan_keys VALUES (?, ?, ?)", add)
+        added += len(add)
+        done += n
+        tell(done, total, "keys")
+    if not added:
+        return
+    have = db.execute("SELECT count(*) FROM match_keys").fetchone()[0]
+    big = added > max(have, P.BIG_LOAD)
+    aside = indexes_set_aside(db, ["match_keys"]) if big else contextlib.nullcontext()
+    with aside, ctx.transaction() as tx:
+        tx.execute(
+            "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) SELECT customer_id,"
+            " kind, key FROM temp.scan_keys ORDER BY kind, key, customer_id"
+        )
+    db.execute("DELETE FROM temp.scan_keys")
+
+
+def _scores(
+    db: Any,
+    runner: P.Runner,
+    codes: list[int],
+    learner: Any,
+    shared: dict[str, Any],
+    total: int,
+    tell: Progress,
+) -> dict[int, list[P.Candidate]]:
+    """Each customer's best older candidates. The learner first sees a sample of the pairs;
+    its weights are then frozen for all of them."""
+    sample = next(P.pair_chunks(codes, P.SAMPLE), [])
+    P.best_older(db, sample, shared, learner)
+    learner.update()
+    weights = dict(learner.weights)
+    found: dict[int, list[P.Candidate]] = {}
+    chunks = ((c, weights) for c in P.pair_chunks(codes))
+    for result in runner.map(P._score_work, lambda c, w: P.best_older(db, c, shared, w), chunks):
+        found.update(result)
+        if result:
+            tell(result[-1][0], total, "scores")
+    return found
+
+
+def _decide(
+    ctx: Any, found: dict[int, list[P.Candidate]], total: int, tell: Progress
+) -> Counter[str]:
+    """Merge or queue each customer's best older candidate, in id order, a batch at a time."""
+    cfg, db = ctx.config.dedupe, ctx.db
+    separate: set[tuple[int, int]] = set(
+        db.execute("SELECT a_id, b_id FROM dedupe_pairs WHERE status = 'separate'")
+    )
+    into: dict[int, int] = {}  # merged customer -> the customer it was merged into
+
+    def root(cid: int) -> int:
+        while cid in into:
+            cid = into[cid]
+        return cid
+
     counts: Counter[str] = Counter()
-    last, done = 0, 0
-    while True:
-        sql = "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?"
-        ids = [r[0] for r in db.execute(sql, (last, BATCH))]
-        if not ids:
-            break
+    order = sorted(found)
+    for start in range(0, len(order), BATCH):
         events: list[tuple[str, dict[str, Any]]] = []
         with ctx.transaction() as tx:
             tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
-            counts.update(_visit_batch(tx, ids, cfg))
+            for b in order[start : start + BATCH]:
+                for score, a, reason in found[b]:
+                    s = root(a)
+                    if s == b or (a, b) in separate or (s, b) in separate:
+                        continue
+                    action = decide(score, cfg)
+                    if action == "merge":
+                        merge(
+                            tx, s, b, score=score, reason=reason, origin="scan",
+                            locked=cfg.locked_fields,
+                        )  # fmt: skip
+                        into[b] = s
+                    elif action == "review":
+                        review.propose(tx, s, b, score, reason)
+                    counts[action] += 1
+                    break
         _announce(ctx, events)
-        last, done = ids[-1], done + len(ids)
-        if progress is not None:
-            progress(done, max(total, done))
+        tell(min(start + BATCH, len(order)), len(order), "decisions")
+    counts["new"] = total - counts["merge"] - counts["review"]
     return counts
 
 
@@ -80,106 +180,6 @@ def _announce(ctx: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
             caller(ctx=ctx, **kwargs)
         except Exception:  # a listener's failure never undoes a committed merge
             log.exception("plugin hook failed after a dedupe scan batch")
-
-
-def _visit_batch(tx: Any, ids: list[int], cfg: Any) -> Counter[str]:
-    """_visit for each customer of the batch, in id order, with a few queries for all of them.
-
-    Every customer's keys are written first (one statement each way, only what changed); the
-    matcher then reads candidates and namesake counts for the whole batch. A customer's
-    namesakes are counted as _visit would see them (later customers' keys not yet rewritten),
-    and after a merge the matcher is told what changed (lists it cannot fix in memory are read
-    again when next used).
-    """
-    db = tx.db
-    persons = load_many(db, ids)
-    live = [cid for cid in ids if persons[cid] is not None]
-    counts: Counter[str] = Counter(gone=len(ids) - len(live))
-    old = _stored_keys(db, live)
-    new = {cid: person_keys(persons[cid]) for cid in live}  # type: ignore[arg-type]
-    tx.db.conn.executemany(
-        "DELETE FROM match_keys WHERE customer_id = ? AND kind = ? AND key = ?",
-        [(cid, *k) for cid in live for k in old[cid] - new[cid]],
-    )
-    tx.db.conn.executemany(
-        "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
-        [(cid, *k) for cid in live for k in new[cid] - old[cid]],
-    )
-    region_keys = {cid: _name_region(persons[cid]) for cid in live}  # type: ignore[arg-type]
-    separated = _separated_from(db, live)
-    matcher: BatchMatcher | None = None
-    for i, cid in enumerate(live):
-        p = persons[cid]
-        if matcher is None:
-            rest = live[i:]
-            people = [(persons[c], new[c], region_keys[c]) for c in rest]
-            matcher = BatchMatcher(db, cfg, people, contact_cap=CONTACT_CAP)  # type: ignore[misc]
-            for c in rest:  # as if their keys were still the old ones
-                _shift(matcher, old[c], new[c], -1)
-        _shift(matcher, old[cid], new[cid], +1)
-        match = matcher.best(
-            p, new[cid], region_keys[cid], below=cid, stored=True,  # type: ignore[arg-type]
-            separated=separated.get(cid, set()),
-        )  # fmt: skip
-        if match is None:
-            counts["new"] += 1
-            continue
-        action = decide(match.score.total, cfg)
-        if action == "merge":
-            survivor = match.customer_id
-            before = person_keys_stored(db, survivor)
-            merge(
-                tx, survivor, cid, score=match.score.total, reason=str(match.score),
-                origin="scan", locked=cfg.locked_fields,
-            )  # fmt: skip
-            matcher.changed(cid, None, new[cid], set())
-            after = load_many(db, [survivor])[survivor]
-            matcher.changed(survivor, after, before, person_keys_stored(db, survivor))
-        elif action == "review":
-            review.propose(tx, match.customer_id, cid, match.score.total, str(match.score))
-        counts[action] += 1
-    return counts
-
-
-CONTACT_CAP = 200  # customers read per phone / email; past this a value is not a person's
-
-
-def _shift(matcher: BatchMatcher, old: set, new: set, sign: int) -> None:
-    """Count a customer's name_region keys as rewritten (+1) or not yet rewritten (-1)."""
-    for kind, key in new ^ old:
-        if kind == "name_region" and key in matcher.namesakes:
-            matcher.namesakes[key] += sign if (kind, key) in new else -sign
-
-
-def _name_region(p: Any) -> list[str]:
-    return [f"{k}|{(p.region or '').upper()}" for k in name_keys(p.full_name or "")]
-
-
-def _stored_keys(db: Any, ids: list[int]) -> dict[int, set[tuple[str, str]]]:
-    out: dict[int, set[tuple[str, str]]] = {cid: set() for cid in ids}
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        for cid, kind, key in db.execute(
-            "SELECT customer_id, kind, key FROM match_keys"
-            f" WHERE customer_id IN ({', '.join('?' * len(part))})",
-            part,
-        ):
-            out[cid].add((kind, key))
-    return out
-
-
-def _separated_from(db: Any, ids: list[int]) -> dict[int, set[int]]:
-    """For each customer, the older customers a person marked it separate from."""
-    out: dict[int, set[int]] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        for a, b in db.execute(
-            "SELECT a_id, b_id FROM dedupe_pairs WHERE status = 'separate'"
-            f" AND b_id IN ({', '.join('?' * len(part))})",
-            part,
-        ):
-            out.setdefault(b, set()).add(a)
-    return out
 
 
 def _visit(tx: Any, cid: int, cfg: Any) -> str:

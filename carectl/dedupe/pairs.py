@@ -1,0 +1,247 @@
+"""`dedupe scan` by pairs: a million customers in set-based passes, on every core.
+
+Visiting customers one by one costs a few index probes and record reads each, in one process.
+The scan instead:
+
+1. writes every customer's blocking keys, computed in worker processes from an id range each
+   (only the keys that changed are written; phone and email blocks are read from the contact
+   points' own index, so they are not copied into match_keys);
+2. reads the blocks (customers sharing a key, or a phone or email) from the indexes in key
+   order, and makes each pair of a block once; a value shared by more than ``BLOCK_CAP``
+   customers (a switchboard, a very common name) is nobody's in particular and makes none;
+3. scores the pairs in the worker processes, a range of younger customers per chunk, with the
+   weights the learner estimated from a sample of the first pairs (frozen, so every pair is
+   judged alike whichever process scores it); for each customer it keeps its best older
+   candidates at or above the review threshold.
+
+scan.py then decides in id order in the main process, as the import does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from carectl.dedupe.blocking import NAMESAKE_CAP, load_many, person_keys
+from carectl.dedupe.keys import namesake_keys
+from carectl.dedupe.learn import Learner
+from carectl.dedupe.score import Person, compare
+
+CONTACTS = ("phone", "email")  # blocks read from contact_points, not match_keys
+BLOCK_CAP = 20  # customers sharing one value at most for it to make pairs
+KEY_CHUNK = 5000  # customers per key chunk
+PAIR_CHUNK = 20_000  # pairs per scoring chunk
+SAMPLE = 20_000  # pairs the learner sees before the weights are frozen
+KEEP = 4  # best candidates kept per customer (the next ones when the best is ruled out)
+BIG_LOAD = 100_000  # keys added: from here the customer index is built once after
+WORKERS_FROM = 20_000  # customers: below this everything runs in this process
+
+Candidate = tuple[float, int, str]  # (score, older customer id, reason)
+
+
+# ------------------------------------------------------------------ worker side
+
+_db: sqlite3.Connection | None = None
+_cfg: dict[str, Any] = {}
+
+
+def _init(path: str, cfg: dict[str, Any]) -> None:
+    global _db, _cfg
+    _db = sqlite3.connect(path, check_same_thread=False)
+    _db.execute("PRAGMA query_only = 1")
+    _db.execute("PRAGMA cache_size = -65536")
+    _cfg = cfg
+
+
+def key_changes(db: Any, lo: int, hi: int) -> tuple[list[tuple], list[tuple], int]:
+    """(keys to insert, keys to delete, customers) for customers lo < id <= hi."""
+    ids = [r[0] for r in db.execute("SELECT id FROM customers WHERE id > ? AND id <= ?", (lo, hi))]
+    persons = load_many(db, ids)
+    old: set[tuple[int, str, str]] = set(
+        db.execute(
+            "SELECT customer_id, kind, key FROM match_keys WHERE customer_id > ?"
+            " AND customer_id <= ? AND kind NOT IN ('phone', 'email')",
+            (lo, hi),
+        )
+    )
+    new = {
+        (cid, kind, key)
+        for cid, p in persons.items()
+        if p is not None
+        for kind, key in person_keys(p)
+        if kind not in CONTACTS
+    }
+    return sorted(new - old), sorted(old - new), len(ids)
+
+
+def _key_work(lo: int, hi: int) -> tuple[list[tuple], list[tuple], int]:
+    return key_changes(_db, lo, hi)
+
+
+def best_older(
+    db: Any,
+    pairs: list[tuple[int, int]],
+    cfg: dict[str, Any],
+    weights: dict[str, float] | Learner,
+) -> list[tuple[int, list[Candidate]]]:
+    """For each younger customer b of ``pairs`` ((b, a), sorted by b), its best older
+    candidates scoring at least the review threshold, best first (ties: the older).
+    ``weights``: frozen, or a Learner that learns from these pairs as it scores them."""
+    learner = weights if isinstance(weights, Learner) else None
+    ids = sorted({i for pair in pairs for i in pair})
+    persons = load_many(db, ids)
+    rules, floor = cfg["rules"], cfg["review_threshold"]
+    counts: dict[str, int] = cfg.setdefault("_namesakes", {})
+    out: list[tuple[int, list[Candidate]]] = []
+    i = 0
+    while i < len(pairs):
+        b = pairs[i][0]
+        j = i
+        while j < len(pairs) and pairs[j][0] == b:
+            j += 1
+        p = persons.get(b)
+        if p is not None:
+            if learner is not None:
+                learner.stranger(p)
+            others = max(_namesakes(db, p, counts) - 2, 0)
+            found: list[tuple[float, int, Any]] = []
+            for _, a in pairs[i:j]:
+                other = persons.get(a)
+                if other is None:
+                    continue
+                w = learner.weights if learner is not None else weights
+                score = compare(p, other, namesakes=others, email_rules=rules, weights=w)
+                if learner is not None:
+                    learner.observe(score)
+                if score.total >= floor:
+                    found.append((score.total, a, score))
+            if found:
+                found.sort(key=lambda c: (-c[0], c[1]))
+                out.append((b, [(t, a, str(s)) for t, a, s in found[:KEEP]]))
+        i = j
+    return out
+
+
+def _score_work(
+    pairs: list[tuple[int, int]], weights: dict[str, float]
+) -> list[tuple[int, list[Candidate]]]:
+    return best_older(_db, pairs, _cfg, weights)
+
+
+def _namesakes(db: Any, p: Person, counts: dict[str, int]) -> int:
+    """Customers under p's name in p's region (capped), as the import counts them."""
+    best = 0
+    for key in namesake_keys(p.full_name, p.region, p.phones):
+        n = counts.get(key)
+        if n is None:
+            if len(counts) > 200_000:
+                counts.clear()
+            (n,) = db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"
+                f" AND key = ? LIMIT {NAMESAKE_CAP})",
+                (key,),
+            ).fetchone()
+            counts[key] = n
+        best = max(best, n)
+    return best
+
+
+# ------------------------------------------------------------------ main process side
+
+
+class Runner:
+    """Runs chunks of work in worker processes (spawned: this process has the database open),
+    or inline for a small database, in order either way."""
+
+    def __init__(self, db: Any, path: str, cfg: dict[str, Any], customers: int) -> None:
+        self.db, self.cfg = db, cfg
+        n = min(os.cpu_count() or 1, 8)
+        self.pool: ProcessPoolExecutor | None = None
+        if path and customers >= WORKERS_FROM and n > 1:
+            self.pool = ProcessPoolExecutor(
+                n, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init, initargs=(path, cfg),
+            )  # fmt: skip
+        self.n = n
+
+    def map(self, fn: Callable, inline: Callable, args: Iterable[tuple]) -> Iterator[Any]:
+        if self.pool is None:
+            for a in args:
+                yield inline(*a)
+            return
+        pending: list[Any] = []
+        for a in args:
+            pending.append(self.pool.submit(fn, *a))
+            if len(pending) >= 3 * self.n:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:
+    last = 0
+    while True:
+        (hi,) = db.execute(
+            f"SELECT max(id) FROM (SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT {size})",
+            (last,),
+        ).fetchone()
+        if hi is None:
+            return
+        yield last, hi
+        last = hi
+
+
+def blocks(db: Any, cap: int = BLOCK_CAP) -> Iterator[list[int]]:
+    """The customer ids of every block of 2 to ``cap`` customers: match keys, then phones and
+    emails (contact points)."""
+    sqls = (
+        "SELECT m.kind, m.key, m.customer_id FROM (SELECT kind, key FROM match_keys"
+        " WHERE kind NOT IN ('phone', 'email') GROUP BY kind, key"
+        " HAVING count(*) BETWEEN 2 AND ?) g CROSS JOIN match_keys m"
+        " ON m.kind = g.kind AND m.key = g.key",
+        "SELECT c.kind, c.value_norm, c.customer_id FROM (SELECT kind, value_norm"
+        " FROM contact_points GROUP BY kind, value_norm HAVING count(*) BETWEEN 2 AND ?) g"
+        " CROSS JOIN contact_points c ON c.kind = g.kind AND c.value_norm = g.value_norm",
+    )
+    for sql in sqls:
+        block: list[int] = []
+        current: tuple[str, str] | None = None
+        for kind, key, cid in db.execute(sql, (cap,)):
+            if (kind, key) != current:
+                if len(block) > 1:
+                    yield block
+                block, current = [], (kind, key)
+            block.append(cid)
+        if len(block) > 1:
+            yield block
+
+
+def pair_codes(db: Any, cap: int = BLOCK_CAP) -> list[int]:
+    """Every pair of customers sharing a block, once, as b << 32 | a (a < b), sorted by b."""
+    codes: set[int] = set()
+    for block in blocks(db, cap):
+        ids = sorted(set(block))
+        for j in range(1, len(ids)):
+            high = ids[j] << 32
+            codes.update(high | a for a in ids[:j])
+    return sorted(codes)
+
+
+def pair_chunks(codes: list[int], size: int = PAIR_CHUNK) -> Iterator[list[tuple[int, int]]]:
+    """(b, a) pairs in chunks of about ``size``, a customer's pairs never split."""
+    mask = (1 << 32) - 1
+    start = 0
+    while start < len(codes):
+        end = min(start + size, len(codes))
+        while end < len(codes) and codes[end] >> 32 == codes[end - 1] >> 32:
+            end += 1
+        yield [(c >> 32, c & mask) for c in codes[start:end]]
+        start = end
