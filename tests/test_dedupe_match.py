@@ -261,3 +261,39 @@ def test_more_ids_adds_only_numbers_not_yet_known():
     assert more_ids({}, {"id_number": "7364009"}) == {"id_number": "7364009"}
     assert more_ids({"id_number": "A1"}, {"id_number": "B2, a1"}) == {"id_number": "A1, B2"}
     assert more_ids({"id_number": "A1"}, {}) == {}
+
+
+def test_a_record_kept_apart_merges_when_a_later_one_brings_the_missing_evidence(ctx, tmp_path):
+    # Row 2 shares only the name with row 1 (review). Row 3 joins row 1 by phone and brings
+    # row 2's birthday: the enriched customer is compared again and takes row 2 in.
+    text = (
+        "name,phone,email,birthday\n"
+        "Cecilia Wolstenholme,0901234567,cw1@example.com,\n"
+        "Cecilia Wolstenholme,,cw2@example.com,1984-06-05\n"
+        "Cecilia Wolstenholme,0901234567,,1984-06-05\n"
+    )
+    report = _ingest(ctx, _file(tmp_path, "r.csv", text))
+    assert (report.created, report.merged, report.review) == (1, 1, 1)
+    assert _customers(ctx) == 1
+    origin, reason = ctx.db.execute("SELECT origin, reason FROM merges").fetchone()
+    assert origin == "import" and "same birthday" in reason
+    # A pair marked separate stays apart however much evidence comes later.
+    other = tmp_path / "other.db"
+    ctx2 = Context(config_mod.parse({"database": str(other)}, base=tmp_path))
+    lines = text.splitlines(keepends=True)
+    _ingest(ctx2, _file(tmp_path, "r1.csv", "".join(lines[:3])))
+    with ctx2.transaction() as tx:
+        tx.execute("UPDATE dedupe_pairs SET status = 'separate'")
+    _ingest(ctx2, _file(tmp_path, "r2.csv", lines[0] + lines[3]))
+    assert _customers(ctx2) == 2
+    ctx2.close()
+
+
+def test_one_name_word_replaced_while_another_has_a_typing_slip():
+    from carectl.dedupe.score import Person, compare
+
+    # Another given name and a slip in the surname: one word replaced, not "names differ".
+    assert "one name word differs" in str(
+        compare(Person(None, "jack broadby"), Person(1, "tate broaby"))
+    )
+    assert "names differ" in str(compare(Person(None, "jack brodbe"), Person(1, "tate broaby")))

@@ -18,6 +18,7 @@ The merged customer's id stays reserved and its code resolves to the survivor un
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from carectl.dedupe import keys as match_keys
@@ -32,8 +33,39 @@ NAMES = ("full_name", "family_name", "given_name")
 OWN = frozenset({"customers", "contact_points", "match_keys", "merges", "dedupe_pairs"})
 
 
+log = logging.getLogger(__name__)
+# Told to a plugin implementing customers_changed through it, once per batch of merges.
+BATCHED = frozenset({"customer_created", "customer_updated", "customers_merged"})
+
+
 class MergeError(ValueError):
     pass
+
+
+def announce(ctx: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """A committed batch of merges (the events its transaction queued) told as one
+    ``customers_changed`` with the survivors updated, so segments are refreshed once per batch;
+    the per-merge events still reach the plugins that do not take the batch event."""
+    if not events:
+        return
+    survivors = list(
+        dict.fromkeys(k["survivor"]["id"] for e, k in events if e == "customers_merged")
+    )
+    pm = ctx.pm
+    batch = [i.plugin for i in pm.hook.customers_changed.get_hookimpls()]
+    calls = [
+        (pm.hook.customers_changed, {"created": [], "updated": survivors, "lead_file_id": None})
+    ]
+    callers = {
+        e: pm.subset_hook_caller(e, remove_plugins=batch) if e in BATCHED else getattr(pm.hook, e)
+        for e, _ in events
+    }
+    calls += [(callers[e], k) for e, k in events]
+    for caller, kwargs in calls:
+        try:
+            caller(ctx=ctx, **kwargs)
+        except Exception:  # a listener's failure never undoes a committed merge
+            log.exception("plugin hook failed after a batch of merges")
 
 
 def merge(

@@ -20,7 +20,8 @@ name with a typo       +6    one slip in one word (letters swapped; one letter i
 name close             +3    other typos, a dropped or added word: similarity >= 90, or
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
-                             nickname ("family name differs" when the given names agree);
+                             nickname (another word may carry a typing slip; "family
+                             name differs" when the given names agree);
                              -8 when the family name is the one shared and so is a home
 name differs (< 80)    -8    when a phone, email or address is shared: a family member
   ...otherwise         -4    m ~ 0.06 (a name changed, a nickname, the wrong column)
@@ -262,30 +263,41 @@ def _family_name_only(x: str, y: str) -> bool:
 
 
 def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
-    """Two or more words each, all the same but one (another given name, a married name)."""
+    """Two or more words each, all the same but one (another given name, a married name);
+    one of the others may carry a typing slip (_slip): the record was retyped as well."""
     if len(tx) != len(ty) or len(tx) < 2:
         return False
-    rest = list(ty)
-    for t in tx:
-        if t in rest:
-            rest.remove(t)
-    return len(rest) == 1
-
-
-def _one_slip(tx: list[str], ty: list[str]) -> bool:
-    """The same words but one, which is one typing slip away: two neighbouring letters swapped
-    ("Nugyen"), or in a word of 6+ letters one letter changed, added or dropped ("Thompsen").
-    Shorter words changed by one letter are often other names (Anh/Hanh, Linh/Lin)."""
-    if len(tx) != len(ty):
+    rest_x, rest_y = _unshared(tx, ty)
+    if len(rest_x) == 1:
+        return True
+    if len(rest_x) != 2:
         return False
+    (a1, a2), (b1, b2) = rest_x, rest_y
+    return _slip(a1, b1) or _slip(a1, b2) or _slip(a2, b1) or _slip(a2, b2)
+
+
+def _unshared(tx: list[str], ty: list[str]) -> tuple[list[str], list[str]]:
+    """The words of each that the other does not have (as multisets)."""
     rest_x, rest_y = list(tx), list(ty)
     for t in tx:
         if t in rest_y:
             rest_x.remove(t)
             rest_y.remove(t)
-    if len(rest_x) != 1:
+    return rest_x, rest_y
+
+
+def _one_slip(tx: list[str], ty: list[str]) -> bool:
+    """The same words but one, which is one typing slip away (_slip)."""
+    if len(tx) != len(ty):
         return False
-    a, b = rest_x[0], rest_y[0]
+    rest_x, rest_y = _unshared(tx, ty)
+    return len(rest_x) == 1 and _slip(rest_x[0], rest_y[0])
+
+
+def _slip(a: str, b: str) -> bool:
+    """One typing slip between two words: two neighbouring letters swapped ("Nugyen"), or in
+    a word of 6+ letters one letter changed, added or dropped ("Thompsen"). Shorter words
+    changed by one letter are often other names (Anh/Hanh, Linh/Lin)."""
     if OSA.distance(a, b) != 1:
         return False
     swapped = len(a) == len(b) and sorted(a) == sorted(b)
