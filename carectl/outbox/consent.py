@@ -92,17 +92,17 @@ def history(db: sqlite_utils.Database, customer_id: int) -> list[dict[str, Any]]
 
 def token_for(tx: Tx, customer_id: int) -> str:
     """The customer's unsubscribe token, created on first use (unguessable, URL-safe)."""
+    token = secrets.token_urlsafe(18)
     row = tx.execute(
-        "SELECT token FROM unsubscribe_tokens WHERE customer_id = ?", (customer_id,)
+        "INSERT INTO unsubscribe_tokens (token, customer_id, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (customer_id) DO NOTHING RETURNING token",
+        (token, customer_id, now_iso()),
     ).fetchone()
     if row:
         return row[0]
-    token = secrets.token_urlsafe(18)
-    tx.execute(
-        "INSERT INTO unsubscribe_tokens (token, customer_id, created_at) VALUES (?, ?, ?)",
-        (token, customer_id, now_iso()),
-    )
-    return token
+    return tx.execute(
+        "SELECT token FROM unsubscribe_tokens WHERE customer_id = ?", (customer_id,)
+    ).fetchone()[0]
 
 
 def unsubscribe(tx: Tx, token: str, channel: str = "email") -> dict[str, Any]:

@@ -9,6 +9,7 @@ Transactional messages (a receipt, a password reset) skip consent, quiet hours a
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -33,16 +34,63 @@ class Verdict:
     recipient: str | None = None
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the checks read about a message's customer, read with the message (``due``)."""
+
+    held: dict[str, Any] | None  # the consent row in force for the channel (None: never asked)
+    recipient: str | None  # the deliverable address (None: none left)
+    suppressions: bool = True  # False: the erasure suppression list is empty, not read
+
+
+_CONSENT = ("status", "at", "source", "reconfirm_due")
+_DUE = (
+    "SELECT o.*, (SELECT value_norm FROM contact_points WHERE customer_id = o.customer_id"
+    "  AND kind = (CASE o.channel WHEN 'email' THEN 'email' ELSE 'phone' END)"
+    "  AND undeliverable_at IS NULL ORDER BY is_primary DESC, id LIMIT 1) AS _recipient,"
+    " t.token AS _token, EXISTS (SELECT 1 FROM suppressions) AS _suppressions,"
+    " k.id AS _consent, " + ", ".join(f"k.{c} AS _{c}" for c in _CONSENT) + " FROM outbox o"
+    " LEFT JOIN consent k ON k.id = (SELECT id FROM consent WHERE customer_id = o.customer_id"
+    "  AND channel = o.channel ORDER BY id DESC LIMIT 1)"
+    " LEFT JOIN unsubscribe_tokens t ON t.customer_id = o.customer_id"
+    " WHERE o.id IN (SELECT value FROM json_each(?))"
+)
+
+
+def due(
+    db: sqlite_utils.Database, ids: list[int]
+) -> dict[int, tuple[dict[str, Any], Facts, str | None]]:
+    """Outbox rows by id with their Facts and the customer's unsubscribe token (None if not
+    made yet), in one statement: a sender's round reads its next messages at once. Run in
+    the transaction that sends them, so the facts are those at send time."""
+    cur = db.execute(_DUE, (json.dumps(ids),))
+    names = [d[0] for d in cur.description]
+    out = {}
+    for values in cur:
+        row = dict(zip(names, values, strict=True))
+        held = {c: row.pop(f"_{c}") for c in _CONSENT}
+        held = held if row.pop("_consent") is not None else None
+        facts = Facts(held, row.pop("_recipient"), bool(row.pop("_suppressions")))
+        token = row.pop("_token")
+        row["variables"] = json.loads(row["variables"])
+        out[row["id"]] = (row, facts, token)
+    return out
+
+
 def check(
     db: sqlite_utils.Database,
     config: Config,
     row: dict[str, Any],
     customer: dict[str, Any],
     now: datetime,
+    facts: Facts | None = None,
 ) -> Verdict:
+    """``facts`` as ``due`` read them (else read here)."""
     cid, channel, purpose = customer["id"], row["channel"], row["purpose"]
+    if facts is None:
+        facts = Facts(consent.current(db, cid, channel), consent.recipient(db, cid, channel))
     if purpose != "transactional":
-        held = consent.current(db, cid, channel)
+        held = facts.held
         if held and held["status"] == "opt_out":
             return Verdict(
                 "suppressed", f"opted out of {channel} at {held['at']} ({held['source']})"
@@ -56,11 +104,12 @@ def check(
                 return Verdict(
                     "suppressed", f"opt-in needed re-confirmation by {held['reconfirm_due']}"
                 )
-    recipient = consent.recipient(db, cid, channel)
+    recipient = facts.recipient
     if recipient is None:
         kind = "email address" if channel == "email" else "phone number"
         return Verdict("suppressed", f"no deliverable {kind}")
-    if privacy.is_suppressed(db, "email" if channel == "email" else "phone", recipient):
+    kind = "email" if channel == "email" else "phone"
+    if facts.suppressions and privacy.is_suppressed(db, kind, recipient):
         return Verdict("suppressed", privacy.SUPPRESSED)
     if purpose != "transactional":
         quiet = quiet_until(config, customer.get("timezone") or "", now)
@@ -78,8 +127,7 @@ def check(
         rule = marketing_rule(config, customer)
         if purpose == "marketing" and rule is not None:
             region = (customer.get("region") or config.default_region).upper()
-            held = consent.current(db, cid, channel)
-            verdict = check_marketing(db, config, rule, region, held, row, customer, now)
+            verdict = check_marketing(db, config, rule, region, facts.held, row, customer, now)
             if verdict is not None:
                 return verdict
     return Verdict(None, recipient=recipient)

@@ -29,6 +29,7 @@ import fcntl
 import functools
 import hashlib
 import inspect
+import json
 import logging
 import math
 import os
@@ -119,6 +120,24 @@ def nonblocking_only(ctx: Context) -> bool:
     """Whether every ``send_message`` implementation may be called on the event loop."""
     impls = ctx.pm.hook.send_message.get_hookimpls()
     return all(getattr(impl.function, NONBLOCKING, False) for impl in impls)
+
+
+def customers_by_id(db: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Customer rows as ``customers.get_customer`` gives them, several in one statement."""
+    cur = db.execute(
+        "SELECT c.*, s.vendor AS source_vendor, s.channel AS source_channel,"
+        " s.campaign AS source_campaign"
+        " FROM customers c LEFT JOIN sources s ON s.id = c.source_id"
+        " WHERE c.id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(ids)),),
+    )
+    names = [d[0] for d in cur.description]
+    out = {}
+    for values in cur:
+        row = dict(zip(names, values, strict=True))
+        row["custom"] = json.loads(row["custom"])
+        out[row["id"]] = row
+    return out
 
 
 @dataclass
@@ -287,8 +306,8 @@ class Sender:
                 for t in batch:
                     if t.done is not None:
                         self.record(tx, *t.done, events=events)
-                for t in batch:
-                    t.next = self._next(tx, events)
+                for t, msg in zip(batch, self._next(tx, events, len(batch)), strict=False):
+                    t.next = msg
                 queue.write_events(tx, events)
         except BaseException:  # rolled back: the plugins' writes too, so deliver them again
             self._events = pending + self._events
@@ -349,24 +368,35 @@ class Sender:
                 log.exception("outbox: %d lifecycle events not delivered", len(pending))
                 return
 
-    def _next(self, tx: Tx, events: list[tuple]) -> dict[str, Any] | None:
-        """The next due message that passes the policy, marked ``sending``; settles the others."""
+    def _next(self, tx: Tx, events: list[tuple], wanted: int) -> Iterator[dict[str, Any]]:
+        """Up to ``wanted`` due messages that pass the policy, each marked ``sending`` before
+        the next is checked (the cap counts it); settles the others. The messages are read
+        together, their checks' facts with them (``policy.due``)."""
         cfg = self.ctx.config.outbox
-        while True:
+        while wanted:
             if self._halt or (self._stop is not None and self._stop.is_set()):
-                return None  # claimed rows stay queued; the next sender takes them
+                return  # claimed rows stay queued; the next sender takes them
             if not self._due:
                 if self._drained:
-                    return None
+                    return
                 ids = queue.claim(tx, self.owner, self._start, cfg.batch_size, cfg.lease_seconds)
                 self._due.extend(ids)
                 if not ids:
                     self._drained = True
-                    return None
-            msg = self.prepare(tx, self._due.popleft(), events)
-            if msg is not None:
-                self._sending(tx, msg, events)
-                return msg
+                    return
+            ids = [self._due.popleft() for _ in range(min(wanted, len(self._due)))]
+            read = policy.due(tx.db, ids)
+            customers = customers_by_id(tx.db, {r[0]["customer_id"] for r in read.values()})
+            for mid in ids:
+                if mid not in read:
+                    continue  # erased since it was claimed
+                row, facts, token = read[mid]
+                customer = customers[row["customer_id"]]
+                msg = self.prepare(tx, mid, events, (row, customer, facts, token))
+                if msg is not None:
+                    self._sending(tx, msg, events)
+                    wanted -= 1
+                    yield msg
 
     # ------------------------------------------------------------ one message
 
@@ -381,22 +411,27 @@ class Sender:
         self.counts[state] += 1
         return state
 
-    def prepare(self, tx: Tx, mid: int, events: list[tuple] | None = None) -> dict[str, Any] | None:
+    def prepare(
+        self, tx: Tx, mid: int, events: list[tuple] | None = None, read: tuple | None = None
+    ) -> dict[str, Any] | None:
         """Policy and rendering; returns the message for the hook or None if settled here.
 
         Runs in the transaction that writes ``sending``, so the cap counts every message
-        already sent or in flight, even in the same batch."""
+        already sent or in flight, even in the same batch. ``read``: (row, customer, facts,
+        token) as ``_next`` read them in that transaction, else read here."""
         ctx = self.ctx
-        row = queue.get(tx.db, mid)
+        if read is None:
+            row = queue.get(tx.db, mid)
+            read = (row, svc.get_customer(tx.db, row["customer_id"]), None, None)
+        row, customer, facts, token = read
         if row["state"] not in ("queued", "deferred"):
             return None  # settled since it was claimed (a cancel)
-        customer = svc.get_customer(tx.db, row["customer_id"])
-        verdict = policy.check(tx.db, ctx.config, row, customer, self.now())
+        verdict = policy.check(tx.db, ctx.config, row, customer, self.now(), facts)
         if verdict.state is not None:
             due = {"due_at": queue.iso(verdict.due_at)} if verdict.due_at else {}
             self._finish(tx, row, verdict.state, verdict.reason, events, **due)
             return None
-        token = consent.token_for(tx, customer["id"])
+        token = token or consent.token_for(tx, customer["id"])
         url = ctx.config.email.unsubscribe_url.replace("{token}", token)
         variables = {
             "company": ctx.config.outbox.company,
