@@ -12,7 +12,6 @@ older versions) get their keys on the way.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -22,13 +21,10 @@ from carectl.dedupe import pairs as P
 from carectl.dedupe import review
 from carectl.dedupe.blocking import best_match, decide, load, person_keys
 from carectl.dedupe.learn import learner_for
-from carectl.dedupe.merge import merge
+from carectl.dedupe.merge import announce, merge
 from carectl.store.bulkload import indexes_set_aside
 
 BATCH = 500
-log = logging.getLogger(__name__)
-# Told to a plugin implementing customers_changed through it, once per batch.
-BATCHED = frozenset({"customer_created", "customer_updated", "customers_merged"})
 Progress = Callable[[int, int, str], None]
 
 
@@ -150,36 +146,10 @@ def _decide(
                         review.propose(tx, s, b, score, reason)
                     counts[action] += 1
                     break
-        _announce(ctx, events)
+        announce(ctx, events)
         tell(min(start + BATCH, len(order)), len(order), "decisions")
     counts["new"] = total - counts["merge"] - counts["review"]
     return counts
-
-
-def _announce(ctx: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
-    """A committed batch's merges told as one ``customers_changed`` (the survivors, updated):
-    segments are refreshed once per batch, not once per merge. The per-merge events still
-    reach the plugins that do not take the batch event."""
-    if not events:
-        return
-    survivors = list(
-        dict.fromkeys(k["survivor"]["id"] for e, k in events if e == "customers_merged")
-    )
-    pm = ctx.pm
-    batch = [i.plugin for i in pm.hook.customers_changed.get_hookimpls()]
-    calls = [
-        (pm.hook.customers_changed, {"created": [], "updated": survivors, "lead_file_id": None})
-    ]
-    callers = {
-        e: pm.subset_hook_caller(e, remove_plugins=batch) if e in BATCHED else getattr(pm.hook, e)
-        for e, _ in events
-    }
-    calls += [(callers[e], k) for e, k in events]
-    for caller, kwargs in calls:
-        try:
-            caller(ctx=ctx, **kwargs)
-        except Exception:  # a listener's failure never undoes a committed merge
-            log.exception("plugin hook failed after a dedupe scan batch")
 
 
 def _visit(tx: Any, cid: int, cfg: Any) -> str:
