@@ -139,3 +139,27 @@ def test_every_address_seen_is_kept_and_compared():
     assert "same address" in str(compare(lead, customer))
     customer.other_addresses = ()
     assert "addresses differ" in str(compare(lead, customer))
+
+
+def test_house_number_and_postcode_agreeing_learned_but_never_above_the_same_address():
+    a = Person(None, "x", address="15 tubb plqace roxor nsw 3186")
+    b = Person(1, "y", address="15 tubb pl rocor ivanhoe east nsw 3186")
+    assert "house number and postcode agree +3" in str(compare(a, b))
+    moved = Person(2, "y", address="16 tubb pl rocor ivanhoe east nsw 3186")
+    assert "house number" not in str(compare(a, moved))
+    assert "house number" not in str(compare(Person(None, "x", address="q 1 le loi"), b))
+    learner = _learner()
+    for i in range(3000):  # duplicates retyped so that only number and postcode agree
+        phone = {f"+8490{i:07d}"}
+        one = Person(None, f"Le Van Tam{i}", "1990-01-01", "VN", set(), phone, a.address)
+        learner.observe(compare(one, Person(i, one.full_name, "1990-01-01", "VN", set(), phone,
+                                            b.address)))  # fmt: skip
+    learner.update()
+    assert learner.weights["addr_parts"] == learn.CAPS["addr_parts"]
+
+
+def test_birthdays_two_digits_apart_are_their_own_level():
+    a, b = Person(None, "x", "1936-12-18"), Person(1, "y", "1936-12-06")
+    assert "birthday two digits off -3" in str(compare(a, b))
+    assert "birthdays differ" in str(compare(a, Person(1, "y", "1930-12-06")))
+    assert "birthday near" in str(compare(a, Person(1, "y", "1936-12-19")))

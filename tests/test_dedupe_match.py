@@ -1,5 +1,6 @@
 """Scored matching through the real import path (ingest_file) on real SQLite files."""
 
+import random
 from pathlib import Path
 
 from carectl import config as config_mod
@@ -297,3 +298,31 @@ def test_one_name_word_replaced_while_another_has_a_typing_slip():
         compare(Person(None, "jack broadby"), Person(1, "tate broaby"))
     )
     assert "names differ" in str(compare(Person(None, "jack brodbe"), Person(1, "tate broaby")))
+
+
+def test_pairs_queued_early_in_a_file_are_scored_again_with_what_the_file_taught(
+    ctx, tmp_path, monkeypatch
+):
+    from carectl.dedupe import learn
+
+    # The file's duplicates often carry another birthday; learned, that says little, and the
+    # pair queued under the prior weight (-6) merges once the file is in.
+    rows = ["Given name,Surname,Address,Date of birth,ID number"]
+    rows.append('hugo,trask,"9 ash grove, hobart tas 7000",19700101,')
+    rows.append('hugo,trask,"9 ash grove, hobart tas 7000",19551231,')  # +8 +6 -6: review
+    monkeypatch.setattr(learn, "UPDATE", 4)
+    for i in range(60):  # duplicates decided by their id number, birthdays retyped
+        word = "".join(random.Random(i).choices("abcdefghijklmnopqrstuvwxyz", k=8))
+        line = f'{word[4:]},{word[:4]},"{i} {word} st, perth wa {6000 + i}"'
+        rows += [f"{line},19{i + 10}0111,{word}", f"{line},19{i + 10}0623,{word}"]
+    report = ingest_file(
+        ctx, _file(tmp_path, "late.csv", "\n".join(rows) + "\n"), LeadFileOptions("r", "AU")
+    )
+    assert report.review == 1
+    weights = learn.learner_for(ctx.db, ctx.config.dedupe).weights
+    assert weights["bday_diff"] > -2
+    status = ctx.db.execute("SELECT status FROM dedupe_pairs").fetchone()[0]
+    assert status == "merged"
+    assert ctx.db.execute("SELECT origin FROM merges WHERE survivor_id = 1").fetchone()[0] == (
+        "import"
+    )

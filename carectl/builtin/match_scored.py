@@ -3,14 +3,15 @@
 Replaces the exact email/phone matcher: see carectl/dedupe/score.py for the weights and
 ``[dedupe]`` in the config for the thresholds. ``trylast`` so a vendor's matcher decides first.
 After each batch of an import, the customers its leads enriched are compared again
-(carectl/dedupe/recheck.py): an earlier record kept apart may now reach the merge threshold.
+(carectl/dedupe/recheck.py): an earlier record kept apart may now reach the merge threshold;
+when the file is in, the pairs it queued for review are scored again with the learned weights.
 """
 
 from __future__ import annotations
 
 from carectl.dedupe.blocking import best_match, decide
 from carectl.dedupe.keys import identity
-from carectl.dedupe.recheck import recheck
+from carectl.dedupe.recheck import recheck, rescore_reviews
 from carectl.dedupe.score import Person
 from carectl.hookspecs import hookimpl
 from carectl.ingest.lead import MatchResult
@@ -53,6 +54,13 @@ def customers_changed(ctx, created, updated, lead_file_id):
     enriched = [*updated, *_joined(ctx.db, created, lead_file_id)]
     if enriched:
         recheck(ctx, enriched)
+
+
+@hookimpl
+def lead_file_processed(ctx, report):
+    """The file's queued pairs scored again with the weights the whole file taught."""
+    if report.status == "done" and report.review and _sole_matcher(ctx):
+        rescore_reviews(ctx, report.file_id)
 
 
 def _sole_matcher(ctx) -> bool:

@@ -48,8 +48,10 @@ UPDATE = 64  # compared pairs between two weight updates
 # level: (fixed weight, u0 = share of random pairs that disagree so)
 LEVELS: dict[str, tuple[float, float]] = {
     "bday_diff": (S.W_BDAY_DIFF, 0.99),
+    "bday_close": (S.W_BDAY_CLOSE, 0.02),  # random dates two digits apart (same century)
     "id_diff": (S.W_ID_DIFF, 0.99),
     "addr_diff": (S.W_ADDR_DIFF, 0.95),
+    "addr_parts": (S.W_ADDR_PARTS, 0.001),  # strangers' house number and postcode agree
     "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
     "name_word": (S.W_NAME_WORD, 0.02),  # strangers sharing all name words but one
     "name_surname": (S.W_NAME_WORD, 0.01),  # ...and that one is the family name
@@ -58,6 +60,9 @@ LEVELS: dict[str, tuple[float, float]] = {
     "phone_diff": (S.W_PHONE_DIFF, 0.99),
     "email_diff": (S.W_EMAIL_DIFF, 0.99),
 }
+# Partial agreement never weighs more than full agreement (learned from few strangers, u
+# can stay at its prior while m grows).
+CAPS = {"addr_parts": S.W_ADDR}
 FIELDS = {level.split("_")[0] for level in LEVELS}
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
@@ -134,7 +139,7 @@ class Learner:
             c_m, c_u = self.levels[level]
             m = (c_m + PRIOR * m0) / (n_m + PRIOR)
             u = (c_u + PRIOR * u0) / (n_u + PRIOR)
-            out[level] = round(math.log2(m / u), 1)
+            out[level] = round(min(math.log2(m / u), CAPS.get(level, math.inf)), 1)
         self.weights = out
         self._lowest = min(LOWEST, *out.values())
 

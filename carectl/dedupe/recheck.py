@@ -8,6 +8,11 @@ finds it at import, for the customers each batch enriched only, with the same sc
 thresholds. Merges here may enrich their survivors in turn, so they are looked at again, for
 at most ``ROUNDS`` rounds. Only merges are made: a doubtful pair was queued for review when its
 lead came.
+
+The weights of the disagreement levels are learned as the file goes (dedupe/learn.py), so a
+pair an early row put in the review queue was scored with the prior. When the file is in,
+``rescore_reviews`` scores its queued pairs again with what the whole file taught, and merges
+those now at or above the merge threshold (the rest stay queued).
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from carectl.dedupe.blocking import (
     BatchMatcher,
     decide,
     load_many,
+    namesakes,
     person_keys,
     person_keys_stored,
 )
+from carectl.dedupe.learn import learner_for
 from carectl.dedupe.merge import announce, merge
+from carectl.dedupe.score import compare
 from carectl.normalize.names import name_keys
 
 ROUNDS = 3
@@ -42,6 +50,42 @@ def recheck(ctx: Any, ids: list[int]) -> Counter[str]:
             todo = _round(tx, todo, ctx.config.dedupe, counts)
         announce(ctx, events)
     return counts
+
+
+def rescore_reviews(ctx: Any, file_id: int) -> int:
+    """Score the pending pairs the file's rows queued again with the weights learned since;
+    merge those at or above the merge threshold. Returns how many were merged."""
+    cfg, db = ctx.config.dedupe, ctx.db
+    weights = learner_for(db, cfg).weights
+    rules = tuple(cfg.email_provider_rules)
+    pairs = db.execute(
+        "SELECT p.a_id, p.b_id FROM leads l JOIN dedupe_pairs p"
+        " ON p.a_id = min(l.customer_id, l.match_customer_id)"
+        " AND p.b_id = max(l.customer_id, l.match_customer_id)"
+        " WHERE l.file_id = ? AND l.action = 'review' AND p.status = 'pending'",
+        (file_id,),
+    ).fetchall()
+    if not pairs or not weights:
+        return 0
+    merged = 0
+    events: list[tuple[str, dict[str, Any]]] = []
+    with ctx.transaction() as tx:
+        tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
+        for a, b in dict.fromkeys(pairs):
+            people = load_many(tx.db, [a, b])
+            pa, pb = people[a], people[b]
+            if pa is None or pb is None:  # merged since, with one or the other
+                continue
+            others = max(namesakes(tx.db, pb) - 2, 0)
+            score = compare(pb, pa, namesakes=others, email_rules=rules, weights=weights)
+            if decide(score.total, cfg) == "merge":
+                merge(
+                    tx, a, b, score=score.total, reason=str(score), origin="import",
+                    locked=cfg.locked_fields,
+                )  # fmt: skip
+                merged += 1
+    announce(ctx, events)
+    return merged
 
 
 def _round(tx: Any, ids: list[int], cfg: Any, counts: Counter[str]) -> list[int]:

@@ -27,6 +27,7 @@ name differs (< 80)    -8    when a phone, email or address is shared: a family 
   ...otherwise         -4    m ~ 0.06 (a name changed, a nickname, the wrong column)
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
+birthday close         -3    two digits off: two slips, or another person's
 birthday month-day     +3    one side knows no year
 birthday differs       -6
 id number same        +16    a national id / passport number is one person's: m ~ 0.9,
@@ -36,6 +37,8 @@ id numbers differ      -2    m ~ 0.25: a passport in one file, a national id in 
 address same           +6    co-residents share it (a family), so less than a phone
 address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo)
 address similar        +1    similarity >= 80 (several typos, a part missing)
+address number+postcode +3   under 90, but the house number (first number) and the postcode
+                             (last number of 4+ digits) agree: street or locality retyped
 addresses differ       -1    people move
 ====================  =====  ==========================================================
 
@@ -71,6 +74,8 @@ SHORT_NAME = 12  # letters: below it one letter more often makes another name
 W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
 W_ID, W_ID_NEAR, W_ID_DIFF = 16.0, 5.0, -2.0
 W_ADDR, W_ADDR_CLOSE, W_ADDR_SIMILAR, W_ADDR_DIFF = 6.0, 3.0, 1.0, -1.0
+W_ADDR_PARTS = 3.0  # house number and postcode agree, the words between retyped
+W_BDAY_CLOSE = -3.0  # two digits apart: typed twice wrong, or another person
 
 
 @dataclass
@@ -319,9 +324,23 @@ def _address(x: str, y: str) -> tuple[float, str, str]:
     similarity = max(fuzz.token_set_ratio(x, y), fuzz.ratio(x, y))
     if similarity >= 90:
         return W_ADDR_CLOSE, "address close", "addr_close"
+    if _numbers(x) == _numbers(y) != ("", ""):
+        return W_ADDR_PARTS, "house number and postcode agree", "addr_parts"
     if similarity >= 80:
         return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})", "addr_similar"
     return W_ADDR_DIFF, "addresses differ", "addr_diff"
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _numbers(address: str) -> tuple[str, str]:
+    """(house number, postcode) of an address_key, or ("", "") unless both are there: the
+    first word that is a number and the last of 4+ digits after it."""
+    words = address.split()
+    first = next((i for i, w in enumerate(words) if w.isdigit()), None)
+    if first is None:
+        return "", ""
+    last = next((w for w in reversed(words[first + 1 :]) if w.isdigit() and len(w) >= 4), "")
+    return (words[first], last) if last else ("", "")
 
 
 def _birthday(x: str, y: str) -> tuple[float, str, str]:
@@ -332,6 +351,9 @@ def _birthday(x: str, y: str) -> tuple[float, str, str]:
     if x.startswith("--") or y.startswith("--"):
         return W_BDAY_DIFF, "birthdays differ", "bday_diff"
     swapped = f"{x[:4]}-{x[8:10]}-{x[5:7]}" == y
-    if swapped or Levenshtein.distance(x, y) == 1:
+    distance = Levenshtein.distance(x, y)
+    if swapped or distance == 1:
         return W_BDAY_NEAR, "birthday near", "bday_near"
+    if distance == 2:
+        return W_BDAY_CLOSE, "birthday two digits off", "bday_close"
     return W_BDAY_DIFF, "birthdays differ", "bday_diff"
