@@ -27,6 +27,7 @@ from carectl.tui.screens.customers import NAVIGATION, SORTS, CustomersScreen
 from carectl.tui.screens.help import HelpScreen
 
 POLL_SECONDS = 1.0
+PRELOAD_AFTER = 2.0  # s: the other screens' imports block the UI thread for a moment
 SCREENS = {  # loaded on first use: the customer list paints before the rest is imported
     "dashboard": "carectl.tui.screens.dashboard:DashboardScreen",
     "today": "carectl.tui.screens.today:TodayScreen",
@@ -95,6 +96,21 @@ class CareApp(App[None]):
         self.watch.changed()  # the version now; later ticks compare with it
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.poll)
+
+    def list_shown(self) -> None:
+        """The customer list has its first rows: once they are painted, the plugins load in a
+        thread, and the other screens' modules a little later."""
+        self.call_after_refresh(self.start_plugins)
+        self.set_timer(PRELOAD_AFTER, self.preload)
+
+    def start_plugins(self) -> None:
+        self.run_worker(self._start_plugins, thread=True, group="plugins")
+
+    def _start_plugins(self) -> None:
+        for problem in self.reader.start_plugins():
+            self.call_from_thread(
+                self.notify, problem, title=_("Plugin problem"), severity="warning", timeout=10
+            )
 
     def preload(self) -> None:
         preload()

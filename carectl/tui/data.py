@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import sqlite3
 import threading
 import time
@@ -55,6 +56,8 @@ queue = Lazy("carectl.outbox.queue")
 membership = Lazy("carectl.segments.membership")
 loyalty = Lazy("carectl.service.loyalty")
 tickets = Lazy("carectl.service.tickets")
+
+log = logging.getLogger(__name__)
 
 BUSY_WAIT = (0.5, 5.0)  # seconds between write attempts while another process holds the lock
 
@@ -113,6 +116,8 @@ class Reader:
         self._lock = threading.Lock()
         self._slow_lock = threading.Lock()
         self._slow_db: sqlite_utils.Database | None = None
+        self._plugins_lock = threading.Lock()
+        self._plugins_started = False
 
     @contextlib.contextmanager
     def slow(self) -> Iterator[sqlite_utils.Database]:
@@ -144,6 +149,26 @@ class Reader:
                 self.ctx.db.execute("SELECT id FROM customers LIMIT 1").fetchall()
 
         threading.Thread(target=run, name="open-db", daemon=True).start()
+
+    def start_plugins(self) -> list[str]:
+        """Load the plugins (unless the command line has) and run their ``startup`` hook,
+        once: the desk calls this after its first paint, and every read or write that can
+        call a hook calls it first, so ``startup`` still runs before any other hook. Returns
+        what went wrong, for the desk to show: a broken plugin must not stop the desk."""
+        with self._plugins_lock:
+            if self._plugins_started:
+                return []
+            self._plugins_started = True
+            pm = self.ctx.pm
+            problems = [str(err) for err in pm.load_errors]
+            try:
+                pm.hook.startup(ctx=self.ctx)
+            except SystemExit as exc:  # a plugin refusing its settings: shown, the desk stays
+                problems.append(str(exc.code))
+            except Exception as exc:  # the plugin's failure, logged with its traceback
+                log.exception("plugin startup hook failed")
+                problems.append(f"startup: {type(exc).__name__}: {exc}")
+            return problems
 
     @property
     def page_size(self) -> int:
@@ -266,6 +291,7 @@ class Reader:
     def profile(self, customer_id: int) -> dict[str, Any]:
         """`carectl customers show` plus what the desk needs beside it: consent in force per
         channel, segments and loyalty."""
+        self.start_plugins()  # the timeline comes from plugins
         db = self.ctx.db
         with self._lock:
             data = profile.profile(self.ctx, customer_id)
@@ -299,6 +325,7 @@ class Reader:
         that, the whole change is tried again (it rolled back, so nothing is half-done) until it
         commits: an agent's call log is never dropped because an import was running.
         """
+        self.start_plugins()  # a commit's events go to plugins
         attempt = 0
         while True:
             try:
@@ -328,6 +355,7 @@ class Reader:
 
     def pair(self, pair_id: int) -> dict[str, Any]:
         """A review pair with both customers' whole profiles."""
+        self.start_plugins()
         with self._lock:
             pair = review.get(self.ctx.db, pair_id)
             a = profile.profile(self.ctx, pair["a_id"])

@@ -50,6 +50,7 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "customers": ("khách hàng", "고객", "位客户"),
     "loading…": ("đang tải…", "불러오는 중…", "加载中…"),
     "Keys": ("Phím", "키", "按键"),
+    "Plugin problem": ("Lỗi plugin", "플러그인 문제", "插件问题"),
     "members": ("thành viên", "회원", "成员"),
     "no customers": ("không có khách hàng", "고객 없음", "没有客户"),
     "database busy (another process is writing); retrying…": (

@@ -25,7 +25,6 @@ from carectl.tui.widgets.search_input import SearchInput
 
 SORTS = ("code", "name", "updated", "recent")
 DESCENDING = {"recent": "updated"}  # newest first: the ascending list read from its far end
-PRELOAD_AFTER = 2.0  # s: the other screens' imports block the UI thread for a moment
 NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in help and palette
     Binding("d", "dashboard", "Dash"),
     Binding("t", "today", "Today"),
@@ -131,8 +130,8 @@ class CustomersScreen(Screen):
             self.app.call_from_thread(self._browse_ready, first.with_total(total), True)
 
     def _browse_ready(self, rows: KeysetRows | IdRows | Reversed, keep: bool = False) -> None:
-        if self.browse is None and hasattr(self.app, "preload"):
-            self.app.set_timer(PRELOAD_AFTER, self.app.preload)  # well after the first paint
+        if self.browse is None and hasattr(self.app, "list_shown"):
+            self.app.list_shown()  # plugins and the other screens load after this paint
         self.browse = rows
         if self.results is None:
             self.table.show(rows, empty=_("no customers"), keep=keep)

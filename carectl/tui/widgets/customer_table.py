@@ -55,6 +55,7 @@ class _Paint:
 
     width: int
     cols: list[int]
+    exact: bool  # the columns and gaps fill the width exactly: a line needs no fitting
     base: Style
     header: Style
     cursor: Style
@@ -280,9 +281,11 @@ class CustomerTable(ScrollView, can_focus=True):
     def _new_paint(self) -> _Paint:
         width = self.scrollable_content_region.width
         base = self.rich_style
+        cols = widths(width)
         return _Paint(
             width,
-            widths(width),
+            cols,
+            sum(cols) + GAP * (len(cols) - 1) == width,
             base,
             base + self.get_component_rich_style("customer-table--header"),
             base + self.get_component_rich_style("customer-table--cursor"),
@@ -292,10 +295,10 @@ class CustomerTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         paint = self._paint or self._new_paint()
         width, cols, base = paint.width, paint.cols, paint.base
+        sep = " " * GAP
         if y == 0:
-            line = " " * GAP
-            line = line.join(fit(_(c.title), w) for c, w in zip(COLUMNS, cols, strict=True))
-            return self._strip(line, paint.header, width)
+            line = sep.join(fit(_(c.title), w) for c, w in zip(COLUMNS, cols, strict=True))
+            return self._strip(line, paint.header, width, paint.exact)
         index = round(self.scroll_y) + y - 1
         if index >= self.rows.total:
             if index == 0:
@@ -305,12 +308,13 @@ class CustomerTable(ScrollView, can_focus=True):
         style = paint.cursor if index == self.cursor else base
         if row is None:
             return self._strip("…", style + paint.muted, width)
-        sep = " " * GAP
         line = sep.join(
             fit(cell_text(row, c.key, w), w) for c, w in zip(COLUMNS, cols, strict=True)
         )
-        return self._strip(line, style, width)
+        return self._strip(line, style, width, paint.exact)
 
     @staticmethod
-    def _strip(text: str, style: Style, width: int) -> Strip:
-        return Strip([Segment(fit(text, width), style)], width)
+    def _strip(text: str, style: Style, width: int, fitted: bool = False) -> Strip:
+        """``fitted``: the text is already ``width`` cells (measuring a whole line of Hangul or
+        Vietnamese again took most of a repaint)."""
+        return Strip([Segment(text if fitted else fit(text, width), style)], width)
