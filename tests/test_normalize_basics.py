@@ -1,8 +1,10 @@
 """Folding, name splitting, phones, emails and money on real-world shapes."""
 
+import phonenumbers
 import pytest
 
 from carectl.money import format_amount, to_minor
+from carectl.normalize import phones
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.names import split_name
 from carectl.normalize.phones import PhoneError, national_digits, to_e164
@@ -62,6 +64,72 @@ def test_phones_to_e164(raw, region, e164):
 def test_bad_phones_raise_with_the_value(raw):
     with pytest.raises(PhoneError):
         to_e164(raw, "VN")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("0901 234 567", "VN"),
+        ("+84 90 123 4567", "VN"),
+        ("028.3829.1234", "VN"),  # Ho Chi Minh City landline
+        ("010-1234-5678", "KR"),
+        ("02-312-3456", "KR"),
+        ("+82 10 1234 5678", "KR"),
+        ("138 0013 8000", "CN"),
+        ("010-6552 9988", "CN"),
+        ("+86 138-0013-8000", "CN"),
+        ("(415) 555-2671", "US"),
+        ("415.555.2671", "US"),
+        ("+1 415 555 2671", "US"),
+        ("+44 20 7946 0958", "GB"),
+    ],
+)
+def test_plain_numbers_skip_the_full_parse(raw, region):
+    """The usual shapes of a region's own numbers are read from its metadata patterns alone,
+    and give what the full parse gives, national digits included."""
+    phones._NATIONAL.clear()
+    fast = phones._fast(raw, region)
+    assert fast is not None
+    num = phonenumbers.parse(raw, region)
+    assert phonenumbers.is_valid_number(num)
+    assert fast == phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+    assert phones._NATIONAL[fast] == "".join(c for c in national if c.isdigit())
+
+
+REGIONS = ["VN", "KR", "CN", "US", "CA", "GB", "JP", "IT", "DE", "BR", "AR", "MX", "AU", "SG"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_fast_path_agrees_with_the_full_parse(region):
+    """Near-miss variants of real example numbers (digits changed, one too few or too many),
+    written in the ways people type them and read in their own and in other regions: the
+    fast path gives the full parse's answer or steps aside, never another number."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    code, prefix = str(meta.country_code), meta.national_prefix or ""
+    kinds = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+    examples = [phonenumbers.example_number_for_type(region, k) for k in kinds]
+    seen = fast = 0
+    for example in filter(None, examples):
+        base = str(example.national_number)
+        for i in range(len(base)):
+            for nsn in (base, base[:i] + str((int(base[i]) + 3) % 10) + base[i + 1 :], base[:-1],
+                        base + "7"):  # fmt: skip
+                shapes = [nsn, prefix + nsn, f"+{code}{nsn}", f"+{code} {prefix}{nsn}",
+                          f"{code}{nsn}", f"({prefix}{nsn[:2]}) {nsn[2:5]}-{nsn[5:]}",
+                          f"0{nsn}", f"00{code}{nsn}"]  # fmt: skip
+                for text in shapes:
+                    for reading in (region, "VN", "US"):
+                        seen += 1
+                        got = phones._fast(text, reading)
+                        if got is None:
+                            continue
+                        fast += 1
+                        num = phonenumbers.parse(text, reading)
+                        assert phonenumbers.is_valid_number(num), (text, reading)
+                        want = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+                        assert got == want, (text, reading)
+    assert seen > 100
 
 
 def test_national_digits():
