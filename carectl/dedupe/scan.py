@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from carectl.dedupe import batchmerge, review
 from carectl.dedupe import keys as match_keys
 from carectl.dedupe import pairs as P
-from carectl.dedupe import review
 from carectl.dedupe.blocking import best_match, decide, load, person_keys
 from carectl.dedupe.learn import learner_for
 from carectl.dedupe.merge import announce, merge
@@ -127,25 +127,27 @@ def _decide(
     counts: Counter[str] = Counter()
     order = sorted(found)
     for start in range(0, len(order), BATCH):
+        merges: list[batchmerge.Pair] = []
+        reviews: list[tuple[int, int, float, str]] = []
+        for b in order[start : start + BATCH]:
+            for score, a, reason in found[b]:
+                s = root(a)
+                if s == b or (a, b) in separate or (s, b) in separate:
+                    continue
+                action = decide(score, cfg)
+                if action == "merge":
+                    merges.append((s, b, score, reason))
+                    into[b] = s
+                elif action == "review":
+                    reviews.append((s, b, score, reason))
+                counts[action] += 1
+                break
         events: list[tuple[str, dict[str, Any]]] = []
         with ctx.transaction() as tx:
             tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
-            for b in order[start : start + BATCH]:
-                for score, a, reason in found[b]:
-                    s = root(a)
-                    if s == b or (a, b) in separate or (s, b) in separate:
-                        continue
-                    action = decide(score, cfg)
-                    if action == "merge":
-                        merge(
-                            tx, s, b, score=score, reason=reason, origin="scan",
-                            locked=cfg.locked_fields,
-                        )  # fmt: skip
-                        into[b] = s
-                    elif action == "review":
-                        review.propose(tx, s, b, score, reason)
-                    counts[action] += 1
-                    break
+            batchmerge.merge_many(tx, merges, origin="scan", locked=cfg.locked_fields)
+            for pair in reviews:
+                review.propose(tx, *pair)
         announce(ctx, events)
         tell(min(start + BATCH, len(order)), len(order), "decisions")
     counts["new"] = total - counts["merge"] - counts["review"]
