@@ -326,3 +326,15 @@ def test_pairs_queued_early_in_a_file_are_scored_again_with_what_the_file_taught
     assert ctx.db.execute("SELECT origin FROM merges WHERE survivor_id = 1").fetchone()[0] == (
         "import"
     )
+
+
+def test_an_enriched_customer_is_looked_up_by_every_name_and_address_it_was_seen_with():
+    from carectl.dedupe.recheck import probe_keys
+    from carectl.dedupe.score import Person
+
+    p = Person(7, "eboni pantazooulos", "1986-08-07", "AU", address="20 allottj pl aldgate 2235")
+    p.other_names, p.other_addresses = ("eboni pantazopoulos",), ("147 allott pl aldgate 2325",)
+    keys = probe_keys(p)
+    assert ("bday_tok", "1986-08-07|pantazopoulos") in keys  # the other name's spelling
+    assert ("bday_tok", "1986-08-07|pantazooulos") in keys
+    assert ("addr", "147 allott pl aldgate 2325") in keys

@@ -60,7 +60,7 @@ def customers_changed(ctx, created, updated, lead_file_id):
 def lead_file_processed(ctx, report):
     """The file's queued pairs scored again with the weights the whole file taught."""
     if report.status == "done" and report.review and _sole_matcher(ctx):
-        rescore_reviews(ctx, report.file_id)
+        rescore_reviews(ctx, report.started_at)
 
 
 def _sole_matcher(ctx) -> bool:

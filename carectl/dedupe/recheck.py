@@ -11,13 +11,15 @@ lead came.
 
 The weights of the disagreement levels are learned as the file goes (dedupe/learn.py), so a
 pair an early row put in the review queue was scored with the prior. When the file is in,
-``rescore_reviews`` scores its queued pairs again with what the whole file taught, and merges
-those now at or above the merge threshold (the rest stay queued).
+``rescore_reviews`` scores its queued pairs again with what the whole file taught (each side as
+the customer it is part of now), and merges those now at or above the merge threshold (the
+rest stay queued).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from carectl.dedupe.blocking import (
@@ -52,18 +54,17 @@ def recheck(ctx: Any, ids: list[int]) -> Counter[str]:
     return counts
 
 
-def rescore_reviews(ctx: Any, file_id: int) -> int:
-    """Score the pending pairs the file's rows queued again with the weights learned since;
-    merge those at or above the merge threshold. Returns how many were merged."""
+def rescore_reviews(ctx: Any, since: str) -> int:
+    """Score the pairs queued since ``since`` (the file's start) and still pending again with
+    the weights learned since, each side as the customer it is now part of (merges move a
+    queued customer into another); merge those at or above the merge threshold. Returns how
+    many were merged."""
     cfg, db = ctx.config.dedupe, ctx.db
     weights = learner_for(db, cfg).weights
     rules = tuple(cfg.email_provider_rules)
     pairs = db.execute(
-        "SELECT p.a_id, p.b_id FROM leads l JOIN dedupe_pairs p"
-        " ON p.a_id = min(l.customer_id, l.match_customer_id)"
-        " AND p.b_id = max(l.customer_id, l.match_customer_id)"
-        " WHERE l.file_id = ? AND l.action = 'review' AND p.status = 'pending'",
-        (file_id,),
+        "SELECT a_id, b_id FROM dedupe_pairs WHERE status = 'pending' AND created_at >= ?",
+        (since,),
     ).fetchall()
     if not pairs or not weights:
         return 0
@@ -71,10 +72,11 @@ def rescore_reviews(ctx: Any, file_id: int) -> int:
     events: list[tuple[str, dict[str, Any]]] = []
     with ctx.transaction() as tx:
         tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
-        for a, b in dict.fromkeys(pairs):
-            people = load_many(tx.db, [a, b])
-            pa, pb = people[a], people[b]
-            if pa is None or pb is None:  # merged since, with one or the other
+        now = _survivors(tx.db, {i for pair in pairs for i in pair})
+        for a, b in dict.fromkeys((min(now[a], now[b]), max(now[a], now[b])) for a, b in pairs):
+            people = load_many(tx.db, [a, b]) if a != b else {}
+            pa, pb = people.get(a), people.get(b)
+            if pa is None or pb is None or _apart(tx.db, a, b):
                 continue
             others = max(namesakes(tx.db, pb) - 2, 0)
             score = compare(pb, pa, namesakes=others, email_rules=rules, weights=weights)
@@ -84,8 +86,41 @@ def rescore_reviews(ctx: Any, file_id: int) -> int:
                     locked=cfg.locked_fields,
                 )  # fmt: skip
                 merged += 1
+                now.update({k: a for k, v in now.items() if v == b})
     announce(ctx, events)
     return merged
+
+
+def _survivors(db: Any, ids: set[int]) -> dict[int, int]:
+    """Each id -> the customer it is part of now (itself unless merged away)."""
+    now = {i: i for i in ids}
+    for _ in range(8):  # a chain of merges: each step one query
+        gone = [i for i in set(now.values())]
+        moved = {}
+        for start in range(0, len(gone), 500):
+            part = gone[start : start + 500]
+            moved.update(
+                db.execute(
+                    "SELECT merged_id, survivor_id FROM merges WHERE undone_at IS NULL"
+                    f" AND merged_id IN ({', '.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+            )
+        if not moved:
+            break
+        now = {k: moved.get(v, v) for k, v in now.items()}
+    return now
+
+
+def _apart(db: Any, a: int, b: int) -> bool:
+    """A person marked the two separate."""
+    return (
+        db.execute(
+            "SELECT 1 FROM dedupe_pairs WHERE a_id = ? AND b_id = ? AND status = 'separate'",
+            (a, b),
+        ).fetchone()
+        is not None
+    )
 
 
 def _round(tx: Any, ids: list[int], cfg: Any, counts: Counter[str]) -> list[int]:
@@ -93,7 +128,7 @@ def _round(tx: Any, ids: list[int], cfg: Any, counts: Counter[str]) -> list[int]
     db = tx.db
     persons = load_many(db, ids)
     live = [cid for cid in ids if persons[cid] is not None]
-    keys = {cid: person_keys(persons[cid]) for cid in live}  # type: ignore[arg-type]
+    keys = {cid: probe_keys(persons[cid]) for cid in live}  # type: ignore[arg-type]
     regions = {cid: _name_region(persons[cid]) for cid in live}
     separated = _separated(db, live)
     matcher = BatchMatcher(db, cfg, [(persons[c], keys[c], regions[c]) for c in live])
@@ -119,10 +154,23 @@ def _round(tx: Any, ids: list[int], cfg: Any, counts: Counter[str]) -> list[int]
         after = load_many(db, [survivor])[survivor]
         matcher.changed(survivor, after, before, person_keys_stored(db, survivor))
         if after is not None:
-            keys[survivor], regions[survivor] = person_keys(after), _name_region(after)
+            keys[survivor], regions[survivor] = probe_keys(after), _name_region(after)
         survivors.append(survivor)
         counts["merged"] += 1
     return list(dict.fromkeys(survivors))
+
+
+def probe_keys(p: Any) -> set[tuple[str, str]]:
+    """The blocking keys of p and of every other name, birthday and address it was seen with:
+    its stored keys are its main values' only, and the record it missed may share another."""
+    out = person_keys(p)
+    for name in p.other_names:
+        out |= person_keys(replace(p, full_name=name))
+    for birthday in p.other_birthdays:
+        out |= person_keys(replace(p, birthday=birthday))
+    for address in p.other_addresses:
+        out |= person_keys(replace(p, address=address))
+    return out
 
 
 class _Known:
