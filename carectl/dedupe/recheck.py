@@ -34,6 +34,8 @@ from carectl.dedupe.learn import learner_for
 from carectl.dedupe.merge import announce, merge
 from carectl.dedupe.score import compare
 from carectl.normalize.names import name_keys
+from carectl.store import audit
+from carectl.store.util import now_iso
 
 ROUNDS = 3
 
@@ -73,9 +75,14 @@ def rescore_reviews(ctx: Any, since: str) -> int:
     with ctx.transaction() as tx:
         tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
         now = _survivors(tx.db, {i for pair in pairs for i in pair})
-        for a, b in dict.fromkeys((min(now[a], now[b]), max(now[a], now[b])) for a, b in pairs):
-            people = load_many(tx.db, [a, b]) if a != b else {}
-            pa, pb = people.get(a), people.get(b)
+        done: set[tuple[int, int]] = set()
+        for first, second in pairs:
+            a, b = sorted((now[first], now[second]))
+            if a == b or (a, b) in done:
+                continue
+            done.add((a, b))
+            people = load_many(tx.db, [a, b])
+            pa, pb = people[a], people[b]
             if pa is None or pb is None or _apart(tx.db, a, b):
                 continue
             others = max(namesakes(tx.db, pb) - 2, 0)
@@ -87,6 +94,11 @@ def rescore_reviews(ctx: Any, since: str) -> int:
                 )  # fmt: skip
                 merged += 1
                 now.update({k: a for k, v in now.items() if v == b})
+                tx.execute(  # the pair as queued, when its sides have merged since
+                    "UPDATE dedupe_pairs SET status = 'merged', decided_at = ?, decided_by = ?"
+                    " WHERE a_id = ? AND b_id = ? AND status = 'pending'",
+                    (now_iso(), audit.actor(), first, second),
+                )
     announce(ctx, events)
     return merged
 
