@@ -19,9 +19,11 @@ scan.py then decides in id order in the main process, as the import does.
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 import os
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -34,7 +36,8 @@ from carectl.dedupe.score import Person, compare
 CONTACTS = ("phone", "email")  # blocks read from contact_points, not match_keys
 BLOCK_CAP = 20  # customers sharing one value at most for it to make pairs
 KEY_CHUNK = 5000  # customers per key chunk
-PAIR_CHUNK = 20_000  # pairs per scoring chunk
+PAIR_CHUNK = 10_000  # pairs per scoring chunk
+RUN = 500_000  # pair codes sorted at a time
 SAMPLE = 20_000  # pairs the learner sees before the weights are frozen
 KEEP = 4  # best candidates kept per customer (the next ones when the best is ruled out)
 BIG_LOAD = 100_000  # keys added: from here the customer index is built once after
@@ -53,7 +56,7 @@ def _init(path: str, cfg: dict[str, Any]) -> None:
     global _db, _cfg
     _db = sqlite3.connect(path, check_same_thread=False)
     _db.execute("PRAGMA query_only = 1")
-    _db.execute("PRAGMA cache_size = -65536")
+    _db.execute("PRAGMA cache_size = -16384")
     _cfg = cfg
 
 
@@ -138,7 +141,7 @@ def _namesakes(db: Any, p: Person, counts: dict[str, int]) -> int:
     for key in namesake_keys(p.full_name, p.region, p.phones):
         n = counts.get(key)
         if n is None:
-            if len(counts) > 200_000:
+            if len(counts) > 50_000:
                 counts.clear()
             (n,) = db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"
@@ -224,24 +227,41 @@ def blocks(db: Any, cap: int = BLOCK_CAP) -> Iterator[list[int]]:
             yield block
 
 
-def pair_codes(db: Any, cap: int = BLOCK_CAP) -> list[int]:
-    """Every pair of customers sharing a block, once, as b << 32 | a (a < b), sorted by b."""
-    codes: set[int] = set()
+def pair_codes(db: Any, cap: int = BLOCK_CAP) -> Iterator[int]:
+    """Every pair of customers sharing a block, once, as b << 32 | a (a < b), in order.
+
+    A pair shared by several blocks is made by each: the codes are kept in runs sorted in place
+    (8 bytes each, not a set of Python ints) and merged with the repeats dropped."""
+    runs: list[array[int]] = []
+    run: list[int] = []
     for block in blocks(db, cap):
         ids = sorted(set(block))
         for j in range(1, len(ids)):
             high = ids[j] << 32
-            codes.update(high | a for a in ids[:j])
-    return sorted(codes)
+            run.extend(high | a for a in ids[:j])
+        if len(run) >= RUN:
+            run.sort()
+            runs.append(array("q", run))
+            run = []
+    run.sort()
+    runs.append(array("q", run))
+    del run
+    last = -1
+    for code in heapq.merge(*runs):
+        if code != last:
+            yield code
+            last = code
 
 
-def pair_chunks(codes: list[int], size: int = PAIR_CHUNK) -> Iterator[list[tuple[int, int]]]:
+def pair_chunks(codes: Iterable[int], size: int = PAIR_CHUNK) -> Iterator[list[tuple[int, int]]]:
     """(b, a) pairs in chunks of about ``size``, a customer's pairs never split."""
     mask = (1 << 32) - 1
-    start = 0
-    while start < len(codes):
-        end = min(start + size, len(codes))
-        while end < len(codes) and codes[end] >> 32 == codes[end - 1] >> 32:
-            end += 1
-        yield [(c >> 32, c & mask) for c in codes[start:end]]
-        start = end
+    chunk: list[tuple[int, int]] = []
+    for code in codes:
+        b = code >> 32
+        if len(chunk) >= size and chunk[-1][0] != b:
+            yield chunk
+            chunk = []
+        chunk.append((b, code & mask))
+    if chunk:
+        yield chunk

@@ -12,8 +12,9 @@ older versions) get their keys on the way.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from carectl.dedupe import batchmerge, review
@@ -43,9 +44,7 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
     try:
         _write_keys(ctx, runner, total, tell)
         tell(0, total, "pairs")
-        codes = P.pair_codes(db)
-        found = _scores(db, runner, codes, learner, shared, total, tell)
-        del codes
+        found = _scores(db, runner, P.pair_chunks(P.pair_codes(db)), learner, shared, total, tell)
     finally:
         runner.close()
     return _decide(ctx, found, total, tell)
@@ -88,21 +87,25 @@ def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
 def _scores(
     db: Any,
     runner: P.Runner,
-    codes: list[int],
+    chunks: Iterator[list[tuple[int, int]]],
     learner: Any,
     shared: dict[str, Any],
     total: int,
     tell: Progress,
 ) -> dict[int, list[P.Candidate]]:
-    """Each customer's best older candidates. The learner first sees a sample of the pairs;
-    its weights are then frozen for all of them."""
-    sample = next(P.pair_chunks(codes, P.SAMPLE), [])
-    P.best_older(db, sample, shared, learner)
+    """Each customer's best older candidates. The learner first sees the first chunks (about
+    ``P.SAMPLE`` pairs); its weights are then frozen for all of them."""
+    head: list[list[tuple[int, int]]] = []
+    for chunk in chunks:
+        head.append(chunk)
+        P.best_older(db, chunk, shared, learner)
+        if sum(map(len, head)) >= P.SAMPLE:
+            break
     learner.update()
     weights = dict(learner.weights)
     found: dict[int, list[P.Candidate]] = {}
-    chunks = ((c, weights) for c in P.pair_chunks(codes))
-    for result in runner.map(P._score_work, lambda c, w: P.best_older(db, c, shared, w), chunks):
+    work = ((c, weights) for c in itertools.chain(head, chunks))
+    for result in runner.map(P._score_work, lambda c, w: P.best_older(db, c, shared, w), work):
         found.update(result)
         if result:
             tell(result[-1][0], total, "scores")
