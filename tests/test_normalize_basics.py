@@ -129,6 +129,10 @@ def test_fast_path_agrees_with_the_full_parse(region):
                         assert phonenumbers.is_valid_number(num), (text, reading)
                         want = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
                         assert got == want, (text, reading)
+                        national = phonenumbers.format_number(
+                            num, phonenumbers.PhoneNumberFormat.NATIONAL
+                        )
+                        assert national_digits(got) == "".join(filter(str.isdigit, national))
     assert seen > 100
 
 

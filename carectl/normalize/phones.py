@@ -64,6 +64,7 @@ def _parse_e164(raw: str, region: str) -> str:
 # and anything else go to the full parse.
 _PLAIN = re.compile(r"\+?[0-9(][0-9 ().\-/]*")
 _NON_DIGITS = re.compile(r"[^0-9]")
+_FIRST_GROUP = re.compile(r"(\\\d)")  # phonenumbers' _FIRST_GROUP_PATTERN: "\1" in a format
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class _Region:
     international: re.Pattern[str] | None  # the prefix dialled to call abroad from there
     general: tuple[frozenset[int], re.Pattern[str]]
     types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]  # every number type
+    # national formats: (leading digits, pattern, replacement with the national prefix rule)
+    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], str], ...]
 
     def valid(self, nsn: str) -> bool:
         """phonenumbers' _number_type_helper(nsn) != UNKNOWN, without building a number."""
@@ -85,6 +88,15 @@ class _Region:
             (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn)
             for lengths, pattern in self.types
         )
+
+    def national(self, nsn: str) -> str:
+        """Digits of format_number(..., NATIONAL): its format chosen and applied the same way
+        (the last, most detailed leading-digits pattern, then the whole pattern), without
+        building a number."""
+        for leading, pattern, rule in self.formats:
+            if (leading is None or leading.match(nsn)) and pattern.fullmatch(nsn):
+                return _digits(pattern.sub(rule, nsn))
+        return nsn
 
 
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
@@ -116,12 +128,23 @@ def _region(region: str) -> _Region | None:
         return None
     types = tuple(t for t in (desc(getattr(meta, name, None)) for name in _TYPES) if t)
     parsing = meta.national_prefix_for_parsing  # as the full parse: no other prefix stripped
+    formats = tuple(
+        (
+            re.compile(f.leading_digits_pattern[-1]) if f.leading_digits_pattern else None,
+            re.compile(f.pattern),
+            _FIRST_GROUP.sub(f.national_prefix_formatting_rule, f.format, count=1)
+            if f.national_prefix_formatting_rule
+            else f.format,
+        )
+        for f in meta.number_format
+    )
     return _Region(
         code=str(meta.country_code),
         national_prefix=re.compile(parsing) if parsing else None,
         international=re.compile(meta.international_prefix) if meta.international_prefix else None,
         general=general,
         types=types,
+        formats=formats,
     )
 
 
@@ -158,10 +181,7 @@ def _fast(text: str, region: str) -> str | None:
     e164 = f"+{rules.code}{nsn}"
     if len(_NATIONAL) >= 65536:
         _NATIONAL.clear()
-    number = phonenumbers.PhoneNumber(country_code=int(rules.code), national_number=int(nsn))
-    _NATIONAL[e164] = _digits(
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    )
+    _NATIONAL[e164] = rules.national(nsn)
     return e164
 
 
