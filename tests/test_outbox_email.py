@@ -188,6 +188,20 @@ def test_consent_quiet_hours_and_cap_are_checked_at_send_time(tmp_path, smtpd):
     ctx.close()
 
 
+def test_the_cap_counts_messages_checked_earlier_in_the_same_round(tmp_path, smtpd):
+    """Messages read together: the cap still counts the ones marked sending just before."""
+    ctx = make_ctx(tmp_path, smtpd.port, outbox="max_per_day = 2", email="concurrency = 4")
+    one, other = add(ctx, "Một", "mot@example.vn"), add(ctx, "Hai", "hai@example.vn")
+    ids = [send(ctx, one, template=t)["id"] for t in ("welcome", "birthday", "winback")]
+    ids.append(send(ctx, other)["id"])
+    counts = sender.Sender(ctx).run_once()
+    assert (counts["sent"], counts["deferred"]) == (3, 1)
+    assert [queue.get(ctx.db, i)["state"] for i in ids] == ["sent", "sent", "deferred", "sent"]
+    assert queue.get(ctx.db, ids[2])["reason"].startswith("frequency cap: 2 email")
+    assert len(smtpd.handler.messages) == 3
+    ctx.close()
+
+
 def test_password_file_must_be_private_and_is_never_shown(tmp_path, smtpd):
     secret = tmp_path / "pw"
     secret.write_text("hunter2-very-secret")

@@ -41,6 +41,9 @@ class Facts:
     held: dict[str, Any] | None  # the consent row in force for the channel (None: never asked)
     recipient: str | None  # the deliverable address (None: none left)
     suppressions: bool = True  # False: the erasure suppression list is empty, not read
+    # The customer's messages on the channel sent or in flight in the 24 hours before the
+    # read (None: not read); the cap's exact end is read only when this reaches the cap.
+    recent: int | None = None
 
 
 _CONSENT = ("status", "at", "source", "reconfirm_due")
@@ -49,28 +52,33 @@ _DUE = (
     "  AND kind = (CASE o.channel WHEN 'email' THEN 'email' ELSE 'phone' END)"
     "  AND undeliverable_at IS NULL ORDER BY is_primary DESC, id LIMIT 1) AS _recipient,"
     " t.token AS _token, EXISTS (SELECT 1 FROM suppressions) AS _suppressions,"
+    " (SELECT count(*) FROM outbox r WHERE r.customer_id = o.customer_id"
+    "  AND r.channel = o.channel AND r.state IN ('sent', 'sending')"
+    "  AND coalesce(r.sent_at, r.updated_at) > :since) AS _recent,"
     " k.id AS _consent, " + ", ".join(f"k.{c} AS _{c}" for c in _CONSENT) + " FROM outbox o"
     " LEFT JOIN consent k ON k.id = (SELECT id FROM consent WHERE customer_id = o.customer_id"
     "  AND channel = o.channel ORDER BY id DESC LIMIT 1)"
     " LEFT JOIN unsubscribe_tokens t ON t.customer_id = o.customer_id"
-    " WHERE o.id IN (SELECT value FROM json_each(?))"
+    " WHERE o.id IN (SELECT value FROM json_each(:ids))"
 )
 
 
 def due(
-    db: sqlite_utils.Database, ids: list[int]
+    db: sqlite_utils.Database, ids: list[int], now: datetime
 ) -> dict[int, tuple[dict[str, Any], Facts, str | None]]:
     """Outbox rows by id with their Facts and the customer's unsubscribe token (None if not
     made yet), in one statement: a sender's round reads its next messages at once. Run in
     the transaction that sends them, so the facts are those at send time."""
-    cur = db.execute(_DUE, (json.dumps(ids),))
+    since = iso(now - timedelta(hours=24))
+    cur = db.execute(_DUE, {"ids": json.dumps(ids), "since": since})
     names = [d[0] for d in cur.description]
     out = {}
     for values in cur:
         row = dict(zip(names, values, strict=True))
         held = {c: row.pop(f"_{c}") for c in _CONSENT}
         held = held if row.pop("_consent") is not None else None
-        facts = Facts(held, row.pop("_recipient"), bool(row.pop("_suppressions")))
+        suppressions, recent = bool(row.pop("_suppressions")), row.pop("_recent")
+        facts = Facts(held, row.pop("_recipient"), suppressions, recent)
         token = row.pop("_token")
         row["variables"] = json.loads(row["variables"])
         out[row["id"]] = (row, facts, token)
@@ -117,7 +125,9 @@ def check(
             return Verdict(
                 "deferred", f"quiet hours in {quiet[1]} until {quiet[0]:%H:%M}", quiet[0]
             )
-        capped = cap_until(db, config.outbox.max_per_day, cid, channel, now)
+        cap = config.outbox.max_per_day
+        under = facts.recent is not None and facts.recent < cap
+        capped = None if under else cap_until(db, cap, cid, channel, now)
         if capped is not None:
             return Verdict(
                 "deferred",

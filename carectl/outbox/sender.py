@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import hashlib
@@ -385,16 +386,21 @@ class Sender:
                     self._drained = True
                     return
             ids = [self._due.popleft() for _ in range(min(wanted, len(self._due)))]
-            read = policy.due(tx.db, ids)
+            read = policy.due(tx.db, ids, self.now())
             customers = customers_by_id(tx.db, {r[0]["customer_id"] for r in read.values()})
+            sending: Counter[tuple[int, str]] = Counter()  # since the read, for the cap
             for mid in ids:
                 if mid not in read:
                     continue  # erased since it was claimed
                 row, facts, token = read[mid]
+                key = (row["customer_id"], row["channel"])
+                if sending[key]:
+                    facts = dataclasses.replace(facts, recent=facts.recent + sending[key])
                 customer = customers[row["customer_id"]]
                 msg = self.prepare(tx, mid, events, (row, customer, facts, token))
                 if msg is not None:
                     self._sending(tx, msg, events)
+                    sending[key] += 1
                     wanted -= 1
                     yield msg
 
