@@ -158,14 +158,11 @@ def measure(
     since = lifecycle.behind(db, lapse_days, end) if by is None else None
     if since is not None:
         # the lifecycle sweep's transitions: a few indexed reads instead of every customer;
-        # the customers with orders added since the sweep are counted from their orders
+        # the customers with orders added since the sweep, or stale, are counted from their orders
         active = lifecycle.active_at(db, start)
         churned = lifecycle.churned_between(db, start, end, lapse_days)
-        stored_active, stored_churned = lifecycle.stored_states(db, since, start, end)
-        recent = (
-            "FROM (SELECT id FROM customers WHERE id IN"
-            f" (SELECT customer_id FROM orders WHERE id > {int(since)})) c"
-        )
+        stored_active, stored_churned = lifecycle.stored_states(db, since, start, end, lapse_days)
+        recent = f"FROM (SELECT id FROM customers WHERE id IN ({lifecycle.changed(since)})) c"
         for _, now_active, now_churned in _churn(db, start, end, lapse_days, g, recent):
             active, churned = active + now_active, churned + now_churned
         active, churned = active - stored_active, churned - stored_churned

@@ -214,3 +214,75 @@ def _wait(check, timeout: float = 15) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def _stored(db):
+    rows = db.execute(
+        "SELECT customer_id, at, from_state, to_state, left_at FROM lifecycle_transitions"
+        " ORDER BY 1, 2, 4"
+    ).fetchall()
+    days = db.execute("SELECT * FROM lifecycle_daily WHERE entered OR exited ORDER BY 1").fetchall()
+    return rows, days
+
+
+def _churn_matches_orders(db, periods):
+    for s, e in periods:
+        ccr = kpi.measure(db, s, e).get("", {}).get("ccr", {"active_at_start": 0, "churned": 0})
+        want = kpi._churn(db, s, e, 180, "''", "FROM customers c")
+        active, churned = want[0][1:] if want else (0, 0)
+        assert (ccr["active_at_start"], ccr["churned"]) == (active, churned or 0), (s, e)
+
+
+def test_merge_and_undo_make_the_customers_stale_until_refreshed(ctx):
+    from carectl.dedupe import merge
+
+    with ctx.transaction() as tx:
+        a = cs.create_customer(tx, full_name="Trần Thị Mai")["id"]
+        b = cs.create_customer(tx, full_name="Tran Thi Mai")["id"]
+        other = cs.create_customer(tx, full_name="Phạm Hùng")["id"]
+        for cid, days in ((a, (0, 300)), (b, (100, 200, 700)), (other, (50,))):
+            for day in days:
+                cs.add_order(tx, cid, amount=10, currency="VND", ordered_at=_at(day))
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+    periods = [(_at(d), _at(d + n)) for d in range(0, 900, 23) for n in (30, 200)]
+    assert not lifecycle.due(ctx.db, ctx.config, now=_at(1000))
+    with ctx.transaction() as tx:
+        merge_id = merge.merge(tx, a, b)  # b's orders (and transitions) move to a
+    assert lifecycle.due(ctx.db, ctx.config, now=_at(1000))
+    assert not lifecycle.fresh(ctx.db, 180, _at(1000))
+    assert lifecycle.behind(ctx.db, 180, _at(1000)) is not None
+    _churn_matches_orders(ctx.db, periods)  # a counted from its orders until the refresh
+    with ctx.transaction() as tx:
+        assert lifecycle.refresh(tx, ctx.config, now=_at(1000))["customers"] == 2  # a and b
+    assert not lifecycle.due(ctx.db, ctx.config, now=_at(1000))
+    refreshed = _stored(ctx.db)
+    assert [t["kind"] for t in lifecycle.of_customer(ctx.db, a)] == [
+        "first purchase", "lapsed", "churned", "win-back", "lapsed"
+    ]  # fmt: skip
+    with ctx.transaction() as tx:
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+    assert _stored(ctx.db) == refreshed
+    with ctx.transaction() as tx:
+        merge.undo(tx, merge_id)
+    assert lifecycle.due(ctx.db, ctx.config, now=_at(1000))
+    _churn_matches_orders(ctx.db, periods)
+    lifecycle.run(ctx, lifecycle.refresh, now=_at(1000))
+    refreshed = _stored(ctx.db)
+    with ctx.transaction() as tx:
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+    assert _stored(ctx.db) == refreshed and len({r[0] for r in refreshed[0]}) == 3
+
+
+def test_erasure_keeps_the_transitions_its_kept_orders_imply(ctx):
+    from carectl.service import privacy
+
+    with ctx.transaction() as tx:
+        a = cs.create_customer(tx, full_name="Lý Thu Hà")["id"]
+        for day in (0, 90, 500):
+            cs.add_order(tx, a, amount=10, currency="VND", ordered_at=_at(day))
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+    swept = _stored(ctx.db)
+    privacy.erase_customer(ctx, a)
+    assert ctx.db.execute("SELECT count(*) FROM orders").fetchone()[0] == 3  # kept, anonymous
+    assert _stored(ctx.db) == swept and not lifecycle.due(ctx.db, ctx.config, now=_at(1000))
+    _churn_matches_orders(ctx.db, [(_at(d), _at(d + 60)) for d in range(0, 900, 30)])

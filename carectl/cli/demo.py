@@ -85,8 +85,7 @@ def _sweep(ctx: typer.Context) -> None:
     from carectl.service import lifecycle
 
     started = time.perf_counter()
-    with context(ctx).transaction() as tx:
-        done = lifecycle.sweep(tx, context(ctx).config)
+    done = lifecycle.run(context(ctx))
     moves = sum(done["transitions"].values())
     typer.echo(
         f"lifecycle: {moves:,} transitions in {time.perf_counter() - started:.1f} s", err=True

@@ -96,8 +96,7 @@ def kpi(
     lapse = cfg.service.churn_lapse_days
     reach = lifecycle.iso(datetime.now(ZoneInfo("UTC")) + lifecycle.HORIZON)
     if end <= reach and not lifecycle.fresh(app_ctx.db, lapse, end):
-        with app_ctx.transaction() as tx:  # the churn rate then reads transitions, not orders
-            lifecycle.refresh(tx, cfg)
+        lifecycle.run(app_ctx, lifecycle.refresh)  # the churn rate then reads transitions
     data = kpi_mod.report(
         app_ctx.db, start, end, lapse_days=cfg.service.churn_lapse_days, by=by or None
     )

@@ -42,6 +42,8 @@ KEEP = {
     "segment_history",
     "loyalty_ledger",
     "dedupe_pairs",
+    "lifecycle_transitions",  # derived from the kept orders, like the metrics
+    "lifecycle_stale",
 }
 DELETE = {"contact_points", "match_keys", "unsubscribe_tokens"}
 BLANK = {  # personal free text -> value

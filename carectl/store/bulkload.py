@@ -50,6 +50,29 @@ def indexes_set_aside(
             db.execute(f"PRAGMA threads = {int(threads)}")
 
 
+@contextlib.contextmanager
+def table_rebuilt(tx: Any, table: str) -> Iterator[None]:
+    """Empty ``table`` and fill it again inside the caller's transaction (the lifecycle sweep),
+    the way SQLite likes it: dropped and created again from its stored SQL, so no row is
+    deleted one by one (a child table's DELETE is, with foreign keys on), and its indexes built
+    once after the block. Only for a table no trigger, view or foreign key points at."""
+    schema = tx.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
+        " ORDER BY type = 'index', name",
+        (table,),
+    ).fetchall()
+    tx.execute(f'DROP TABLE "{table}"')
+    tx.execute(schema[0][2])
+    yield
+    threads = tx.execute("PRAGMA threads").fetchone()[0]
+    tx.execute(f"PRAGMA threads = {max(1, min(4, os.cpu_count() or 1))}")
+    try:
+        for _, _, sql in schema[1:]:
+            tx.execute(sql)
+    finally:
+        tx.execute(f"PRAGMA threads = {int(threads)}")
+
+
 def leading_column(db: Any, index: str) -> str | None:
     row = db.execute("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", (index,)).fetchone()
     return row[0] if row else None

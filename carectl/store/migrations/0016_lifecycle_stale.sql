@@ -16,3 +16,23 @@ CREATE TRIGGER lifecycle_orders_deleted AFTER DELETE ON orders
 BEGIN
     INSERT OR IGNORE INTO lifecycle_stale (customer_id) VALUES (OLD.customer_id);
 END;
+
+-- The transitions lose their foreign key to customers. They are derived from the orders, so
+-- only the lifecycle code writes them: with the key, a merge moved them to the survivor and its
+-- undo wrote old rows back behind the daily totals' back, erasure deleted them while keeping the
+-- orders, and a sweep's DELETE went row by row. The derived tables start empty; the next
+-- refresh (carectl kpi, the daemon, carectl churn lifecycle) sweeps again.
+DROP TABLE lifecycle_transitions;
+CREATE TABLE lifecycle_transitions (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL,                  -- customers.id (kept after a merge: stale)
+    at           TEXT NOT NULL,
+    from_state   TEXT NOT NULL CHECK (from_state IN ('', 'active', 'lapsed', 'churned')),
+    to_state     TEXT NOT NULL CHECK (to_state IN ('active', 'lapsed', 'churned')),
+    left_at      TEXT                               -- a win-back: when they had left 'active'
+);
+CREATE INDEX lifecycle_customer ON lifecycle_transitions (customer_id, at, from_state, to_state);
+CREATE INDEX lifecycle_at ON lifecycle_transitions (at, from_state, to_state, customer_id);
+CREATE INDEX lifecycle_winback ON lifecycle_transitions (at, left_at) WHERE left_at IS NOT NULL;
+DELETE FROM lifecycle_daily;
+DELETE FROM lifecycle_sweep;
