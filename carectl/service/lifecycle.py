@@ -1,5 +1,5 @@
 """Customer lifecycle transitions, derived from paid orders: the one writer of the lifecycle
-tables (migration 0014).
+tables (migrations 0014, 0016).
 
 A customer is **active** at instant T when they have a paid order in [T - lapse, T) (lapse =
 ``[service] churn_lapse_days``, the churn rate's definition), **lapsed** when their last paid
@@ -8,13 +8,13 @@ an order at ``a`` makes them active just after ``a`` (from '' on a first purchas
 from lapsed or churned), and without a later order they lapse just after ``a + lapse`` and churn
 just after ``a + churned``: each transition is stored at that instant.
 
-The sweep recomputes every transition from the orders, set-based, up to a horizon a little past
-now, and the daily totals the churn rate sums. Orders added later, and customers whose orders
-moved, changed or went (merge, undo, refund: the ``lifecycle_stale`` triggers), make it stale
-for those customers only, which ``fresh`` and ``due`` notice. Run by ``carectl churn lifecycle``, at the end of ``carectl demo``, and
-kept current by ``refresh``: ``carectl kpi`` when stale, and the daemon on its re-scan timer
-(``keep_current``). Until then the churn rate reads the transitions and, for the few customers
-with orders added since the sweep (``behind``), their orders.
+The sweep recomputes every transition from the orders, set-based, up to a horizon a little
+past now, and the daily totals the churn rate sums. Orders added later, and customers whose
+orders moved, changed or went (merge, undo, refund: the ``lifecycle_stale`` triggers), make it
+stale for those customers only, which ``fresh`` and ``due`` notice. Run by ``carectl churn
+lifecycle``, at the end of ``carectl demo``, and kept current by ``refresh``: ``carectl kpi``
+when stale, and the daemon on its re-scan timer (``keep_current``). Until then the churn rate
+reads the transitions and, for those customers (``behind``, ``changed``), their orders.
 """
 
 from __future__ import annotations
