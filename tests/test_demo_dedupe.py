@@ -23,3 +23,30 @@ def test_a_lead_with_a_demo_customers_phone_joins_that_customer(ctx, tmp_path):
     assert ctx.db.execute("SELECT count(*) FROM customers").fetchone()[0] == before
     row = ctx.db.execute("SELECT customer_id FROM leads").fetchone()
     assert row[0] == cid
+
+
+def test_dedupe_scan_finds_the_demos_planted_duplicates(ctx):
+    """Every merge a scan makes joins a planted duplicate to its original (or to the customer
+    that original became), and nearly every planted duplicate is found."""
+    from carectl.dedupe.scan import scan
+
+    load(ctx.db, 3000, seed=3, workers=0)
+    planted = dict(
+        ctx.db.execute(
+            "SELECT id, CAST(substr(json_extract(custom, '$._demo_duplicate_of'), 3) AS INT)"
+            " FROM customers WHERE json_extract(custom, '$._demo_duplicate_of') IS NOT NULL"
+        ).fetchall()
+    )
+    counts = scan(ctx)
+    merges = ctx.db.execute("SELECT survivor_id, merged_id FROM merges").fetchall()
+    into = {m: s for s, m in merges}
+
+    def root(cid):
+        while cid in into:
+            cid = into[cid]
+        return cid
+
+    assert counts["merge"] == len(merges) > 0
+    wrong = [(s, m) for s, m in merges if m not in planted or root(planted[m]) != s]
+    assert not wrong
+    assert len(merges) >= 0.9 * len(planted), (len(merges), len(planted))

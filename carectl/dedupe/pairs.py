@@ -7,8 +7,9 @@ The scan instead:
    (only the keys that changed are written; phone and email blocks are read from the contact
    points' own index, so they are not copied into match_keys);
 2. reads the blocks (customers sharing a key, or a phone or email) from the indexes in key
-   order, and makes each pair of a block once; a value shared by more than ``BLOCK_CAP``
-   customers (a switchboard, a very common name) is nobody's in particular and makes none;
+   order, and makes each pair of a block once (a name in a region: with the nearest older
+   namesakes only); a value shared by more than ``BLOCK_CAP`` customers (a switchboard, a
+   very common name) is nobody's in particular and makes none;
 3. scores the pairs in the worker processes, a range of younger customers per chunk, with the
    weights the learner estimated from a sample of the first pairs (frozen, so every pair is
    judged alike whichever process scores it); for each customer it keeps its best older
@@ -35,6 +36,9 @@ from carectl.dedupe.score import Person, compare
 
 CONTACTS = ("phone", "email")  # blocks read from contact_points, not match_keys
 BLOCK_CAP = 20  # customers sharing one value at most for it to make pairs
+# A name alone in a region is weak evidence (it never merges by itself): each customer meets
+# only its nearest older namesakes there, as the import meets 5 (blocking.PER_NAME_REGION).
+NAME_WINDOW = 5
 KEY_CHUNK = 5000  # customers per key chunk
 PAIR_CHUNK = 10_000  # pairs per scoring chunk
 RUN = 500_000  # pair codes sorted at a time
@@ -202,7 +206,7 @@ def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:
         last = hi
 
 
-def blocks(db: Any, cap: int = BLOCK_CAP) -> Iterator[list[int]]:
+def blocks(db: Any, cap: int = BLOCK_CAP) -> Iterator[tuple[str, list[int]]]:
     """The customer ids of every block of 2 to ``cap`` customers: match keys, then phones and
     emails (contact points)."""
     sqls = (
@@ -220,11 +224,11 @@ def blocks(db: Any, cap: int = BLOCK_CAP) -> Iterator[list[int]]:
         for kind, key, cid in db.execute(sql, (cap,)):
             if (kind, key) != current:
                 if len(block) > 1:
-                    yield block
+                    yield current[0], block  # type: ignore[index]
                 block, current = [], (kind, key)
             block.append(cid)
         if len(block) > 1:
-            yield block
+            yield current[0], block  # type: ignore[index]
 
 
 def pair_codes(db: Any, cap: int = BLOCK_CAP) -> Iterator[int]:
@@ -234,11 +238,12 @@ def pair_codes(db: Any, cap: int = BLOCK_CAP) -> Iterator[int]:
     (8 bytes each, not a set of Python ints) and merged with the repeats dropped."""
     runs: list[array[int]] = []
     run: list[int] = []
-    for block in blocks(db, cap):
+    for kind, block in blocks(db, cap):
         ids = sorted(set(block))
+        window = NAME_WINDOW if kind == "name_region" else len(ids)
         for j in range(1, len(ids)):
             high = ids[j] << 32
-            run.extend(high | a for a in ids[:j])
+            run.extend(high | a for a in ids[max(0, j - window) : j])
         if len(run) >= RUN:
             run.sort()
             runs.append(array("q", run))
