@@ -74,16 +74,15 @@ _WORD_BYTES = 45  # 60 base64 characters: every encoded word fits a 78-character
 
 def encoded_words(text: str) -> str:
     """RFC 2047 base64 words, split on character boundaries, one per folded line."""
-    words, chunk, size = [], [], 0
-    for ch in text:
-        n = len(ch.encode())
-        if size + n > _WORD_BYTES:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(ch)
-        size += n
-    words.append("".join(chunk))
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+    data, words, start = text.encode(), [], 0
+    while len(data) - start > _WORD_BYTES:
+        end = start + _WORD_BYTES
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: do not split a character
+            end -= 1
+        words.append(data[start:end])
+        start = end
+    words.append(data[start:])
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words)
 
 
 def header(name: str, value: str) -> str:

@@ -76,6 +76,21 @@ def _compiled(folder: Path, file: str) -> tuple[jinja2.Template, jinja2.Template
     return template, html
 
 
+@lru_cache(maxsize=512)
+def _globals(template: jinja2.Template) -> dict[str, Any]:
+    """The template's globals as one plain dict (Jinja keeps a ChainMap, which
+    ``new_context`` walks twice for every message)."""
+    return dict(template.globals)
+
+
+def _context(template: jinja2.Template, variables: dict[str, Any]) -> jinja2.runtime.Context:
+    """``template.new_context(variables)``, from the flattened globals."""
+    flat = _globals(template)
+    return template.environment.context_class(
+        template.environment, {**flat, **variables}, template.name, template.blocks, globals=flat
+    )
+
+
 def render(folder: Path, name: str, wanted: list[str], variables: dict[str, Any]) -> Rendered:
     """Render the subject, text, optional html and sms parts; TemplateError on any failure."""
     if not name.replace("_", "").replace("-", "").isalnum():
@@ -84,7 +99,7 @@ def render(folder: Path, name: str, wanted: list[str], variables: dict[str, Any]
     file = f"{name}.{lang}.j2"
     try:
         template, html = _compiled(folder, file)
-        ctx = template.new_context(variables)
+        ctx = _context(template, variables)
         parts = {
             block: "".join(fn(ctx)).strip()
             for block, fn in template.blocks.items()
@@ -92,7 +107,7 @@ def render(folder: Path, name: str, wanted: list[str], variables: dict[str, Any]
         }
         if html is not None:
             fn = html.blocks["html"]
-            parts["html"] = "".join(fn(html.new_context(variables))).strip()
+            parts["html"] = "".join(fn(_context(html, variables))).strip()
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{file} line {exc.lineno}: syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
