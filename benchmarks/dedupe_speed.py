@@ -3,7 +3,8 @@
 - Import with matching: BENCH_DEDUPE_LEADS (100,000) generated leads (benchmarks.ingest:
   repeats inside the file, 15 % people already in the database) through `carectl import` into
   a copy of the demo database (BENCH_CUSTOMERS, 1,000,000): leads/s and peak RSS.
-- Scan: `carectl dedupe scan` over a fresh copy of the demo database: customers/s.
+- Scan: `carectl dedupe scan` over a fresh copy of the demo database: customers/s, CPU per
+  customer (its worker processes included) and peak RSS.
 - Splink, when installed (the ``bench`` extra), on the same lead file in the same run
   (benchmarks/splink_ref.py, records normalised with carectl's own functions): rows/s and peak
   RSS beside ours. BENCH_SPLINK=0 leaves it out.
@@ -56,14 +57,15 @@ def _scan(folder: Path) -> dict[str, Any]:
     config.write_text(f"database = {str(db)!r}\n", encoding="utf-8")
     cmd = [sys.executable, "-m", "carectl", "--config", str(config), "dedupe", "scan", "--json"]
     started, cpu = time.perf_counter(), ingest._children_cpu()
-    out, peak, _ = ingest._watched(cmd)
+    out, peak, tree = ingest._watched(cmd)
     seconds, cpu = time.perf_counter() - started, ingest._children_cpu() - cpu
     counts = json.loads(out)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     note = (
         f"{built.customers:,} customers in {seconds:.1f} s (carectl dedupe scan, CLI), peak RSS"
-        f" {peak:.0f} MB: {json.dumps(counts)}; load average {os.getloadavg()[0]:.1f}"
+        f" {peak:.0f} MB ({tree:.0f} MB with its workers): {json.dumps(counts)}; load average"
+        f" {os.getloadavg()[0]:.1f}"
         f" on {os.cpu_count()} cores; CPU {cpu / built.customers * 1e6:,.0f} us/customer"
     )
     return _row("dedupe scan", round(built.customers / seconds), "customers/s", note)
