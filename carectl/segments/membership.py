@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from carectl.config import SegmentDef
+from carectl.segments import halves, metrics
 from carectl.segments.rules import compile_rule
 from carectl.store import bulkload
 from carectl.store.transaction import Tx
@@ -100,9 +101,74 @@ def evaluate_one(
 
 
 def evaluate(
-    tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, *, scope: str = ""
+    tx: Tx,
+    segments: Sequence[SegmentDef],
+    at: str,
+    reason: str,
+    *,
+    scope: str = "",
+    helper: halves.Helper | None = None,
 ) -> dict[str, int]:
-    """Recompute membership for all customers or the scoped ones; returns entered/left counts."""
+    """Recompute membership for all customers or the scoped ones; returns entered/left counts.
+    ``helper``: a full run's second connection, which finds the upper half's changes."""
+    # A full run into no members at all (the first): their customer index is built once
+    # afterwards, a sort, instead of a B-tree insert per row. Never for a scoped run: a schema
+    # change makes every other connection prepare its statements again.
+    empty = not scope and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
+    parts = ["temp"]
+    if helper is None:
+        _diff(tx, segments, at, scope)
+    else:
+        part = helper.scratch()
+        done = helper.submit(_upper_diff, segments, at, (helper.mid + 1, halves.LAST_ID), part)
+        _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
+        done.result()
+        helper.attach(tx, part, "seg_w3")
+        parts.append("seg_w3")
+    history = (
+        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+        " SELECT segment, customer_id, ?, ?, ? FROM {}"
+    )
+    entered = left = 0
+    for part in parts:  # customer by customer: the upper half's after the writer's
+        entered += tx.execute(history.format(f"{part}.seg_in"), ("entered", at, reason)).rowcount
+    for part in parts:
+        left += tx.execute(history.format(f"{part}.seg_out"), ("left", at, reason)).rowcount
+    if left:
+        for part in parts:
+            tx.execute(
+                "DELETE FROM segment_members WHERE (segment, customer_id) IN"
+                f" (SELECT segment, customer_id FROM {part}.seg_out)"
+            )
+    with bulkload.indexes_set_aside(tx.db, ["segment_members"]) if empty else nullcontext():
+        for part in parts:
+            tx.execute(
+                "INSERT INTO segment_members (segment, customer_id, since)"
+                f" SELECT segment, customer_id, ? FROM {part}.seg_in",
+                (at,),
+            )
+    return {"entered": entered, "left": left}
+
+
+def _upper_diff(
+    db: Any, segments: Sequence[SegmentDef], at: str, upper: tuple[int, int], part: str
+) -> None:
+    """In the helper: the upper half's entries and exits, written to ``part``."""
+    _diff(db, segments, at, metrics.set_range(db, *upper))
+    halves.write_scratch(
+        db,
+        part,
+        "seg_w3",
+        [
+            ("CREATE TABLE seg_w3.seg_in AS SELECT * FROM temp.seg_in", ()),
+            ("CREATE TABLE seg_w3.seg_out AS SELECT * FROM temp.seg_out", ()),
+        ],
+    )
+
+
+def _diff(tx: Any, segments: Sequence[SegmentDef], at: str, scope: str) -> None:
+    """temp.seg_in (memberships to enter) and temp.seg_out (to leave) of every customer or the
+    scoped ones, from the rules' verdicts in temp.seg_eval."""
     columns, params = _eval_columns(_key(segments))
     names = [f"g{i}" for i in range(len(columns))]
     for name in ("seg_eval", "seg_in", "seg_out"):
@@ -118,7 +184,7 @@ def evaluate(
         (*params, at),
     )
     # The differences first, then only they touch the real tables. Entries: each column's
-    # segment not yet held (a key lookup each), customer by customer, so the inserts below
+    # segment not yet held (a key lookup each), customer by customer, so the inserts
     # append to segment_members' and segment_history's customer indexes instead of splitting
     # their pages once per column; exits: a member whose row no longer names the segment (a
     # rowid lookup each).
@@ -138,28 +204,6 @@ def evaluate(
         " LEFT JOIN temp.seg_eval e ON e.customer_id = m.customer_id"
         f" WHERE NOT coalesce({held}, 0){member_scope}"
     )
-    history = (
-        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
-        " SELECT segment, customer_id, ?, ?, ? FROM temp.{}"
-    )
-    entered = tx.execute(history.format("seg_in"), ("entered", at, reason)).rowcount
-    left = tx.execute(history.format("seg_out"), ("left", at, reason)).rowcount
-    if left:
-        tx.execute(
-            "DELETE FROM segment_members WHERE (segment, customer_id) IN"
-            " (SELECT segment, customer_id FROM temp.seg_out)"
-        )
-    # A full run into no members at all (the first): their customer index is built once
-    # afterwards, a sort, instead of a B-tree insert per row. Never for a scoped run: a schema
-    # change makes every other connection prepare its statements again.
-    empty = not scope and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
-    with bulkload.indexes_set_aside(tx.db, ["segment_members"]) if empty else nullcontext():
-        tx.execute(
-            "INSERT INTO segment_members (segment, customer_id, since)"
-            " SELECT segment, customer_id, ? FROM temp.seg_in",
-            (at,),
-        )
-    return {"entered": entered, "left": left}
 
 
 def set_tags(tx: Tx, customer_id: int, tags: Sequence[str], at: str) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from carectl.config import Config
+from carectl.segments import halves
 from carectl.store.transaction import Tx
 
 SCOPE_TABLE = "temp.seg_scope"
@@ -43,6 +44,7 @@ TEMP_TABLES = (
     "seg_eval",
     "seg_in",
     "seg_out",
+    "seg_range",
 )
 METRIC_COLUMNS = (
     "currency", "first_order_at", "last_order_at", "recency_days", "frequency", "monetary",
@@ -77,29 +79,158 @@ def _work_table(tx: Tx, name: str, columns: str) -> None:
     tx.execute(f"CREATE TEMP TABLE {name} (customer_id INTEGER PRIMARY KEY, {columns})")
 
 
-def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = True) -> int:
+def set_range(tx: Any, lo: int, hi: int) -> str:
+    """Scope a full run to the customer ids lo..hi (one half of them, see halves.py); returns
+    the SQL condition on ``{col}``, an index range on it."""
+    tx.execute("CREATE TEMP TABLE IF NOT EXISTS seg_range (lo INTEGER, hi INTEGER)")
+    tx.execute("DELETE FROM temp.seg_range")
+    tx.execute("INSERT INTO temp.seg_range (lo, hi) VALUES (?, ?)", (lo, hi))
+    return "{col} BETWEEN (SELECT lo FROM temp.seg_range) AND (SELECT hi FROM temp.seg_range)"
+
+
+def compute(
+    tx: Tx,
+    config: Config,
+    at: str,
+    *,
+    scope: str = "",
+    bounds: bool = True,
+    helper: halves.Helper | None = None,
+) -> int:
     """Write customer_metrics for every customer (``scope`` empty) or the scoped ones.
 
-    ``bounds``: with a full scope, recompute the RFM quintile bounds first. Returns the
+    ``bounds``: with a full scope, recompute the RFM quintile bounds first. ``helper``: a full
+    run's second connection, which computes the upper half of the customers. Returns the
     number of rows written (only those whose values changed).
     """
-    win = config.metrics
+    p = _params(config, at)
+    first = not tx.execute("SELECT 1 FROM customer_metrics LIMIT 1").fetchone()
+    if helper is not None:
+        return _compute_halves(tx, config, p, bounds, first, helper)
+    aggregate(tx, p, scope)
+    if not scope and bounds:
+        refresh_bounds(tx, at)
+    sql, params = _rows(config, p, scope, "rfm_bounds", first)
+    return tx.execute(f"{INSERT} {sql}", params).rowcount
 
-    def since(days: int) -> str:
-        return _ago(at, days)
+
+INSERT = (
+    f"INSERT OR REPLACE INTO customer_metrics (customer_id, {', '.join(METRIC_COLUMNS)},"
+    " computed_at)"
+)  # a deleted customer's row went with it (ON DELETE CASCADE)
+
+
+def _params(config: Config, at: str) -> dict[str, Any]:
+    win = config.metrics
+    return {
+        "at": at,
+        "freq_since": _ago(at, win.frequency_days),
+        "enq_since": _ago(at, win.enquiry_days),
+        "cmp_since": _ago(at, win.complaint_days),
+        "sat_since": _ago(at, win.satisfaction_days),
+        "lapsed": win.lapsed_days,
+        "churned": win.churned_days,
+    }
+
+
+def _compute_halves(
+    tx: Tx, config: Config, p: dict[str, Any], bounds: bool, first: bool, helper: halves.Helper
+) -> int:
+    """compute() with the helper doing the upper half beside the writer: the aggregates (and
+    its half's quintile histograms), then, once the writer has merged the bounds, its half's
+    changed rows, which the writer copies in at the end."""
+    upper = (helper.mid + 1, halves.LAST_ID)
+    part = helper.scratch() if bounds else ""
+    done = helper.submit(_upper_aggregates, p, upper, part)
+    scope = set_range(tx, halves.FIRST_ID, helper.mid)
+    aggregate(tx, p, scope)
+    if bounds:
+        _histograms(tx)
+        tx.execute("CREATE INDEX temp.seg_o_monetary ON seg_o (currency, monetary)")
+    done.result()
+    if bounds:
+        helper.attach(tx, part, "seg_w1")
+        tx.execute(
+            "INSERT INTO temp.seg_h SELECT dim, currency, v, n FROM seg_w1.seg_h WHERE true"
+            " ON CONFLICT DO UPDATE SET n = n + excluded.n"
+        )
+        # both halves' monetary in order: a merge of two indexes, no sort
+        _write_bounds(
+            tx,
+            p["at"],
+            "SELECT monetary FROM temp.seg_o WHERE currency = ?1 UNION ALL"
+            " SELECT monetary FROM seg_w1.seg_m WHERE currency = ?1 ORDER BY 1 LIMIT 1 OFFSET ?2",
+        )
+    cur = tx.execute("SELECT * FROM rfm_bounds")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur]
+    part = helper.scratch()
+    done = helper.submit(_upper_rows, config, p, upper, rows, first, part)
+    sql, params = _rows(config, p, scope, "rfm_bounds", first)
+    written = tx.execute(f"{INSERT} {sql}", params).rowcount
+    done.result()
+    helper.attach(tx, part, "seg_w2")
+    return written + tx.execute(f"{INSERT} SELECT * FROM seg_w2.seg_rows").rowcount
+
+
+def _upper_aggregates(db: Any, p: dict[str, Any], upper: tuple[int, int], part: str) -> None:
+    """In the helper: the upper half's aggregates, and with ``part`` its quintile histograms
+    and monetary values in order, written there for the writer to merge."""
+    aggregate(db, p, set_range(db, *upper))
+    if part:
+        _histograms(db)
+        halves.write_scratch(
+            db,
+            part,
+            "seg_w1",
+            [
+                ("CREATE TABLE seg_w1.seg_h AS SELECT * FROM temp.seg_h", ()),
+                (
+                    "CREATE TABLE seg_w1.seg_m (currency TEXT, monetary INTEGER,"
+                    " customer_id INTEGER, PRIMARY KEY (currency, monetary, customer_id))"
+                    " WITHOUT ROWID",
+                    (),
+                ),
+                (
+                    "INSERT INTO seg_w1.seg_m SELECT currency, monetary, customer_id"
+                    " FROM temp.seg_o ORDER BY 1, 2, 3",
+                    (),
+                ),
+            ],
+        )
+
+
+def _upper_rows(
+    db: Any,
+    config: Config,
+    p: dict[str, Any],
+    upper: tuple[int, int],
+    bounds: list[dict[str, Any]],
+    first: bool,
+    part: str,
+) -> None:
+    """In the helper: the upper half's changed rows, scored against the writer's bounds (not
+    committed yet, so they come as values), written to ``part``."""
+    scope = set_range(db, *upper)
+    db.execute("DROP TABLE IF EXISTS temp.seg_bounds")
+    db.execute("CREATE TEMP TABLE seg_bounds AS SELECT * FROM rfm_bounds WHERE false")
+    for row in bounds:
+        db.execute(
+            f"INSERT INTO temp.seg_bounds ({', '.join(row)})"
+            f" VALUES ({', '.join(':' + k for k in row)})",
+            row,
+        )
+    sql, params = _rows(config, p, scope, "temp.seg_bounds", first)
+    halves.write_scratch(db, part, "seg_w2", [(f"CREATE TABLE seg_w2.seg_rows AS {sql}", params)])
+
+
+def aggregate(tx: Any, p: dict[str, Any], scope: str) -> None:
+    """The per-customer work tables seg_o (orders), seg_i (contacts), seg_t (tickets), seg_f
+    (satisfaction) and seg_l (loyalty) for every customer or the scoped ones."""
 
     def where(col: str) -> str:
         return f" AND {scope.format(col=col)}" if scope else ""
 
-    p = {
-        "at": at,
-        "freq_since": since(win.frequency_days),
-        "enq_since": since(win.enquiry_days),
-        "cmp_since": since(win.complaint_days),
-        "sat_since": since(win.satisfaction_days),
-        "lapsed": win.lapsed_days,
-        "churned": win.churned_days,
-    }
     # Paid orders per customer in the main currency (most orders, then the latest order, then
     # the first name; amounts in different currencies do not compare): one GROUP BY per
     # (customer, currency) straight from orders_metrics, and an upsert keeps the winner, so
@@ -158,8 +289,13 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
         "INSERT INTO temp.seg_l SELECT customer_id, sum(points) FROM loyalty_ledger"
         f" WHERE kind = 'earn'{where('customer_id')} GROUP BY customer_id"
     )
-    if not scope and bounds:
-        refresh_bounds(tx, at)
+
+
+def _rows(
+    config: Config, p: dict[str, Any], scope: str, bounds: str, first: bool
+) -> tuple[str, dict[str, Any]]:
+    """The SELECT of the metric rows to write (every row on a ``first`` run into an empty
+    table, else only those that changed) from the work tables, scored against ``bounds``."""
     tier_sql, tier_params = _tier_case(config)
     # NULL (no order, or no bounds for the currency) propagates through the sum: no CASE
     score = "1 + ({v} > b.{d}1) + ({v} > b.{d}2) + ({v} > b.{d}3) + ({v} > b.{d}4)"
@@ -167,7 +303,6 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
     # (flattening would repeat the score and recency expressions wherever they are used), and
     # only the rows whose values differ are written: a nightly run rewrites what moved, not a
     # million rows. computed_at: when the row last changed.
-    cols = ", ".join(METRIC_COLUMNS)
     base = (
         "SELECT c.id, coalesce(o.currency, '') AS currency, o.first_at AS first_order_at,"
         " o.last_at AS last_order_at,"
@@ -185,7 +320,7 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
         " i.last_at IS NOT NULL OR t.customer_id IS NOT NULL AS contacted"
         " FROM customers c"
         " LEFT JOIN temp.seg_o o ON o.customer_id = c.id"
-        " LEFT JOIN rfm_bounds b ON b.currency = o.currency"
+        f" LEFT JOIN {bounds} b ON b.currency = o.currency"
         " LEFT JOIN temp.seg_i i ON i.customer_id = c.id"
         " LEFT JOIN temp.seg_t t ON t.customer_id = c.id"
         " LEFT JOIN temp.seg_f f ON f.customer_id = c.id"
@@ -202,17 +337,16 @@ def compute(tx: Tx, config: Config, at: str, *, scope: str = "", bounds: bool = 
         " END WHEN recency_days > :churned THEN 'churned' WHEN recency_days > :lapsed"
         f" THEN 'lapsed' ELSE 'customer' END AS lifecycle FROM ({base}) LIMIT -1"
     )
-    insert = f"INSERT OR REPLACE INTO customer_metrics (customer_id, {cols}, computed_at)"
-    if not tx.execute("SELECT 1 FROM customer_metrics LIMIT 1").fetchone():
-        return tx.execute(f"{insert} SELECT *, :at FROM ({row})", {**p, **tier_params}).rowcount
+    params = {**p, **tier_params}
+    if first:
+        return f"SELECT *, :at AS computed_at FROM ({row})", params
     # rfm_score is r + f + m: it differs only when one of them does
     same = (*DAY_COUNTS, "rfm_score")
     differs = " OR ".join(f"x.{c} IS NOT m.{c}" for c in METRIC_COLUMNS if c not in same)
-    return tx.execute(
-        f"{insert} SELECT x.*, :at FROM ({row}) x LEFT JOIN customer_metrics m"
-        f" ON m.customer_id = x.id WHERE m.customer_id IS NULL OR {differs}",
-        {**p, **tier_params},
-    ).rowcount  # a deleted customer's row went with it (ON DELETE CASCADE)
+    return (
+        f"SELECT x.*, :at AS computed_at FROM ({row}) x LEFT JOIN customer_metrics m"
+        f" ON m.customer_id = x.id WHERE m.customer_id IS NULL OR {differs}"
+    ), params
 
 
 def note_contact(
@@ -258,7 +392,18 @@ def refresh_bounds(tx: Tx, at: str) -> None:
     rows); monetary is continuous and read by OFFSET from a sorted temp index. A recency bound
     is the end of its day: customers who last bought the same day score the same.
     """
-    tx.execute("DELETE FROM rfm_bounds")
+    _histograms(tx)
+    tx.execute("CREATE INDEX temp.seg_o_monetary ON seg_o (currency, monetary)")
+    _write_bounds(
+        tx,
+        at,
+        "SELECT monetary FROM temp.seg_o WHERE currency = ?1 ORDER BY monetary LIMIT 1 OFFSET ?2",
+    )
+
+
+def _histograms(tx: Any) -> None:
+    """temp.seg_h: how many customers of seg_o have each (currency, recency day) and each
+    (currency, frequency)."""
     tx.execute("DROP TABLE IF EXISTS temp.seg_h")
     tx.execute(
         "CREATE TEMP TABLE seg_h (dim TEXT, currency TEXT, v, n INTEGER NOT NULL,"
@@ -270,7 +415,12 @@ def refresh_bounds(tx: Tx, at: str) -> None:
             " ON CONFLICT DO UPDATE SET n = n + 1",
             (dim,),
         )
-    tx.execute("CREATE INDEX temp.seg_o_monetary ON seg_o (currency, monetary)")
+
+
+def _write_bounds(tx: Tx, at: str, monetary: str) -> None:
+    """rfm_bounds from temp.seg_h, and monetary ranks read by ``monetary`` (parameters: the
+    currency, the 0-based rank)."""
+    tx.execute("DELETE FROM rfm_bounds")
     per_currency = tx.execute(
         "SELECT currency, sum(n) FROM temp.seg_h WHERE dim = 'f' GROUP BY currency"
     ).fetchall()
@@ -285,11 +435,7 @@ def refresh_bounds(tx: Tx, at: str) -> None:
                     (dim, currency, rank),
                 ).fetchone()[0]
             row[f"r{k}"] += "T23:59:59.999Z"  # the end of that day
-            row[f"m{k}"] = tx.execute(
-                "SELECT monetary FROM temp.seg_o WHERE currency = ? ORDER BY monetary"
-                " LIMIT 1 OFFSET ?",
-                (currency, rank - 1),
-            ).fetchone()[0]
+            row[f"m{k}"] = tx.execute(monetary, (currency, rank - 1)).fetchone()[0]
         names = ", ".join(row)
         tx.execute(
             f"INSERT INTO rfm_bounds ({names}) VALUES ({', '.join(':' + k for k in row)})", row

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from carectl.segments import membership, metrics
+from carectl.segments import halves, membership, metrics
 from carectl.service import customers as customers_svc
 from carectl.service.interactions import iso
 from carectl.store import audit
@@ -66,16 +66,17 @@ def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> di
 
 
 def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
-    with _set_based_writes(ctx) as tx:
-        metrics.set_scope(tx, None)
-        rows = metrics.compute(tx, ctx.config, at, bounds=bounds)
-        customers = tx.execute("SELECT count(*) FROM customers").fetchone()[0]
-        metrics.drop_temp(tx)  # pages freed in the transaction that made them: no journal
-    tagged = _classify(ctx, None, at)
-    with _set_based_writes(ctx) as tx:
-        metrics.set_scope(tx, None)
-        changes = membership.evaluate(tx, ctx.config.segments, at, "recompute")
-        metrics.drop_temp(tx)
+    with halves.helper_for(ctx.db, WORK_CACHE_KIB) as helper:
+        with _set_based_writes(ctx) as tx:
+            metrics.set_scope(tx, None)
+            rows = metrics.compute(tx, ctx.config, at, bounds=bounds, helper=helper)
+            customers = tx.execute("SELECT count(*) FROM customers").fetchone()[0]
+            metrics.drop_temp(tx)  # pages freed in the transaction that made them: no journal
+        tagged = _classify(ctx, None, at)
+        with _set_based_writes(ctx) as tx:
+            metrics.set_scope(tx, None)
+            changes = membership.evaluate(tx, ctx.config.segments, at, "recompute", helper=helper)
+            metrics.drop_temp(tx)
         summary = {"customers": customers, "changed": rows, "tagged": tagged, **changes, "at": at}
         audit.record(tx, "segments.recompute", "segments", None, None, summary)
     return summary

@@ -1,0 +1,114 @@
+"""A full recompute on two cores: the upper half of the customers on a second connection.
+
+Python's sqlite3 lets go of the GIL while a statement steps, and a WAL reader never waits for the
+writer, so a second connection in a thread runs its half's queries truly beside the writer's.
+Its reads see exactly what the writer sees: they start after the writer took the write lock and
+before it commits, so nobody else can have written in between, and the writer's own writes touch
+only its own half (or tables the helper does not read). The helper's results travel in scratch
+files it writes in full before the writer attaches them (a reader of a file that is still being
+written would hold its lock until the writer's commit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from carectl.store.connection import BUSY_TIMEOUT_MS
+
+# Below this many customers a second connection, a thread and scratch files cost more than the
+# half they save.
+MIN_CUSTOMERS = 50_000
+FIRST_ID, LAST_ID = -(2**63), 2**63 - 1
+
+
+class Conn:
+    """The Tx-like face of the helper's connection (``execute`` only): it writes its own temp
+    tables and scratch files, never the main database."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+
+class Helper:
+    """The second connection, its thread and its scratch folder; ``mid``: the last customer id
+    of the writer's half (the helper takes the ids above it)."""
+
+    def __init__(self, path: str, mid: int, cache_kib: int) -> None:
+        self.mid = mid
+        self._folder = tempfile.TemporaryDirectory(prefix="carectl-seg-")
+        self._files = 0
+        self._attached: list[str] = []
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in (
+            f"busy_timeout = {BUSY_TIMEOUT_MS}",
+            f"cache_size = {-cache_kib}",
+            f"temp.cache_size = {-cache_kib}",
+        ):
+            conn.execute(f"PRAGMA {pragma}")
+        self.db = Conn(conn)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-segments")
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(helper_conn, *args)`` in the helper's thread."""
+        return self._pool.submit(fn, self.db, *args)
+
+    def scratch(self) -> str:
+        """A new scratch file's path (one per hand-over: each is written once, then read)."""
+        self._files += 1
+        return str(Path(self._folder.name) / f"work{self._files}.db")
+
+    def attach(self, tx: Any, path: str, name: str) -> None:
+        """Attach a finished scratch file to the writer (inside its transaction is fine;
+        detaching waits for the end of it, see close)."""
+        tx.execute("ATTACH ? AS " + name, (path,))
+        self._attached.append(name)
+
+    def close(self, main: sqlite3.Connection) -> None:
+        self._pool.shutdown(wait=True)
+        self.db.conn.close()
+        for name in self._attached:
+            with contextlib.suppress(sqlite3.Error):
+                main.execute(f"DETACH {name}")
+        self._folder.cleanup()
+
+
+def write_scratch(db: Any, path: str, name: str, statements: list[tuple[str, tuple]]) -> None:
+    """In the helper: fill a scratch file with ``statements`` (it is thrown away afterwards,
+    so no journal and no syncs), then let go of it."""
+    db.execute("ATTACH ? AS " + name, (path,))
+    try:
+        db.execute(f"PRAGMA {name}.journal_mode = OFF")
+        db.execute(f"PRAGMA {name}.synchronous = OFF")
+        for sql, params in statements:
+            db.execute(sql, params)
+    finally:
+        db.execute(f"DETACH {name}")
+
+
+@contextlib.contextmanager
+def helper_for(db: Any, cache_kib: int) -> Iterator[Helper | None]:
+    """A Helper for a full run over a file database with enough customers on a machine with two
+    cores or more; None (the writer does it all) otherwise."""
+    path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()[0]
+    if not path or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    lo, hi, n = db.execute("SELECT min(id), max(id), count(*) FROM customers").fetchone()
+    if n < MIN_CUSTOMERS:
+        yield None
+        return
+    helper = Helper(path, (lo + hi) // 2, cache_kib)
+    try:
+        yield helper
+    finally:
+        helper.close(db.conn)

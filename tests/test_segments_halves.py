@@ -1,0 +1,139 @@
+"""A full recompute split over two connections (segments/halves.py) writes the same metrics,
+bounds, members and history as one connection doing it all, on a first run, a run with nothing
+changed, and the next day with changes on both sides of the split."""
+
+from __future__ import annotations
+
+import pytest
+
+from carectl.segments import halves, refresh
+from carectl.service import customers as svc
+from carectl.service import feedback, interactions, tickets
+from tests.test_segments_seed import AT, ago, customer
+
+NEXT_DAY = "2026-11-24T12:00:00.000Z"
+DERIVED = ("customer_metrics", "rfm_bounds", "segment_members", "segment_history")
+
+
+def people(ctx, n: int) -> list[int]:
+    """n customers of every kind: buyers in two currencies (one with both), contacts, tickets,
+    answers, and some with nothing."""
+    ids = []
+    desk = tickets.Desk.from_config(ctx.config)
+    with ctx.transaction() as tx:
+        for i in range(n):
+            orders = [
+                (1 + (i * 37 + k * 53) % 500, 1_000 * (1 + (i * 7 + k) % 29)) for k in range(i % 6)
+            ]
+            cid = customer(tx, f"P{i}", orders, currency="KRW" if i % 5 == 0 else "VND")
+            if i % 9 == 0:
+                svc.add_order(tx, cid, amount=5_000, currency="CNY", ordered_at=ago(1 + i % 90))
+            if i % 3 == 0:
+                for days in range(i % 4):
+                    interactions.log_interaction(
+                        tx, cid, channel="phone", direction="in", started_at=ago(2 + days * 11)
+                    )
+            if i % 11 == 0:
+                tickets.open_ticket(
+                    tx, desk, cid, subject="x", category="complaint", at=ago(3 + i % 200)
+                )
+            if i % 7 == 0:
+                feedback.record_feedback(tx, kind="csat", score=1 + i % 5, customer=cid, at=ago(5))
+            ids.append(cid)
+    return ids
+
+
+def snapshot(ctx) -> dict[str, list]:
+    out = {
+        "customer_metrics": ctx.db.execute(
+            "SELECT * FROM customer_metrics ORDER BY customer_id"
+        ).fetchall(),
+        "rfm_bounds": ctx.db.execute("SELECT * FROM rfm_bounds ORDER BY currency").fetchall(),
+        "segment_members": ctx.db.execute(
+            "SELECT * FROM segment_members ORDER BY segment, customer_id"
+        ).fetchall(),
+        # in the order written: customer by customer, entries before exits
+        "segment_history": ctx.db.execute(
+            "SELECT segment, customer_id, change, at, reason FROM segment_history ORDER BY id"
+        ).fetchall(),
+    }
+    assert out["customer_metrics"] and out["segment_members"]
+    return out
+
+
+def changes(ctx, ids: list[int], *, on: bool) -> None:
+    """Changes on both sides of the split (on), or back as they were (off): each way of running
+    starts from the same data."""
+    with ctx.transaction() as tx:
+        for cid in (ids[1], ids[-2], ids[-1]):
+            tx.execute(
+                "UPDATE orders SET ordered_at = ? WHERE id = (SELECT max(id) FROM orders"
+                " WHERE customer_id = ? AND currency != 'CNY')",
+                (ago(0) if on else ago(3), cid),
+            )
+        tx.execute(
+            "UPDATE tickets SET done_at = ? WHERE customer_id IN (?, ?)",
+            (ago(0) if on else None, ids[0], ids[-9]),
+        )
+
+
+def runs(ctx, ids: list[int]) -> list[dict[str, list]]:
+    """First run, again, then changes in both halves and the next day."""
+    changes(ctx, ids, on=False)
+    with ctx.transaction() as tx:
+        for table in DERIVED:  # the live refreshes' rows gone: a first run
+            tx.execute(f"DELETE FROM {table}")
+    got = []
+    refresh.recompute_all(ctx, at=AT)
+    got.append(snapshot(ctx))
+    refresh.recompute_all(ctx, at=AT)
+    got.append(snapshot(ctx))
+    changes(ctx, ids, on=True)
+    refresh.recompute_all(ctx, at=NEXT_DAY)
+    got.append(snapshot(ctx))
+    return got
+
+
+def test_two_halves_write_what_one_connection_writes(ctx, monkeypatch):
+    ids = people(ctx, 240)
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 10**9)
+    alone = runs(ctx, ids)
+    used = []
+    submit = halves.Helper.submit
+
+    def counted(self, fn, *args):
+        used.append((fn.__name__, self.mid))
+        return submit(self, fn, *args)
+
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(halves.Helper, "submit", counted)
+    split = runs(ctx, ids)
+    # each run: aggregates, rows, membership in the helper; the split falls inside the data
+    assert [name for name, _ in used[:3]] == ["_upper_aggregates", "_upper_rows", "_upper_diff"]
+    assert len(used) == 9 and ids[0] < used[0][1] < ids[-1]
+    for one, two in zip(alone, split, strict=True):
+        for table in DERIVED:
+            assert two[table] == one[table], table
+    moved = {r[1] for r in split[2]["segment_history"] if r[3] == NEXT_DAY}
+    mid = used[-1][1]
+    assert min(moved) <= mid < max(moved)  # the next day moved people in both halves
+
+
+def test_no_helper_below_the_threshold_or_in_memory(ctx, monkeypatch):
+    customer_id = people(ctx, 3)[0]
+    assert customer_id
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 10)
+    with halves.helper_for(ctx.db, 1024) as helper:
+        assert helper is None
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
+    with halves.helper_for(ctx.db, 1024) as helper:
+        assert helper is not None
+
+
+@pytest.mark.parametrize("cores", [1])
+def test_one_core_does_it_alone(ctx, monkeypatch, cores):
+    people(ctx, 3)
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(halves.os, "cpu_count", lambda: cores)
+    with halves.helper_for(ctx.db, 1024) as helper:
+        assert helper is None
