@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from carectl.config import Config
 from carectl.store import open_db
 from carectl.store.transaction import Tx, transaction
 
-if TYPE_CHECKING:  # loaded with the plugins: the desk paints its list before any is needed
+if TYPE_CHECKING:  # loaded when first used: the desk paints its list before either is needed
+    import sqlite_utils
+
     from carectl import plugins
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.text import fold
 from carectl.store.transaction import Tx, transaction
+
+if TYPE_CHECKING:  # any connection with execute() will do: the desk reads on a plain one
+    import sqlite_utils
 
 SORTS = {
     "code": ("id",),

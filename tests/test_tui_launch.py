@@ -114,3 +114,32 @@ async def test_plugins_start_after_the_list_is_shown_and_a_broken_one_is_a_notic
         assert any("broken" in m and "vendor bug" in m for m in notices)
         assert app.reader.start_plugins() == []  # once only
         assert started.read_text() == "x"
+
+
+PAINT_PROBE = """
+import sys
+import benchmarks.tui as bench
+
+def done(app):
+    late = ("sqlite_utils", "typer", "carectl.plugins", "phonenumbers")
+    print([m for m in late if m in sys.modules], app.screen.table.current["code"])
+    app.exit()
+
+bench._done = done
+bench._paint_child("cli", {config!r})
+"""
+
+
+def test_the_first_paint_has_rows_before_sqlite_utils_or_the_plugins_load(tmp_path):
+    """What the benchmark times: `carectl -c CONFIG tui` until the list's rows are painted."""
+    db = tmp_path / "carectl.db"
+    build(db, 30).close()
+    config = tmp_path / "carectl.toml"
+    config.write_text(f'database = "{db}"\n', encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    probe = PAINT_PROBE.format(config=str(config))
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root,
+        timeout=120,
+    )  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "[] C-000001"

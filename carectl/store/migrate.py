@@ -10,11 +10,13 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from carectl.store.transaction import transaction
 from carectl.store.util import now_iso
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

@@ -1,9 +1,11 @@
 """The TUI's one door to the database: read functions called from worker threads.
 
-Workers run in threads so a slow query never freezes input; they all share the context's single
-SQLite connection, so one lock serialises them (a cancelled worker may still be mid-query when
-its replacement starts). Reads call the same modules as the CLI; the few read queries no other
-module has (recent lead files, segment trends) are here. Writes go only through ``write``.
+Workers run in threads so a slow query never freezes input. The customer list and search read
+on a plain sqlite3 connection (store.open_reader: the first paint needs no sqlite-utils), the
+profile and writes on the context's; one lock serialises both (a cancelled worker may still be
+mid-query when its replacement starts). Reads call the same modules as the CLI; the few read
+queries no other module has (recent lead files, segment trends) are here. Writes go only
+through ``write``.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from carectl import search
 from carectl.context import Context
 from carectl.store import open_db
+from carectl.store.connection import open_reader
 from carectl.store.transaction import Tx
 from carectl.store.util import dicts
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class Lazy:
@@ -116,6 +120,10 @@ class Reader:
         self._lock = threading.Lock()
         self._slow_lock = threading.Lock()
         self._slow_db: sqlite_utils.Database | None = None
+        self._read: sqlite3.Connection | None = None
+        self._early_ready = threading.Event()
+        self._early_ready.set()  # nothing to wait for until open_early runs
+        self._early_page: search.Page | None = None
         self._plugins_lock = threading.Lock()
         self._plugins_started = False
 
@@ -134,21 +142,49 @@ class Reader:
             if self._slow_db is not None:
                 self._slow_db.close()
                 self._slow_db = None
+        if self._lock.acquire(timeout=2):  # else a worker is still reading: left to exit
+            try:
+                if self._read is not None:
+                    self._read.close()
+                    self._read = None
+            finally:
+                self._lock.release()
+
+    def reads(self) -> sqlite3.Connection:
+        """The customer list's and search's connection; call it holding ``_lock``."""
+        if self._read is None:
+            self._read = open_reader(self.database)
+        return self._read
 
     @property
     def database(self) -> Path:
         return Path(self.ctx.config.database)
 
     def open_early(self) -> None:
-        """Open the database (migrations checked, schema read) in a thread while Textual starts,
-        so the customer list's first read finds it open; SQLite works outside the GIL. A failure
-        is left to that read, which reports it."""
+        """Open the database (migrations checked) and read the customer list's first page in
+        its default order in a thread while Textual starts (SQLite works outside the GIL), so
+        the list's first paint already has rows (``first_page``). A failure is left to the
+        list's own read, which reports it."""
+        self._early_ready.clear()
 
         def run() -> None:
-            with self._lock, contextlib.suppress(Exception):
-                self.ctx.db.execute("SELECT id FROM customers LIMIT 1").fetchall()
+            try:
+                with self._lock:
+                    self._early_page = search.page(self.reads(), "code", limit=self.page_size)
+            except Exception:  # reported by the list's own read
+                pass
+            finally:
+                self._early_ready.set()
 
         threading.Thread(target=run, name="open-db", daemon=True).start()
+
+    def first_page(self, wait: float) -> search.Page | None:
+        """The first page (code order, ``page_size`` rows) read by ``open_early``, once, if it
+        is there within ``wait`` seconds."""
+        if not self._early_ready.wait(wait):
+            return None
+        page, self._early_page = self._early_page, None
+        return page
 
     def start_plugins(self) -> list[str]:
         """Load the plugins (unless the command line has) and run their ``startup`` hook,
@@ -176,26 +212,26 @@ class Reader:
 
     def count(self) -> int:
         with self._lock:
-            return search.count(self.ctx.db)
+            return search.count(self.reads())
 
     def page(self, sort: str, **kwargs: Any) -> search.Page:
         with self._lock:
-            return search.page(self.ctx.db, sort, **kwargs)
+            return search.page(self.reads(), sort, **kwargs)
 
     def tail(self, sort: str, limit: int) -> search.Page:
         with self._lock:
-            return search.tail(self.ctx.db, sort, limit=limit)
+            return search.tail(self.reads(), sort, limit=limit)
 
     def sort_keys_every(self, sort: str, step: int) -> list[tuple]:
         with self._lock:
-            return search.sort_keys_every(self.ctx.db, sort, step)
+            return search.sort_keys_every(self.reads(), sort, step)
 
     def filters(self) -> list[Filter]:
         """The values in use of each kind: segments and tags with members, vendors."""
         out = []
         with self._lock:
             for kind, (_cond, _ids, table, column) in FILTERS.items():
-                values = self.ctx.db.execute(
+                values = self.reads().execute(
                     f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM {table} UNION ALL"
                     f" SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x) FROM v"
                     " WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
@@ -210,7 +246,7 @@ class Reader:
         with self._lock:
             for f in selection:
                 ids = FILTERS[f.kind][1]
-                n = self.ctx.db.execute(f"SELECT count(*) FROM ({ids})", (f.value,)).fetchone()[0]
+                n = self.reads().execute(f"SELECT count(*) FROM ({ids})", (f.value,)).fetchone()[0]
                 sizes.append((n, f))
         return min(sizes, key=lambda pair: pair[0])
 
@@ -222,7 +258,7 @@ class Reader:
         with self._lock:
             return [
                 r[0]
-                for r in self.ctx.db.execute(
+                for r in self.reads().execute(
                     f"SELECT c.id FROM customers c WHERE c.id IN ({FILTERS[driver.kind][1]})"
                     f" AND {cond} ORDER BY {keys}",
                     (driver.value, *params),
@@ -238,7 +274,7 @@ class Reader:
             found = {
                 r["id"]: r
                 for r in dicts(
-                    self.ctx.db.execute(
+                    self.reads().execute(
                         f"SELECT {search.LIST_COLUMNS} FROM customers c WHERE c.id IN ({marks})",
                         ids,
                     )
@@ -255,7 +291,7 @@ class Reader:
         with self._lock:
             return {
                 r[0]
-                for r in self.ctx.db.execute(
+                for r in self.reads().execute(
                     f"SELECT c.id FROM customers c WHERE c.id IN ({marks}) AND {cond}",
                     (*ids, *params),
                 )
@@ -274,7 +310,7 @@ class Reader:
         for _round in range(rounds if selection else 1):
             with self._lock:
                 rows = search.search(
-                    self.ctx.db, query, limit=limit, region=region, before_id=before
+                    self.reads(), query, limit=limit, region=region, before_id=before
                 )
             rows = [r for r in rows if before is None or r["id"] < before]
             if not rows:
@@ -458,7 +494,7 @@ class Narrowed:
         extra = ", ".join(f"c.{k} AS _k{i}" for i, k in enumerate(keys))
         with self.reader._lock:
             rows = dicts(
-                self.reader.ctx.db.execute(
+                self.reader.reads().execute(
                     f"SELECT {search.LIST_COLUMNS}, {extra} FROM customers c WHERE {cond}"
                     f" ORDER BY {order} LIMIT ?",
                     (*params, limit),
@@ -479,7 +515,7 @@ class Narrowed:
         keys = ", ".join(f"c.{k}" for k in search.SORTS[sort])
         cond, params = where(self.selection)
         with self.reader._lock:
-            rows = self.reader.ctx.db.execute(
+            rows = self.reader.reads().execute(
                 f"SELECT {keys} FROM customers c WHERE {cond} ORDER BY {keys}", params
             )
             return [tuple(r) for n, r in enumerate(rows, 1) if n % step == 0]
@@ -490,7 +526,8 @@ class Narrowed:
         if len(self.selection) == 1:
             return n
         with self.reader._lock:
-            return self.reader.ctx.db.execute(
+            conn = self.reader.reads()
+            return conn.execute(
                 f"SELECT count(*) FROM customers c WHERE c.id IN ({FILTERS[driver.kind][1]})"
                 f" AND {cond}",
                 (driver.value, *params),

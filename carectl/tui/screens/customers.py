@@ -6,6 +6,7 @@ newer search or sort cancels the older one) and the result is shown when it arri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
@@ -24,6 +25,7 @@ from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Reversed, Row
 from carectl.tui.widgets.search_input import SearchInput
 
 SORTS = ("code", "name", "updated", "recent")
+FIRST_PAGE_WAIT = 0.25  # s the list waits at mount for the page read while Textual started
 DESCENDING = {"recent": "updated"}  # newest first: the ascending list read from its far end
 NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in help and palette
     Binding("d", "dashboard", "Dash"),
@@ -76,8 +78,21 @@ class CustomersScreen(Screen):
         return self.query_one(CustomerTable)
 
     def on_mount(self) -> None:
+        """Shown with the first page the Reader read while Textual started, so the first
+        paint has rows (and is the only full paint); the count follows in a worker."""
         self.table.focus()
-        self.load_browse()
+        page = self.reader.first_page(FIRST_PAGE_WAIT)
+        if page is None or self.sort != "code" or self.selection:
+            self.load_browse()
+            return
+        size = self.reader.page_size
+        first = KeysetRows(self.reader, "code", size, size, counted=False)
+        first.put(0, page.rows)
+        if len(page.rows) < size:
+            self._browse_ready(first.with_total(len(page.rows)))
+            return
+        self._browse_ready(first)
+        self.count_browse(first)
 
     # ---------------------------------------------------------------- the full list
 
@@ -125,6 +140,17 @@ class CustomersScreen(Screen):
             self.app.call_from_thread(self._browse_ready, first.with_total(loaded))
             return
         self.app.call_from_thread(self._browse_ready, first)
+        self._count(first, count, cancelled)
+
+    @work(thread=True, exclusive=True, group="browse")
+    def count_browse(self, first: KeysetRows) -> None:
+        worker = get_current_worker()
+        self._count(first, self.reader.count, lambda: worker.is_cancelled)
+
+    def _count(
+        self, first: KeysetRows, count: Callable[[], int], cancelled: Callable[[], bool]
+    ) -> None:
+        """The whole list's size, once its first block is on screen (a worker's thread)."""
         total = count()
         if not cancelled():
             self.app.call_from_thread(self._browse_ready, first.with_total(total), True)

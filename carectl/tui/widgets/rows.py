@@ -90,6 +90,10 @@ class Blocks:
         offset = index % self.block
         return rows[offset] if offset < len(rows) else None
 
+    def put(self, b: int, rows: list[Row]) -> None:
+        """Block ``b`` read elsewhere (the first page, read while the desk started)."""
+        self._store(b, rows)
+
     def _store(self, b: int, rows: list[Row]) -> None:
         self._blocks[b] = rows
         while len(self._blocks) > self.keep:
