@@ -1,14 +1,14 @@
 """Finding customers: two FTS5 indexes, keyset pages and search.
 
-Whole words go to a word index (``customers_words``: unicode61 over the folded names, rowid
--id so that its forward order is newest first), where a full name's words are a few short
-posting lists. Fragments go to the trigram index
+Whole words go to a word index (``customers_words``: unicode61 over the folded names), where a
+full name's words are a few short posting lists. Fragments go to the trigram index
 (``customers_fts``: folded names and contact digits), which matches any substring of three or
-more characters in any script. Names are folded before indexing (this SQLite's trigram tokenizer
-cannot fold accents) so "nguyen" finds "Nguyễn". Queries shorter than three characters (a Hangul
-or Hanzi family name, "김", "王伟") take an indexed prefix path on the folded name columns
-instead. Pages are keyset (``WHERE (key, id) > (?, ?)``), never OFFSET, so page 5,000 costs what
-page 1 costs.
+more characters in any script. Both key a customer's row by -id, so that their forward order
+(which FTS5 reads without decoding each page twice) is newest first. Names are folded before
+indexing (this SQLite's trigram tokenizer cannot fold accents) so "nguyen" finds "Nguyễn".
+Queries shorter than three characters (a Hangul or Hanzi family name, "김", "王伟") take an
+indexed prefix path on the folded name columns instead. Pages are keyset
+(``WHERE (key, id) > (?, ?)``), never OFFSET, so page 5,000 costs what page 1 costs.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ LIST_COLUMNS = """
       WHERE p.customer_id = c.id AND p.kind = 'phone' AND p.is_primary = 1) AS phone
 """
 
-TRIGRAMS = "customers_fts"  # names, contacts: fragments of three or more characters
+TRIGRAMS = "customers_fts"  # names, contacts: fragments; rowid = -customers.id (newest first)
 WORDS = "customers_words"  # names: whole words; rowid = -customers.id (newest first)
 INDEXES = (TRIGRAMS, WORDS)
 
@@ -113,19 +113,19 @@ def write_index_many(tx: Tx, rows: Iterable[tuple[int, str, str]], *, new: bool 
     if not new:
         drop_index(tx, [r[0] for r in rows])
     conn = tx.db.conn
-    conn.executemany(f"INSERT INTO {TRIGRAMS} (rowid, names, contacts) VALUES (?, ?, ?)", rows)
-    # Descending ids give ascending word rowids: FTS5 keeps its pending rows in one batch only
-    # while rowids rise.
-    words = [(-r[0], r[1]) for r in sorted(rows, key=lambda r: r[0], reverse=True)]
-    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (?, ?)", words)
+    # Descending ids give ascending rowids: FTS5 keeps its pending rows in one batch only while
+    # rowids rise.
+    rows.sort(key=lambda r: r[0], reverse=True)
+    conn.executemany(f"INSERT INTO {TRIGRAMS} (rowid, names, contacts) VALUES (-?, ?, ?)", rows)
+    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (-?, ?)", [r[:2] for r in rows])
 
 
 def drop_index(tx: Tx, customer_ids: Iterable[int]) -> None:
     """Remove customers from both search indexes (erased, merged away)."""
     ids = list(customer_ids)
     conn = tx.db.conn
-    conn.executemany(f"DELETE FROM {TRIGRAMS} WHERE rowid = ?", [(i,) for i in ids])
-    conn.executemany(f"DELETE FROM {WORDS} WHERE rowid = ?", [(-i,) for i in ids])
+    for table in INDEXES:
+        conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(-i,) for i in ids])
 
 
 def forget_deleted(db: sqlite_utils.Database) -> None:
@@ -314,23 +314,12 @@ def _fts(
     before_id: int | None,
     name_contains: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Newest customers whose trigram row holds every term; ``name_contains`` filters before
-    LIMIT."""
-    return _ids_matching(db, TRIGRAMS, _match(terms), limit, before_id, name_contains)
-
-
-def _ids_matching(
-    db: sqlite_utils.Database,
-    table: str,
-    match: str,
-    limit: int,
-    before_id: int | None,
-    name_contains: Iterable[str] = (),
-) -> list[dict[str, Any]]:
-    extra = "AND rowid < ?" if before_id is not None else ""
-    params: list[Any] = [match]
+    """Newest customers whose trigram row holds every term, in the index's own order (rowid
+    -id); ``name_contains`` filters before LIMIT."""
+    extra = "AND rowid > ?" if before_id is not None else ""
+    params: list[Any] = [_match(terms)]
     if before_id is not None:
-        params.append(before_id)
+        params.append(-before_id)
     for part in name_contains:
         extra += " AND instr(names, ?) > 0"
         params.append(part)
@@ -338,7 +327,8 @@ def _ids_matching(
     ids = [
         r[0]
         for r in db.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? {extra} ORDER BY rowid DESC LIMIT ?",
+            f"SELECT -rowid FROM {TRIGRAMS} WHERE {TRIGRAMS} MATCH ? {extra}"
+            " ORDER BY rowid LIMIT ?",
             params,
         )
     ]

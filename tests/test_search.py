@@ -25,7 +25,7 @@ def test_index_holds_the_folded_name_and_contact_digits(ctx):
     with ctx.transaction() as tx:
         c = create_customer(tx, full_name="Đặng Thị Hồng", phones=["0912 345 678"])
     names, contacts = ctx.db.execute(
-        "SELECT names, contacts FROM customers_fts WHERE rowid = ?", (c["id"],)
+        "SELECT names, contacts FROM customers_fts WHERE rowid = ?", (-c["id"],)
     ).fetchone()
     assert names == "dang thi hong"
     assert contacts.split() == ["84912345678", "0912345678"]
@@ -34,8 +34,8 @@ def test_index_holds_the_folded_name_and_contact_digits(ctx):
 
 
 def _index_rows(ctx) -> dict[str, dict[int, str]]:
-    """Each index's names by customer id (the word index keys rows by -id)."""
-    key = {search.WORDS: "-rowid", search.TRIGRAMS: "rowid"}
+    """Each index's names by customer id (both indexes key rows by -id)."""
+    key = {search.WORDS: "-rowid", search.TRIGRAMS: "-rowid"}
     return {
         table: dict(ctx.db.execute(f"SELECT {key[table]}, names FROM {table}").fetchall())
         for table in search.INDEXES

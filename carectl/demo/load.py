@@ -139,8 +139,7 @@ def _write_transaction(
                 counts.add(item)
                 if progress:
                     progress(item.customers)
-            for schema in reversed(schemas):
-                staging.copy_words(tx, schema)
+            staging.copy_search(tx, schemas)
             audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
             if counts.history:
                 span = {"first_id": counts.first_id, "last_id": counts.last_id, "seed": seed}

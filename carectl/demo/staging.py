@@ -40,10 +40,14 @@ _COPIES = (
     ("customers", "customers", CUSTOMER_COLUMNS, CUSTOMER_COLUMNS),
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
     ("orders", "orders", "id + :o, " + ORDER_COLUMNS, "id, " + ORDER_COLUMNS),
-    (search.TRIGRAMS, "fts", "id, names, contacts", "rowid, names, contacts"),
 )
-# The word index's rowid is -id: copied newest first, so its rowids rise (see search).
-_WORDS_COPY = f"INSERT INTO main.{search.WORDS} (rowid, names) SELECT -id, names FROM {{}}.fts"
+# The search indexes' rowid is -id: copied newest first, so their rowids rise (see search).
+_SEARCH_COPIES = (
+    f"INSERT INTO main.{search.TRIGRAMS} (rowid, names, contacts)"
+    " SELECT -id, names, contacts FROM {}.fts ORDER BY rowid DESC",
+    f"INSERT INTO main.{search.WORDS} (rowid, names) SELECT -id, names FROM {{}}.fts"
+    " ORDER BY rowid DESC",
+)
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,12 @@ def copy(tx: Tx, schema: str, history: bool) -> None:
         service.copy(tx, schema, moved)
 
 
-def copy_words(tx: Tx, schema: str) -> None:
-    """Copy a staged file's word-index rows, newest first (copy a transaction's files last to
-    first, so the rowids rise across all of them and FTS5 flushes its pending rows once)."""
-    tx.execute(_WORDS_COPY.format(schema) + " ORDER BY rowid DESC")
+def copy_search(tx: Tx, schemas: list[str]) -> None:
+    """Copy staged files' search-index rows, newest first: the files last to first, so each
+    index's rowids rise across all of them and FTS5 flushes its pending rows once."""
+    for sql in _SEARCH_COPIES:
+        for schema in reversed(schemas):
+            tx.execute(sql.format(schema))
 
 
 # ---------------------------------------------------------------- in the worker process

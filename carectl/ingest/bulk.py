@@ -249,8 +249,8 @@ class BatchWriter:
             ):
                 keys[cid].add((kind, key))
             for cid, names, text in self.tx.execute(
-                f"SELECT rowid, names, contacts FROM customers_fts WHERE rowid IN ({marks})",
-                tuple(part),
+                f"SELECT -rowid, names, contacts FROM customers_fts WHERE rowid IN ({marks})",
+                tuple(-i for i in part),  # rowid -id: newest first (migration 0017)
             ):
                 fts[cid] = (names, text)
         for cid, current in rows.items():
