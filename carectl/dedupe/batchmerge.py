@@ -98,11 +98,17 @@ def _round(
     out = []
     for s, m, score, reason in pairs:
         snapshot = snaps[m]
-        changes = M.survivorship(snapshot["survivor"], snapshot["merged"], locked)
-        if changes:
-            svc.update_customer(tx, s, changes)
-        index_customer(tx, s)
-        match_keys.refresh(tx, s)
+        survivor = snapshot["survivor"]
+        changes = M.survivorship(survivor, snapshot["merged"], locked)
+        stored = svc.update_customer(tx, s, changes) if changes else None
+        # merge() writes the survivor's search rows and keys again after the update; when the
+        # update wrote them (its row changed; its keys with a field they come from), with the
+        # contact points already moved, they are the same rows: not written twice here.
+        wrote = stored is not None and stored["updated_at"] != survivor["updated_at"]
+        if not wrote:
+            index_customer(tx, s)
+        if not wrote or not _keyed_change(survivor, stored):  # type: ignore[arg-type]
+            match_keys.refresh(tx, s)
         out.append(_record(tx, s, m, score, reason, origin, snapshot, before))
     return out
 
@@ -145,6 +151,15 @@ def _record(
     )  # fmt: skip
     tx.emit("customers_merged", survivor=svc.get_customer(tx.db, s), merged=before[m])
     return merge_id
+
+
+def _keyed_change(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether update_customer refreshed the keys: a field they come from changed."""
+    fields = ("full_name", "birthday", "region")
+    return (
+        any(before[f] != after[f] for f in fields)
+        or json.loads(before["custom"]) != after["custom"]
+    )
 
 
 def _by(tx: Tx, table: str, column: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
