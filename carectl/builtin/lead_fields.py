@@ -28,7 +28,7 @@ from carectl.hookspecs import hookimpl
 from carectl.normalize.dates import DateError, parse_date
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.names import home_regions
-from carectl.normalize.phones import PhoneError, to_e164_guess
+from carectl.normalize.phones import PhoneError, to_e164, to_e164_guess
 from carectl.normalize.text import fold, is_cjk
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -185,9 +185,15 @@ def _names(f: dict[str, Any], region: str) -> None:
 def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: bool) -> None:
     good: dict[str, list[str]] = {"phones": [], "emails": []}
     bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
-    homes = home_regions(lead.fields.get("full_name") or "")  # a foreigner's number, home-style
     for column, text in cells.get("phones", []):
         for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
+            try:
+                good["phones"].append(to_e164(part, region))
+                continue
+            except PhoneError:
+                pass
+            # not valid in the file's region: maybe a foreigner's number written home-style
+            homes = home_regions(lead.fields.get("full_name") or "")
             try:
                 good["phones"].append(to_e164_guess(part, region, homes))
             except PhoneError as exc:
