@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from carectl.segments import halves, refresh
+from carectl.segments import halves, membership, metrics, refresh
 from carectl.service import customers as svc
 from carectl.service import feedback, interactions, tickets
 from tests.test_segments_seed import AT, ago, customer
@@ -137,3 +137,32 @@ def test_one_core_does_it_alone(ctx, monkeypatch, cores):
     monkeypatch.setattr(halves.os, "cpu_count", lambda: cores)
     with halves.helper_for(ctx.db, 1024) as helper:
         assert helper is None
+
+
+def test_customers_are_read_in_id_order_whatever_their_sources(ctx):
+    """With many sources a covering index (customers_source) is the cheapest scan, but its rows
+    come out by source: the metric rows and verdicts would be written at random places."""
+    with ctx.transaction() as tx:
+        for i in range(40):
+            tx.execute(
+                "INSERT INTO sources (vendor, channel, campaign, created_at) VALUES (?, '', '', ?)",
+                (f"v{i}", AT),
+            )
+        for i in range(400):
+            cid = customer(tx, f"S{i}")
+            tx.execute("UPDATE customers SET source_id = ? WHERE id = ?", (1 + i * 7 % 40, cid))
+    ctx.db.execute("ANALYZE")
+    with ctx.transaction() as tx:
+        metrics.aggregate(tx, metrics._params(ctx.config, AT), "")
+        scopes = ["", metrics.set_range(tx, 1, 200), metrics.set_scope(tx, [3, 5])]
+        p = metrics._params(ctx.config, AT)
+        _, rule_params = membership._eval_columns(membership._key(ctx.config.segments))
+        for scope in scopes:
+            sql, params = metrics._rows(ctx.config, p, scope, "rfm_bounds", False)
+            plans = [ctx.db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+            sql = membership.verdicts(ctx.config.segments, scope)
+            plans.append(ctx.db.execute("EXPLAIN QUERY PLAN " + sql, (*rule_params, AT)).fetchall())
+            for plan in plans:
+                reads = [r[3] for r in plan if r[3] == "SCAN c" or r[3].startswith("SEARCH c ")]
+                assert reads and all("INDEX" not in r or "PRIMARY KEY" in r for r in reads)
+        metrics.drop_temp(tx)

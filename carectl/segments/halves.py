@@ -56,11 +56,19 @@ class Helper:
         ):
             conn.execute(f"PRAGMA {pragma}")
         self.db = Conn(conn)
+        self._path = path
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-segments")
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="carectl-segments-checkpoint")
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Run ``fn(helper_conn, *args)`` in the helper's thread."""
         return self._pool.submit(fn, self.db, *args)
+
+    def checkpoint(self) -> None:
+        """Copy what the writer committed into the database file (a passive WAL checkpoint) on
+        a connection and thread of its own, while the writer goes on: its commits do not
+        checkpoint while the helper is there (see helper_for)."""
+        self._io.submit(_checkpoint, self._path)
 
     def scratch(self) -> str:
         """A new scratch file's path (one per hand-over: each is written once, then read)."""
@@ -75,11 +83,21 @@ class Helper:
 
     def close(self, main: sqlite3.Connection) -> None:
         self._pool.shutdown(wait=True)
+        self._io.shutdown(wait=True)
         self.db.conn.close()
         for name in self._attached:
             with contextlib.suppress(sqlite3.Error):
                 main.execute(f"DETACH {name}")
         self._folder.cleanup()
+
+
+def _checkpoint(path: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()
 
 
 def write_scratch(db: Any, path: str, name: str, statements: list[tuple[str, tuple]]) -> None:
@@ -108,7 +126,11 @@ def helper_for(db: Any, cache_kib: int) -> Iterator[Helper | None]:
         yield None
         return
     helper = Helper(path, (lo + hi) // 2, cache_kib)
+    auto = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    db.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         yield helper
+        helper.checkpoint()  # the last commit's pages, before the run returns
     finally:
+        db.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
         helper.close(db.conn)

@@ -166,6 +166,17 @@ def _upper_diff(
     )
 
 
+def verdicts(segments: Sequence[SegmentDef], scope: str) -> str:
+    """The SELECT of every (scoped) customer's id and segment per group, in id order; its
+    parameters are ``_eval_columns``' then the evaluation time."""
+    columns, _ = _eval_columns(_key(segments))
+    only = f" WHERE {scope.format(col='c.id')}" if scope else ""
+    return (
+        f"SELECT c.id{''.join(', ' + c for c in columns)}"
+        f" {BASE.replace('customers c', metrics.IN_ID_ORDER, 1)}{only}"
+    )
+
+
 def _diff(tx: Any, segments: Sequence[SegmentDef], at: str, scope: str) -> None:
     """temp.seg_in (memberships to enter) and temp.seg_out (to leave) of every customer or the
     scoped ones, from the rules' verdicts in temp.seg_eval."""
@@ -178,11 +189,7 @@ def _diff(tx: Any, segments: Sequence[SegmentDef], at: str, scope: str) -> None:
         + "".join(f", {n} TEXT" for n in names)
         + ")"
     )
-    only = f" WHERE {scope.format(col='c.id')}" if scope else ""
-    tx.execute(
-        f"INSERT INTO temp.seg_eval SELECT c.id{''.join(', ' + c for c in columns)} {BASE}{only}",
-        (*params, at),
-    )
+    tx.execute(f"INSERT INTO temp.seg_eval {verdicts(segments, scope)}", (*params, at))
     # The differences first, then only they touch the real tables. Entries: each column's
     # segment not yet held (a key lookup each), customer by customer, so the inserts
     # append to segment_members' and segment_history's customer indexes instead of splitting

@@ -22,6 +22,12 @@ from carectl.store.transaction import Tx
 SCOPE_TABLE = "temp.seg_scope"
 
 
+# Customers read by id (a scan or range of the table, or id lookups), never through a smaller
+# covering index such as customers_source: rows come out in id order, so the metric rows and
+# work tables they fill are appended to, not inserted into at random places.
+IN_ID_ORDER = "customers c NOT INDEXED"
+
+
 def set_scope(tx: Tx, ids: Iterable[int] | None) -> str:
     """Fill temp.seg_scope with ids; returns the SQL condition on ``{col}`` (empty for all)."""
     tx.execute("CREATE TEMP TABLE IF NOT EXISTS seg_scope (id INTEGER PRIMARY KEY)")
@@ -318,7 +324,7 @@ def _rows(
         " coalesce(t.complaints, 0) AS complaints, f.csat AS avg_satisfaction,"
         f" coalesce(l.points, 0) AS loyalty_points, {tier_sql} AS loyalty_tier,"
         " i.last_at IS NOT NULL OR t.customer_id IS NOT NULL AS contacted"
-        " FROM customers c"
+        f" FROM {IN_ID_ORDER}"
         " LEFT JOIN temp.seg_o o ON o.customer_id = c.id"
         f" LEFT JOIN {bounds} b ON b.currency = o.currency"
         " LEFT JOIN temp.seg_i i ON i.customer_id = c.id"

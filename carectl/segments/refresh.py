@@ -72,6 +72,8 @@ def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
             rows = metrics.compute(tx, ctx.config, at, bounds=bounds, helper=helper)
             customers = tx.execute("SELECT count(*) FROM customers").fetchone()[0]
             metrics.drop_temp(tx)  # pages freed in the transaction that made them: no journal
+        if helper is not None:
+            helper.checkpoint()
         tagged = _classify(ctx, None, at)
         with _set_based_writes(ctx) as tx:
             metrics.set_scope(tx, None)
