@@ -58,6 +58,29 @@ def test_transitions_are_recorded_and_checked(ctx, customer):
         queue.retry(tx, msg["id"])
 
 
+def test_mark_sent_moves_only_sending_messages_and_records_each(ctx, customer):
+    with ctx.transaction() as tx:
+        a, _ = queue.enqueue(tx, customer["id"], template="welcome")
+        b, _ = queue.enqueue(tx, customer["id"], template="birthday")
+        queue.transition(tx, a["id"], "sending", "attempt 1")
+    at = "2026-11-23T10:00:00.000Z"
+    with pytest.raises(queue.OutboxError, match="1 of 2"), ctx.transaction() as tx:
+        events: list[tuple] = []
+        rows = [(a["id"], "250 ok", at, None, "<a@x>"), (b["id"], "250 ok", at, None, "<b@x>")]
+        queue.mark_sent(tx, rows, events)  # b is still queued: the whole round rolls back
+    assert queue.get(ctx.db, a["id"])["state"] == "sending"
+    with ctx.transaction() as tx:
+        events = []
+        queue.mark_sent(tx, [(a["id"], "250 ok", at, None, "<a@x>")], events)
+        queue.write_events(tx, events)
+    row = queue.get(ctx.db, a["id"])
+    assert (row["state"], row["sent_at"], row["message_id"], row["reason"]) == (
+        "sent", at, "<a@x>", "250 ok",
+    )  # fmt: skip
+    assert row["lease_owner"] is None
+    assert [e["to_state"] for e in queue.events(ctx.db, a["id"])] == ["queued", "sending", "sent"]
+
+
 def test_claim_leases_and_recover_fails_only_in_doubt_rows(ctx, customer):
     now = datetime.now(UTC) + timedelta(seconds=5)  # after every enqueue below
     with ctx.transaction() as tx:

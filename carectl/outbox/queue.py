@@ -160,6 +160,29 @@ def write_events(tx: Tx, events: list[tuple]) -> None:
         events.clear()
 
 
+_SENT = (
+    "UPDATE outbox SET updated_at = ?, lease_owner = NULL, lease_until = NULL, sent_at = ?,"
+    " interaction_id = ?, message_id = ?, state = 'sent', reason = ?"
+    " WHERE id = ? AND state = 'sending'"
+)
+
+
+def mark_sent(tx: Tx, rows: list[tuple], events: list[tuple]) -> None:
+    """``sending`` -> ``sent`` for several messages in one statement, as ``transition`` would
+    (``rows``: (id, reason, sent_at, interaction_id, message_id)); the event rows go to
+    ``events`` for ``write_events``. OutboxError if one of them is no longer ``sending``."""
+    if not rows:
+        return
+    now = now_iso()
+    cur = tx.db.conn.executemany(
+        _SENT, [(now, at, logged, msg_id, reason, mid) for mid, reason, at, logged, msg_id in rows]
+    )
+    if cur.rowcount != len(rows):
+        raise OutboxError(f"{len(rows) - cur.rowcount} of {len(rows)} messages no longer sending")
+    events.extend((mid, now, "sending", "sent", reason) for mid, reason, *_ in rows)
+    rows.clear()
+
+
 def claim(tx: Tx, owner: str, now: datetime, limit: int, lease_seconds: int) -> list[int]:
     """Lease up to ``limit`` due messages to ``owner``, retries first; they stay queued /
     deferred until sent. One state at a time, so each read walks the (state, due_at) index in

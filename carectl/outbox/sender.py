@@ -304,9 +304,11 @@ class Sender:
         try:
             with transaction(self.ctx.db, dispatch=self._later) as tx:
                 self._deliver_events(tx, pending)
+                sent: list[tuple] = []  # one UPDATE for the round's sent messages
                 for t in batch:
                     if t.done is not None:
-                        self.record(tx, *t.done, events=events)
+                        self.record(tx, *t.done, events=events, sent=sent)
+                queue.mark_sent(tx, sent, events)
                 for t, msg in zip(batch, self._next(tx, events, len(batch)), strict=False):
                     t.next = msg
                 queue.write_events(tx, events)
@@ -500,8 +502,10 @@ class Sender:
         result: dict[str, Any] | None,
         *,
         events: list[tuple] | None = None,
+        sent: list[tuple] | None = None,
     ) -> str:
-        """Write the transport's answer for a ``sending`` message."""
+        """Write the transport's answer for a ``sending`` message; with ``sent``, a sent
+        message's update is appended there for ``queue.mark_sent`` (with ``events``)."""
         ctx, now = self.ctx, self.now()
         customer = self._customers.pop(msg["id"], None) or msg["customer_id"]
         finish = functools.partial(self._finish, tx, msg, events=events)
@@ -516,10 +520,15 @@ class Sender:
                     agent="outbox", outcome="sent", started_at=now,
                     note=f"{msg['template']} ({msg['language']}): {msg['subject']}",
                 )["id"]  # fmt: skip
-            return finish(
-                "sent", reason, sent_at=queue.iso(now), interaction_id=logged,
-                message_id=result.get("message_id") or msg["message_id"],
-            )  # fmt: skip
+            message_id = result.get("message_id") or msg["message_id"]
+            if sent is None or events is None:
+                return finish(
+                    "sent", reason, sent_at=queue.iso(now), interaction_id=logged,
+                    message_id=message_id,
+                )  # fmt: skip
+            sent.append((msg["id"], reason, queue.iso(now), logged, message_id))
+            self.counts["sent"] += 1
+            return "sent"
         if status == "retry":
             horizon = queue.parse_iso(msg["created_at"]) + timedelta(
                 hours=ctx.config.outbox.give_up_hours
