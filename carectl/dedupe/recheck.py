@@ -62,6 +62,8 @@ def rescore_reviews(ctx: Any, since: str) -> int:
     queued customer into another); merge those at or above the merge threshold. Returns how
     many were merged."""
     cfg, db = ctx.config.dedupe, ctx.db
+    if not since:
+        return 0
     weights = learner_for(db, cfg).weights
     rules = tuple(cfg.email_provider_rules)
     pairs = db.execute(
