@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -77,7 +78,7 @@ class _Region:
     general: tuple[frozenset[int], re.Pattern[str]]
     types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]  # every number type
     # national formats: (leading digits, pattern, replacement with the national prefix rule)
-    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], str], ...]
+    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], Callable | str], ...]
 
     def valid(self, nsn: str) -> bool:
         """phonenumbers' _number_type_helper(nsn) != UNKNOWN, without building a number."""
@@ -132,9 +133,11 @@ def _region(region: str) -> _Region | None:
         (
             re.compile(f.leading_digits_pattern[-1]) if f.leading_digits_pattern else None,
             re.compile(f.pattern),
-            _FIRST_GROUP.sub(f.national_prefix_formatting_rule, f.format, count=1)
-            if f.national_prefix_formatting_rule
-            else f.format,
+            _template(
+                _FIRST_GROUP.sub(f.national_prefix_formatting_rule, f.format, count=1)
+                if f.national_prefix_formatting_rule
+                else f.format
+            ),
         )
         for f in meta.number_format
     )
@@ -146,6 +149,23 @@ def _region(region: str) -> _Region | None:
         types=types,
         formats=formats,
     )
+
+
+def _template(rule: str) -> Callable[[re.Match[str]], str] | str:
+    """A format's replacement ("0\\1 \\2-\\3") as a function of the match, split once: re.sub
+    with a template string parses it again on every call. Any other escape: the string."""
+    parts = re.split(r"\\(\d)", rule)
+    if "\\" in "".join(parts[::2]) or "0" in parts[1::2]:  # "\\0" is no group
+        return rule
+    pieces = [
+        (text, int(group) if group else 0)
+        for text, group in zip(parts[::2], [*parts[1::2], ""], strict=True)
+    ]
+
+    def expand(m: re.Match[str]) -> str:
+        return "".join(text + (m.group(g) or "" if g else "") for text, g in pieces)
+
+    return expand
 
 
 def _fast(text: str, region: str) -> str | None:
