@@ -44,7 +44,7 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
     try:
         _write_keys(ctx, runner, total, tell)
         tell(0, total, "pairs")
-        found = _scores(db, runner, P.pair_chunks(P.pair_codes(db)), learner, shared, total, tell)
+        found = _scores(db, runner, P.pair_chunks(P.pair_codes(db)), learner, shared, tell)
     finally:
         runner.close()
     return _decide(ctx, found, total, tell)
@@ -90,7 +90,6 @@ def _scores(
     chunks: Iterator[list[tuple[int, int]]],
     learner: Any,
     shared: dict[str, Any],
-    total: int,
     tell: Progress,
 ) -> dict[int, list[P.Candidate]]:
     """Each customer's best older candidates. The learner first sees the first chunks (about
@@ -104,11 +103,12 @@ def _scores(
     learner.update()
     weights = dict(learner.weights)
     found: dict[int, list[P.Candidate]] = {}
+    last = db.execute("SELECT max(id) FROM customers").fetchone()[0] or 0
     work = ((c, weights) for c in itertools.chain(head, chunks))
     for result in runner.map(P._score_work, lambda c, w: P.best_older(db, c, shared, w), work):
         found.update(result)
         if result:
-            tell(result[-1][0], total, "scores")
+            tell(result[-1][0], last, "scores")  # ids, not a count: ids have gaps
     return found
 
 
