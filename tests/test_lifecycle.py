@@ -286,3 +286,24 @@ def test_erasure_keeps_the_transitions_its_kept_orders_imply(ctx):
     assert ctx.db.execute("SELECT count(*) FROM orders").fetchone()[0] == 3  # kept, anonymous
     assert _stored(ctx.db) == swept and not lifecycle.due(ctx.db, ctx.config, now=_at(1000))
     _churn_matches_orders(ctx.db, [(_at(d), _at(d + 60)) for d in range(0, 900, 30)])
+
+
+def test_sweep_rebuilds_the_table_with_its_indexes_and_plans_use_them(ctx):
+    schema = "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'lifecycle_transitions'"
+    before = sorted(ctx.db.execute(schema).fetchall())
+    with ctx.transaction() as tx:
+        c = cs.create_customer(tx, full_name="Vũ Thị Lan")["id"]
+        cs.add_order(tx, c, amount=10, currency="VND", ordered_at=_at(0))
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))
+        lifecycle.sweep(tx, ctx.config, now=_at(1000))  # again, over a full table
+    assert sorted(ctx.db.execute(schema).fetchall()) == before
+    assert len([r for r in before if r[0] == "index"]) == 3
+    plan = " ".join(
+        r[3]
+        for r in ctx.db.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM lifecycle_transitions"
+            " WHERE at >= ? AND at < ? AND to_state = 'active'",
+            (_at(0), _at(1)),
+        )
+    )
+    assert "lifecycle_at" in plan, plan

@@ -55,10 +55,11 @@ def table_rebuilt(tx: Any, table: str) -> Iterator[None]:
     """Empty ``table`` and fill it again inside the caller's transaction (the lifecycle sweep),
     the way SQLite likes it: dropped and created again from its stored SQL, so no row is
     deleted one by one (a child table's DELETE is, with foreign keys on), and its indexes built
-    once after the block. Only for a table no trigger, view or foreign key points at."""
+    once after the block (its triggers after them). Only for a table no view or foreign key
+    points at."""
     schema = tx.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
-        " ORDER BY type = 'index', name",
+        " ORDER BY type != 'table', type = 'trigger', name",
         (table,),
     ).fetchall()
     tx.execute(f'DROP TABLE "{table}"')
