@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import deque
 from pathlib import Path
 
@@ -109,3 +110,37 @@ def test_a_connection_the_server_closes_fails_the_message_and_the_next_one_recon
         received = [rcpt for _, [rcpt] in server.handler.envelopes]
     assert received == ["a@example.vn", "c@example.vn"]
     assert conn.connects == 2
+
+
+TLS_PEM = Path(__file__).with_name("outbox_tls_test.pem")  # self-signed for 127.0.0.1
+
+
+@pytest.mark.parametrize("mode", ["starttls", "implicit"])
+def test_messages_go_over_tls_after_aiosmtplib_set_it_up(mode, monkeypatch):
+    """The exchange is lent the TLS transport aiosmtplib made (STARTTLS or implicit)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS_PEM))  # the client trusts the test certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(TLS_PEM)
+    if mode == "starttls":
+        options = {"tls_context": server_tls, "require_starttls": True}
+    else:
+        options = {"ssl_context": server_tls}
+    with Server(**options) as server:
+        handler = server.handler
+        handler.rcpt["gone@example.vn"] = deque(["550 5.1.1 no such user"])
+        cfg = email_config(server.port)
+        cfg.tls = mode
+        conn = smtp.Connection(cfg)
+
+        async def run():
+            await conn.send("care@acme.example", "a@example.vn", message("a@example.vn", b"1"))
+            with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+                await conn.send("care@acme.example", "gone@example.vn", message("x", b"2"))
+            await conn.send("care@acme.example", "b@example.vn", message("b@example.vn", b"3"))
+            assert conn.client.get_transport_info("sslcontext") is not None
+            await conn.close()
+
+        asyncio.run(run())
+        received = [rcpt for _, [rcpt] in handler.envelopes]
+    assert received == ["a@example.vn", "b@example.vn"]
+    assert conn.connects == 1
