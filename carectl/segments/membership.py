@@ -115,23 +115,26 @@ def evaluate(
     # afterwards, a sort, instead of a B-tree insert per row. Never for a scoped run: a schema
     # change makes every other connection prepare its statements again.
     empty = not scope and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
-    parts = ["temp"]
-    if helper is None:
-        _diff(tx, segments, at, scope)
-    else:
-        part = helper.scratch()
-        done = helper.submit(_upper_diff, segments, at, (helper.mid + 1, halves.LAST_ID), part)
-        _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
-        done.result()
-        helper.attach(tx, part, "seg_w3")
-        parts.append("seg_w3")
     history = (
         "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
         " SELECT segment, customer_id, ?, ?, ? FROM {}"
     )
-    entered = left = 0
-    for part in parts:  # customer by customer: the upper half's after the writer's
-        entered += tx.execute(history.format(f"{part}.seg_in"), ("entered", at, reason)).rowcount
+    parts = ["temp"]
+    if helper is None:
+        _diff(tx, segments, at, scope)
+        entered = tx.execute(history.format("temp.seg_in"), ("entered", at, reason)).rowcount
+    else:
+        part = helper.scratch()
+        done = helper.submit(_upper_diff, segments, at, (helper.mid + 1, halves.LAST_ID), part)
+        _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
+        # the writer's half's entries while the helper finishes: customer by customer, the
+        # upper half's after them
+        entered = tx.execute(history.format("temp.seg_in"), ("entered", at, reason)).rowcount
+        done.result()
+        helper.attach(tx, part, "seg_w3")
+        parts.append("seg_w3")
+        entered += tx.execute(history.format("seg_w3.seg_in"), ("entered", at, reason)).rowcount
+    left = 0
     for part in parts:
         left += tx.execute(history.format(f"{part}.seg_out"), ("left", at, reason)).rowcount
     if left:
