@@ -98,15 +98,21 @@ def prepare(lead: Lead) -> Prepared | None:
     person = lead_person(lead)
     region = (f.get("region") or "").upper()
     unique = list(dict.fromkeys((kind, norm) for kind, _, norm in contacts))
+    keys = stored_keys(names["full_name"], birthday, region, unique, f)
+    same = (person.full_name, person.birthday, person.region) == (
+        names["full_name"],
+        birthday,
+        region,
+    )  # then the lookup keys are the stored ones (same contacts, address and ids)
     return Prepared(
         names=names,
         birthday=birthday,
         region=region,
         contacts=contacts,
         person=person,
-        lookup=person_keys(person),
+        lookup=set(keys) if same else person_keys(person),
         namesake_keys=[f"{k}|{person.region}" for k in name_keys(person.full_name)],
-        keys=stored_keys(names["full_name"], birthday, region, unique, f),
+        keys=keys,
         fts=index_text(names["full_name"], unique),
     )
 
