@@ -217,6 +217,7 @@ def send_all(ctx: Context, channel: str, n: int, kind: str, port: int) -> dict[s
         "cpu_ms": cpu * 1000 / n,
         "sink_cpu_ms": sink_cpu * 1000 / n,
         "halves": halves.rates(seconds),
+        "per_round": n / max(1, worker.rounds),
         "enqueue_s": enqueue_s,
     }
 
@@ -371,7 +372,8 @@ def _cost(run: dict[str, Any]) -> str:
     first, second = run["halves"]
     return (
         f"first half {first:,.0f} / second half {second:,.0f} msg/s;"
-        f" CPU/msg sender {run['cpu_ms']:.2f} ms + sink {run['sink_cpu_ms']:.2f} ms"
+        f" CPU/msg sender {run['cpu_ms']:.2f} ms + sink {run['sink_cpu_ms']:.2f} ms;"
+        f" {run['per_round']:.1f} messages a round"
     )
 
 

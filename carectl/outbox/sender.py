@@ -156,6 +156,7 @@ class Sender:
         self.now = now
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.counts: Counter[str] = Counter()
+        self.rounds = 0  # transactions written by the workers' turns (benchmarks read it)
         self._turns: list[_Turn] = []
         self._round: asyncio.Handle | None = None
         self._round_delayed = False
@@ -287,6 +288,7 @@ class Sender:
     def _write_round(self) -> None:
         self._round = None
         batch, self._turns = self._turns, []
+        self.rounds += 1
         try:
             self._write(batch)
         except Exception as exc:  # the database failed: stop every worker, report it
