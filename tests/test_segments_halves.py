@@ -4,6 +4,8 @@ changed, and the next day with changes on both sides of the split."""
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 from carectl.segments import halves, membership, metrics, refresh
@@ -166,3 +168,29 @@ def test_customers_are_read_in_id_order_whatever_their_sources(ctx):
                 reads = [r[3] for r in plan if r[3] == "SCAN c" or r[3].startswith("SEARCH c ")]
                 assert reads and all("INDEX" not in r or "PRIMARY KEY" in r for r in reads)
         metrics.drop_temp(tx)
+
+
+def test_a_failing_helper_fails_the_run_and_leaves_nothing(ctx, monkeypatch, tmp_path):
+    ids = people(ctx, 60)
+    refresh.recompute_all(ctx, at=AT)
+    before = snapshot(ctx)
+
+    def broken(*args):
+        raise OSError("no space left on device")
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(metrics, "_upper_rows", broken)
+    changes(ctx, ids, on=True)
+    with pytest.raises(OSError, match="no space"):
+        refresh.recompute_all(ctx, at=NEXT_DAY)
+    assert snapshot(ctx) == before  # the writer's half rolled back with it
+    assert [r[1] for r in ctx.db.execute("PRAGMA database_list")] == ["main", "temp"]
+    assert list(scratch.iterdir()) == []  # the scratch folder is gone
+    assert ctx.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert ctx.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] > 0
+    monkeypatch.undo()
+    refresh.recompute_all(ctx, at=NEXT_DAY)  # and the next run works
+    assert snapshot(ctx) != before

@@ -131,6 +131,9 @@ def helper_for(db: Any, cache_kib: int) -> Iterator[Helper | None]:
     try:
         yield helper
         helper.checkpoint()  # the last commit's pages, before the run returns
+    except BaseException:
+        helper.db.conn.interrupt()  # the run failed: the helper's statement is no use
+        raise
     finally:
         db.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
         helper.close(db.conn)
