@@ -169,3 +169,18 @@ def test_a_scan_batch_tells_its_merges_once_to_batch_plugins(tmp_path, monkeypat
     assert 1 <= len(batches) <= 4  # one call per batch of 100 that merged something
     assert {i for b in batches for i in b} == set(survivors)
     ctx.close()
+
+
+def test_a_customer_gone_since_its_pairs_were_scored_is_left_alone(tmp_path):
+    """Erased (or merged by someone else) between scoring and deciding: no merge, no crash."""
+    ctx = Context(config_mod.parse({"database": "g.db"}, base=tmp_path))
+    with ctx.transaction() as tx:
+        for kw in CRAFTED[:6]:
+            svc.create_customer(tx, region="VN", **kw)
+        tx.execute("DELETE FROM customers WHERE id = 5")
+    found = {2: [(14.0, 1, "phone")], 6: [(14.0, 5, "email")], 4: [(7.0, 3, "maybe")]}
+    counts = scan_mod._decide(ctx, found, 5, lambda *a: None)
+    assert (counts["merge"], counts["review"]) == (1, 1)
+    assert ctx.db.execute("SELECT survivor_id, merged_id FROM merges").fetchall() == [(1, 2)]
+    assert ctx.db.execute("SELECT count(*) FROM customers WHERE id = 6").fetchone()[0] == 1
+    ctx.close()

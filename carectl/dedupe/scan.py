@@ -143,18 +143,32 @@ def _decide(
                     into[b] = s
                 elif action == "review":
                     reviews.append((s, b, score, reason))
-                counts[action] += 1
                 break
         events: list[tuple[str, dict[str, Any]]] = []
         with ctx.transaction() as tx:
             tx.dispatch = lambda event, kwargs, out=events: out.append((event, kwargs))
+            # Customers erased or merged by someone else since the pairs were scored are left.
+            live = _live(tx, {i for p in merges + reviews for i in p[:2]})
+            merges = [p for p in merges if p[0] in live and p[1] in live]
+            reviews = [p for p in reviews if p[0] in live and p[1] in live]
             batchmerge.merge_many(tx, merges, origin="scan", locked=cfg.locked_fields)
             for pair in reviews:
                 review.propose(tx, *pair)
+        counts.update(merge=len(merges), review=len(reviews))
         announce(ctx, events)
         tell(min(start + BATCH, len(order)), len(order), "decisions")
     counts["new"] = total - counts["merge"] - counts["review"]
     return counts
+
+
+def _live(tx: Any, ids: set[int]) -> set[int]:
+    out: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        part = ordered[start : start + 500]
+        sql = f"SELECT id FROM customers WHERE id IN ({', '.join('?' * len(part))})"
+        out.update(r[0] for r in tx.execute(sql, part))
+    return out
 
 
 def _visit(tx: Any, cid: int, cfg: Any) -> str:
