@@ -121,7 +121,7 @@ def test_two_halves_write_what_one_connection_writes(ctx, monkeypatch):
     assert min(moved) <= mid < max(moved)  # the next day moved people in both halves
 
 
-def test_no_helper_below_the_threshold_or_in_memory(ctx, monkeypatch):
+def test_no_helper_below_the_threshold_or_inside_an_open_transaction(ctx, monkeypatch):
     customer_id = people(ctx, 3)[0]
     assert customer_id
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 10)
@@ -130,6 +130,8 @@ def test_no_helper_below_the_threshold_or_in_memory(ctx, monkeypatch):
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
     with halves.helper_for(ctx.db, 1024) as helper:
         assert helper is not None
+    with ctx.transaction(), halves.helper_for(ctx.db, 1024) as helper:
+        assert helper is None  # it could not see the open transaction's writes
 
 
 @pytest.mark.parametrize("cores", [1])

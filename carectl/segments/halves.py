@@ -118,7 +118,8 @@ def helper_for(db: Any, cache_kib: int) -> Iterator[Helper | None]:
     """A Helper for a full run over a file database with enough customers on a machine with two
     cores or more; None (the writer does it all) otherwise."""
     path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()[0]
-    if not path or (os.cpu_count() or 1) < 2:
+    # inside a caller's open transaction the helper could not see its uncommitted writes
+    if not path or (os.cpu_count() or 1) < 2 or db.conn.in_transaction:
         yield None
         return
     lo, hi, n = db.execute("SELECT min(id), max(id), count(*) FROM customers").fetchone()
