@@ -116,6 +116,7 @@ class Draft:
     fts: tuple[str, str] | None = None  # search index text, None: compute from the row
     stored_keys: set[tuple[str, str]] = field(default_factory=set)  # in match_keys now
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
+    stored_row: dict[str, Any] | None = None  # the row as stored (existing customers)
 
     def has(self, kind: str, norm: str) -> bool:
         return any(c[0] == kind and c[1] == norm for c in self.contacts)
@@ -266,6 +267,7 @@ class BatchWriter:
         draft = Draft(row, contacts, new=False, before=self._snapshot(current, contacts))
         draft.stored_keys = keys
         draft.stored_fts = fts
+        draft.stored_row = dict(row)  # enrich replaces values (custom too), never edits them
         draft.refresh_keys()
         self.drafts[cid] = draft
         return draft
@@ -292,11 +294,17 @@ class BatchWriter:
             f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({marks})",
             [_values(d.row, COLUMNS) for d in created],
         )
-        sets = ", ".join(f"{c} = ?" for c in UPDATED)
-        many(
-            f"UPDATE customers SET {sets} WHERE id = ?",
-            [(*_values(d.row, UPDATED), d.row["id"]) for d in updated],
-        )
+        # Only the columns that changed: SQLite rewrites the entry of every index whose column
+        # is SET, changed or not (the name, given name and source indexes, for a new phone).
+        by_columns: dict[tuple[str, ...], list[tuple]] = {}
+        for d in updated:
+            was = d.stored_row or {}
+            columns = tuple(c for c in UPDATED if c not in was or d.row[c] != was[c])
+            by_columns.setdefault(columns, []).append((*_values(d.row, columns), d.row["id"]))
+        for columns, values in by_columns.items():
+            if columns:
+                sets = ", ".join(f"{c} = ?" for c in columns)
+                many(f"UPDATE customers SET {sets} WHERE id = ?", values)
         touched = created + updated
         many(
             "INSERT INTO contact_points (customer_id, kind, value_raw, value_norm, verified,"
