@@ -147,3 +147,38 @@ async def test_footer_rebuilds_only_when_the_shown_keys_change():
         assert sorted(shown(app)) == ["Alpha", "Extra"]
         assert all(k.has_class("-compact") for k in app.query("FooterKey"))
         assert footer.is_attached
+
+
+async def test_the_customer_list_title_and_footer_are_one_line_widgets(tmp_path):
+    """TitleLine and KeyLine draw what Textual's Header and compact Footer drew (the snapshots
+    look the same cell for cell); a click on a key presses it, one on the icon opens the
+    palette."""
+    from textual.command import CommandPalette
+    from tui_data import build
+
+    from carectl.config import Config
+    from carectl.tui.widgets.footer import KeyLine
+    from carectl.tui.widgets.title import TitleLine
+
+    db = tmp_path / "carectl.db"
+    build(db, 30).close()
+    app = CareApp(Context(Config(database=db)), poll_seconds=0)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        footer = app.screen.query_one(KeyLine)
+        text = footer.render().plain
+        assert text.startswith("/ Search s Sort f Filter d Dash") and text.endswith("? Help")
+        x = text.index("s Sort")
+        await pilot.click(KeyLine, offset=(x + 2, 0))
+        await pilot.pause()
+        assert app.screen.sort == "name"
+        app.screen.query_one("#search").focus()
+        await pilot.pause()
+        assert footer.render().plain.startswith("/ Search")
+        title = app.screen.query_one(TitleLine).render().plain
+        assert title.startswith(" ⭘") and title.strip().endswith(f"carectl — {db}")
+        assert len(title) == 120
+        await pilot.click(TitleLine, offset=(1, 0))  # the icon opens the palette, as Header's
+        await pilot.pause()
+        assert CommandPalette.is_open(app)

@@ -13,16 +13,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from carectl.normalize.text import fold
 from carectl.tui.data import SMALL, Narrowed, Reader, Selection
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
-from carectl.tui.widgets.footer import KeyFooter
+from carectl.tui.widgets.footer import KeyLine
 from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Reversed, Row
 from carectl.tui.widgets.search_input import SearchInput
+from carectl.tui.widgets.title import TitleLine
 
 SORTS = ("code", "name", "updated", "recent")
 FIRST_PAGE_WAIT = 0.25  # s the list waits at mount for the page read while Textual started
@@ -67,11 +68,11 @@ class CustomersScreen(Screen):
         self.stale = False  # a commit happened while another screen was on top
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()  # Textual's Header, drawn by one widget
         yield SearchInput(placeholder=_("/ to search: name, code, phone or email"), id="search")
         yield CustomerTable(id="customers")
         yield Static(_("loading…"), id="status")
-        yield KeyFooter(compact=True, show_command_palette=False)  # ^p is in help; fits 80 columns
+        yield KeyLine()  # ^p is in help; every key fits 80 columns
 
     @property
     def table(self) -> CustomerTable:

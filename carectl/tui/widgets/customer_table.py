@@ -186,7 +186,7 @@ class CustomerTable(ScrollView, can_focus=True):
         return top, top + self._body_height - 1
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.rows.total + 1)
+        self._set_virtual_height(self.rows.total + 1)  # no second layout of the whole screen
         self._request_rows()
 
     def _set_virtual_height(self, height: int) -> None:
