@@ -107,12 +107,16 @@ class CareApp(App[None]):
         self.run_worker(self._start_plugins, thread=True, group="plugins")
 
     def _start_plugins(self) -> None:
-        for problem in self.reader.start_plugins():
-            self.call_from_thread(
-                self.notify, problem, title=_("Plugin problem"), severity="warning", timeout=10
-            )
+        self.call_from_thread(self._plugin_problems, self.reader.start_plugins())
+
+    def _plugin_problems(self, problems: list[str]) -> None:
+        for problem in problems:
+            self.notify(problem, title=_("Plugin problem"), severity="warning", timeout=10)
 
     def preload(self) -> None:
+        # The plugins first (waiting for their worker if it still runs): imports in two
+        # threads at once can meet a module half-initialised.
+        self._plugin_problems(self.reader.start_plugins())
         preload()
 
     def on_unmount(self) -> None:
