@@ -1,5 +1,6 @@
-"""benchmarks/tui.py at a tiny scale: the first-paint child really paints rows and reports a
-time after it started, and the search queries come from the data."""
+"""benchmarks/tui.py at a tiny scale: the first-paint child (the app alone, and `carectl tui`)
+really paints rows and reports a time after it started and its CPU time, and the search
+queries come from the data."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def test_first_paint_child_and_queries(tmp_path):
         [sys.executable, "-m", "benchmarks.tui", "paint", str(db)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
-    painted = float(out.stdout.strip().splitlines()[-1])
-    assert started < painted < time.time()
+    painted, cpu = map(float, out.stdout.strip().splitlines()[-1].split())
+    assert started < painted < time.time() and 0 < cpu < (painted - started) * 1000 * 4
     config = tmp_path / "carectl.toml"
     config.write_text(f"database = {str(db)!r}\n", encoding="utf-8")
     started = time.time()
@@ -30,7 +31,8 @@ def test_first_paint_child_and_queries(tmp_path):
         [sys.executable, "-m", "benchmarks.tui", "cli", str(config)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
-    assert started < float(out.stdout.strip().splitlines()[-1]) < time.time()
+    painted, cpu = map(float, out.stdout.strip().splitlines()[-1].split())
+    assert started < painted < time.time() and cpu > 0
     queries = tui._queries(db)
     assert len(queries) == tui.QUERIES
     assert any(q.startswith("C-") for q in queries) and any("@" in q for q in queries)
