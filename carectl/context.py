@@ -50,10 +50,22 @@ class Context:
             yield tx
 
     def _dispatch(self, event: str, kwargs: dict[str, Any]) -> None:
-        try:
-            getattr(self.pm.hook, event)(ctx=self, **kwargs)
-        except Exception:  # a listener's failure must not undo or hide a committed change
-            log.exception("plugin hook %s failed", event)
+        """Tell each plugin on its own: one listener's failure must not undo a committed change,
+        nor keep the plugins after it from hearing of it (a single hook call stops at the first)."""
+        caller = getattr(self.pm.hook, event)
+        impls = caller.get_hookimpls()
+        args = {"ctx": self, **kwargs}
+        if any(impl.hookwrapper or impl.wrapper for impl in impls):
+            impls = []  # wrappers need pluggy's own call
+            try:
+                caller(**args)
+            except Exception:
+                log.exception("plugin hook %s failed", event)
+        for impl in reversed(impls):  # pluggy's call order
+            try:
+                impl.function(*(args[name] for name in impl.argnames))
+            except Exception:
+                log.exception("plugin %r failed in %s", impl.plugin_name, event)
 
     def close(self) -> None:
         if "db" in self.__dict__:
