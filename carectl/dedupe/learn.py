@@ -52,6 +52,10 @@ LEVELS: dict[str, tuple[float, float]] = {
     "id_diff": (S.W_ID_DIFF, 0.99),
     "addr_diff": (S.W_ADDR_DIFF, 0.95),
     "addr_parts": (S.W_ADDR_PARTS, 0.001),  # strangers' house number and postcode agree
+    "addr_close": (S.W_ADDR_CLOSE, 0.002),  # strangers' addresses alike (one building, street)
+    "addr_similar": (S.W_ADDR_SIMILAR, 0.01),
+    "id_slip": (S.W_ID_NEAR, 0.0005),  # strangers' numbers one digit apart
+    "bday_near": (S.W_BDAY_NEAR, 0.005),  # strangers' dates one digit apart or day/month swapped
     "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
     "name_word": (S.W_NAME_WORD, 0.02),  # strangers sharing all name words but one
     "name_surname": (S.W_NAME_WORD, 0.01),  # ...and that one is the family name
@@ -62,7 +66,13 @@ LEVELS: dict[str, tuple[float, float]] = {
 }
 # Partial agreement never weighs more than full agreement (learned from few strangers, u
 # can stay at its prior while m grows).
-CAPS = {"addr_parts": S.W_ADDR}
+CAPS = {
+    "addr_parts": S.W_ADDR,
+    "addr_close": S.W_ADDR,
+    "addr_similar": S.W_ADDR,
+    "id_slip": S.W_ID,
+    "bday_near": S.W_BDAY,
+}
 FIELDS = {level.split("_")[0] for level in LEVELS}
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
