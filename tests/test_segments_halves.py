@@ -196,3 +196,19 @@ def test_a_failing_helper_fails_the_run_and_leaves_nothing(ctx, monkeypatch, tmp
     monkeypatch.undo()
     refresh.recompute_all(ctx, at=NEXT_DAY)  # and the next run works
     assert snapshot(ctx) != before
+
+
+def test_no_helper_outside_wal(tmp_path, monkeypatch):
+    """In rollback-journal mode the helper's reads would keep the writer from committing."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "plain.db")
+    db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+    db.execute("INSERT INTO customers (id) VALUES (1), (2)")
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
+    with halves.helper_for(db, 1024) as helper:
+        assert helper is None
+    db.execute("PRAGMA journal_mode = WAL")
+    with halves.helper_for(db, 1024) as helper:
+        assert helper is not None
+    db.close()

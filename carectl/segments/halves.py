@@ -118,8 +118,10 @@ def helper_for(db: Any, cache_kib: int) -> Iterator[Helper | None]:
     """A Helper for a full run over a file database with enough customers on a machine with two
     cores or more; None (the writer does it all) otherwise."""
     path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()[0]
-    # inside a caller's open transaction the helper could not see its uncommitted writes
-    if not path or (os.cpu_count() or 1) < 2 or db.conn.in_transaction:
+    # inside a caller's open transaction the helper could not see its uncommitted writes;
+    # outside WAL its reads would block the writer's commit
+    wal = db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if not path or not wal or (os.cpu_count() or 1) < 2 or db.conn.in_transaction:
         yield None
         return
     lo, hi, n = db.execute("SELECT min(id), max(id), count(*) FROM customers").fetchone()
