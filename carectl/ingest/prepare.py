@@ -110,7 +110,7 @@ def prepare(lead: Lead) -> Prepared | None:
         region=region,
         contacts=contacts,
         person=person,
-        lookup=set(keys) if same else person_keys(person),
+        lookup=keys if same else person_keys(person),  # one set: pickled once, read only
         namesake_keys=[f"{k}|{person.region}" for k in name_keys(person.full_name)],
         keys=keys,
         fts=index_text(names["full_name"], unique),
