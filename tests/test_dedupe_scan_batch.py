@@ -184,3 +184,26 @@ def test_a_customer_gone_since_its_pairs_were_scored_is_left_alone(tmp_path):
     assert ctx.db.execute("SELECT survivor_id, merged_id FROM merges").fetchall() == [(1, 2)]
     assert ctx.db.execute("SELECT count(*) FROM customers WHERE id = 6").fetchone()[0] == 1
     ctx.close()
+
+
+def test_the_scan_goes_on_in_its_own_process_when_a_worker_dies(tmp_path):
+    """A worker killed (out of memory, by hand): the rest is computed inline, same results."""
+    people_db(tmp_path / "k.db").close()
+    ctx = Context(config_mod.parse({"database": "k.db"}, base=tmp_path))
+    db = ctx.db
+    ranges = list(scan_mod.P.id_ranges(db, 50))
+    expected = [scan_mod.P.key_changes(db, lo, hi) for lo, hi in ranges]
+    runner = scan_mod.P.Runner(db, str(tmp_path / "k.db"), {}, customers=10**6)
+    try:
+        assert runner.pool is not None
+        got = list(runner.map(scan_mod.P._key_work, None, ranges[:1]))
+        for proc in list(runner.pool._processes.values()):  # the pool's own processes
+            proc.kill()
+            proc.join()
+        inline = lambda lo, hi: scan_mod.P.key_changes(db, lo, hi)  # noqa: E731
+        got += list(runner.map(scan_mod.P._key_work, inline, ranges[1:]))
+    finally:
+        runner.close()
+    assert runner.pool is None
+    assert got == expected
+    ctx.close()

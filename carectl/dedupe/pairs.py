@@ -21,12 +21,15 @@ scan.py then decides in id order in the main process, as the import does.
 from __future__ import annotations
 
 import heapq
+import logging
 import multiprocessing
 import os
 import sqlite3
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from carectl.dedupe.blocking import NAMESAKE_CAP, load_many, person_keys
@@ -47,6 +50,7 @@ KEEP = 4  # best candidates kept per customer (the next ones when the best is ru
 BIG_LOAD = 100_000  # keys added: from here the customer index is built once after
 WORKERS_FROM = 20_000  # customers: below this everything runs in this process
 
+log = logging.getLogger(__name__)
 Candidate = tuple[float, int, str]  # (score, older customer id, reason)
 
 
@@ -176,17 +180,34 @@ class Runner:
         self.n = n
 
     def map(self, fn: Callable, inline: Callable, args: Iterable[tuple]) -> Iterator[Any]:
-        if self.pool is None:
-            for a in args:
-                yield inline(*a)
-            return
-        pending: list[Any] = []
+        """fn(*a) for each a, in order; inline(*a) in this process without workers, or for
+        what is left when a worker died (killed, out of memory)."""
+        pending: deque[tuple[Any, tuple]] = deque()
         for a in args:
-            pending.append(self.pool.submit(fn, *a))
-            if len(pending) >= 3 * self.n:
-                yield pending.pop(0).result()
-        for fut in pending:
-            yield fut.result()
+            fut = None
+            if self.pool is not None:
+                try:
+                    fut = self.pool.submit(fn, *a)
+                except BrokenProcessPool as exc:
+                    self._broken(exc)
+            pending.append((fut, a))
+            if len(pending) >= 3 * self.n or self.pool is None:
+                yield self._result(*pending.popleft(), inline)
+        while pending:
+            yield self._result(*pending.popleft(), inline)
+
+    def _result(self, fut: Any, a: tuple, inline: Callable) -> Any:
+        if fut is not None and self.pool is not None:
+            try:
+                return fut.result()
+            except BrokenProcessPool as exc:
+                self._broken(exc)
+        return inline(*a)
+
+    def _broken(self, exc: Exception) -> None:
+        log.warning("dedupe scan workers stopped (%s); going on in this process", exc)
+        self.close()
+        self.pool = None
 
     def close(self) -> None:
         if self.pool is not None:
