@@ -189,3 +189,24 @@ def test_partial_agreement_learned_up_to_full_agreement():
     learner.update()
     assert W_ID_NEAR + 3 < learner.weights["id_slip"] <= W_ID
     assert W_ADDR_CLOSE < learner.weights["addr_close"] <= W_ADDR
+
+
+def test_a_partly_agreeing_name_never_outweighs_the_same_name():
+    """Learned where strangers' names are rarely alike, "name close" can exceed what a
+    common name's exact agreement gets; it is held to that."""
+    weights = {"name_close": 7.5, "name_slip": 9.5}
+    same = compare(
+        Person(None, "Jonathan Smithfield"), Person(1, "Jonathan Smithfield"), namesakes=7
+    )
+    slip = compare(
+        Person(None, "Jonathan Smithfield"),
+        Person(1, "Jonathan Smithfeild"),
+        namesakes=7,
+        weights=weights,
+    )
+    assert same.total == 5.0  # 8 - log2(1 + 7)
+    assert slip.total == same.total
+    rare = compare(
+        Person(None, "Jonathan Smithfield"), Person(1, "Jonathan Smithfeild"), weights=weights
+    )
+    assert rare.total == 8.0  # the same name's weight, not the learned 9.5

@@ -59,6 +59,7 @@ LEVELS: dict[str, tuple[float, float]] = {
     "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
     "name_word": (S.W_NAME_WORD, 0.02),  # strangers sharing all name words but one
     "name_surname": (S.W_NAME_WORD, 0.01),  # ...and that one is the family name
+    "name_slip": (S.W_NAME_SLIP, 0.001),  # strangers' names one typing slip apart
     "name_close": (S.W_NAME_CLOSE, 0.005),  # how alike strangers' names are: the population's
     "name_similar": (0.0, 0.02),
     "phone_diff": (S.W_PHONE_DIFF, 0.99),

@@ -16,7 +16,8 @@ email shared          +12    one mailbox, one person...
 emails all differ      -1    people have several addresses
 name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
 name with a typo       +6    one slip in one word (letters swapped; one letter in a long
-                             word), at most what the same name would get
+                             word); this and every partly agreeing name level at most what
+                             the same name would get, also when learned
 name close             +3    other typos, a dropped or added word: similarity >= 90, or
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
@@ -128,10 +129,10 @@ def compare(
         mine = {a.address, *a.other_addresses} - {""}
         household = not mine.isdisjoint({b.address, *b.other_addresses})
 
-    def add(weight: float, reason: str, level: str = "") -> None:
+    def add(weight: float, reason: str, level: str = "", cap: float = math.inf) -> None:
         nonlocal total
         if weights and level in weights:
-            weight = weights[level]
+            weight = min(weights[level], cap)
         total += weight
         why.append(reason)
         parts.append((level, weight))
@@ -147,6 +148,7 @@ def compare(
         else:
             add(W_PHONE_DIFF, "phones differ", "phone_diff")
     names = _best_name(a, b, namesakes, weights)
+    same = _same_name(namesakes)  # no partly agreeing name weighs more, however learned
     if a.emails and b.emails:
         shared = _shared_emails(a.emails, b.emails, email_rules)
         if shared:
@@ -168,10 +170,10 @@ def compare(
                 name_w = (W_NAME_DIFF_ALONE, name_w[1], "name_diff")
             elif name_w[2] == "name_word" and household:  # same family name and home: a relative
                 name_w = (W_NAME_DIFF, "given name differs, same home", "name_relative")
-            w = weights.get(name_w[2], name_w[0]) if weights else name_w[0]
+            w = min(weights.get(name_w[2], name_w[0]), same) if weights else name_w[0]
             if best is None or w > best[0]:
                 best = (w, *name_w)
-        add(*best[1:])  # type: ignore[index]
+        add(*best[1:], cap=same)  # type: ignore[misc]
     if a.birthday and b.birthday:
         if a.other_birthdays or b.other_birthdays:
             found = [
@@ -233,7 +235,7 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
     script = script_of(x) if x and y else None
     if script is None or script != script_of(y):
         return None
-    same = round(max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0))), 2)
+    same = _same_name(namesakes)
     tx, ty = name_tokens(x), name_tokens(y)
     if "".join(tx) == "".join(ty) or name_keys(x) & name_keys(y):  # also "Black Well"
         return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else ""), "name_same"
@@ -258,6 +260,11 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
             return W_NAME_WORD, "family name differs", "name_surname"
         return W_NAME_WORD, "one name word differs", "name_word"
     return W_NAME_DIFF, f"names differ ({similarity:.0f})", "name_household"
+
+
+@functools.lru_cache(maxsize=256)
+def _same_name(namesakes: int) -> float:
+    return round(max(W_NAME_MIN, W_NAME - math.log2(1 + max(namesakes, 0))), 2)
 
 
 def _family_name_only(x: str, y: str) -> bool:
