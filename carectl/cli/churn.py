@@ -59,8 +59,7 @@ def lifecycle_(
     their transitions (first purchase, lapsed, churned, win-back)."""
     app_ctx = context(ctx)
     if customer is None:
-        with app_ctx.transaction() as tx:
-            data = lifecycle.sweep(tx, app_ctx.config)
+        data = lifecycle.run(app_ctx)  # one write transaction, no per-row foreign-key checks
         if as_json:
             print_json(data)
         else:
