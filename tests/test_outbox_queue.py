@@ -126,6 +126,54 @@ def test_consent_is_a_history_and_tokens_unsubscribe(ctx, customer):
         consent.unsubscribe(tx, "nope")
 
 
+def test_tokens_carry_their_customer_and_older_tokens_still_unsubscribe(ctx, customer):
+    cid = customer["id"]
+    with ctx.transaction() as tx:
+        token = consent.token_for(tx, cid)
+        other = svc.create_customer(tx, full_name="Kim Min-jun", emails=["kim@example.kr"])
+        # A token made before migration 0019 (no dot): found through the partial index.
+        tx.execute(
+            "INSERT INTO unsubscribe_tokens (customer_id, token, created_at) VALUES (?, ?, ?)",
+            (other["id"], "Legacy_token-0123456789abc", "2026-01-01T00:00:00.000Z"),
+        )
+    assert token.startswith(f"{cid}.")
+    secret = token.split(".", 1)[1]
+    forged = [
+        f"{other['id']}.{secret}",  # another customer's id with this secret
+        f"{cid}.{secret}x",
+        f"{cid}.",
+        "99999999999999999999999.x",
+        "١٢.x",  # non-ASCII digits
+        f"{cid}.{secret[:-1]}é",
+        "",
+    ]
+    for bad in forged:
+        with pytest.raises(svc.NotFound), ctx.transaction() as tx:
+            consent.unsubscribe(tx, bad)
+    assert consent.current(ctx.db, cid, "email") is None
+    with ctx.transaction() as tx:
+        assert consent.unsubscribe(tx, "Legacy_token-0123456789abc")["id"] == other["id"]
+        assert consent.unsubscribe(tx, token)["id"] == cid
+    assert consent.current(ctx.db, other["id"], "email")["status"] == "opt_out"
+    plan = " ".join(
+        r[3]
+        for r in ctx.db.execute(
+            "EXPLAIN QUERY PLAN SELECT customer_id FROM unsubscribe_tokens"
+            " WHERE token = ? AND instr(token, '.') = 0",
+            ("x",),
+        )
+    )
+    assert "unsubscribe_tokens_before_0019" in plan
+    # New tokens are not in that index: a first email writes the table's page alone.
+    assert (
+        ctx.db.execute(
+            "SELECT count(*) FROM unsubscribe_tokens INDEXED BY unsubscribe_tokens_before_0019"
+            " WHERE instr(token, '.') = 0"
+        ).fetchone()[0]
+        == 1
+    )
+
+
 def test_claim_takes_retries_first_and_walks_the_index_without_sorting(ctx, customer):
     now = datetime.now(UTC) + timedelta(seconds=5)
     with ctx.transaction() as tx:

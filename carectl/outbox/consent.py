@@ -91,12 +91,13 @@ def history(db: sqlite_utils.Database, customer_id: int) -> list[dict[str, Any]]
 
 
 def token_for(tx: Tx, customer_id: int) -> str:
-    """The customer's unsubscribe token, created on first use (unguessable, URL-safe)."""
-    token = secrets.token_urlsafe(18)
+    """The customer's unsubscribe token, created on first use: "<customer id>.<secret>"
+    (unguessable, URL-safe), so it is found by the table's key, not an index on the token."""
+    token = f"{customer_id}.{secrets.token_urlsafe(18)}"
     row = tx.execute(
-        "INSERT INTO unsubscribe_tokens (token, customer_id, created_at) VALUES (?, ?, ?)"
+        "INSERT INTO unsubscribe_tokens (customer_id, token, created_at) VALUES (?, ?, ?)"
         " ON CONFLICT (customer_id) DO NOTHING RETURNING token",
-        (token, customer_id, now_iso()),
+        (customer_id, token, now_iso()),
     ).fetchone()
     if row:
         return row[0]
@@ -105,16 +106,33 @@ def token_for(tx: Tx, customer_id: int) -> str:
     ).fetchone()[0]
 
 
+def _token_owner(tx: Tx, token: str) -> int | None:
+    """The customer whose token this is; tokens made before migration 0019 have no dot."""
+    head, dot, _ = token.partition(".")
+    if not dot:
+        row = tx.execute(
+            "SELECT customer_id FROM unsubscribe_tokens WHERE token = ? AND instr(token, '.') = 0",
+            (token,),
+        ).fetchone()
+        return row[0] if row else None
+    if not (head.isascii() and head.isdigit() and len(head) <= 18):
+        return None
+    row = tx.execute(
+        "SELECT token FROM unsubscribe_tokens WHERE customer_id = ?", (int(head),)
+    ).fetchone()
+    return int(head) if row and secrets.compare_digest(row[0].encode(), token.encode()) else None
+
+
 def unsubscribe(tx: Tx, token: str, channel: str = "email") -> dict[str, Any]:
     """Process a List-Unsubscribe token: opt the customer out at once. Unknown tokens raise."""
-    row = tx.execute(
-        "SELECT customer_id FROM unsubscribe_tokens WHERE token = ?", (token,)
-    ).fetchone()
-    if row is None:
+    customer_id = _token_owner(tx, token)
+    if customer_id is None:
         raise svc.NotFound("unknown unsubscribe token")
-    tx.execute("UPDATE unsubscribe_tokens SET used_at = ? WHERE token = ?", (now_iso(), token))
-    record(tx, row[0], channel, "opt_out", source="unsubscribe", method="list_unsubscribe")
-    return svc.get_customer(tx.db, row[0])
+    tx.execute(
+        "UPDATE unsubscribe_tokens SET used_at = ? WHERE customer_id = ?", (now_iso(), customer_id)
+    )
+    record(tx, customer_id, channel, "opt_out", source="unsubscribe", method="list_unsubscribe")
+    return svc.get_customer(tx.db, customer_id)
 
 
 def mark_undeliverable(tx: Tx, customer_id: int, kind: str, value: str, reason: str) -> None:
