@@ -154,7 +154,8 @@ def test_house_number_and_postcode_agreeing_learned_but_never_above_the_same_add
     b = Person(1, "y", address="15 tubb pl rocor ivanhoe east nsw 3186")
     assert "house number and postcode agree +3" in str(compare(a, b))
     moved = Person(2, "y", address="16 tubb pl rocor ivanhoe east nsw 3186")
-    assert "house number" not in str(compare(a, moved))
+    assert "house number and postcode agree" not in str(compare(a, moved))
+    assert "house number or postcode agrees +0" in str(compare(a, moved))
     assert "house number" not in str(compare(Person(None, "x", address="q 1 le loi"), b))
     learner = _learner()
     for i in range(3000):  # duplicates retyped so that only number and postcode agree
@@ -210,3 +211,14 @@ def test_a_partly_agreeing_name_never_outweighs_the_same_name():
         Person(None, "Jonathan Smithfield"), Person(1, "Jonathan Smithfeild"), weights=weights
     )
     assert rare.total == 8.0  # the same name's weight, not the learned 9.5
+
+
+def test_house_number_or_postcode_alone_is_a_level_of_its_own():
+    """Street and locality retyped and the postcode slipped: the house number still agrees."""
+    a = Person(None, "Emily George", address="4 barnett close west gippsland 5235")
+    b = Person(1, "Emily George", address="4 marawa place gippsland hospital qld 5253")
+    moved = Person(2, "Emily George", address="17 marawa place gippsland hospital qld 5253")
+    assert "house number or postcode agrees" in str(compare(a, b))
+    assert "addresses differ" in str(compare(a, moved))
+    learned = {"addr_one_part": 1.5, "addr_diff": -6.0}
+    assert compare(a, b, weights=learned).total - compare(a, moved, weights=learned).total == 7.5

@@ -54,6 +54,7 @@ LEVELS: dict[str, tuple[float, float]] = {
     "addr_parts": (S.W_ADDR_PARTS, 0.001),  # strangers' house number and postcode agree
     "addr_close": (S.W_ADDR_CLOSE, 0.002),  # strangers' addresses alike (one building, street)
     "addr_similar": (S.W_ADDR_SIMILAR, 0.01),
+    "addr_one_part": (S.W_ADDR_ONE_PART, 0.03),  # strangers' house numbers or postcodes agree
     "id_slip": (S.W_ID_NEAR, 0.0005),  # strangers' numbers one digit apart
     "bday_near": (S.W_BDAY_NEAR, 0.005),  # strangers' dates one digit apart or day/month swapped
     "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
@@ -71,6 +72,7 @@ CAPS = {
     "addr_parts": S.W_ADDR,
     "addr_close": S.W_ADDR,
     "addr_similar": S.W_ADDR,
+    "addr_one_part": S.W_ADDR,
     "id_slip": S.W_ID,
     "bday_near": S.W_BDAY,
 }

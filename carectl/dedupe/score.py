@@ -40,6 +40,7 @@ address close          +3    similarity >= 90 (abbreviations, parts reordered, a
 address similar        +1    similarity >= 80 (several typos, a part missing)
 address number+postcode +3   under 90, but the house number (first number) and the postcode
                              (last number of 4+ digits) agree: street or locality retyped
+  ...only one of them     0    under 80: a neighbour, or the rest retyped (learned)
 addresses differ       -1    people move
 ====================  =====  ==========================================================
 
@@ -76,6 +77,7 @@ W_BDAY, W_BDAY_NEAR, W_BDAY_MD, W_BDAY_DIFF = 10.0, 1.0, 3.0, -6.0
 W_ID, W_ID_NEAR, W_ID_DIFF = 16.0, 5.0, -2.0
 W_ADDR, W_ADDR_CLOSE, W_ADDR_SIMILAR, W_ADDR_DIFF = 6.0, 3.0, 1.0, -1.0
 W_ADDR_PARTS = 3.0  # house number and postcode agree, the words between retyped
+W_ADDR_ONE_PART = 0.0  # only one of them agrees: as often a neighbour as a retyped address
 W_BDAY_CLOSE = -3.0  # two digits apart: typed twice wrong, or another person
 
 
@@ -335,19 +337,28 @@ def _address(x: str, y: str) -> tuple[float, str, str]:
         return W_ADDR_PARTS, "house number and postcode agree", "addr_parts"
     if similarity >= 80:
         return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})", "addr_similar"
+    (hx, px), (hy, py) = _parts(x), _parts(y)
+    if (hx and hx == hy) or (px and px == py):
+        return W_ADDR_ONE_PART, "house number or postcode agrees", "addr_one_part"
     return W_ADDR_DIFF, "addresses differ", "addr_diff"
 
 
-@functools.lru_cache(maxsize=1 << 14)
 def _numbers(address: str) -> tuple[str, str]:
-    """(house number, postcode) of an address_key, or ("", "") unless both are there: the
-    first word that is a number and the last of 4+ digits after it."""
+    """(house number, postcode) of an address_key, or ("", "") unless both are there."""
+    house, post = _parts(address)
+    return (house, post) if house and post else ("", "")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parts(address: str) -> tuple[str, str]:
+    """(house number, postcode) of an address_key, "" for one not there: the first word that
+    is a number, and the last of 4+ digits after it."""
     words = address.split()
     first = next((i for i, w in enumerate(words) if w.isdigit()), None)
     if first is None:
         return "", ""
     last = next((w for w in reversed(words[first + 1 :]) if w.isdigit() and len(w) >= 4), "")
-    return (words[first], last) if last else ("", "")
+    return words[first], last
 
 
 def _birthday(x: str, y: str) -> tuple[float, str, str]:
