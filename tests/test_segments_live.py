@@ -3,8 +3,10 @@ same metrics and memberships as a full recompute (real SQLite file, real service
 
 from __future__ import annotations
 
+import pytest
 from test_segments_seed import AT, ago, crafted, segments_of, snapshot  # noqa: F401
 
+from carectl.builtin import segments_live
 from carectl.segments import membership, refresh
 from carectl.service import customers as svc
 from carectl.service import interactions
@@ -95,7 +97,14 @@ def test_last_contact_counts_every_channel(ctx):
     assert last(called)[0] == logged["started_at"]  # through the live hook, no recompute
 
 
-def test_a_round_of_contacts_at_once_equals_one_by_one_and_full(ctx, crafted):  # noqa: F811
+# refresh.contacts_logged and the live plugin's own two-statement form of it.
+ROUND = pytest.mark.parametrize(
+    "round_of", [refresh.contacts_logged, segments_live.round_contacts], ids=["refresh", "live"]
+)
+
+
+@ROUND
+def test_a_round_of_contacts_at_once_equals_one_by_one_and_full(ctx, crafted, round_of):  # noqa: F811
     """contacts_logged (the outbox round's one UPDATE) leaves what contact_logged per contact
     and a full recompute leave, with several contacts for one customer in the round."""
     refresh.recompute_all(ctx, at=AT)
@@ -108,7 +117,7 @@ def test_a_round_of_contacts_at_once_equals_one_by_one_and_full(ctx, crafted):  
     ]
     for cid, when, direction in cases:
         _raw_contact(ctx, cid, direction, when)
-    refresh.contacts_logged(ctx, [(c, w, d, "round") for c, w, d in cases], at=AT)
+    round_of(ctx, [(c, w, d, "round") for c, w, d in cases], at=AT)
     batch = snapshot(ctx)
     refresh.recompute_all(ctx, at=AT, bounds=False)
     assert snapshot(ctx) == batch
@@ -119,14 +128,15 @@ def test_a_round_of_contacts_at_once_equals_one_by_one_and_full(ctx, crafted):  
     assert lead == ("prospect", 2, 1)
 
 
-def test_a_round_of_contacts_without_metrics_takes_the_full_path(ctx):
+@ROUND
+def test_a_round_of_contacts_without_metrics_takes_the_full_path(ctx, round_of):
     """A customer without a metrics row (raw SQL) gets one computed, grouped by reason."""
     with ctx.transaction() as tx:
         cid = svc.create_customer(tx, full_name="Raw Row", region="VN")["id"]
         tx.execute("DELETE FROM customer_metrics WHERE customer_id = ?", (cid,))
     for days in (1, 2):
         _raw_contact(ctx, cid, "in", ago(days))
-    out = refresh.contacts_logged(
+    out = round_of(
         ctx, [(cid, ago(1), "in", "interaction (phone)"), (cid, ago(2), "in", "x")], at=AT
     )
     assert out["customers"] == 1

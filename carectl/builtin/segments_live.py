@@ -12,8 +12,15 @@ the outbox sender's rounds come as one ``interactions_logged`` (one UPDATE for t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
 from carectl.hookspecs import hookimpl
-from carectl.segments.refresh import contact_logged, contacts_logged, refresh_customers
+from carectl.segments import membership, refresh
+from carectl.segments.refresh import contact_logged, refresh_customers
+from carectl.service.interactions import iso
 
 
 def _refresh(ctx, customer_id: int, reason: str) -> None:
@@ -72,7 +79,7 @@ def interaction_logged(ctx, customer, interaction):
 
 @hookimpl
 def interactions_logged(ctx, logged):
-    contacts_logged(
+    round_contacts(
         ctx,
         [
             (c["id"], i["started_at"], i["direction"], f"interaction ({i['channel']})")
@@ -104,3 +111,96 @@ def lead_file_processed(ctx, report):
         )
     ]
     refresh_customers(ctx, ids, reason=f"lead file {report.file}")
+
+
+# refresh._note_contacts for one customer's contacts of the round (latest, enquiries in the
+# window), a VALUES row each, returning the customers it found (those with a metrics row).
+_SET = (
+    "UPDATE customer_metrics SET"
+    " last_contact_at = max(coalesce(last_contact_at, ''), c.column2),"
+    " contact_days = CAST(julianday(?1)"
+    " - julianday(max(coalesce(last_contact_at, ''), c.column2)) AS INTEGER),"
+    " enquiries = enquiries + c.column3,"
+    " lifecycle = CASE lifecycle WHEN 'lead' THEN 'prospect' ELSE lifecycle END,"
+    " computed_at = ?1 FROM (VALUES {rows}) AS c WHERE customer_id = c.column1"
+    " RETURNING customer_id"
+)
+
+
+def round_contacts(
+    ctx: Any, contacts: Sequence[tuple[int, str, str, str]], *, at: str | None = None
+) -> dict[str, Any]:
+    """refresh.contacts_logged (same rows, same order) with half its statements' cost for an
+    outbox round: the contacts are summed per customer here, the UPDATE takes them as VALUES
+    (no JSON to parse, no GROUP BY) and returns the customers it found, and one read gives
+    their rules' verdicts beside their current segments. A round's fixed cost is most of the
+    sender's CPU when rounds are small."""
+    if not contacts:
+        return {"customers": 0, "entered": 0, "left": 0}
+    if ctx.pm.hook.classify_customer.get_hookimpls():
+        return refresh.contacts_logged(ctx, contacts, at=at)
+    reasons = {int(cid): reason for cid, _, _, reason in contacts}
+    at = iso(at)
+    since = iso(datetime.fromisoformat(at) - timedelta(days=ctx.config.metrics.enquiry_days))
+    latest: dict[int, str] = {}
+    enquiries: dict[int, int] = {}
+    for cid, started, direction, _ in contacts:
+        cid, started = int(cid), iso(started)
+        if started > at:
+            continue  # after the evaluation time: ignored, as the full computation does
+        latest[cid] = max(latest.get(cid, started), started)
+        enquiries[cid] = enquiries.get(cid, 0) + (direction == "in" and started >= since)
+    ids = sorted(latest)
+    with ctx.transaction() as tx:
+        found = set()
+        for start in range(0, len(ids), 1000):  # within SQLite's bound parameters
+            chunk = ids[start : start + 1000]
+            params = [at, *(v for cid in chunk for v in (cid, latest[cid], enquiries[cid]))]
+            rows = ", ".join(["(?, ?, ?)"] * len(chunk))
+            found |= {r[0] for r in tx.execute(_SET.format(rows=rows), params)}
+        later = [cid for cid in reasons if cid not in latest]
+        if later:  # only contacts after ``at``: evaluated if they have metrics, not updated
+            found |= {
+                r[0]
+                for r in tx.execute(
+                    "SELECT customer_id FROM customer_metrics WHERE customer_id IN"
+                    " (SELECT value FROM json_each(?))",
+                    (json.dumps(later),),
+                )
+            }
+        changes = _evaluate(tx, ctx.config.segments, sorted(found), at, reasons)
+    missing = {cid: reason for cid, reason in reasons.items() if cid not in found}
+    if missing:  # no metrics row yet: the general path computes it in full
+        full = refresh._refresh_by_reason(ctx, missing, at)
+        changes = {k: changes[k] + full[k] for k in changes}
+    return {"customers": len(reasons), **changes}
+
+
+def _evaluate(tx: Any, segments: Any, ids: list[int], at: str, reasons: dict[int, str]):
+    """refresh._evaluate_some with the members read in the rules' statement."""
+    if not ids:
+        return {"entered": 0, "left": 0}
+    columns, params = membership._eval_columns(membership._key(segments))
+    entered = left = 0
+    for cid, members, *groups in tx.execute(
+        "SELECT c.id, (SELECT json_group_array(segment) FROM segment_members"
+        f" WHERE customer_id = c.id), {', '.join(columns or ['NULL'])} {membership.BASE}"
+        " WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id",
+        (*params, at, json.dumps(ids)),
+    ).fetchall():
+        want, have = {g for g in groups if g is not None}, set(json.loads(members))
+        for segment in sorted(want - have):
+            tx.execute(refresh.HISTORY, (segment, cid, "entered", at, reasons[cid]))
+            tx.execute(
+                "INSERT INTO segment_members (segment, customer_id, since) VALUES (?, ?, ?)",
+                (segment, cid, at),
+            )
+            entered += 1
+        for segment in sorted(have - want):
+            tx.execute(refresh.HISTORY, (segment, cid, "left", at, reasons[cid]))
+            tx.execute(
+                "DELETE FROM segment_members WHERE segment = ? AND customer_id = ?",
+                (segment, cid),
+            )
+            left += 1
+    return {"entered": entered, "left": left}
