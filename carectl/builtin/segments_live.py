@@ -188,7 +188,8 @@ def _evaluate(tx: Any, segments: Any, ids: list[int], at: str, reasons: dict[int
         " WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id",
         (*params, at, json.dumps(ids)),
     ).fetchall():
-        want, have = {g for g in groups if g is not None}, set(json.loads(members))
+        want = {g for g in groups if g is not None}
+        have = set(json.loads(members)) if members != "[]" else set()
         for segment in sorted(want - have):
             tx.execute(refresh.HISTORY, (segment, cid, "entered", at, reasons[cid]))
             tx.execute(
