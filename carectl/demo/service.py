@@ -312,13 +312,16 @@ class Maker:
     def __init__(self, config: Config, seed: int, as_of: date) -> None:
         self._m = _Maker(config, seed, as_of)
 
-    def stage(self, conn: sqlite3.Connection, number: int, lo: int, hi: int) -> Counts:
-        """Make the history of customers lo..hi (already in conn's staged ``customers`` and
-        ``orders``) into conn's history tables, ids from 1."""
+    def stage(
+        self, conn: sqlite3.Connection, number: int, customers: list[tuple[int, str, str]]
+    ) -> Counts:
+        """Make the history of ``customers`` ((id, created_at, language) by rising id, already
+        in conn's staged ``customers`` and ``orders``) into conn's history tables, ids from 1.
+        The caller hands them over: reading them back from the file cost ~2 µs a customer."""
         for table, columns in _STAGED:
             conn.execute(f"CREATE TABLE {table} ({columns})")
         rng = random.Random(self._m.seed * 1_000_003 + 500_009 + number)
-        return _block(conn, self._m, rng, lo, hi)
+        return _block(conn, self._m, rng, customers)
 
 
 def offsets(tx: Tx) -> dict[str, int]:
@@ -345,11 +348,10 @@ def count(conn: sqlite3.Connection | Tx, schema: str = "main") -> Counts:
     )
 
 
-def _block(conn: sqlite3.Connection, m: _Maker, rng: random.Random, lo: int, hi: int) -> Counts:
-    customers = conn.execute(
-        "SELECT id, created_at, language FROM customers WHERE id BETWEEN ? AND ? ORDER BY id",
-        (lo, hi),
-    ).fetchall()
+def _block(
+    conn: sqlite3.Connection, m: _Maker, rng: random.Random, customers: list[tuple[int, str, str]]
+) -> Counts:
+    lo, hi = (customers[0][0], customers[-1][0]) if customers else (0, -1)
     next_ticket = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM tickets").fetchone()[0]
     tickets: list[tuple] = []
     events: list[tuple] = []

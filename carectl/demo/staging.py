@@ -41,6 +41,8 @@ _COPIES = (
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
     ("orders", "orders", "id + :o, " + ORDER_COLUMNS, "id, " + ORDER_COLUMNS),
 )
+_CUSTOMER_FIELDS = [c.strip() for c in CUSTOMER_COLUMNS.split(",")]
+_CREATED, _LANGUAGE = _CUSTOMER_FIELDS.index("created_at"), _CUSTOMER_FIELDS.index("language")
 # The search indexes' rowid is -id: copied newest first, so their rowids rise (see search).
 _SEARCH_COPIES = (
     f"INSERT INTO main.{search.TRIGRAMS} (rowid, names, contacts)"
@@ -81,7 +83,8 @@ def stage(
             marks = ", ".join("?" for _ in columns.split(","))
             conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
         first, last = batch.customers[0][0], batch.customers[-1][0]
-        made = history.stage(conn, number, first, last) if history else None
+        made = history.stage(conn, number, [(c[0], c[_CREATED], c[_LANGUAGE]) for c in
+                                            batch.customers]) if history else None  # fmt: skip
         conn.execute("COMMIT")
     finally:
         conn.close()
