@@ -338,3 +338,15 @@ def test_an_enriched_customer_is_looked_up_by_every_name_and_address_it_was_seen
     assert ("bday_tok", "1986-08-07|pantazopoulos") in keys  # the other name's spelling
     assert ("bday_tok", "1986-08-07|pantazooulos") in keys
     assert ("addr", "147 allott pl aldgate 2325") in keys
+
+
+def test_a_word_break_moved_with_one_slip_is_a_typo_but_a_short_name_changed_is_not():
+    from carectl.dedupe.score import Person as P
+    from carectl.dedupe.score import compare as cmp
+
+    assert "name with a typo" in str(
+        cmp(P(None, "Lachlq-njohn Rivers"), P(1, "Lachlan-John Rivers"))
+    )
+    assert "name with a typo" in str(cmp(P(None, "Black Well"), P(1, "Blackwel")))
+    assert "typo" not in str(cmp(P(None, "Nguyen Van Anh"), P(1, "Nguyen Van Hanh")))
+    assert "typo" not in str(cmp(P(None, "Nguyen Van Anh"), P(1, "Nguyen Anh")))

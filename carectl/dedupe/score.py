@@ -16,8 +16,9 @@ email shared          +12    one mailbox, one person...
 emails all differ      -1    people have several addresses
 name same (folded)     +8    minus log2(1 + namesakes in the region), at least +2
 name with a typo       +6    one slip in one word (letters swapped; one letter in a long
-                             word); this and every partly agreeing name level at most what
-                             the same name would get, also when learned
+                             word, or across a word break moved); this and every partly
+                             agreeing name level at most what the same name would get,
+                             also when learned
 name close             +3    other typos, a dropped or added word: similarity >= 90, or
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
@@ -301,11 +302,13 @@ def _unshared(tx: list[str], ty: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _one_slip(tx: list[str], ty: list[str]) -> bool:
-    """The same words but one, which is one typing slip away (_slip)."""
-    if len(tx) != len(ty):
-        return False
+    """The same words but one, which is one typing slip away (_slip); or words split
+    elsewhere with one slip in their letters ("Lachlq-njohn" / "Lachlan-John")."""
     rest_x, rest_y = _unshared(tx, ty)
-    return len(rest_x) == 1 and _slip(rest_x[0], rest_y[0])
+    if len(rest_x) == len(rest_y) == 1:
+        return _slip(rest_x[0], rest_y[0])
+    # Two or more words differ: only a moved word break makes that one slip.
+    return bool(rest_x and rest_y) and _slip("".join(rest_x), "".join(rest_y))
 
 
 def _slip(a: str, b: str) -> bool:
