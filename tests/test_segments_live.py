@@ -145,3 +145,36 @@ def test_a_round_of_contacts_without_metrics_takes_the_full_path(ctx, round_of):
     ).fetchone()
     assert row == (2, "prospect")
     assert segments_of(ctx, cid) == {"undecided"}
+
+
+def test_a_contact_that_changes_nothing_the_rules_read_skips_them(ctx, crafted):  # noqa: F811
+    """The shipped rules read the lifecycle and the enquiries, not the last contact: an
+    outbound contact to a buyer leaves its segments unread, a lead's (it becomes a prospect)
+    and an enquiry are evaluated, and any rule on a day count makes every contact count."""
+    from carectl.config import SegmentDef
+
+    refresh.recompute_all(ctx, at=AT)
+    reads: list[str] = []
+    ctx.db.conn.set_trace_callback(
+        lambda sql: reads.append(sql) if "json_group_array" in sql else None
+    )
+
+    def evaluated(cid, direction):
+        reads.clear()
+        _raw_contact(ctx, cid, direction, ago(1))
+        segments_live.round_contacts(ctx, [(cid, ago(1), direction, "round")], at=AT)
+        return len(reads)
+
+    try:
+        before = segments_of(ctx, crafted["loyal"])
+        assert evaluated(crafted["loyal"], "out") == 0
+        assert segments_of(ctx, crafted["loyal"]) == before
+        assert evaluated(crafted["lead"], "out") == 1
+        assert evaluated(crafted["loyal"], "in") == 1
+        ctx.config.segments.append(SegmentDef("quiet", "contact_days > 30", 0, ""))
+        assert evaluated(crafted["loyal"], "out") == 1
+    finally:
+        ctx.db.conn.set_trace_callback(None)
+        ctx.config.segments.pop() if ctx.config.segments[-1].name == "quiet" else None
+    refresh.recompute_all(ctx, at=AT, bounds=False)
+    assert segments_of(ctx, crafted["loyal"]) == before

@@ -12,6 +12,7 @@ the outbox sender's rounds come as one ``interactions_logged`` (one UPDATE for t
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -123,8 +124,18 @@ _SET = (
     " enquiries = enquiries + c.column3,"
     " lifecycle = CASE lifecycle WHEN 'lead' THEN 'prospect' ELSE lifecycle END,"
     " computed_at = ?1 FROM (VALUES {rows}) AS c WHERE customer_id = c.column1"
-    " RETURNING customer_id"
+    " RETURNING customer_id, lifecycle"
 )
+
+
+@functools.lru_cache(maxsize=8)
+def _reads(key: tuple) -> frozenset[str]:
+    """What a contact can change that the rules read: "all" when a rule reads the last contact
+    or the evaluation time (a day count), else "lifecycle" and/or "enquiries"."""
+    sql = " ".join(membership._eval_columns(key)[0])
+    if "now.at" in sql or "m.last_contact_at" in sql:
+        return frozenset({"all"})
+    return frozenset(n for n in ("lifecycle", "enquiries") if f"m.{n}" in sql)
 
 
 def round_contacts(
@@ -134,7 +145,10 @@ def round_contacts(
     outbox round: the contacts are summed per customer here, the UPDATE takes them as VALUES
     (no JSON to parse, no GROUP BY) and returns the customers it found, and one read gives
     their rules' verdicts beside their current segments. A round's fixed cost is most of the
-    sender's CPU when rounds are small."""
+    sender's CPU when rounds are small. A customer whose contact changed nothing the rules
+    read (no rule reads the last contact or a day count, the lifecycle was not a lead's, no
+    enquiry added) keeps its segments without the read: the rules' verdict is the one they
+    gave when its metrics last changed."""
     if not contacts:
         return {"customers": 0, "entered": 0, "left": 0}
     if ctx.pm.hook.classify_customer.get_hookimpls():
@@ -152,12 +166,20 @@ def round_contacts(
         enquiries[cid] = enquiries.get(cid, 0) + (direction == "in" and started >= since)
     ids = sorted(latest)
     with ctx.transaction() as tx:
-        found = set()
+        found, same = set(), set()
+        reads = _reads(membership._key(ctx.config.segments))
         for start in range(0, len(ids), 1000):  # within SQLite's bound parameters
             chunk = ids[start : start + 1000]
             params = [at, *(v for cid in chunk for v in (cid, latest[cid], enquiries[cid]))]
             rows = ", ".join(["(?, ?, ?)"] * len(chunk))
-            found |= {r[0] for r in tx.execute(_SET.format(rows=rows), params)}
+            for cid, lifecycle in tx.execute(_SET.format(rows=rows), params).fetchall():
+                found.add(cid)
+                if not (
+                    "all" in reads
+                    or ("lifecycle" in reads and lifecycle == "prospect")  # maybe a lead before
+                    or ("enquiries" in reads and enquiries[cid])
+                ):
+                    same.add(cid)
         later = [cid for cid in reasons if cid not in latest]
         if later:  # only contacts after ``at``: evaluated if they have metrics, not updated
             found |= {
@@ -168,7 +190,7 @@ def round_contacts(
                     (json.dumps(later),),
                 )
             }
-        changes = _evaluate(tx, ctx.config.segments, sorted(found), at, reasons)
+        changes = _evaluate(tx, ctx.config.segments, sorted(found - same), at, reasons)
     missing = {cid: reason for cid, reason in reasons.items() if cid not in found}
     if missing:  # no metrics row yet: the general path computes it in full
         full = refresh._refresh_by_reason(ctx, missing, at)
