@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -128,6 +129,14 @@ _SET = (
 )
 
 
+# A timestamp already as stored (service.interactions.iso writes them so): taken as it is.
+_STORED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", re.ASCII)
+
+
+def _iso(value: Any) -> str:
+    return value if isinstance(value, str) and _STORED.fullmatch(value) else iso(value)
+
+
 @functools.lru_cache(maxsize=8)
 def _reads(key: tuple) -> frozenset[str]:
     """What a contact can change that the rules read: "all" when a rule reads the last contact
@@ -159,7 +168,7 @@ def round_contacts(
     latest: dict[int, str] = {}
     enquiries: dict[int, int] = {}
     for cid, started, direction, _ in contacts:
-        cid, started = int(cid), iso(started)
+        cid, started = int(cid), _iso(started)
         if started > at:
             continue  # after the evaluation time: ignored, as the full computation does
         latest[cid] = max(latest.get(cid, started), started)
@@ -167,7 +176,8 @@ def round_contacts(
     ids = sorted(latest)
     with ctx.transaction() as tx:
         found, same = set(), set()
-        reads = _reads(membership._key(ctx.config.segments))
+        key = membership._key(ctx.config.segments)
+        reads = _reads(key)
         for start in range(0, len(ids), 1000):  # within SQLite's bound parameters
             chunk = ids[start : start + 1000]
             params = [at, *(v for cid in chunk for v in (cid, latest[cid], enquiries[cid]))]
@@ -190,7 +200,7 @@ def round_contacts(
                     (json.dumps(later),),
                 )
             }
-        changes = _evaluate(tx, ctx.config.segments, sorted(found - same), at, reasons)
+        changes = _evaluate(tx, key, sorted(found - same), at, reasons)
     missing = {cid: reason for cid, reason in reasons.items() if cid not in found}
     if missing:  # no metrics row yet: the general path computes it in full
         full = refresh._refresh_by_reason(ctx, missing, at)
@@ -198,11 +208,11 @@ def round_contacts(
     return {"customers": len(reasons), **changes}
 
 
-def _evaluate(tx: Any, segments: Any, ids: list[int], at: str, reasons: dict[int, str]):
+def _evaluate(tx: Any, key: tuple, ids: list[int], at: str, reasons: dict[int, str]):
     """refresh._evaluate_some with the members read in the rules' statement."""
     if not ids:
         return {"entered": 0, "left": 0}
-    columns, params = membership._eval_columns(membership._key(segments))
+    columns, params = membership._eval_columns(key)
     entered = left = 0
     for cid, members, *groups in tx.execute(
         "SELECT c.id, (SELECT json_group_array(segment) FROM segment_members"
