@@ -42,8 +42,11 @@ def make_app(db_path, monkeypatch, language: str = "en") -> CareApp:
 
 
 async def settle(pilot) -> None:
+    """Until no worker runs: a worker's result may start another (a list, then its details)."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    while any(w.is_running for w in pilot.app.workers):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
     await pilot.pause()
 
 

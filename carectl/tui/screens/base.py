@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -80,13 +81,31 @@ class DeskScreen(Screen):
 
 
 def fill(table: DataTable, rows: Iterable[Sequence[Any]]) -> None:
-    """Replace the rows, keeping the cursor where it was."""
+    """Replace the rows, keeping the cursor where it was.
+
+    Text columns are widened here, not only on the table's next idle: Textual (8.2) caches a
+    drawn header by the table's update count, not by the widths, so a header drawn before that
+    idle kept its narrow widths over the wider rows."""
     keep = table.cursor_row
     table.clear()
+    columns = list(table.columns.values())
     for row in rows:
         table.add_row(*row)
+        for column, cell in zip(columns, row, strict=False):
+            width = _cell_width(cell)
+            if width > column.content_width:
+                column.content_width = width
     if table.row_count:
         table.move_cursor(row=min(keep, table.row_count - 1))
+
+
+def _cell_width(cell: Any) -> int:
+    """What the table will measure, for plain cells (others are left to the table's idle)."""
+    if isinstance(cell, Text) and "\n" not in cell.plain:
+        return cell.cell_len
+    if isinstance(cell, str) and "[" not in cell and "\n" not in cell:
+        return cell_len(cell)
+    return 0
 
 
 class ListScreen(DeskScreen):

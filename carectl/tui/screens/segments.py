@@ -55,6 +55,7 @@ class SegmentsScreen(ListScreen):
     def __init__(self, reader: Reader) -> None:
         super().__init__(reader)
         self.members: list[Row] = []
+        self._asked: str | None = None  # the segment whose members were last asked for
 
     @property
     def segments(self) -> list[Row]:
@@ -89,10 +90,18 @@ class SegmentsScreen(ListScreen):
         return Text.assemble((_("Segments") + " ", "bold"), count)
 
     def show_more(self, context: None) -> None:
-        self.load_members()
+        self._ask_members()
 
     @on(DataTable.RowHighlighted, "#segments")
     def _highlighted(self) -> None:
+        seg = self.current()
+        if seg is not None and seg["name"] != self._asked:
+            self._ask_members()
+
+    def _ask_members(self) -> None:
+        """Once per segment: a refill's own cursor move must not read (and draw) the same again."""
+        seg = self.current()
+        self._asked = seg["name"] if seg is not None else None
         self.load_members()
 
     @work(thread=True, exclusive=True, group="segment-members")
