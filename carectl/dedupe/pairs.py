@@ -205,13 +205,20 @@ class Runner:
         return inline(*a)
 
     def _broken(self, exc: Exception) -> None:
+        """Not waited for: joining a broken pool's manager thread can hang for good."""
         log.warning("dedupe scan workers stopped (%s); going on in this process", exc)
-        self.close()
-        self.pool = None
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            left = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in left:
+                proc.kill()
+                proc.join(timeout=5)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:
