@@ -9,6 +9,7 @@ from carectl.dedupe.score import (
     W_BDAY_DIFF,
     W_ID,
     W_ID_NEAR,
+    W_PHONE,
     Person,
     compare,
 )
@@ -149,7 +150,7 @@ def test_every_address_seen_is_kept_and_compared():
     assert "addresses differ" in str(compare(lead, customer))
 
 
-def test_house_number_and_postcode_agreeing_learned_but_never_above_the_same_address():
+def test_house_number_and_postcode_agreeing_learned_and_the_same_address_at_least_as_much():
     a = Person(None, "x", address="15 tubb plqace roxor nsw 3186")
     b = Person(1, "y", address="15 tubb pl rocor ivanhoe east nsw 3186")
     assert "house number and postcode agree +3" in str(compare(a, b))
@@ -164,7 +165,9 @@ def test_house_number_and_postcode_agreeing_learned_but_never_above_the_same_add
         learner.observe(compare(one, Person(i, one.full_name, "1990-01-01", "VN", set(), phone,
                                             b.address)))  # fmt: skip
     learner.update()
-    assert learner.weights["addr_parts"] == learn.CAPS["addr_parts"]
+    # Duplicates never showed the same address: it is still worth what the retyped one is.
+    assert W_ADDR < learner.weights["addr_parts"] <= learn.CAPS["addr_parts"]
+    assert learner.weights["addr_same"] == learner.weights["addr_parts"]
 
 
 def test_birthdays_two_digits_apart_are_their_own_level():
@@ -189,7 +192,26 @@ def test_partial_agreement_learned_up_to_full_agreement():
         learner.stranger(Person(None, f"X{i}", ids={f"{i * 7919:07d}"}, address=f"{i} road {i}"))
     learner.update()
     assert W_ID_NEAR + 3 < learner.weights["id_slip"] <= W_ID
-    assert W_ADDR_CLOSE < learner.weights["addr_close"] <= W_ADDR
+    assert W_ADDR_CLOSE < learner.weights["addr_close"] <= learn.CAPS["addr_close"]
+    assert learner.weights["addr_close"] <= learner.weights["addr_same"]
+
+
+def test_a_shared_home_is_learned_but_never_worth_more_than_a_shared_phone():
+    """Strangers rarely share an address, so where duplicates keep theirs the same address
+    weighs more than the fixed +6; a family shares a home as it may a phone, so no more than
+    a phone."""
+    learner = _learner()
+    for i in range(2000):  # decided by phone and email; all kept their address
+        a, b = _dup(i, "1990-01-01")
+        a.address = b.address = f"{i} long street riverside 3000"
+        learner.observe(compare(a, b))
+    for i in range(2000 * learn.EVERY):
+        learner.stranger(Person(None, f"X{i}", address=f"{i} road {i}"))
+    learner.update()
+    assert learner.weights["addr_same"] == W_PHONE
+    a, b = _dup(1, "1990-01-01")
+    a.address = b.address = "1 long street riverside 3000"
+    assert f"same address {W_PHONE:+g}" in str(compare(a, b, weights=learner.weights))
 
 
 def test_a_partly_agreeing_name_never_outweighs_the_same_name():

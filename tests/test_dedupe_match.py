@@ -350,3 +350,24 @@ def test_a_word_break_moved_with_one_slip_is_a_typo_but_a_short_name_changed_is_
     assert "name with a typo" in str(cmp(P(None, "Black Well"), P(1, "Blackwel")))
     assert "typo" not in str(cmp(P(None, "Nguyen Van Anh"), P(1, "Nguyen Van Hanh")))
     assert "typo" not in str(cmp(P(None, "Nguyen Van Anh"), P(1, "Nguyen Anh")))
+
+
+def test_house_number_and_postcode_bring_together_a_record_retyped_everywhere_else(ctx, tmp_path):
+    from carectl.dedupe.keys import keys_for
+
+    # Only a house number, or only a postcode: no such key (a street, a whole town).
+    assert not {k for k in keys_for("x", None, "", (), (), "87 poynton st") if k[0] == "addr_num"}
+    assert not {k for k in keys_for("x", None, "", (), (), "q1 hcm 700000") if k[0] == "addr_num"}
+    # Name, street and id retyped, no birthday: nothing else would make the two meet.
+    text = (
+        "Given name,Surname,Address,Date of birth,ID number\n"
+        'nicholas,campbell,"87 poynton street, karma park, albion park qld 4655",19041212,9882754\n'
+        'nichooas,campbell,"87 poyntonstreet, karma park, albion park qld 4655",,7900575\n'
+    )
+    report = ingest_file(ctx, _file(tmp_path, "reg.csv", text), LeadFileOptions("r", region="AU"))
+    assert report.review == 1
+    reason = ctx.db.execute("SELECT reason FROM dedupe_pairs").fetchone()[0]
+    assert "name with a typo" in reason and "address close" in reason
+    assert ctx.db.execute("SELECT count(*) FROM match_keys WHERE kind = 'addr_num'").fetchone() == (
+        2,
+    )

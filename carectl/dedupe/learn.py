@@ -51,6 +51,7 @@ LEVELS: dict[str, tuple[float, float]] = {
     "bday_close": (S.W_BDAY_CLOSE, 0.02),  # random dates two digits apart (same century)
     "id_diff": (S.W_ID_DIFF, 0.99),
     "addr_diff": (S.W_ADDR_DIFF, 0.95),
+    "addr_same": (S.W_ADDR, 0.01),  # strangers sharing a home: a family, a hostel
     "addr_parts": (S.W_ADDR_PARTS, 0.001),  # strangers' house number and postcode agree
     "addr_close": (S.W_ADDR_CLOSE, 0.002),  # strangers' addresses alike (one building, street)
     "addr_similar": (S.W_ADDR_SIMILAR, 0.01),
@@ -67,15 +68,21 @@ LEVELS: dict[str, tuple[float, float]] = {
     "email_diff": (S.W_EMAIL_DIFF, 0.99),
 }
 # Partial agreement never weighs more than full agreement (learned from few strangers, u
-# can stay at its prior while m grows).
+# can stay at its prior while m grows). A home is never worth more than a shared phone: a
+# family shares both.
 CAPS = {
-    "addr_parts": S.W_ADDR,
-    "addr_close": S.W_ADDR,
-    "addr_similar": S.W_ADDR,
-    "addr_one_part": S.W_ADDR,
+    "addr_same": S.W_PHONE,
+    "addr_parts": S.W_PHONE,
+    "addr_close": S.W_PHONE,
+    "addr_similar": S.W_PHONE,
+    "addr_one_part": S.W_PHONE,
     "id_slip": S.W_ID,
     "bday_near": S.W_BDAY,
 }
+# ...and full agreement never weighs less than a partial one: duplicates retype long values
+# so often that the exact address is rarer among them than a close one, though it is at least
+# as telling (strangers' addresses are alike more often than the same).
+AT_LEAST = {"addr_same": ("addr_parts", "addr_close", "addr_similar", "addr_one_part")}
 FIELDS = {level.split("_")[0] for level in LEVELS}
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
@@ -153,6 +160,8 @@ class Learner:
             m = (c_m + PRIOR * m0) / (n_m + PRIOR)
             u = (c_u + PRIOR * u0) / (n_u + PRIOR)
             out[level] = round(min(math.log2(m / u), CAPS.get(level, math.inf)), 1)
+        for level, partial in AT_LEAST.items():
+            out[level] = max(out[level], *(out[p] for p in partial))
         self.weights = out
         self._lowest = min(LOWEST, *out.values())
 

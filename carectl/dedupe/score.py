@@ -45,12 +45,12 @@ address number+postcode +3   under 90, but the house number (first number) and t
 addresses differ       -1    people move
 ====================  =====  ==========================================================
 
-The "differs" weights (and "one name word differs") are where the matcher starts: it
-re-estimates them from the data as it goes (carectl/dedupe/learn.py) and passes them in as
-``weights``. A missing value on either side adds nothing. A romanised name and a
-native-script name are not compared ("Kim Min-jun" vs "김민준"): the spelling says nothing
-either way. The decision is
-made with the two thresholds of ``[dedupe]`` in the config.
+The "differs" weights (and "one name word differs", the partial agreements and the address
+agreeing) are where the matcher starts: it re-estimates them from the data as it goes
+(carectl/dedupe/learn.py) and passes them in as ``weights``. A missing value on either side
+adds nothing. A romanised name and a native-script name are not compared ("Kim Min-jun" vs
+"김민준"): the spelling says nothing either way. The decision is made with the two thresholds
+of ``[dedupe]`` in the config.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
+from carectl.dedupe.keys import address_numbers
 from carectl.normalize.emails import canonical_email, local_part_from_name
 from carectl.normalize.names import name_keys, name_tokens, script_of, split_name
 from carectl.normalize.phones import national_number
@@ -340,7 +341,7 @@ def _address(x: str, y: str) -> tuple[float, str, str]:
         return W_ADDR_PARTS, "house number and postcode agree", "addr_parts"
     if similarity >= 80:
         return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})", "addr_similar"
-    (hx, px), (hy, py) = _parts(x), _parts(y)
+    (hx, px), (hy, py) = address_numbers(x), address_numbers(y)
     if (hx and hx == hy) or (px and px == py):
         return W_ADDR_ONE_PART, "house number or postcode agrees", "addr_one_part"
     return W_ADDR_DIFF, "addresses differ", "addr_diff"
@@ -348,20 +349,8 @@ def _address(x: str, y: str) -> tuple[float, str, str]:
 
 def _numbers(address: str) -> tuple[str, str]:
     """(house number, postcode) of an address_key, or ("", "") unless both are there."""
-    house, post = _parts(address)
+    house, post = address_numbers(address)
     return (house, post) if house and post else ("", "")
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _parts(address: str) -> tuple[str, str]:
-    """(house number, postcode) of an address_key, "" for one not there: the first word that
-    is a number, and the last of 4+ digits after it."""
-    words = address.split()
-    first = next((i for i, w in enumerate(words) if w.isdigit()), None)
-    if first is None:
-        return "", ""
-    last = next((w for w in reversed(words[first + 1 :]) if w.isdigit() and len(w) >= 4), "")
-    return words[first], last
 
 
 def _birthday(x: str, y: str) -> tuple[float, str, str]:
