@@ -371,3 +371,11 @@ def test_house_number_and_postcode_bring_together_a_record_retyped_everywhere_el
     assert ctx.db.execute("SELECT count(*) FROM match_keys WHERE kind = 'addr_num'").fetchone() == (
         2,
     )
+
+
+def test_a_birthday_with_the_postcode_finds_a_record_without_its_house_number():
+    from carectl.dedupe.keys import keys_for
+
+    full = keys_for("tynan blacklow", "1969-05-20", "AU", (), (), "15 annear pl nioka rheola 4034")
+    lost = keys_for("tyan blackxlow", "1969-05-20", "AU", (), (), "annear pl nioka rheola 4034")
+    assert full & lost == {("bday_post", "1969-05-20|4034")}

@@ -2,10 +2,10 @@
 
 A lead is compared only with customers sharing a key (email, phone, name with birth year, name
 with region, birthday with a name token; where a file has them, id number and its one-digit
-deletions, address, birthday with the house number, house number with the postcode), so
-matching costs a handful of index probes however large the table is. Keys are written by the
-customer service functions in the same transaction as the customer, so a lead later in the
-same file already finds one created earlier.
+deletions, address, birthday with the house number or the postcode, house number with the
+postcode), so matching costs a handful of index probes however large the table is. Keys are
+written by the customer service functions in the same transaction as the customer, so a lead
+later in the same file already finds one created earlier.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from carectl.normalize.text import address_key, id_key
 
 KINDS = (
     "email", "email_canon", "phone", "name_year", "name_region", "bday_tok",
-    "id", "id_del", "addr", "bday_num", "addr_num",
+    "id", "id_del", "addr", "bday_num", "addr_num", "bday_post",
 )  # fmt: skip
 # Custom fields that carry identity evidence (lead field -> customers.custom key).
 ID_FIELD, ADDRESS_FIELD = "id_number", "address"
@@ -173,10 +173,13 @@ def keys_for(
     if address:
         out.add(("addr", address))
         number, postcode = address_numbers(address)
-        if number and birthday and not birthday.startswith("--"):
-            out.add(("bday_num", f"{birthday}|{number}"))  # a renamed person at home
         if number and postcode:  # the street, locality and name all retyped: still one home
             out.add(("addr_num", f"{number}|{postcode}"))
+        if birthday and not birthday.startswith("--"):  # a renamed person at home...
+            if number:
+                out.add(("bday_num", f"{birthday}|{number}"))
+            if postcode:  # ...or near it, the house number lost or retyped
+                out.add(("bday_post", f"{birthday}|{postcode}"))
     for email in emails:
         out.add(("email", email))
         canon = canonical_email(email, ("gmail",))
@@ -201,13 +204,16 @@ def keys_for(
 @functools.lru_cache(maxsize=1 << 14)
 def address_numbers(address: str) -> tuple[str, str]:
     """(house number, postcode) of an address_key, "" for one not there: the first word that
-    is a number, and the last of 4+ digits after it (what retyping a street or a locality
-    leaves alone)."""
+    is a number, and the last of 4+ digits after it; a lone number of 4+ digits at the end of
+    an address is its postcode (the house number lost). What retyping a street or a locality
+    leaves alone."""
     words = address.split()
     first = next((i for i, w in enumerate(words) if w.isdigit()), None)
     if first is None:
         return "", ""
     last = next((w for w in reversed(words[first + 1 :]) if w.isdigit() and len(w) >= 4), "")
+    if not last and first and first == len(words) - 1 and len(words[first]) >= 4:
+        return "", words[first]
     return words[first], last
 
 
