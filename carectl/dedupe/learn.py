@@ -59,6 +59,11 @@ LEVELS: dict[str, tuple[float, float]] = {
     "id_slip": (S.W_ID_NEAR, 0.0005),  # strangers' numbers one digit apart
     "bday_near": (S.W_BDAY_NEAR, 0.005),  # strangers' dates one digit apart or day/month swapped
     "name_diff": (S.W_NAME_DIFF_ALONE, 0.95),
+    # Names differing at a shared home (phone, email or address): u is the share of
+    # co-residents who are not one person whose names differ so (a family: nearly all), m the
+    # share of this source's duplicates sharing a home that do (HOME below).
+    "name_relative": (S.W_NAME_DIFF, 0.9),  # the family name shared, another given name
+    "name_household": (S.W_NAME_DIFF, 0.9),  # another name altogether
     "name_word": (S.W_NAME_WORD, 0.02),  # strangers sharing all name words but one
     "name_surname": (S.W_NAME_WORD, 0.01),  # ...and that one is the family name
     "name_slip": (S.W_NAME_SLIP, 0.001),  # strangers' names one typing slip apart
@@ -84,6 +89,10 @@ CAPS = {
 # as telling (strangers' addresses are alike more often than the same).
 AT_LEAST = {"addr_same": ("addr_parts", "addr_close", "addr_similar", "addr_one_part")}
 FIELDS = {level.split("_")[0] for level in LEVELS}
+# Levels learned among pairs sharing a home only: random pairs rarely do, so u stays u0 and
+# m counts the decided pairs sharing one (a phone, an email or an address: HOME_PARTS).
+HOME = {"name_relative", "name_household"}
+HOME_PARTS = frozenset({"phone_same", "phone_digits", "email_same", "email_named", "addr_same"})
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
 LOWEST = min(S.W_NAME_DIFF, *(w for w, _ in LEVELS.values()))
@@ -103,6 +112,7 @@ class Learner:
     def __init__(self, merge_threshold: float, review_threshold: float) -> None:
         self.hi = merge_threshold + MARGIN
         self.pairs = {f: [0, 0] for f in FIELDS}  # field -> [one person, random pairs]
+        self.home = 0  # decided pairs sharing a home whose names were compared
         self.levels = {lv: [0, 0] for lv in LEVELS}
         self.weights: dict[str, float] = {}
         self._seen = self._people = self._random = 0
@@ -148,6 +158,8 @@ class Learner:
             fld = _field(level)
             if fld is not None and total - weight >= hi:
                 pairs[fld][0] += 1
+                if fld == "name" and any(lv in HOME_PARTS for lv, _ in score.parts):
+                    self.home += 1
                 if level in levels:
                     levels[level][0] += 1
 
@@ -157,6 +169,8 @@ class Learner:
             m0 = u0 * 2.0**fixed
             n_m, n_u = self.pairs[level.partition("_")[0]]
             c_m, c_u = self.levels[level]
+            if level in HOME:
+                n_m, n_u, c_u = self.home, 0, 0
             m = (c_m + PRIOR * m0) / (n_m + PRIOR)
             u = (c_u + PRIOR * u0) / (n_u + PRIOR)
             out[level] = round(min(math.log2(m / u), CAPS.get(level, math.inf)), 1)
@@ -168,10 +182,10 @@ class Learner:
     def table(self) -> list[tuple[str, float, float, int, int]]:
         """(level, fixed, learned, one-person pairs, random pairs): for docs and reports."""
         self.update()
-        return [
-            (lv, LEVELS[lv][0], self.weights[lv], *self.pairs[lv.partition("_")[0]])
-            for lv in LEVELS
-        ]
+        return [(lv, LEVELS[lv][0], self.weights[lv], *self._counts(lv)) for lv in LEVELS]
+
+    def _counts(self, level: str) -> tuple[int, int]:
+        return (self.home, 0) if level in HOME else tuple(self.pairs[level.partition("_")[0]])
 
 
 _LEARNERS: dict[str, Learner] = {}
