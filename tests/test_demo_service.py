@@ -19,6 +19,7 @@ from carectl.service import sla
 from carectl.service.interactions import CHANNELS
 from carectl.service.tickets import STATUSES
 from carectl.store import open_db
+from carectl.store.transaction import transaction
 from tests.conftest import run_subprocess, write_config
 
 AS_OF = date(2026, 6, 30)
@@ -220,3 +221,61 @@ def test_ids_across_chunks_point_at_the_customers_own_rows(tmp_path: Path):
         assert ids == list(range(1, len(ids) + 1))
     finally:
         c.close()
+
+
+def test_transitions_derived_with_the_chunks_are_what_a_sweep_makes(tmp_path: Path, monkeypatch):
+    """Into an empty database each chunk's lifecycle transitions are derived where it is made;
+    afterwards they, the daily totals and the sweep's record equal a full sweep's, and the
+    database counts as swept (nothing left for a refresh)."""
+    import importlib
+
+    from carectl.service import lifecycle
+
+    loading = importlib.import_module("carectl.demo.load")
+    monkeypatch.setattr(loading, "PARALLEL_FROM", 1000)  # a "big" load: indexes set aside
+    path = tmp_path / "derived.db"
+    now = "2026-07-01T08:00:00.000Z"
+    _make(path, chunk=400, now=now)
+    rows = (
+        "SELECT customer_id, at, from_state, to_state, left_at FROM lifecycle_transitions"
+        " ORDER BY customer_id, at, to_state"
+    )
+    daily, record = "SELECT * FROM lifecycle_daily ORDER BY day", "SELECT * FROM lifecycle_sweep"
+    db = open_db(path)
+    try:
+        cfg = Config(database=str(path))
+        derived = [db.execute(q).fetchall() for q in (rows, daily, record)]
+        assert len(derived[0]) > N // 2 and {r[3] for r in derived[0]} == set(lifecycle.STATES)
+        assert not lifecycle.due(db, cfg, now=now)
+        with transaction(db) as tx:
+            lifecycle.sweep(tx, cfg, now=now)
+        assert [db.execute(q).fetchall() for q in (rows, daily, record)] == derived
+    finally:
+        db.close()
+
+
+def test_more_demo_customers_bring_the_lifecycle_up_to_date(tmp_path: Path):
+    """A second `carectl demo` adds customers to a database that has some: their transitions
+    come from a refresh, and the database is as a full sweep would leave it."""
+    from carectl.service import lifecycle
+
+    cfg = write_config(tmp_path)
+    for n, seed, said in (
+        ("60", "1", "derived with the customers"),
+        ("40", "2", "customers with new orders"),
+    ):
+        res = run_subprocess("--config", str(cfg), "demo", "-n", n, "--seed", seed)
+        assert res.code == 0 and said in res.err, res.err
+    db = open_db(tmp_path / "carectl.db")
+    try:
+        config = Config(database=str(tmp_path / "carectl.db"))
+        assert not lifecycle.due(db, config)
+        rows = "SELECT customer_id, at, from_state, to_state, left_at FROM lifecycle_transitions"
+        before = sorted(db.execute(rows).fetchall())
+        assert {r[0] for r in before} & set(range(61, 101))
+        at = db.execute("SELECT at FROM lifecycle_sweep").fetchone()[0]
+        with transaction(db) as tx:
+            lifecycle.sweep(tx, config, now=at)
+        assert sorted(db.execute(rows).fetchall()) == before
+    finally:
+        db.close()

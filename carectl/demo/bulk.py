@@ -22,6 +22,7 @@ from carectl.store.bulkload import indexes_set_aside, leading_column
 from carectl.store.transaction import transaction
 
 TABLES = ("customers", "contact_points", "orders")
+LIFECYCLE = ("lifecycle_transitions",)
 FTS_AUTOMERGE_DEFAULT = 4
 
 
@@ -31,9 +32,11 @@ def deferred_indexes(
     announce: Callable[[str], None] | None = None,
     *,
     history: bool = False,
+    transitions: bool = False,
 ) -> Iterator[None]:
     """The demo tables' random-order indexes (and with ``history`` every plain index of the
-    service-desk tables) set aside, the search indexes left unmerged, for the block."""
+    service-desk tables, with ``transitions`` of the lifecycle transitions) set aside, the
+    search indexes left unmerged, for the block."""
 
     def grows_at_end(db: sqlite_utils.Database, name: str) -> bool:
         return leading_column(db, name) == "customer_id"
@@ -42,7 +45,8 @@ def deferred_indexes(
         if announce:
             announce(f"building {count} indexes and merging the search indexes")
 
-    desk = indexes_set_aside(db, HISTORY_TABLES) if history else contextlib.nullcontext()
+    desk_tables = (*(HISTORY_TABLES if history else ()), *(LIFECYCLE if transitions else ()))
+    desk = indexes_set_aside(db, desk_tables) if desk_tables else contextlib.nullcontext()
     with desk, indexes_set_aside(db, TABLES, keep=grows_at_end, announce=building):
         with transaction(db) as tx:
             for fts in INDEXES:

@@ -68,6 +68,8 @@ class Settings:
     as_of: date  # the last day of history
     years: int
     source_ids: dict[str, list[int]]  # per region, in SOURCES order
+    # (until, lapse days, churned days) of the lifecycle transitions to derive with each chunk
+    transitions: tuple[str, int, int] | None = None
 
 
 @dataclass

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -27,6 +28,7 @@ from carectl.demo import service, staging
 from carectl.demo.bulk import deferred_indexes
 from carectl.demo.generate import SOURCES, Settings
 from carectl.demo.staging import Staged
+from carectl.service import lifecycle
 from carectl.service.customers import source_id
 from carectl.store import audit
 from carectl.store.transaction import transaction
@@ -49,6 +51,7 @@ class Result:
     first_id: int | None
     last_id: int | None
     history: service.Counts | None = None  # None when no service history was asked for
+    lifecycle: dict[str, Any] | None = None  # the sweep's record, when the load derived it
 
 
 def load(
@@ -63,9 +66,12 @@ def load(
     progress: Callable[[int], None] | None = None,
     announce: Callable[[str], None] | None = None,
     history: Config | None = None,
+    now: datetime | str | None = None,
 ) -> Result:
     """Add ``customers`` demo customers (with orders, contacts, sources) to db, and with
-    ``history`` (the desk's config) a year of service-desk history for them.
+    ``history`` (the desk's config) a year of service-desk history for them; into an empty
+    database also their lifecycle transitions as a sweep at ``now`` would derive them, made
+    with each chunk so that no sweep over every order is left to do.
 
     Big loads make their batches in worker processes (spawned: a script calling this needs
     the usual ``if __name__ == "__main__"`` guard). ``workers=0`` keeps everything in-process.
@@ -77,7 +83,11 @@ def load(
             region: [source_id(tx, v, c, k) for v, c, k, _ in rows]
             for region, rows in SOURCES.items()
         }
-    settings = Settings(seed=seed, as_of=as_of, years=years, source_ids=ids)
+    empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
+    derive = history is not None and bool(empty)
+    at, until = lifecycle.until_of(now)
+    transitions = (until, *lifecycle.windows(history)) if derive and history else None
+    settings = Settings(seed, as_of, years, ids, transitions)
     start = db.execute("SELECT coalesce(max(id), 0) + 1 FROM customers").fetchone()[0]
     plan = [
         (n, start + off, min(chunk, customers - off))
@@ -86,7 +96,6 @@ def load(
     if workers is None:
         # One per core: the workers (generate + stage) now cost more than the writer's copy.
         workers = max(1, os.cpu_count() or 1) if customers >= PARALLEL_FROM else 0
-    empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
     totals = _Counts()
     old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
@@ -94,21 +103,32 @@ def load(
     gc.disable()  # millions of short-lived rows; the cyclic GC would rescan them for nothing
     try:
         big = empty and customers >= PARALLEL_FROM
-        fast = deferred_indexes(db, announce, history=bool(history)) if big else nullcontext()
+        fast = (
+            deferred_indexes(db, announce, history=bool(history), transitions=derive)
+            if big
+            else nullcontext()
+        )
         with fast, tempfile.TemporaryDirectory(prefix="carectl-demo-") as folder:
             chunks = _batches(settings, history, plan, workers, Path(folder))
-            per_tx = max(1, BATCH_SIZE // chunk)
-            while _write_transaction(db, chunks, per_tx, seed, totals, progress):
+            # The first transaction takes the first chunk alone: the writer starts as soon as
+            # a worker has one, not after the first five.
+            sizes = itertools.chain([1], itertools.repeat(max(1, BATCH_SIZE // chunk)))
+            while _write_transaction(db, chunks, next(sizes), seed, totals, progress):
                 pass
     finally:
         if gc_was:
             gc.enable()
         db.execute(f"PRAGMA cache_size = {int(old_cache)}")
+    swept = None
+    if transitions and history:
+        with transaction(db) as tx:
+            swept = lifecycle.sweep(tx, history, now=at, derived=True)
     last = start + customers - 1 if customers else None
     made = service.Counts(**totals.history) if history else None
     return Result(
-        customers, totals.duplicates, totals.orders, start if customers else None, last, made
-    )
+        customers, totals.duplicates, totals.orders, start if customers else None, last, made,
+        swept,
+    )  # fmt: skip
 
 
 def _write_transaction(
@@ -135,7 +155,7 @@ def _write_transaction(
         counts = _Counts()
         with transaction(db) as tx:
             for item, schema in zip(group, schemas, strict=True):
-                staging.copy(tx, schema, item.history is not None)
+                staging.copy(tx, schema, item.history is not None, item.transitions is not None)
                 counts.add(item)
                 if progress:
                     progress(item.customers)

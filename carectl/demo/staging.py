@@ -24,6 +24,7 @@ from carectl.demo.generate import (
     Generator,
     Settings,
 )
+from carectl.service import lifecycle
 from carectl.store.transaction import Tx
 
 # The staged tables, in Batch field order: (name, columns, declared columns). Orders get ids
@@ -41,6 +42,8 @@ _COPIES = (
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
     ("orders", "orders", "id + :o, " + ORDER_COLUMNS, "id, " + ORDER_COLUMNS),
 )
+TRANSITION_COLUMNS = "customer_id, at, from_state, to_state, left_at"
+TRANSITION_TABLE = "id INTEGER PRIMARY KEY, " + TRANSITION_COLUMNS
 _CUSTOMER_FIELDS = [c.strip() for c in CUSTOMER_COLUMNS.split(",")]
 _CREATED, _LANGUAGE = _CUSTOMER_FIELDS.index("created_at"), _CUSTOMER_FIELDS.index("language")
 # The search indexes' rowid is -id: copied newest first, so their rowids rise (see search).
@@ -64,13 +67,20 @@ class Staged:
     orders: int
     duplicates: int
     history: service.Counts | None  # None: made without service history
+    transitions: int | None = None  # lifecycle transitions derived; None: not derived
 
 
 def stage(
-    batch: Batch, path: Path, number: int = 0, history: service.Maker | None = None
+    batch: Batch,
+    path: Path,
+    number: int = 0,
+    history: service.Maker | None = None,
+    transitions: tuple[str, int, int] | None = None,
 ) -> Staged:
     """Write batch (chunk ``number``), and its history if asked, into a new file at path (no
-    journal, no sync: it lives for seconds)."""
+    journal, no sync: it lives for seconds). With ``transitions`` (until, lapse and churned
+    days), the customers' lifecycle transitions are derived there too, by the sweep's own SQL:
+    a chunk holds all of its customers' orders."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA page_size = 65536")  # a tenth of the write and read calls
@@ -85,16 +95,20 @@ def stage(
         first, last = batch.customers[0][0], batch.customers[-1][0]
         made = history.stage(conn, number, [(c[0], c[_CREATED], c[_LANGUAGE]) for c in
                                             batch.customers]) if history else None  # fmt: skip
+        derived = None
+        if transitions:
+            conn.execute(f"CREATE TABLE lifecycle_transitions ({TRANSITION_TABLE})")
+            derived = lifecycle.derive(conn, *transitions)
         conn.execute("COMMIT")
     finally:
         conn.close()
     return Staged(
         path, first, last, len(batch.customers), len(batch.contacts), len(batch.orders),
-        batch.duplicates, made,
+        batch.duplicates, made, derived,
     )  # fmt: skip
 
 
-def copy(tx: Tx, schema: str, history: bool) -> None:
+def copy(tx: Tx, schema: str, history: bool, transitions: bool = False) -> None:
     """Copy a staged file, attached as ``schema``, into the database (rowid order is kept;
     the staged ids move past the database's own)."""
     moved = service.offsets(tx)
@@ -106,6 +120,11 @@ def copy(tx: Tx, schema: str, history: bool) -> None:
         )
     if history:
         service.copy(tx, schema, moved)
+    if transitions:
+        tx.execute(
+            f"INSERT INTO main.lifecycle_transitions ({TRANSITION_COLUMNS})"
+            f" SELECT {TRANSITION_COLUMNS} FROM {schema}.lifecycle_transitions ORDER BY rowid"
+        )
 
 
 def copy_search(tx: Tx, schemas: list[str]) -> None:
@@ -148,4 +167,5 @@ def make(
 ) -> Staged:
     """Chunk ``number``: generated, staged in a file of folder, with its history if asked."""
     batch = gen.batch(number, first_id, size)
-    return stage(batch, folder / f"chunk-{number:06d}.db", number, history)
+    path = folder / f"chunk-{number:06d}.db"
+    return stage(batch, path, number, history, gen.s.transitions)

@@ -45,15 +45,27 @@ def windows(config: Config) -> tuple[int, int]:
     return lapse, max(config.metrics.churned_days, lapse + 1)
 
 
-def sweep(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dict[str, Any]:
-    """Rebuild the transitions and daily totals from the paid orders."""
+def until_of(now: datetime | str | None) -> tuple[str, str]:
+    """(the sweep's instant, the horizon its transitions are known up to), as stored."""
     at = iso(now)
-    until = iso(datetime.fromisoformat(at) + HORIZON)
+    return at, iso(datetime.fromisoformat(at) + HORIZON)
+
+
+def sweep(
+    tx: Tx, config: Config, *, now: datetime | str | None = None, derived: bool = False
+) -> dict[str, Any]:
+    """Rebuild the transitions and daily totals from the paid orders. ``derived``: every
+    customer's transitions up to ``until_of(now)`` are stored already (the demo derives a new
+    database's in its workers, chunk by chunk); only the totals and the record are written."""
+    at, until = until_of(now)
     lapse, churned = windows(config)
     tx.execute("DELETE FROM lifecycle_daily")
     tx.execute("DELETE FROM lifecycle_stale")
-    with bulkload.table_rebuilt(tx, "lifecycle_transitions"):
-        total = _derive(tx, until, lapse, churned, False)
+    if derived:
+        total = tx.execute("SELECT count(*) FROM lifecycle_transitions").fetchone()[0]
+    else:
+        with bulkload.table_rebuilt(tx, "lifecycle_transitions"):
+            total = derive(tx, until, lapse, churned)
     tx.execute(
         "INSERT INTO lifecycle_daily (day, entered, exited) SELECT substr(at, 1, 10),"
         " sum(to_state = 'active'), sum(from_state = 'active') FROM lifecycle_transitions"
@@ -103,7 +115,7 @@ def refresh(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dic
         " AS d WHERE lifecycle_daily.day = d.day"
     )
     tx.execute(f"DELETE FROM lifecycle_transitions WHERE {mine}")
-    _derive(tx, until, lapse, churned, True)
+    derive(tx, until, lapse, churned, todo=True)
     tx.execute(
         f"INSERT INTO lifecycle_daily (day, entered, exited) SELECT day, e, x FROM ({daily})"
         " WHERE true ON CONFLICT (day) DO UPDATE SET entered = entered + excluded.entered,"
@@ -118,9 +130,12 @@ def refresh(tx: Tx, config: Config, *, now: datetime | str | None = None) -> dic
 _MS = "CAST(round(julianday({}) * 86400000) AS INTEGER)"  # an instant in whole milliseconds
 
 
-def _derive(tx: Tx, until: str, lapse: int, churned: int, todo: bool) -> int:
+def derive(
+    tx: Tx | sqlite3.Connection, until: str, lapse: int, churned: int, todo: bool = False
+) -> int:
     """Insert the transitions that the paid orders (of the todo customers, or all) imply, up to
-    until. The orders are copied in (customer, time) order to a temp table first, so each
+    until (on any connection with ``orders`` and ``lifecycle_transitions``: the demo's staged
+    chunks too). The orders are copied in (customer, time) order to a temp table first, so each
     order's previous and next are the rows beside it (a rowid seek, not a window function:
     ~3x less CPU at 1M), and instants are compared as integers; the stored text is what
     strftime makes of the order's own time, as before."""
