@@ -26,6 +26,7 @@ one name word differs  -2    Latin names of 2+ words, one replaced: a married na
                              name differs" when the given names agree);
                              -8 when the family name is the one shared and so is a home
 name differs (< 80)    -8    when a phone, email or address is shared: a family member
+                             (both -8s learned among pairs sharing a home)
   ...otherwise         -4    m ~ 0.06 (a name changed, a nickname, the wrong column)
 birthday same         +10    m ~ 0.85, u ~ 1/20,000 (namesakes rarely share it)
 birthday near          +1    day/month swapped or one digit off (typing)
@@ -36,7 +37,7 @@ id number same        +16    a national id / passport number is one person's: m 
                              u ~ 1/100,000 (only a number copied from a relative)
 id number one slip     +5    one digit typed wrong or two swapped
 id numbers differ      -2    m ~ 0.25: a passport in one file, a national id in another
-address same           +6    co-residents share it (a family), so less than a phone
+address same           +6    to start; learned, at most a phone's +11 (co-residents share it)
 address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo)
 address similar        +1    similarity >= 80 (several typos, a part missing)
 address number+postcode +3   under 90, but the house number (first number) and the postcode
