@@ -215,27 +215,40 @@ def search(
 
     Results are newest customer first; pass ``before_id`` (the last id seen) for the next page.
     """
+    return _by_ids(db, search_ids(db, query, limit=limit, region=region, before_id=before_id))
+
+
+def search_ids(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    limit: int = 50,
+    region: str = "VN",
+    before_id: int | None = None,
+) -> list[int]:
+    """The ids ``search`` returns the rows of: a viewer reads the rows of those on screen."""
     q = " ".join(query.split())
     if not q:
         return []
     m = _CODE.match(q)
     if m:
-        return _by_ids(db, [int(m.group(1))])
+        found = db.execute("SELECT id FROM customers WHERE id = ?", (int(m.group(1)),))
+        return [r[0] for r in found]
     if _PHONEISH.match(q) and sum(c.isdigit() for c in q) >= 3:
         e164 = _full_phone(q, region)
-        if e164 and (rows := _by_contact(db, "phone", e164, limit, before_id)):
-            return rows  # a whole number: its index entry, not a trigram scan of every phone
+        if e164 and (ids := _by_contact(db, "phone", e164, limit, before_id)):
+            return ids  # a whole number: its index entry, not a trigram scan of every phone
         return _fts(db, [e164.lstrip("+") if e164 else _digits(q)], limit, before_id)
-    if "@" in q and (rows := _exact_email(db, q, limit, before_id)):
-        return rows
+    if "@" in q and (ids := _exact_email(db, q, limit, before_id)):
+        return ids
     folded = fold(q)
     tokens = [t for t in folded.split(" ") if t]
     long_tokens = [t for t in tokens if len(t) >= 3]
     if not long_tokens:
         return _prefix(db, folded, limit)
     # Whole words first, in any order; trigrams only when no name has all of them as words.
-    if rows := _words(db, tokens, limit, before_id):
-        return rows
+    if ids := _words(db, tokens, limit, before_id):
+        return ids
     if before_id is not None and _words(db, tokens, 1, None):
         return []  # the word matches are used up; fragments would start a different list
     short = [t for t in tokens if len(t) < 3]
@@ -262,9 +275,7 @@ def _digits(q: str) -> str:
     return "".join(c for c in q if c.isdigit())
 
 
-def _exact_email(
-    db: sqlite_utils.Database, q: str, limit: int, before_id: int | None
-) -> list[dict[str, Any]]:
+def _exact_email(db: sqlite_utils.Database, q: str, limit: int, before_id: int | None) -> list[int]:
     try:
         email = normalize_email(q)
     except EmailError:
@@ -274,9 +285,9 @@ def _exact_email(
 
 def _by_contact(
     db: sqlite_utils.Database, kind: str, value: str, limit: int, before_id: int | None
-) -> list[dict[str, Any]]:
+) -> list[int]:
     """Customers with exactly this normalised contact value, newest first (contact index)."""
-    ids = [
+    return [
         r[0]
         for r in db.execute(
             "SELECT DISTINCT customer_id FROM contact_points WHERE kind = ? AND value_norm = ?"
@@ -284,7 +295,6 @@ def _by_contact(
             (kind, value, before_id if before_id is not None else 1 << 62, limit),
         )
     ]
-    return _by_ids(db, ids)
 
 
 def _match(terms: Iterable[str]) -> str:
@@ -293,7 +303,7 @@ def _match(terms: Iterable[str]) -> str:
 
 def _words(
     db: sqlite_utils.Database, tokens: list[str], limit: int, before_id: int | None
-) -> list[dict[str, Any]]:
+) -> list[int]:
     """Newest customers whose folded name has every token as a whole word: the word index in
     its own order (rowid -id), which FTS5 reads forwards."""
     tokens = [t for t in tokens if any(c.isalnum() for c in t)]
@@ -304,7 +314,7 @@ def _words(
     if before_id is not None:
         params.append(-before_id)
     sql = f"SELECT -rowid FROM {WORDS} WHERE {WORDS} MATCH ? {extra} ORDER BY rowid LIMIT ?"
-    return _by_ids(db, [r[0] for r in db.execute(sql, [*params, limit])])
+    return [r[0] for r in db.execute(sql, [*params, limit])]
 
 
 def _fts(
@@ -313,29 +323,43 @@ def _fts(
     limit: int,
     before_id: int | None,
     name_contains: Iterable[str] = (),
-) -> list[dict[str, Any]]:
+) -> list[int]:
     """Newest customers whose trigram row holds every term, in the index's own order (rowid
-    -id); ``name_contains`` filters before LIMIT."""
+    -id); ``name_contains`` filters before LIMIT.
+
+    A term longer than three characters is looked up by its trigrams three apart (and its
+    last) and then required whole with ``instr``: as a phrase, FTS5 would step through every
+    one of its trigrams' lists (an email's ~25, most as long as the table) for each candidate
+    row. The same rows: the indexed text is folded as the query is."""
     extra = "AND rowid > ?" if before_id is not None else ""
-    params: list[Any] = [_match(terms)]
+    pieces: list[str] = []
+    params: list[Any] = []
     if before_id is not None:
         params.append(-before_id)
+    for term in terms:
+        pieces += _trigrams_apart(term)
+        if len(term) > 3:
+            extra += " AND (instr(names, ?) > 0 OR instr(contacts, ?) > 0)"
+            params += [term, term]
     for part in name_contains:
         extra += " AND instr(names, ?) > 0"
         params.append(part)
     params.append(limit)
-    ids = [
-        r[0]
-        for r in db.execute(
-            f"SELECT -rowid FROM {TRIGRAMS} WHERE {TRIGRAMS} MATCH ? {extra}"
-            " ORDER BY rowid LIMIT ?",
-            params,
-        )
-    ]
-    return _by_ids(db, ids)
+    sql = f"SELECT -rowid FROM {TRIGRAMS} WHERE {TRIGRAMS} MATCH ? {extra} ORDER BY rowid LIMIT ?"
+    return [r[0] for r in db.execute(sql, [_match(pieces), *params])]
 
 
-def _prefix(db: sqlite_utils.Database, folded: str, limit: int) -> list[dict[str, Any]]:
+def _trigrams_apart(term: str) -> list[str]:
+    """ "nguyen thi" -> ["ngu", "yen", " th", "thi"]: every character in one of them."""
+    if len(term) <= 3:
+        return [term]
+    out = [term[i : i + 3] for i in range(0, len(term) - 2, 3)]
+    if len(term) % 3:
+        out.append(term[-3:])
+    return out
+
+
+def _prefix(db: sqlite_utils.Database, folded: str, limit: int) -> list[int]:
     hi = folded + "\U0010ffff"
     ids: list[int] = []
     for column in ("name_key", "given_key"):
@@ -348,7 +372,7 @@ def _prefix(db: sqlite_utils.Database, folded: str, limit: int) -> list[dict[str
             )
         ]
     seen: dict[int, None] = dict.fromkeys(ids)
-    return _by_ids(db, list(seen)[:limit])
+    return list(seen)[:limit]
 
 
 def _by_ids(db: sqlite_utils.Database, ids: list[int]) -> list[dict[str, Any]]:
