@@ -2,16 +2,17 @@
 
 Replaces the exact email/phone matcher: see carectl/dedupe/score.py for the weights and
 ``[dedupe]`` in the config for the thresholds. ``trylast`` so a vendor's matcher decides first.
-After each batch of an import, the customers its leads enriched are compared again
-(carectl/dedupe/recheck.py): an earlier record kept apart may now reach the merge threshold;
-when the file is in, the pairs it queued for review are scored again with the learned weights.
+After each batch of an import, the customers its leads brought new evidence are compared
+again (carectl/dedupe/recheck.py, from ingest/bulk.py, the batch form of this matcher): an
+earlier record kept apart may now reach the merge threshold; when the file is in, the pairs it
+queued for review are scored again with the learned weights.
 """
 
 from __future__ import annotations
 
 from carectl.dedupe.blocking import best_match, decide
 from carectl.dedupe.keys import identity
-from carectl.dedupe.recheck import recheck, rescore_reviews
+from carectl.dedupe.recheck import rescore_reviews
 from carectl.dedupe.score import Person
 from carectl.hookspecs import hookimpl
 from carectl.ingest.lead import MatchResult
@@ -46,17 +47,6 @@ def match_lead(ctx, lead):
 
 
 @hookimpl
-def customers_changed(ctx, created, updated, lead_file_id):
-    """Only an import's batches, and only while this is the matcher that made them: the
-    customers its leads enriched (stored ones, and new ones a later row joined)."""
-    if lead_file_id is None or not _sole_matcher(ctx):
-        return
-    enriched = [*updated, *_joined(ctx.db, created, lead_file_id)]
-    if enriched:
-        recheck(ctx, enriched)
-
-
-@hookimpl
 def lead_file_processed(ctx, report):
     """The file's queued pairs scored again with the weights the whole file taught."""
     if report.status == "done" and report.review and _sole_matcher(ctx):
@@ -66,22 +56,3 @@ def lead_file_processed(ctx, report):
 def _sole_matcher(ctx) -> bool:
     impls = ctx.pm.hook.match_lead.get_hookimpls()
     return [i.plugin_name for i in impls] == [__name__]
-
-
-def _joined(db, ids: list[int], file_id: int) -> list[int]:
-    """Those of ids that more than one lead of the file landed on. ``+file_id``: read by the
-    customer index; the planner took the (file_id, row_number) index, all of the file's leads
-    so far for every 500 ids (quadratic in the file's size: ~0.5 s a call at 100,000 rows)."""
-    out: list[int] = []
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        out += [
-            cid
-            for (cid,) in db.execute(
-                "SELECT customer_id FROM leads WHERE customer_id IN"
-                f" ({', '.join('?' * len(part))}) AND +file_id = ?"
-                " GROUP BY customer_id HAVING count(*) > 1",
-                [*part, file_id],
-            )
-        ]
-    return out

@@ -18,7 +18,18 @@ from typing import Any
 from carectl import search
 from carectl.dedupe import review
 from carectl.dedupe.blocking import BatchMatcher, decide
-from carectl.dedupe.keys import identity, more_ids, other_addresses, seen
+from carectl.dedupe.keys import (
+    ADDRESS_FIELD,
+    ID_FIELD,
+    OTHER_ADDRESSES,
+    OTHER_BIRTHDAYS,
+    OTHER_NAMES,
+    identity,
+    more_ids,
+    other_addresses,
+    seen,
+)
+from carectl.dedupe.recheck import recheck
 from carectl.dedupe.score import Person
 from carectl.ingest import ledger
 from carectl.ingest.lead import Lead, MatchResult
@@ -36,6 +47,8 @@ COLUMNS = (
 )  # fmt: skip
 UPDATED = (*COLUMNS[2:13], "updated_at")
 CONTACT_KINDS = ("phone", "email")
+# The custom fields matching reads (with the names, birthday, region and contacts).
+EVIDENCE = (ADDRESS_FIELD, ID_FIELD, OTHER_NAMES, OTHER_BIRTHDAYS, OTHER_ADDRESSES)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +61,8 @@ def apply(
     """Match and write a batch with the built-in matcher; (lead, action, customer, match) each.
 
     Decisions are those of match_scored row by row: the matcher is told about each customer
-    the batch creates or enriches before the next lead is matched.
+    the batch creates or enriches before the next lead is matched. Once the batch is committed,
+    the customers its leads brought new evidence (dedupe/recheck.py) are compared again.
     """
     cfg = ctx.config.dedupe
     if tx.execute("SELECT 1 FROM suppressions LIMIT 1").fetchone():
@@ -100,6 +114,9 @@ def apply(
     for cid, match in reviews:
         review.propose(tx, cid, match.customer_id, match.score, match.reason)
     ledger.record_leads(tx, file_id, done)
+    enriched = writer.enriched()
+    if enriched:
+        tx.after_commit(lambda: recheck(ctx, enriched))
     return done
 
 
@@ -117,6 +134,13 @@ class Draft:
     stored_keys: set[tuple[str, str]] = field(default_factory=set)  # in match_keys now
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
     stored_row: dict[str, Any] | None = None  # the row as stored (existing customers)
+    start: tuple = ()  # evidence() when the batch met the customer (loaded or created)
+
+    def evidence(self) -> tuple:
+        """What matching reads of the customer: its keys, scores and search text follow it."""
+        r, custom = self.row, self.row["custom"]
+        contacts = frozenset((c[0], c[1]) for c in self.contacts)
+        return (r["full_name"], r["birthday"], r["region"], contacts, *map(custom.get, EVIDENCE))
 
     def has(self, kind: str, norm: str) -> bool:
         return any(c[0] == kind and c[1] == norm for c in self.contacts)
@@ -179,11 +203,13 @@ class BatchWriter:
                 draft.contacts.append([kind, norm, raw, int(primary), 0, True])
         self.drafts[cid] = draft
         draft.keys, draft.fts = prep.keys, prep.fts
+        draft.start = draft.evidence()
         return draft
 
     def enrich(self, cid: int, lead: Lead, prep: Prepared) -> Draft:
         """upsert.enrich on the draft: add contacts, fill what is empty, never overwrite."""
         draft = self.drafts.get(cid) or self._load(cid)
+        was = draft.evidence()
         for kind, raw, norm in prep.contacts:
             if not draft.has(kind, norm):
                 primary = not any(c[0] == kind and c[3] for c in draft.contacts)
@@ -219,10 +245,15 @@ class BatchWriter:
             draft.changed = True
         if draft.changed and not draft.new:
             row["updated_at"] = self.now
-        if draft.changed:
+        if draft.changed and draft.evidence() != was:  # else a note: same keys, same text
             draft.refresh_keys()
             draft.fts = None
         return draft
+
+    def enriched(self) -> list[int]:
+        """The customers the batch's leads brought new evidence (a contact point, a name,
+        birthday, address or id number): the only ones a comparison may now find more for."""
+        return [cid for cid, d in self.drafts.items() if d.evidence() != d.start]
 
     def preload(self, ids: Iterable[int]) -> None:
         """Load existing customers a batch will likely enrich (those sharing a phone or email
@@ -266,9 +297,10 @@ class BatchWriter:
         row = {k: current[k] for k in COLUMNS}
         draft = Draft(row, contacts, new=False, before=self._snapshot(current, contacts))
         draft.stored_keys = keys
-        draft.stored_fts = fts
+        draft.stored_fts = draft.fts = fts  # kept unless the name or a contact changes
         draft.stored_row = dict(row)  # enrich replaces values (custom too), never edits them
         draft.refresh_keys()
+        draft.start = draft.evidence()
         self.drafts[cid] = draft
         return draft
 
