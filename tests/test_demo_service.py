@@ -173,6 +173,8 @@ def test_big_load_defers_indexes_and_puts_them_back(made: Path, tmp_path: Path, 
             [c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES] for c in (a, b)
         ]
         assert counts[1][0] > 0 and b.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        for c in (a, b):  # the load writes without per-row foreign-key checks
+            assert c.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         a.close()
         b.close()
@@ -219,6 +221,7 @@ def test_ids_across_chunks_point_at_the_customers_own_rows(tmp_path: Path):
         assert len(lots) == expired and all(a and b for a, b in lots)
         ids = [r[0] for r in one("SELECT id FROM tickets ORDER BY id")]
         assert ids == list(range(1, len(ids) + 1))
+        assert one("PRAGMA foreign_key_check").fetchall() == []
     finally:
         c.close()
 

@@ -95,13 +95,12 @@ class Generator:
         ]
         # A few hundred baskets per region, drawn once: an order picks one.
         basket_rng = random.Random(settings.seed)
-        self._baskets = {
-            loc.region: [
-                orders_mod.basket(basket_rng, orders_mod.catalogue(loc.language, loc.currency))
-                for _ in range(BASKETS)
+        self._baskets = {}
+        for loc in LOCALES:
+            products = orders_mod.catalogue(loc.language, loc.currency)
+            self._baskets[loc.region] = [
+                orders_mod.basket(basket_rng, products) for _ in range(BASKETS)
             ]
-            for loc in LOCALES
-        }
         self._sells = {r: [row[1] in _SELLS for row in rows] for r, rows in SOURCES.items()}
         self._profiles = Weighted.of(list(orders_mod.PROFILES.items()))
         self._hours = {r: [f"{h:02d}" for h in hours] for r, hours in _UTC_HOURS.items()}
