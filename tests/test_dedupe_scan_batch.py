@@ -179,7 +179,7 @@ def test_a_customer_gone_since_its_pairs_were_scored_is_left_alone(tmp_path):
             svc.create_customer(tx, region="VN", **kw)
         tx.execute("DELETE FROM customers WHERE id = 5")
     found = {2: [(14.0, 1, "phone")], 6: [(14.0, 5, "email")], 4: [(7.0, 3, "maybe")]}
-    counts = scan_mod._decide(ctx, found, 5, lambda *a: None)
+    counts = scan_mod._decide(ctx, sorted(found.items()), 5, lambda *a: None)
     assert (counts["merge"], counts["review"]) == (1, 1)
     assert ctx.db.execute("SELECT survivor_id, merged_id FROM merges").fetchall() == [(1, 2)]
     assert ctx.db.execute("SELECT count(*) FROM customers WHERE id = 6").fetchone()[0] == 1

@@ -6,9 +6,10 @@ a million customers makes tens of thousands of merges. Here the pairs are cut in
 which no customer appears twice, so each pair sees exactly what it would alone; a round reads
 the customers, their contact points and every referencing table's rows for all its pairs in one
 statement each, and re-points, moves and deletes with one prepared statement each. The rest
-(survivorship, the survivor's update, search rows, keys, the merges row with its snapshot, the
-audit entry and the event) is merge()'s own code, pair by pair in order, so undo and the audit
-log see the same rows (a test checks the tables against merge() one pair at a time).
+(survivorship, the survivor's update, search rows, keys, and merge.record: the merges row with
+its snapshot, the audit entry and the event) is merge()'s own code, pair by pair in order, so
+undo and the audit log see the same rows (a test checks the tables against merge() one pair
+at a time).
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from carectl.dedupe import keys as match_keys
 from carectl.dedupe import merge as M
 from carectl.search import drop_index, index_customer
 from carectl.service import customers as svc
-from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
 
 Pair = tuple[int, int, float, str]  # (survivor, merged, score, reason): survivor < merged
 
@@ -109,48 +108,9 @@ def _round(
             index_customer(tx, s)
         if not wrote or not _keyed_change(survivor, stored):  # type: ignore[arg-type]
             match_keys.refresh(tx, s)
-        out.append(_record(tx, s, m, score, reason, origin, snapshot, before))
+        both = {"survivor": before[s], "merged": before[m]}
+        out.append(M.record(tx, s, m, score, reason, origin, snapshot, both))
     return out
-
-
-def _record(
-    tx: Tx,
-    s: int,
-    m: int,
-    score: float,
-    reason: str,
-    origin: str,
-    snapshot: dict[str, Any],
-    before: dict[int, dict[str, Any]],
-) -> int:
-    """The merges row, the review pair's status, the audit entry and the event, as merge()."""
-    merged = snapshot["merged"]
-    cur = tx.execute(
-        "INSERT INTO merges (survivor_id, merged_id, merged_code, score, reason, origin, actor,"
-        " at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            s, m, merged["code"], score, reason, origin, audit.actor(), now_iso(),
-            json.dumps(snapshot, ensure_ascii=False),
-        ),
-    )  # fmt: skip
-    merge_id = cur.lastrowid
-    tx.execute(
-        "UPDATE dedupe_pairs SET status = 'merged', decided_at = ?, decided_by = ?"
-        " WHERE a_id = ? AND b_id = ? AND status = 'pending'",
-        (now_iso(), audit.actor(), s, m),
-    )
-    after = svc._snapshot(tx, s)
-    audit.record(
-        tx,
-        "customer.merge",
-        "customer",
-        snapshot["survivor"]["code"],
-        {"survivor": before[s], "merged": before[m]},
-        {"merge_id": merge_id, "merged": merged["code"], "origin": origin, "score": score,
-         "survivor": after},
-    )  # fmt: skip
-    tx.emit("customers_merged", survivor=svc.get_customer(tx.db, s), merged=before[m])
-    return merge_id
 
 
 def _keyed_change(before: dict[str, Any], after: dict[str, Any]) -> bool:

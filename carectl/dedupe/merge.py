@@ -117,44 +117,46 @@ def merge(
         svc.update_customer(tx, survivor_id, changes)
     index_customer(tx, survivor_id)
     match_keys.refresh(tx, survivor_id)
+    return record(tx, survivor_id, merged_id, score, reason, origin, snapshot, before)
+
+
+def record(
+    tx: Tx,
+    s: int,
+    m: int,
+    score: float | None,
+    reason: str,
+    origin: str,
+    snapshot: dict[str, Any],
+    before: dict[str, dict[str, Any]],
+) -> int:
+    """The merges row (with its snapshot for undo), the review pair's status, the audit entry
+    and the event of a merge done; ``before``: both customers' audit snapshots before it."""
     cur = tx.execute(
         "INSERT INTO merges (survivor_id, merged_id, merged_code, score, reason, origin, actor,"
         " at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            survivor_id,
-            merged_id,
-            merged["code"],
-            score,
-            reason,
-            origin,
-            audit.actor(),
-            now_iso(),
+            s, m, snapshot["merged"]["code"], score, reason, origin, audit.actor(), now_iso(),
             json.dumps(snapshot, ensure_ascii=False),
         ),
-    )
+    )  # fmt: skip
     merge_id = cur.lastrowid
     tx.execute(
         "UPDATE dedupe_pairs SET status = 'merged', decided_at = ?, decided_by = ?"
         " WHERE a_id = ? AND b_id = ? AND status = 'pending'",
-        (now_iso(), audit.actor(), survivor_id, merged_id),
+        (now_iso(), audit.actor(), s, m),
     )
-    after = svc._snapshot(tx, survivor_id)
+    after = svc._snapshot(tx, s)
     audit.record(
         tx,
         "customer.merge",
         "customer",
-        survivor["code"],
+        snapshot["survivor"]["code"],
         before,
-        {
-            "merge_id": merge_id,
-            "merged": merged["code"],
-            "origin": origin,
-            "score": score,
-            "survivor": after,
-        },
-    )
-    stored = svc.get_customer(tx.db, survivor_id)
-    tx.emit("customers_merged", survivor=stored, merged=before["merged"])
+        {"merge_id": merge_id, "merged": snapshot["merged"]["code"], "origin": origin,
+         "score": score, "survivor": after},
+    )  # fmt: skip
+    tx.emit("customers_merged", survivor=svc.get_customer(tx.db, s), merged=before["merged"])
     return merge_id
 
 

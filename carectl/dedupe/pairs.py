@@ -15,11 +15,15 @@ The scan instead:
    judged alike whichever process scores it); for each customer it keeps its best older
    candidates at or above the review threshold.
 
-scan.py then decides in id order in the main process, as the import does.
+scan.py decides in id order in the main process, as the import does, while the workers go on
+scoring: every reader (each worker, and this process's own reader for what runs inline) holds a
+read transaction taken before the first merge, so what is scored never depends on how far the
+decisions have got (``Runner.snapshot``).
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
 import multiprocessing
@@ -30,6 +34,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from threading import BrokenBarrierError
 from typing import Any
 
 from carectl.dedupe.blocking import NAMESAKE_CAP, load_many, person_keys
@@ -58,14 +63,37 @@ Candidate = tuple[float, int, str]  # (score, older customer id, reason)
 
 _db: sqlite3.Connection | None = None
 _cfg: dict[str, Any] = {}
+_barrier: Any = None
 
 
-def _init(path: str, cfg: dict[str, Any]) -> None:
-    global _db, _cfg
-    _db = sqlite3.connect(path, check_same_thread=False)
-    _db.execute("PRAGMA query_only = 1")
-    _db.execute("PRAGMA cache_size = -16384")
-    _cfg = cfg
+def _init(path: str, cfg: dict[str, Any], barrier: Any = None) -> None:
+    global _db, _cfg, _barrier
+    _db, _cfg, _barrier = reader(path), cfg, barrier
+    # A chunk makes tens of thousands of short-lived objects without cycles: collections
+    # triggered by them walked everything else again (a fifth of the scoring time).
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+def reader(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False)
+    db.execute("PRAGMA query_only = 1")
+    db.execute("PRAGMA cache_size = -16384")
+    return db
+
+
+def hold(db: sqlite3.Connection) -> None:
+    """Start a read transaction on db and keep it: its reads see the database as it is now."""
+    db.execute("BEGIN")
+    db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot is taken here
+
+
+def _hold_work() -> int:
+    """One per worker: the barrier keeps a worker from taking two."""
+    assert _db is not None
+    hold(_db)
+    _barrier.wait(timeout=120)
+    return os.getpid()
 
 
 def key_changes(db: Any, lo: int, hi: int) -> tuple[list[tuple], list[tuple], int]:
@@ -169,15 +197,33 @@ class Runner:
     or inline for a small database, in order either way."""
 
     def __init__(self, db: Any, path: str, cfg: dict[str, Any], customers: int) -> None:
-        self.db, self.cfg = db, cfg
+        self.db, self.cfg, self.path = db, cfg, path
+        self.reader: sqlite3.Connection | None = None  # this process's snapshot (snapshot())
         n = min(os.cpu_count() or 1, 8)
         self.pool: ProcessPoolExecutor | None = None
         if path and customers >= WORKERS_FROM and n > 1:
+            spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                n, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init, initargs=(path, cfg),
+                n, mp_context=spawn, initializer=_init, initargs=(path, cfg, spawn.Barrier(n)),
             )  # fmt: skip
         self.n = n
+
+    def snapshot(self) -> sqlite3.Connection | None:
+        """Every worker, and a reader of this process (returned; for the work run inline),
+        keep reading the database as it is now, whatever this process writes next. None when
+        that cannot be had (no database file): the caller then writes only after reading."""
+        if not self.path:
+            return None
+        self.reader = reader(self.path)
+        hold(self.reader)
+        if self.pool is not None:
+            try:
+                futures = [self.pool.submit(_hold_work) for _ in range(self.n)]
+                if len({f.result(timeout=180) for f in futures}) != self.n:
+                    raise BrokenBarrierError
+            except (BrokenProcessPool, BrokenBarrierError, TimeoutError) as exc:
+                self._broken(exc)  # the rest runs inline, from this process's snapshot
+        return self.reader
 
     def map(self, fn: Callable, inline: Callable, args: Iterable[tuple]) -> Iterator[Any]:
         """fn(*a) for each a, in order; inline(*a) in this process without workers, or for
@@ -219,6 +265,9 @@ class Runner:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
 
 def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:

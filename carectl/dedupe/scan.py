@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from carectl.dedupe import batchmerge, review
@@ -43,11 +43,15 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
     runner = P.Runner(db, path, shared, total)
     try:
         _write_keys(ctx, runner, total, tell)
+        # Decided while the workers score (each reads as things were before the first merge);
+        # without a snapshot to read from, after the scoring.
+        snapshot = runner.snapshot()
         tell(0, total, "pairs")
-        found = _scores(db, runner, P.pair_chunks(P.pair_codes(db)), learner, shared, tell)
+        chunks = P.pair_chunks(P.pair_codes(snapshot or db))
+        found = _scores(snapshot or db, runner, chunks, learner, shared)
+        return _decide(ctx, found if snapshot else list(found), total, tell)
     finally:
         runner.close()
-    return _decide(ctx, found, total, tell)
 
 
 def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
@@ -90,10 +94,9 @@ def _scores(
     chunks: Iterator[list[tuple[int, int]]],
     learner: Any,
     shared: dict[str, Any],
-    tell: Progress,
-) -> dict[int, list[P.Candidate]]:
-    """Each customer's best older candidates. The learner first sees the first chunks (about
-    ``P.SAMPLE`` pairs); its weights are then frozen for all of them."""
+) -> Iterator[tuple[int, list[P.Candidate]]]:
+    """Each customer's best older candidates, in id order. The learner first sees the first
+    chunks (about ``P.SAMPLE`` pairs); its weights are then frozen for all of them."""
     head: list[list[tuple[int, int]]] = []
     for chunk in chunks:
         head.append(chunk)
@@ -102,24 +105,21 @@ def _scores(
             break
     learner.update()
     weights = dict(learner.weights)
-    found: dict[int, list[P.Candidate]] = {}
-    last = db.execute("SELECT max(id) FROM customers").fetchone()[0] or 0
     work = ((c, weights) for c in itertools.chain(head, chunks))
     for result in runner.map(P._score_work, lambda c, w: P.best_older(db, c, shared, w), work):
-        found.update(result)
-        if result:
-            tell(result[-1][0], last, "scores")  # ids, not a count: ids have gaps
-    return found
+        yield from result
 
 
 def _decide(
-    ctx: Any, found: dict[int, list[P.Candidate]], total: int, tell: Progress
+    ctx: Any, found: Iterable[tuple[int, list[P.Candidate]]], total: int, tell: Progress
 ) -> Counter[str]:
-    """Merge or queue each customer's best older candidate, in id order, a batch at a time."""
+    """Merge or queue each customer's best older candidate (``found``: in id order), a batch
+    at a time."""
     cfg, db = ctx.config.dedupe, ctx.db
     separate: set[tuple[int, int]] = set(
         db.execute("SELECT a_id, b_id FROM dedupe_pairs WHERE status = 'separate'")
     )
+    last = db.execute("SELECT max(id) FROM customers").fetchone()[0] or 0
     into: dict[int, int] = {}  # merged customer -> the customer it was merged into
 
     def root(cid: int) -> int:
@@ -128,12 +128,12 @@ def _decide(
         return cid
 
     counts: Counter[str] = Counter()
-    order = sorted(found)
-    for start in range(0, len(order), BATCH):
+    stream = iter(found)
+    while batch := list(itertools.islice(stream, BATCH)):
         merges: list[batchmerge.Pair] = []
         reviews: list[tuple[int, int, float, str]] = []
-        for b in order[start : start + BATCH]:
-            for score, a, reason in found[b]:
+        for b, candidates in batch:
+            for score, a, reason in candidates:
                 s = root(a)
                 if s == b or (a, b) in separate or (s, b) in separate:
                     continue
@@ -156,7 +156,7 @@ def _decide(
                 review.propose(tx, *pair)
         counts.update(merge=len(merges), review=len(reviews))
         announce(ctx, events)
-        tell(min(start + BATCH, len(order)), len(order), "decisions")
+        tell(batch[-1][0], last, "decisions")  # ids, not a count: ids have gaps
     counts["new"] = total - counts["merge"] - counts["review"]
     return counts
 
