@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from carectl import search
 from carectl.context import Context
+from carectl.normalize.text import fold
 from carectl.store import open_db
 from carectl.store.connection import open_reader
 from carectl.store.transaction import Tx
@@ -299,30 +300,47 @@ class Reader:
 
     def search(
         self, query: str, limit: int, selection: Selection = (), rounds: int = 8
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Up to ``limit`` matches (newest first) and whether there may be more. Narrowed by
-        a selection, the search pages on (``before_id``) until ``limit`` of its matches pass
-        the filters or ``rounds`` pages were looked at, so a filter never hides matches that
-        are further down the list than the first page."""
+    ) -> tuple[list[int], bool]:
+        """Up to ``limit`` matching ids (newest first) and whether there may be more; the
+        rows are read for those on screen (``by_ids``). Narrowed by a selection, the search
+        pages on (``before_id``) until ``limit`` of its matches pass the filters or ``rounds``
+        pages were looked at, so a filter never hides matches that are further down the list
+        than the first page."""
         region = self.ctx.config.default_region
-        found: list[dict[str, Any]] = []
+        found: list[int] = []
         before: int | None = None
         for _round in range(rounds if selection else 1):
             with self._lock:
-                rows = search.search(
+                ids = search.search_ids(
                     self.reads(), query, limit=limit, region=region, before_id=before
                 )
-            rows = [r for r in rows if before is None or r["id"] < before]
-            if not rows:
+            ids = [i for i in ids if before is None or i < before]
+            if not ids:
                 return found, False
-            keep = self.matching([r["id"] for r in rows], selection)
-            found += [r for r in rows if r["id"] in keep]
+            keep = self.matching(ids, selection)
+            found += [i for i in ids if i in keep]
             if len(found) >= limit:
                 return found[:limit], True
-            if len(rows) < limit:
+            if len(ids) < limit:
                 return found, False
-            before = min(r["id"] for r in rows)
+            before = min(ids)
         return found, True
+
+    def in_order(self, ids: list[int], sort: str, backwards: bool = False) -> list[int]:
+        """Search results in a list order ("code", "name", "updated"): the code order needs
+        no read, the others read two columns by primary key, not the list's rows."""
+        if sort == "code" or not ids:
+            return sorted(ids, reverse=backwards)
+        marks = ", ".join("?" for _ in ids)
+        with self._lock:
+            keys = self.reads().execute(
+                f"SELECT id, full_name, updated_at FROM customers WHERE id IN ({marks})", ids
+            )
+            if sort == "name":
+                order = sorted((fold(name or ""), cid) for cid, name, _ in keys)
+            else:
+                order = sorted((updated or "", cid) for cid, _, updated in keys)
+        return [cid for _, cid in (order[::-1] if backwards else order)]
 
     def profile(self, customer_id: int) -> dict[str, Any]:
         """`carectl customers show` plus what the desk needs beside it: consent in force per

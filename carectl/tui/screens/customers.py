@@ -17,12 +17,11 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from carectl.normalize.text import fold
 from carectl.tui.data import SMALL, Narrowed, Reader, Selection
 from carectl.tui.i18n import _, translate_bindings
 from carectl.tui.widgets.customer_table import CustomerTable
 from carectl.tui.widgets.footer import KeyLine
-from carectl.tui.widgets.rows import IdRows, KeysetRows, ListRows, Reversed, Row
+from carectl.tui.widgets.rows import IdRows, KeysetRows, Reversed
 from carectl.tui.widgets.search_input import SearchInput
 from carectl.tui.widgets.title import TitleLine
 
@@ -38,11 +37,6 @@ NAVIGATION = (  # the app's screen keys, shown here (the home screen) and in hel
     Binding("D", "review", "Dupes"),
     Binding("I", "outbox", "Outbox"),
 )
-_RESULT_ORDER = {
-    "code": lambda r: r["id"],
-    "name": lambda r: (fold(r["full_name"]), r["id"]),
-    "updated": lambda r: (r["updated_at"], r["id"]),
-}
 
 
 class CustomersScreen(Screen):
@@ -63,7 +57,7 @@ class CustomersScreen(Screen):
         self.reader = reader
         self.sort = "code"
         self.browse: KeysetRows | IdRows | Reversed | None = None
-        self.results: list[Row] | None = None
+        self.results: IdRows | None = None  # search results, in the list's sort
         self.query_text = ""
         self.selection: Selection = ()  # filters in force (segment, tag, vendor)
         self.more_results = False
@@ -198,7 +192,7 @@ class CustomersScreen(Screen):
     def action_next_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         if self.results is not None:
-            self._show_results(self.query_text, self.results)
+            self.run_search(self.query_text)
         counted = isinstance(self.browse, KeysetRows) and self.browse.counted
         self.load_browse(self.browse.total if self.browse and counted else None)
         self._status()
@@ -280,24 +274,32 @@ class CustomersScreen(Screen):
     def _query_submitted(self) -> None:
         self.table.focus()
 
-    @work(thread=True, exclusive=True, group="search")
     def run_search(self, query: str) -> None:
-        """Search narrowed by the filters in force, so the list and its search agree."""
-        worker = get_current_worker()
-        rows, more = self.reader.search(query, self.reader.page_size, self.selection)
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_results, query, rows, more)
+        """Search narrowed by the filters in force, so the list and its search agree; in the
+        list's sort, with the rows read for the first screens only (the table's first block)."""
+        self._search(query, self.sort, self.table.rows_wanted)
 
-    def _show_results(self, query: str, rows: list[Row], more: bool = False) -> None:
+    @work(thread=True, exclusive=True, group="search")
+    def _search(self, query: str, sort: str, wanted: int) -> None:
+        worker = get_current_worker()
+        ids, more = self.reader.search(query, self.reader.page_size, self.selection)
+        if worker.is_cancelled:
+            return
+        ordered = self.reader.in_order(ids, DESCENDING.get(sort, sort), sort in DESCENDING)
+        results = IdRows(self.reader, ordered, wanted)
+        results.load(0, 0, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_results, query, results, more)
+
+    def _show_results(self, query: str, results: IdRows, more: bool = False) -> None:
         if query != self.query_one("#search", Input).value.strip():
             return  # the user typed on while this query ran
         same = query == self.query_text and self.results is not None
         self.query_text = query
         self.more_results = more
-        order = DESCENDING.get(self.sort, self.sort)
-        self.results = sorted(rows, key=_RESULT_ORDER[order], reverse=self.sort in DESCENDING)
+        self.results = results
         empty = _("no customer matches “{query}”").format(query=query)
-        self.table.show(ListRows(self.results), empty=empty, keep=same)
+        self.table.show(results, empty=empty, keep=same)
         self._status()
         self._release()
 
@@ -313,7 +315,7 @@ class CustomersScreen(Screen):
         sort = _("sorted by {sort}").format(sort=_(self.sort))
         narrowed = "".join(f" · {_(f.kind)}: {f.label}" for f in self.selection)
         if self.results is not None:
-            n = len(self.results)
+            n = self.results.total
             more = "+" if self.more_results else ""
             text = _("{n} matches for “{query}”").format(n=f"{n}{more}", query=self.query_text)
             text += f"{narrowed} · {sort} · Esc: {_('clear search')}"

@@ -172,6 +172,11 @@ class CustomerTable(ScrollView, can_focus=True):
         return max(0, top - span), bottom + span
 
     @property
+    def rows_wanted(self) -> int:
+        """Rows a new list loads at the top: the screen and the next (see ``_request_rows``)."""
+        return 2 * self._body_height
+
+    @property
     def current(self) -> Row | None:
         return self.rows.row(self.cursor)
 
