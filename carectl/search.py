@@ -45,6 +45,7 @@ INDEXES = (TRIGRAMS, WORDS)
 
 _CODE = re.compile(r"^c-?(\d{1,12})$", re.IGNORECASE)
 _PHONEISH = re.compile(r"^\+?[\d\s().\-]{3,}$")
+_DIGIT_RUN = re.compile(r"\d{5,}")
 
 
 # ---------------------------------------------------------------- index
@@ -330,13 +331,16 @@ def _fts(
     A term longer than three characters is looked up by its trigrams three apart (and its
     last) and then required whole with ``instr``: as a phrase, FTS5 would step through every
     one of its trigrams' lists (an email's ~25, most as long as the table) for each candidate
-    row. The same rows: the indexed text is folded as the query is."""
+    row. Its longest run of five or more digits (an email's or a phone's number) is matched as
+    a phrase as well, the rarest piece by far. The same rows: the indexed text is folded as
+    the query is."""
     extra = "AND rowid > ?" if before_id is not None else ""
     pieces: list[str] = []
     params: list[Any] = []
     if before_id is not None:
         params.append(-before_id)
     for term in terms:
+        pieces += sorted(_DIGIT_RUN.findall(term), key=len)[-1:]
         pieces += _trigrams_apart(term)
         if len(term) > 3:
             extra += " AND (instr(names, ?) > 0 OR instr(contacts, ?) > 0)"
