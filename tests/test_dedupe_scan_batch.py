@@ -8,6 +8,7 @@ from pathlib import Path
 
 from carectl import config as config_mod
 from carectl.context import Context
+from carectl.dedupe import pairs as P
 from carectl.dedupe import scan as scan_mod
 from carectl.service import customers as svc
 
@@ -206,4 +207,40 @@ def test_the_scan_goes_on_in_its_own_process_when_a_worker_dies(tmp_path):
         runner.close()
     assert runner.pool is None
     assert got == expected
+    ctx.close()
+
+
+def test_people_files_read_back_what_the_database_gives(tmp_path):
+    """The scoring's people files give every field as load_many does; what a file lacks (a
+    chunk computed inline after a worker died) comes from the database."""
+    from carectl.dedupe.blocking import load_many
+
+    ctx = people_db(tmp_path / "p.db")
+    with ctx.transaction() as tx:
+        custom = {
+            "address": "Số 12 phố Huế, Hà Nội 100000",
+            "id_number": "079201001234, B1234567",
+            "other_names": "Nguyễn Thị Mai; Mai Nguyen",
+            "other_birthdays": "1990-04-02",
+            "other_addresses": "12 Hue St, Hanoi",
+        }
+        rich = svc.create_customer(
+            tx, full_name="Trần Thị Mai", emails=["m@example.vn"], phones=["0901112223"],
+            birthday="1990-02-04", custom=custom,
+        )["id"]  # fmt: skip
+    ids = [r[0] for r in ctx.db.execute("SELECT id FROM customers ORDER BY id")]
+    want = load_many(ctx.db, ids)
+    assert want[rich].ids and want[rich].other_names and want[rich].other_addresses
+    folder = tmp_path / "people"
+    folder.mkdir()
+    written = P.People.writing(str(folder))
+    written.write({i: want[i] for i in [*ids[:200], rich]})
+    written.close()
+    people = P.People.reading(str(folder))
+    assert people is not None
+    from_file = people.load(ctx.db, [*ids[:200], rich])
+    assert from_file == {i: want[i] for i in [*ids[:200], rich]}
+    assert people.conn.execute("SELECT count(*) FROM p0.people").fetchone()[0] == 201
+    assert people.load(ctx.db, [*ids, 10**6]) == {**want, 10**6: None}
+    people.close()
     ctx.close()

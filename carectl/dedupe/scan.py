@@ -43,13 +43,14 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
     runner = P.Runner(db, path, shared, total)
     try:
         _write_keys(ctx, runner, total, tell)
-        # Decided while the workers score (each reads as things were before the first merge);
-        # without a snapshot to read from, after the scoring.
-        snapshot = runner.snapshot()
+        # With workers, decided while they score (from what was there before the first merge);
+        # in this process alone, after the scoring.
+        frozen = runner.freeze()
         tell(0, total, "pairs")
-        chunks = P.pair_chunks(P.pair_codes(snapshot or db))
-        found = _scores(snapshot or db, runner, chunks, learner, shared)
-        return _decide(ctx, found if snapshot else list(found), total, tell)
+        # pair_codes reads every block before it gives the first pair: before any merge.
+        chunks = P.pair_chunks(P.pair_codes(db))
+        found = _scores(db, runner, chunks, learner, shared, frozen)
+        return _decide(ctx, found if frozen else list(found), total, tell)
     finally:
         runner.close()
 
@@ -94,19 +95,21 @@ def _scores(
     chunks: Iterator[list[tuple[int, int]]],
     learner: Any,
     shared: dict[str, Any],
+    people: P.People | None,
 ) -> Iterator[tuple[int, list[P.Candidate]]]:
     """Each customer's best older candidates, in id order. The learner first sees the first
     chunks (about ``P.SAMPLE`` pairs); its weights are then frozen for all of them."""
     head: list[list[tuple[int, int]]] = []
     for chunk in chunks:
         head.append(chunk)
-        P.best_older(db, chunk, shared, learner)
+        P.best_older(db, chunk, shared, learner, people)
         if sum(map(len, head)) >= P.SAMPLE:
             break
     learner.update()
     weights = dict(learner.weights)
     work = ((c, weights) for c in itertools.chain(head, chunks))
-    for result in runner.map(P._score_work, lambda c, w: P.best_older(db, c, shared, w), work):
+    inline = lambda c, w: P.best_older(db, c, shared, w, people)  # noqa: E731
+    for result in runner.map(P._score_work, inline, work):
         yield from result
 
 
