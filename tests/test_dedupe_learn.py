@@ -268,3 +268,11 @@ def test_another_name_at_a_shared_home_is_learned_among_pairs_sharing_one():
     assert -6 < sloppy.weights["name_relative"] < -2
     assert careful.weights["name_relative"] < W_NAME_DIFF - 3
     assert "given name differs, same home -8" in str(compare(twin, sister, weights={}))
+
+
+def test_another_house_number_in_the_same_street_is_not_a_close_address():
+    """A neighbour's address is as alike as a retyped one; only the house number tells."""
+    home = Person(None, "x", address="12 cherry pl berwick vic 3377")
+    assert "address close" in str(compare(home, Person(1, "y", address="12 chery pl berwick 3377")))
+    neighbour = compare(home, Person(1, "y", address="14 cherry pl berwick vic 3377"))
+    assert "address close" not in str(neighbour) and "address similar" in str(neighbour)

@@ -38,7 +38,8 @@ id number same        +16    a national id / passport number is one person's: m 
 id number one slip     +5    one digit typed wrong or two swapped
 id numbers differ      -2    m ~ 0.25: a passport in one file, a national id in another
 address same           +6    to start; learned, at most a phone's +11 (co-residents share it)
-address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo)
+address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo), and
+                             no other house number (that is a neighbour: "similar" at most)
 address similar        +1    similarity >= 80 (several typos, a part missing)
 address number+postcode +3   under 90, but the house number (first number) and the postcode
                              (last number of 4+ digits) agree: street or locality retyped
@@ -336,13 +337,13 @@ def _address(x: str, y: str) -> tuple[float, str, str]:
         return W_ADDR, "same address", "addr_same"
     # Parts in another order (token set) or letters slipped inside words (plain ratio).
     similarity = max(fuzz.token_set_ratio(x, y), fuzz.ratio(x, y))
-    if similarity >= 90:
+    (hx, px), (hy, py) = address_numbers(x), address_numbers(y)
+    if similarity >= 90 and not (hx and hy and hx != hy):  # another house: a neighbour's
         return W_ADDR_CLOSE, "address close", "addr_close"
     if _numbers(x) == _numbers(y) != ("", ""):
         return W_ADDR_PARTS, "house number and postcode agree", "addr_parts"
     if similarity >= 80:
         return W_ADDR_SIMILAR, f"address similar ({similarity:.0f})", "addr_similar"
-    (hx, px), (hy, py) = address_numbers(x), address_numbers(y)
     if (hx and hx == hy) or (px and px == py):
         return W_ADDR_ONE_PART, "house number or postcode agrees", "addr_one_part"
     return W_ADDR_DIFF, "addresses differ", "addr_diff"
