@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -98,6 +99,21 @@ def _checkpoint(path: str) -> None:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         conn.close()
+
+
+def shaped_like(db: Any, table: str, name: str) -> str:
+    """The CREATE TABLE of a scratch table ``name`` exactly like the main database's ``table``
+    (columns, types, defaults, constraints): the writer's ``INSERT INTO table SELECT * FROM
+    name`` then copies the stored records as they are, SQLite's transfer optimization, instead
+    of decoding and re-encoding every column."""
+    sql = db.execute(
+        "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()[0]
+    name_re = re.escape(table)
+    head = re.match(rf'CREATE TABLE\s+(?:"{name_re}"|{name_re})\s*\(', sql, re.IGNORECASE)
+    if head is None:
+        raise ValueError(f"unexpected schema of {table}: {sql[:60]!r}")
+    return f"CREATE TABLE {name} (" + sql[head.end() :]
 
 
 def write_scratch(db: Any, path: str, name: str, statements: list[tuple[str, tuple]]) -> None:

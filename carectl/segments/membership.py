@@ -125,7 +125,8 @@ def evaluate(
         entered = tx.execute(history.format("temp.seg_in"), ("entered", at, reason)).rowcount
     else:
         part = helper.scratch()
-        done = helper.submit(_upper_diff, segments, at, (helper.mid + 1, halves.LAST_ID), part)
+        upper = (helper.mid + 1, halves.LAST_ID)
+        done = helper.submit(_upper_diff, segments, at, upper, part, empty)
         _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
         # the writer's half's entries while the helper finishes: customer by customer, the
         # upper half's after them
@@ -144,6 +145,11 @@ def evaluate(
                 f" (SELECT segment, customer_id FROM {part}.seg_out)"
             )
     with bulkload.indexes_set_aside(tx.db, ["segment_members"]) if empty else nullcontext():
+        if empty and helper is not None:
+            # the helper's members first, from a table shaped like this one: into an empty
+            # table SQLite copies their stored records in key order (its transfer optimization)
+            tx.execute("INSERT INTO segment_members SELECT * FROM seg_w3.members")
+            parts.remove("seg_w3")
         for part in parts:
             tx.execute(
                 "INSERT INTO segment_members (segment, customer_id, since)"
@@ -154,10 +160,24 @@ def evaluate(
 
 
 def _upper_diff(
-    db: Any, segments: Sequence[SegmentDef], at: str, upper: tuple[int, int], part: str
+    db: Any,
+    segments: Sequence[SegmentDef],
+    at: str,
+    upper: tuple[int, int],
+    part: str,
+    empty: bool,
 ) -> None:
-    """In the helper: the upper half's entries and exits, written to ``part``."""
+    """In the helper: the upper half's entries and exits, written to ``part``; into ``empty``
+    segment_members also its member rows, ready to copy."""
     _diff(db, segments, at, metrics.set_range(db, *upper))
+    members = [
+        (halves.shaped_like(db, "segment_members", "seg_w3.members"), ()),
+        (
+            "INSERT INTO seg_w3.members (segment, customer_id, since)"
+            " SELECT segment, customer_id, ? FROM temp.seg_in",
+            (at,),
+        ),
+    ]
     halves.write_scratch(
         db,
         part,
@@ -165,6 +185,7 @@ def _upper_diff(
         [
             ("CREATE TABLE seg_w3.seg_in AS SELECT * FROM temp.seg_in", ()),
             ("CREATE TABLE seg_w3.seg_out AS SELECT * FROM temp.seg_out", ()),
+            *(members if empty else []),
         ],
     )
 
