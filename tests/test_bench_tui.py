@@ -36,3 +36,15 @@ def test_first_paint_child_and_queries(tmp_path):
     queries = tui._queries(db)
     assert len(queries) == tui.QUERIES
     assert any(q.startswith("C-") for q in queries) and any("@" in q for q in queries)
+
+
+def test_search_latency_types_key_events_and_waits_for_each_paint(tmp_path, monkeypatch):
+    import asyncio
+
+    db = tmp_path / "carectl.db"
+    build(db, 12).close()
+    monkeypatch.setattr(tui, "QUERIES", 4)
+    monkeypatch.setattr(tui, "PACE", 0.001)
+    typed = sum(len(q.strip()) - 1 for q in tui._queries(db))  # one letter is not measured
+    latencies, cpu = asyncio.run(tui._search_latencies(db))
+    assert 0 < len(latencies) <= typed and all(0 < ms < 10_000 for ms in latencies) and cpu > 0

@@ -22,7 +22,7 @@ from carectl.normalize.text import fold
 from carectl.tui.app import CareApp
 from carectl.tui.data import Reader
 from carectl.tui.screens.customer import CustomerScreen
-from carectl.tui.screens.customers import CustomersScreen
+from carectl.tui.screens.customers import HOLD, CustomersScreen
 from carectl.tui.screens.help import HelpScreen
 from carectl.tui.widgets.customer_table import CustomerTable, fit
 from carectl.tui.widgets.rows import KeysetRows
@@ -192,6 +192,30 @@ async def test_scrolling_follows_the_row_count_of_each_list(db_path):
         await settle(pilot)
         assert t.cursor == N - 1 and t.scroll_y == t.max_scroll_y == N + 1 - t.size.height
         assert painted(t)[-1].startswith(t.rows.row(N - 1)["code"])
+
+
+async def test_a_keystroke_holds_its_echo_for_its_results_and_rows_load_on_scroll(db_path):
+    """Repaints wait for a keystroke's results (one frame, not the echo's and then the next),
+    never longer than HOLD; the results read their rows for the first screens, the rest on
+    scroll."""
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("slash", *"com")
+        await settle(pilot)
+        t = table(app)
+        assert app._batch_count == 0 and screen.query_text == "com"
+        wanted = t.rows_wanted
+        assert t.rows.total > wanted and t.rows.row(wanted - 1) and t.rows.row(wanted) is None
+        await pilot.press("tab", "G")  # the table, its last result
+        await settle(pilot)
+        assert t.cursor == t.rows.total - 1 and t.current is not None
+        assert painted(t)[-1].startswith(t.current["code"])
+        screen._hold()  # a search that never answers: the repaints go out after HOLD
+        assert app._batch_count == 1
+        await pilot.pause(HOLD * 3)
+        assert app._batch_count == 0
 
 
 async def test_a_long_query_scrolls_inside_the_search_box(db_path):

@@ -268,7 +268,7 @@ class CustomersScreen(Screen):
         if self._held is not None:
             held, self._held = self._held, None
             held.__exit__(None, None, None)
-            self.table.refresh()  # the held repaints go out now, not at the next change
+            self.check_idle()  # the screen paints what was held now, not at its next change
 
     @on(Input.Submitted, "#search")
     def _query_submitted(self) -> None:
