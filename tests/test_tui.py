@@ -212,6 +212,9 @@ async def test_a_keystroke_holds_its_echo_for_its_results_and_rows_load_on_scrol
         await settle(pilot)
         assert t.cursor == t.rows.total - 1 and t.current is not None
         assert painted(t)[-1].startswith(t.current["code"])
+        await pilot.press("slash", "ctrl+u", *"[/]")  # shown as typed, not read as markup
+        await settle(pilot)
+        assert "“[/]”" in str(screen.query_one("#status").content)
         screen._hold()  # a search that never answers: the repaints go out after HOLD
         assert app._batch_count == 1
         await pilot.pause(HOLD * 3)

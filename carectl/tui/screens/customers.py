@@ -68,7 +68,7 @@ class CustomersScreen(Screen):
         yield TitleLine()  # Textual's Header, drawn by one widget
         yield SearchInput(placeholder=_("/ to search: name, code, phone or email"), id="search")
         yield CustomerTable(id="customers")
-        yield Static(_("loading…"), id="status")
+        yield Static(_("loading…"), id="status", markup=False)  # it quotes the query
         yield KeyLine()  # ^p is in help; every key fits 80 columns
 
     @property
