@@ -4,7 +4,10 @@ changed, and the next day with changes on both sides of the split."""
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 import tempfile
+import threading
 
 import pytest
 
@@ -110,9 +113,12 @@ def test_two_halves_write_what_one_connection_writes(ctx, monkeypatch):
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
     monkeypatch.setattr(halves.Helper, "submit", counted)
     split = runs(ctx, ids)
-    # each run: aggregates, rows, membership in the helper; the split falls inside the data
-    assert [name for name, _ in used[:3]] == ["_upper_aggregates", "_upper_rows", "_upper_diff"]
-    assert len(used) == 9 and ids[0] < used[0][1] < ids[-1]
+    # each run: aggregates, rows, membership in the helper (on the first, the member rows and
+    # the numbered history rows); the split falls inside the data
+    names = [name for name, _ in used]
+    assert names[:4] == ["_upper_aggregates", "_upper_rows", "_upper_members", "_upper_history"]
+    assert names[4:] == ["_upper_aggregates", "_upper_rows", "_upper_diff"] * 2
+    assert ids[0] < used[0][1] < ids[-1]
     for one, two in zip(alone, split, strict=True):
         for table in DERIVED:
             assert two[table] == one[table], table
@@ -196,6 +202,38 @@ def test_a_failing_helper_fails_the_run_and_leaves_nothing(ctx, monkeypatch, tmp
     monkeypatch.undo()
     refresh.recompute_all(ctx, at=NEXT_DAY)  # and the next run works
     assert snapshot(ctx) != before
+
+
+def test_a_writer_failing_in_a_first_run_leaves_no_helper_waiting(ctx, monkeypatch):
+    """On a first run the helper waits for the writer's next history id: a writer failing
+    before it has one must not leave the helper, and so the run's end, waiting for ever."""
+    people(ctx, 60)
+    monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
+    diff = membership._diff
+
+    def writer_fails(db, *args):
+        if threading.current_thread() is threading.main_thread():
+            raise sqlite3.OperationalError("disk I/O error")
+        return diff(db, *args)
+
+    def hung(*_):
+        raise TimeoutError("the run waits for ever")
+
+    with ctx.transaction() as tx:
+        for table in DERIVED:
+            tx.execute(f"DELETE FROM {table}")
+    monkeypatch.setattr(membership, "_diff", writer_fails)
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            refresh.recompute_all(ctx, at=AT)
+    finally:
+        signal.alarm(0)
+    assert ctx.db.execute("SELECT count(*) FROM segment_history").fetchone()[0] == 0
+    monkeypatch.undo()
+    refresh.recompute_all(ctx, at=AT)  # and the next run, a first one again, works
+    assert ctx.db.execute("SELECT count(*) FROM segment_members").fetchone()[0] > 0
 
 
 def test_no_helper_outside_wal(tmp_path, monkeypatch):

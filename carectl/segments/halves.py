@@ -101,19 +101,35 @@ def _checkpoint(path: str) -> None:
         conn.close()
 
 
-def shaped_like(db: Any, table: str, name: str) -> str:
-    """The CREATE TABLE of a scratch table ``name`` exactly like the main database's ``table``
-    (columns, types, defaults, constraints): the writer's ``INSERT INTO table SELECT * FROM
-    name`` then copies the stored records as they are, SQLite's transfer optimization, instead
-    of decoding and re-encoding every column."""
-    sql = db.execute(
-        "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).fetchone()[0]
-    name_re = re.escape(table)
-    head = re.match(rf'CREATE TABLE\s+(?:"{name_re}"|{name_re})\s*\(', sql, re.IGNORECASE)
-    if head is None:
-        raise ValueError(f"unexpected schema of {table}: {sql[:60]!r}")
-    return f"CREATE TABLE {name} (" + sql[head.end() :]
+def shaped_like(db: Any, table: str, name: str, *, indexes: bool = False) -> list[str]:
+    """The CREATE statements of a scratch table ``name`` (``schema.table``) exactly like the
+    main database's ``table`` (columns, types, defaults, constraints; with ``indexes``, its
+    indexes too): the writer's ``INSERT INTO table SELECT * FROM name`` then copies the stored
+    records and index entries as they are, SQLite's transfer optimization, instead of decoding
+    and re-encoding every column."""
+    schema, short = name.split(".")
+    out = []
+    for kind, index, sql in db.execute(
+        "SELECT type, name, sql FROM main.sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
+        " AND (type = 'table' OR (type = 'index' AND ?)) ORDER BY type = 'index', name",
+        (table, indexes),
+    ):
+        t, i = re.escape(table), re.escape(index)
+        pattern = (
+            rf'CREATE TABLE\s+(?:"{t}"|{t})\s*\('
+            if kind == "table"
+            else rf'CREATE (UNIQUE )?INDEX\s+(?:"{i}"|{i})\s+ON\s+(?:"{t}"|{t})\s*\('
+        )
+        head = re.match(pattern, sql, re.IGNORECASE)
+        if head is None:
+            raise ValueError(f"unexpected schema of {table}: {sql[:60]!r}")
+        new = (
+            f"CREATE TABLE {name} ("
+            if kind == "table"
+            else f"CREATE {head.group(1) or ''}INDEX {schema}.{index} ON {short} ("
+        )
+        out.append(new + sql[head.end() :])
+    return out
 
 
 def write_scratch(db: Any, path: str, name: str, statements: list[tuple[str, tuple]]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from concurrent.futures import Future
 from contextlib import nullcontext
 from typing import Any
 
@@ -115,29 +116,26 @@ def evaluate(
     # afterwards, a sort, instead of a B-tree insert per row. Never for a scoped run: a schema
     # change makes every other connection prepare its statements again.
     empty = not scope and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
-    history = (
-        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
-        " SELECT segment, customer_id, ?, ?, ? FROM {}"
-    )
+    if empty and helper is not None:
+        return _first_in_halves(tx, segments, at, reason, helper)
     parts = ["temp"]
     if helper is None:
         _diff(tx, segments, at, scope)
-        entered = tx.execute(history.format("temp.seg_in"), ("entered", at, reason)).rowcount
+        entered = tx.execute(HISTORY.format("temp.seg_in"), ("entered", at, reason)).rowcount
     else:
         part = helper.scratch()
-        upper = (helper.mid + 1, halves.LAST_ID)
-        done = helper.submit(_upper_diff, segments, at, upper, part, empty)
+        done = helper.submit(_upper_diff, segments, at, (helper.mid + 1, halves.LAST_ID), part)
         _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
         # the writer's half's entries while the helper finishes: customer by customer, the
         # upper half's after them
-        entered = tx.execute(history.format("temp.seg_in"), ("entered", at, reason)).rowcount
+        entered = tx.execute(HISTORY.format("temp.seg_in"), ("entered", at, reason)).rowcount
         done.result()
         helper.attach(tx, part, "seg_w3")
         parts.append("seg_w3")
-        entered += tx.execute(history.format("seg_w3.seg_in"), ("entered", at, reason)).rowcount
+        entered += tx.execute(HISTORY.format("seg_w3.seg_in"), ("entered", at, reason)).rowcount
     left = 0
     for part in parts:
-        left += tx.execute(history.format(f"{part}.seg_out"), ("left", at, reason)).rowcount
+        left += tx.execute(HISTORY.format(f"{part}.seg_out"), ("left", at, reason)).rowcount
     if left:
         for part in parts:
             tx.execute(
@@ -145,39 +143,58 @@ def evaluate(
                 f" (SELECT segment, customer_id FROM {part}.seg_out)"
             )
     with bulkload.indexes_set_aside(tx.db, ["segment_members"]) if empty else nullcontext():
-        if empty and helper is not None:
-            # the helper's members first, from a table shaped like this one: into an empty
-            # table SQLite copies their stored records in key order (its transfer optimization)
-            tx.execute("INSERT INTO segment_members SELECT * FROM seg_w3.members")
-            parts.remove("seg_w3")
         for part in parts:
-            tx.execute(
-                "INSERT INTO segment_members (segment, customer_id, since)"
-                f" SELECT segment, customer_id, ? FROM {part}.seg_in",
-                (at,),
-            )
+            tx.execute(MEMBERS.format(part), (at,))
     return {"entered": entered, "left": left}
 
 
+HISTORY = (
+    "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+    " SELECT segment, customer_id, ?, ?, ? FROM {}"
+)
+MEMBERS = (
+    "INSERT INTO segment_members (segment, customer_id, since)"
+    " SELECT segment, customer_id, ? FROM {}.seg_in"
+)
+
+
+def _first_in_halves(
+    tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, helper: halves.Helper
+) -> dict[str, int]:
+    """evaluate() of a full run into no members at all (the first, after a big import) on two
+    connections: nobody leaves, and the helper hands over its half's member rows and history
+    rows (numbered after the writer's) in tables shaped like the real ones, so that the
+    writer's copies are SQLite's transfer of stored records and index entries, not a decode
+    and encode per row. The same rows, ids and order as evaluate() on one connection."""
+    diff, numbered = helper.scratch(), helper.scratch()
+    next_id: Future[int] = Future()
+    members = helper.submit(_upper_members, segments, at, (helper.mid + 1, halves.LAST_ID), diff)
+    history = helper.submit(_upper_history, at, reason, next_id, numbered)
+    try:
+        _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
+        entered = tx.execute(HISTORY.format("temp.seg_in"), ("entered", at, reason)).rowcount
+        next_id.set_result(
+            tx.execute("SELECT coalesce(max(id), 0) + 1 FROM segment_history").fetchone()[0]
+        )
+        members.result()
+        helper.attach(tx, diff, "seg_w3")
+        with bulkload.indexes_set_aside(tx.db, ["segment_members"]):
+            # the helper's first: into the empty table the transfer copies them in key order
+            tx.execute("INSERT INTO segment_members SELECT * FROM seg_w3.members")
+            tx.execute(MEMBERS.format("temp"), (at,))
+        history.result()
+        helper.attach(tx, numbered, "seg_w4")
+        entered += tx.execute("INSERT INTO segment_history SELECT * FROM seg_w4.history").rowcount
+    finally:
+        next_id.cancel()  # the run failed before it: the helper stops waiting
+    return {"entered": entered, "left": 0}
+
+
 def _upper_diff(
-    db: Any,
-    segments: Sequence[SegmentDef],
-    at: str,
-    upper: tuple[int, int],
-    part: str,
-    empty: bool,
+    db: Any, segments: Sequence[SegmentDef], at: str, upper: tuple[int, int], part: str
 ) -> None:
-    """In the helper: the upper half's entries and exits, written to ``part``; into ``empty``
-    segment_members also its member rows, ready to copy."""
+    """In the helper: the upper half's entries and exits, written to ``part``."""
     _diff(db, segments, at, metrics.set_range(db, *upper))
-    members = [
-        (halves.shaped_like(db, "segment_members", "seg_w3.members"), ()),
-        (
-            "INSERT INTO seg_w3.members (segment, customer_id, since)"
-            " SELECT segment, customer_id, ? FROM temp.seg_in",
-            (at,),
-        ),
-    ]
     halves.write_scratch(
         db,
         part,
@@ -185,9 +202,40 @@ def _upper_diff(
         [
             ("CREATE TABLE seg_w3.seg_in AS SELECT * FROM temp.seg_in", ()),
             ("CREATE TABLE seg_w3.seg_out AS SELECT * FROM temp.seg_out", ()),
-            *(members if empty else []),
         ],
     )
+
+
+def _upper_members(
+    db: Any, segments: Sequence[SegmentDef], at: str, upper: tuple[int, int], part: str
+) -> None:
+    """In the helper, on a first run: the upper half's member rows, written to ``part`` in a
+    table shaped like segment_members (its entries stay in temp.seg_in for _upper_history)."""
+    _diff(db, segments, at, metrics.set_range(db, *upper))
+    halves.write_scratch(
+        db,
+        part,
+        "seg_w3",
+        [
+            *((sql, ()) for sql in halves.shaped_like(db, "segment_members", "seg_w3.members")),
+            (MEMBERS.replace("segment_members", "seg_w3.members").format("temp"), (at,)),
+        ],
+    )
+
+
+def _upper_history(db: Any, at: str, reason: str, next_id: Future[int], part: str) -> None:
+    """In the helper, after _upper_members: the upper half's history rows, shaped and indexed
+    like segment_history, numbered from ``next_id`` (the writer's, once its half is in)."""
+    first = next_id.result()
+    table, *indexes = halves.shaped_like(db, "segment_history", "seg_w4.history", indexes=True)
+    fill = (
+        "INSERT INTO seg_w4.history (id, segment, customer_id, change, at, reason)"
+        " SELECT ? - 1 + row_number() OVER (ORDER BY rowid), segment, customer_id, 'entered',"
+        " ?, ? FROM temp.seg_in"
+    )
+    # the indexes after the rows: each built by one sort
+    statements = [(table, ()), (fill, (first, at, reason)), *((sql, ()) for sql in indexes)]
+    halves.write_scratch(db, part, "seg_w4", statements)
 
 
 def verdicts(segments: Sequence[SegmentDef], scope: str) -> str:

@@ -237,7 +237,7 @@ def _upper_rows(
         part,
         "seg_w2",
         [
-            (halves.shaped_like(db, "customer_metrics", "seg_w2.seg_rows"), ()),
+            *((sql, ()) for sql in halves.shaped_like(db, "customer_metrics", "seg_w2.seg_rows")),
             (f"INSERT INTO seg_w2.seg_rows {COLUMNS} {sql}", params),
         ],
     )
