@@ -136,6 +136,7 @@ def test_orders_spread_heavy_tailed_with_lapsed_customers(db):
     lapsed = [c for c, at in last.items() if at < cutoff and per_customer[c] >= 2]
     assert len(lapsed) >= 5
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [tuple(r) for r in db.execute("PRAGMA quick_check")] == [("ok",)]  # CHECKs too
 
 
 def test_duplicates_are_planted_and_point_at_their_original(db):
@@ -267,8 +268,8 @@ def test_deferred_indexes_come_back_exactly(tmp_path: Path):
             assert "orders_customer" in during  # grows at its end during a load
         assert db.execute(schema).fetchall() == before
         for fts in search.INDEXES:
-            cfg = db.execute(f"SELECT v FROM {fts}_config WHERE k = 'automerge'").fetchone()
-            assert cfg is None or cfg[0] == 4
+            cfg = dict(db.execute(f"SELECT k, v FROM {fts}_config").fetchall())
+            assert cfg.get("automerge", 4) == 4 and cfg.get("crisismerge", 16) == 16
     finally:
         db.close()
 

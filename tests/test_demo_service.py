@@ -222,6 +222,7 @@ def test_ids_across_chunks_point_at_the_customers_own_rows(tmp_path: Path):
         ids = [r[0] for r in one("SELECT id FROM tickets ORDER BY id")]
         assert ids == list(range(1, len(ids) + 1))
         assert one("PRAGMA foreign_key_check").fetchall() == []
+        assert one("PRAGMA quick_check").fetchall() == [("ok",)]  # CHECK constraints too
     finally:
         c.close()
 
