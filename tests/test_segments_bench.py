@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from benchmarks import segments
 
 
@@ -19,6 +21,11 @@ def test_segments_benchmark_runs_and_a_repeat_writes_nothing(monkeypatch):
     assert rows["fixture"]["value"] == 2000
     assert "0 rows changed" in rows["full recompute, again"]["note"]
     assert "10,000 customers" in rows["incremental, 10,000 leads"]["note"]
+    assert "peak RSS" in rows["fixture"]["note"]
+    assert re.search(
+        r"metrics [\d.]+ s, classify [\d.]+ s, membership [\d.]+ s, rest",
+        rows["full recompute, first"]["note"],
+    )
     assert all(r["value"] > 0 for r in rows.values())
 
 
@@ -33,6 +40,8 @@ def test_kept_fixture_is_reused_untouched(monkeypatch, tmp_path):
     again = {r["metric"]: r for r in segments.run()}
     assert "fixture build" in first and "fixture build" not in again
     assert again["fixture"]["value"] == first["fixture"]["value"] == 300
-    entries = [r["full recompute, first"]["note"].rsplit(";", 1)[1] for r in (first, again)]
-    assert entries[0] == entries[1] != " 0 entries"
+    entries = [
+        re.search(r"([\d,]+) entries", r["full recompute, first"]["note"]) for r in (first, again)
+    ]
+    assert entries[0][1] == entries[1][1] != "0"
     assert keep.read_bytes() == kept

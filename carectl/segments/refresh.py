@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,6 +67,7 @@ def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> di
 
 
 def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
+    marks = [time.perf_counter()]  # the seconds each step took, in the summary
     with halves.helper_for(ctx.db, WORK_CACHE_KIB) as helper:
         with _set_based_writes(ctx) as tx:
             metrics.set_scope(tx, None)
@@ -74,13 +76,25 @@ def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
             metrics.drop_temp(tx)  # pages freed in the transaction that made them: no journal
         if helper is not None:
             helper.checkpoint()
+        marks.append(time.perf_counter())
         tagged = _classify(ctx, None, at)
+        marks.append(time.perf_counter())
         with _set_based_writes(ctx) as tx:
             metrics.set_scope(tx, None)
             changes = membership.evaluate(tx, ctx.config.segments, at, "recompute", helper=helper)
             metrics.drop_temp(tx)
-        summary = {"customers": customers, "changed": rows, "tagged": tagged, **changes, "at": at}
-        audit.record(tx, "segments.recompute", "segments", None, None, summary)
+            marks.append(time.perf_counter())
+            steps = ("metrics", "classify", "membership")
+            seconds = {k: round(marks[i + 1] - marks[i], 2) for i, k in enumerate(steps)}
+            summary = {
+                "customers": customers,
+                "changed": rows,
+                "tagged": tagged,
+                **changes,
+                "at": at,
+                "seconds": seconds,
+            }
+            audit.record(tx, "segments.recompute", "segments", None, None, summary)
     return summary
 
 
