@@ -7,7 +7,7 @@
   customer (its worker processes included) and peak RSS.
 - Splink, when installed (the ``bench`` extra), on the same lead file in the same run
   (benchmarks/splink_ref.py, records normalised with carectl's own functions): rows/s and peak
-  RSS beside ours. BENCH_SPLINK=0 leaves it out.
+  RSS beside ours. BENCH_SPLINK=0 leaves it out; BENCH_DEDUPE_LEADS=0 runs the scan alone.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ def run() -> list[dict[str, Any]]:
     folder = Path(tempfile.mkdtemp(prefix="carectl-bench-dedupe-"))
     try:
         n = leads_wanted()
-        r = ingest.measure(folder, n, "demo")
-        rows += ingest.result_rows(r, "import with matching:", "leads/s")
+        if n:  # BENCH_DEDUPE_LEADS=0: the scan alone
+            r = ingest.measure(folder, n, "demo")
+            rows += ingest.result_rows(r, "import with matching:", "leads/s")
         rows.append(_scan(folder))
-        if os.environ.get("BENCH_SPLINK", "1") != "0":
+        if n and os.environ.get("BENCH_SPLINK", "1") != "0":
             rows += _splink(folder, n)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

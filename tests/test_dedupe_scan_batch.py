@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 from pathlib import Path
 
 from carectl import config as config_mod
@@ -188,7 +189,8 @@ def test_a_customer_gone_since_its_pairs_were_scored_is_left_alone(tmp_path):
 
 
 def test_the_scan_goes_on_in_its_own_process_when_a_worker_dies(tmp_path):
-    """A worker killed (out of memory, by hand): the rest is computed inline, same results."""
+    """A worker killed (out of memory, by hand): the rest is computed inline, same results
+    (a worker's keys to add wait in its file, the inline ones come back)."""
     people_db(tmp_path / "k.db").close()
     ctx = Context(config_mod.parse({"database": "k.db"}, base=tmp_path))
     db = ctx.db
@@ -203,10 +205,15 @@ def test_the_scan_goes_on_in_its_own_process_when_a_worker_dies(tmp_path):
             proc.join()
         inline = lambda lo, hi: scan_mod.P.key_changes(db, lo, hi)  # noqa: E731
         got += list(runner.map(scan_mod.P._key_work, inline, ranges[1:]))
+        (path,) = runner.key_files()
+        with sqlite3.connect(path) as kept:
+            in_file = sorted(kept.execute("SELECT * FROM keys"))
     finally:
         runner.close()
     assert runner.pool is None
-    assert got == expected
+    assert got[0][0] == [] and in_file == expected[0][0]
+    assert got[1:] == expected[1:]
+    assert [(d, n) for _, d, n in got] == [(d, n) for _, d, n in expected]
     ctx.close()
 
 
@@ -234,7 +241,7 @@ def test_people_files_read_back_what_the_database_gives(tmp_path):
     folder = tmp_path / "people"
     folder.mkdir()
     written = P.People.writing(str(folder))
-    written.write({i: want[i] for i in [*ids[:200], rich]})
+    written.write({i: want[i] for i in [*ids[:200], rich]}, [(rich, "addr", "x")])
     written.close()
     people = P.People.reading(str(folder))
     assert people is not None

@@ -101,6 +101,7 @@ class People:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY, data BLOB)")
+        conn.execute("CREATE TABLE IF NOT EXISTS keys (customer_id INT, kind TEXT, key TEXT)")
         return cls(conn)
 
     @classmethod
@@ -116,13 +117,16 @@ class People:
         )
         return cls(conn, sql)
 
-    def write(self, persons: dict[int, Person | None]) -> None:
+    def write(self, persons: dict[int, Person | None], keys: list[tuple]) -> None:
+        """The customers as read, and their keys to add (the main process copies them into
+        match_keys from here: they never travel through a pipe)."""
         rows = [
             (cid, marshal.dumps(tuple(getattr(p, f) for f in self.FIELDS)))
             for cid, p in persons.items()
             if p is not None
         ]
         self.conn.executemany("INSERT OR REPLACE INTO people VALUES (?, ?)", rows)
+        self.conn.executemany("INSERT INTO keys VALUES (?, ?, ?)", keys)
         self.conn.commit()
 
     def load(self, db: Any, ids: list[int]) -> dict[int, Person | None]:
@@ -173,12 +177,10 @@ def write_namesakes(db: Any, folder: str) -> None:
 def key_changes(
     db: Any, lo: int, hi: int, people: People | None = None
 ) -> tuple[list[tuple], list[tuple], int]:
-    """(keys to insert, keys to delete, customers) for customers lo < id <= hi; the
-    customers as read are written to ``people``."""
+    """(keys to insert, keys to delete, customers) for customers lo < id <= hi; with
+    ``people``, the customers as read and the keys to insert are written there instead."""
     ids = [r[0] for r in db.execute("SELECT id FROM customers WHERE id > ? AND id <= ?", (lo, hi))]
     persons = load_many(db, ids)
-    if people is not None:
-        people.write(persons)
     old: set[tuple[int, str, str]] = set(
         db.execute(
             "SELECT customer_id, kind, key FROM match_keys WHERE customer_id > ?"
@@ -193,6 +195,9 @@ def key_changes(
         for kind, key in person_keys(p)
         if kind not in CONTACTS
     }
+    if people is not None:
+        people.write(persons, list(new - old))
+        return [], sorted(old - new), len(ids)
     return sorted(new - old), sorted(old - new), len(ids)
 
 
@@ -304,6 +309,13 @@ class Runner:
                 n, mp_context=spawn, initializer=_init, initargs=(path, cfg, self.scratch),
             )  # fmt: skip
         self.n = n
+
+    def key_files(self) -> list[str]:
+        """The workers' files holding the keys they computed (People.write)."""
+        if not self.scratch:
+            return []
+        names = sorted(f for f in os.listdir(self.scratch) if f.startswith("people-"))
+        return [os.path.join(self.scratch, f) for f in names]
 
     def freeze(self) -> People | None:
         """After the key pass: the workers score from what the database holds at this

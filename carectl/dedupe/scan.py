@@ -56,14 +56,14 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
 
 
 def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
-    """Every customer's keys brought up to date. Added keys are staged unsorted and then
-    inserted in key order: a random insert per key into an index larger than the cache costs
-    ten times more. A big load (more than the table holds) sets the customer index aside and
-    builds it once."""
+    """Every customer's keys brought up to date. Added keys are staged unsorted (by the workers
+    in their own files, by this process in a temp table) and then inserted in key order: a
+    random insert per key into an index larger than the cache costs ten times more. A big load
+    (more than the table holds) sets the customer index aside and builds it once."""
     db = ctx.db
     db.execute("CREATE TEMP TABLE IF NOT EXISTS scan_keys (customer_id INT, kind TEXT, key TEXT)")
     db.execute("DELETE FROM temp.scan_keys")
-    done = added = 0
+    done = 0
     ranges = list(P.id_ranges(db))
     changes = runner.map(P._key_work, lambda lo, hi: P.key_changes(db, lo, hi), ranges)
     for add, drop, n in changes:
@@ -73,20 +73,29 @@ def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
                     "DELETE FROM match_keys WHERE customer_id = ? AND kind = ? AND key = ?", drop
                 )
         db.conn.executemany("INSERT INTO temp.scan_keys VALUES (?, ?, ?)", add)
-        added += len(add)
         done += n
         tell(done, total, "keys")
-    if not added:
-        return
-    have = db.execute("SELECT count(*) FROM match_keys").fetchone()[0]
-    big = added > max(have, P.BIG_LOAD)
-    aside = indexes_set_aside(db, ["match_keys"]) if big else contextlib.nullcontext()
-    with aside, ctx.transaction() as tx:
-        tx.execute(
-            "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) SELECT customer_id,"
-            " kind, key FROM temp.scan_keys ORDER BY kind, key, customer_id"
-        )
-    db.execute("DELETE FROM temp.scan_keys")
+    staged = ["temp.scan_keys"]
+    for n, path in enumerate(runner.key_files()):
+        db.execute(f"ATTACH ? AS scan_k{n}", (path,))
+        staged.append(f"scan_k{n}.keys")
+    try:
+        added = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in staged)
+        if not added:
+            return
+        have = db.execute("SELECT count(*) FROM match_keys").fetchone()[0]
+        big = added > max(have, P.BIG_LOAD)
+        aside = indexes_set_aside(db, ["match_keys"]) if big else contextlib.nullcontext()
+        union = " UNION ALL ".join(f"SELECT customer_id, kind, key FROM {t}" for t in staged)
+        with aside, ctx.transaction() as tx:
+            tx.execute(
+                "INSERT OR IGNORE INTO match_keys (customer_id, kind, key)"
+                f" SELECT * FROM ({union}) ORDER BY kind, key, customer_id"
+            )
+    finally:
+        for n in range(len(staged) - 1):
+            db.execute(f"DETACH scan_k{n}")
+        db.execute("DELETE FROM temp.scan_keys")
 
 
 def _scores(
