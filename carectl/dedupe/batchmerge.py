@@ -73,7 +73,7 @@ def _round(
         }
         for s, m, _, _ in pairs
     }
-    before = {i: svc._snapshot(tx, i) for i in ids}
+    before = {i: _snapshot(rows[i][0], contacts.get(i, [])) for i in ids}
     for table, column in refs:
         found = _by(tx, table, column, ids)
         moved = []
@@ -111,6 +111,16 @@ def _round(
         both = {"survivor": before[s], "merged": before[m]}
         out.append(M.record(tx, s, m, score, reason, origin, snapshot, both))
     return out
+
+
+def _snapshot(row: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    """svc._snapshot from the rows a round has read already."""
+    snap = svc._public({**row, "custom": json.loads(row["custom"])})
+    ordered = sorted(contacts, key=lambda c: (c["kind"], -c["is_primary"], c["id"]))
+    snap["contacts"] = [
+        {k: c[k] for k in ("kind", "value_norm", "is_primary", "verified")} for c in ordered
+    ]
+    return snap
 
 
 def _keyed_change(before: dict[str, Any], after: dict[str, Any]) -> bool:
