@@ -90,7 +90,8 @@ CAPS = {
 AT_LEAST = {"addr_same": ("addr_parts", "addr_close", "addr_similar", "addr_one_part")}
 FIELDS = {level.split("_")[0] for level in LEVELS}
 # Levels learned among pairs sharing a home only: random pairs rarely do, so u stays u0 and
-# m counts the decided pairs sharing one (a phone, an email or an address: HOME_PARTS).
+# m counts the pairs sharing one (a phone, an email or an address: HOME_PARTS) that the other
+# fields decide without it.
 HOME = {"name_relative", "name_household"}
 HOME_PARTS = frozenset({"phone_same", "phone_digits", "email_same", "email_named", "addr_same"})
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
@@ -156,12 +157,22 @@ class Learner:
         pairs, levels, hi = self.pairs, self.levels, self.hi
         for level, weight in score.parts:
             fld = _field(level)
-            if fld is not None and total - weight >= hi:
-                pairs[fld][0] += 1
-                if fld == "name" and any(lv in HOME_PARTS for lv, _ in score.parts):
-                    self.home += 1
-                if level in levels:
-                    levels[level][0] += 1
+            if fld is None or total - weight < hi:
+                continue
+            pairs[fld][0] += 1
+            if fld == "name" and self._decided_apart_from_home(score, total - weight):
+                self.home += 1
+            elif level in HOME:  # twins: a birthday and a home decide it, not the person
+                continue
+            if level in levels:
+                levels[level][0] += 1
+
+    def _decided_apart_from_home(self, score: S.Score, rest: float) -> bool:
+        """A pair sharing a home that is decided without its name by what co-residents do
+        not share: twins share a birthday and a home (and may share a phone or an email), so
+        those alone would teach that this source's duplicates often carry another name."""
+        shared = [max(w, 0.0) for lv, w in score.parts if lv in HOME_PARTS]
+        return bool(shared) and rest - sum(shared) >= self.hi
 
     def update(self) -> None:
         out = {}

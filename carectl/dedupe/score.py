@@ -154,6 +154,7 @@ def compare(
         else:
             add(W_PHONE_DIFF, "phones differ", "phone_diff")
     names = _best_name(a, b, namesakes, weights)
+    named = False  # the names agree (the same, or one typing slip)
     same = _same_name(namesakes)  # no partly agreeing name weighs more, however learned
     if a.emails and b.emails:
         shared = _shared_emails(a.emails, b.emails, email_rules)
@@ -180,6 +181,7 @@ def compare(
             if best is None or w > best[0]:
                 best = (w, *name_w)
         add(*best[1:], cap=same)  # type: ignore[misc]
+        named = best[3] in ("name_same", "name_slip")
     if a.birthday and b.birthday:
         if a.other_birthdays or b.other_birthdays:
             found = [
@@ -193,15 +195,19 @@ def compare(
     if a.ids and b.ids:
         add(*_ids(a.ids, b.ids))
     if a.address and b.address:
+        # A home says "this person" only with the person's name: co-residents share it, and a
+        # family's names differ or only look alike (the family name, often a middle name too).
+        # With another name it weighs no more than its fixed weight, however it was learned.
+        home = math.inf if named else W_ADDR
         if a.other_addresses or b.other_addresses:  # the best of every address either had
             found = [
                 _address(x, y)
                 for x in (a.address, *a.other_addresses)
                 for y in (b.address, *b.other_addresses)
             ]
-            add(*max(found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]))
+            add(*max(found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]), home)
         else:
-            add(*_address(a.address, b.address))
+            add(*_address(a.address, b.address), home)
     return Score(round(total, 2), parts, why)
 
 
