@@ -242,11 +242,20 @@ class BatchMatcher:
                 best = Match(cid, score)
         return best
 
-    def stored(self, cid: int, person: Person, keys: set[tuple[str, str]]) -> None:
-        """Customer cid now is ``person`` with these blocking keys (created or enriched)."""
+    def stored(
+        self,
+        cid: int,
+        person: Person,
+        keys: set[tuple[str, str]],
+        was: set[tuple[str, str]] | None = None,
+    ) -> None:
+        """Customer cid now is ``person`` with these blocking keys (created or enriched);
+        ``was``: the keys it is stored with (person_keys_stored), when the caller has them."""
         old = self.keys_of.get(cid)
-        if old is None:
-            old = set() if self.persons.get(cid) is None else person_keys_stored(self.db, cid)
+        if old is None and self.persons.get(cid) is None:
+            old = set()
+        elif old is None:
+            old = was if was is not None else person_keys_stored(self.db, cid)
         for kind, key in keys - old:
             self.by_key.setdefault((kind, key), []).append(cid)
             if kind == "name_region":

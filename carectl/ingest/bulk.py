@@ -108,7 +108,7 @@ def apply(
                 continue
             if match.action == "review":
                 reviews.append((draft.row["id"], match))
-        matcher.stored(draft.row["id"], draft.person(), draft.keys)
+        matcher.stored(draft.row["id"], draft.person(), draft.keys, draft.found_by)
         done.append((lead, match.action, draft.row["id"], match))
     writer.flush()
     for cid, match in reviews:
@@ -135,6 +135,7 @@ class Draft:
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
     stored_row: dict[str, Any] | None = None  # the row as stored (existing customers)
     start: tuple = ()  # evidence() when the batch met the customer (loaded or created)
+    found_by: set[tuple[str, str]] | None = None  # blocking.person_keys_stored when loaded
 
     def evidence(self) -> tuple:
         """What matching reads of the customer: its keys, scores and search text follow it."""
@@ -301,6 +302,8 @@ class BatchWriter:
         draft.stored_row = dict(row)  # enrich replaces values (custom too), never edits them
         draft.refresh_keys()
         draft.start = draft.evidence()
+        draft.found_by = {(c[0], c[1]) for c in contacts}
+        draft.found_by.update(k for k in keys if k[0] not in CONTACT_KINDS)
         self.drafts[cid] = draft
         return draft
 
