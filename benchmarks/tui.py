@@ -254,9 +254,11 @@ async def _search_latencies(db: Path) -> tuple[list[float], float]:
     key event to the first screen refresh after the results for exactly the text typed so
     far were shown (the screen's after-refresh callbacks run once the frame is out)."""
     import asyncio
+    import contextlib
 
     from textual import events
     from textual.keys import _character_to_key
+    from textual.worker import WorkerCancelled
 
     from carectl.config import Config
     from carectl.context import Context
@@ -300,7 +302,8 @@ async def _search_latencies(db: Path) -> tuple[list[float], float]:
                     out.append((painted - started) * 1000)
                 await asyncio.sleep(max(0.0, started + PACE - time.perf_counter()))
             search.value = ""  # as Esc does, without moving the focus
-            await app.workers.wait_for_complete()
+            with contextlib.suppress(WorkerCancelled):  # Esc cancels a search still running
+                await app.workers.wait_for_complete()
             await pilot.pause()
         cpu = (time.process_time() - cpu) * 1000 / len(out)
     app.reader.ctx.close()

@@ -248,8 +248,7 @@ class CustomersScreen(Screen):
             self._release()
             return
         if query == self.query_text and self.results is not None:
-            self.workers.cancel_group(self, "search")  # a space: these results stand
-            self._release()
+            self._release()  # a space: these results stand (one still running is dropped)
             return
         self._hold()
         self.run_search(query)

@@ -153,16 +153,42 @@ class CustomerTable(ScrollView, can_focus=True):
     def show(self, rows: Rows, empty: str = "no customers", keep: bool = False) -> None:
         """Switch to another row source (the full list, a sort, search results), at the top;
         ``keep``: the same list read again (live refresh), cursor and scroll stay put."""
+        before = self._lines()
         self.rows = rows
         self.empty = empty
         self._set_virtual_height(rows.total + 1)
         if keep:
             self.cursor = max(0, min(self.cursor, rows.total - 1))
+            self.refresh()
         else:
             self.scroll_to(y=0, animate=False, immediate=True)
-            self.cursor = 0
+            self.set_reactive(CustomerTable.cursor, 0)
+            self._refresh_changed(before)
         self._request_rows()
-        self.refresh()
+
+    def _lines(self) -> list[object]:
+        """What each body line shows: a row and whether the cursor is on it."""
+        top = round(self.scroll_y)
+        out: list[object] = []
+        for index in range(top, top + self._body_height):
+            if index >= self.rows.total:
+                out.append(self.empty if index == 0 else None)
+            else:
+                out.append((self.rows.row(index), index == self.cursor))
+        return out
+
+    def _refresh_changed(self, before: list[object]) -> None:
+        """Repaint only the lines that show something else: typing on in a search often
+        keeps the same results on screen (an email's one customer), and a line costs Textual
+        more to repaint than to compare."""
+        after = self._lines()
+        if len(after) != len(before):
+            self.refresh()
+            return
+        width = self.size.width
+        for y, (old, new) in enumerate(zip(before, after, strict=True), 1):
+            if old != new:
+                self.refresh(Region(0, y, width, 1))
 
     @property
     def window(self) -> tuple[int, int]:
@@ -197,8 +223,9 @@ class CustomerTable(ScrollView, can_focus=True):
     def _set_virtual_height(self, height: int) -> None:
         """A new row count moves only the scrollbar: the table's own size is fixed by the
         stylesheet and both overflows are fixed, so the screen is not laid out again (a layout
-        repaints every widget, most of a search keystroke's time at 120x40)."""
-        size = Size(self.size.width, height)
+        repaints every widget, most of a search keystroke's time at 120x40). Every list that
+        fits on screen gets the screen's height: the same empty scrollbar, not repainted."""
+        size = Size(self.size.width, max(height, self.size.height))
         if size != self.virtual_size:
             self.set_reactive(CustomerTable.virtual_size, size)
             self._scroll_update(size)
