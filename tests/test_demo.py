@@ -17,7 +17,7 @@ from carectl.demo.bulk import deferred_indexes
 from carectl.normalize.emails import normalize_email
 from carectl.normalize.phones import to_e164
 from carectl.normalize.text import fold
-from carectl.service.customers import name_fields
+from carectl.service.customers import format_code, name_fields
 from carectl.store import open_db
 from tests.conftest import run_subprocess, write_config
 
@@ -69,6 +69,9 @@ def test_counts_scripts_and_locale_fields(db):
     for r in rows:
         assert r["region"] == REGION[r["language"]]
         assert r["timezone"].startswith("America/" if r["region"] == "US" else "Asia/")
+        assert r["code"] == format_code(r["id"]) and r["updated_at"] == r["created_at"]
+    stamps = "SELECT count(*) FROM orders WHERE created_at IS NOT ordered_at"
+    assert db.execute(stamps).fetchone()[0] == 0
     names = [r["full_name"] for r in rows]
     assert any("\uac00" <= c <= "\ud7a3" for n in names for c in n), "no Hangul name"
     assert any("\u4e00" <= c <= "\u9fff" for n in names for c in n), "no Hanzi name"

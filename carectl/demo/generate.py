@@ -51,14 +51,16 @@ _UTC_HOURS = {
 _MINSEC = [f":{m:02d}:{s:02d}." for m in range(60) for s in range(60)]
 _MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 
+# The rows' columns as a batch holds them. What the writer can derive is left out: a customer's
+# code (from the id), updated_at (= created_at) and an order's created_at (= ordered_at); every
+# value bound costs a worker ~0.25 us.
 CUSTOMER_COLUMNS = (
-    "id, code, full_name, family_name, given_name, name_key, given_key, language, timezone,"
-    " region, birthday, source_id, custom, created_at, updated_at"
+    "id, full_name, family_name, given_name, name_key, given_key, language, timezone,"
+    " region, birthday, source_id, custom, created_at"
 )
 CONTACT_COLUMNS = "customer_id, kind, value_raw, value_norm, verified, is_primary, created_at"
 ORDER_COLUMNS = (
-    "customer_id, external_ref, ordered_at, amount_minor, currency, status, items, source_id,"
-    " created_at"
+    "customer_id, external_ref, ordered_at, amount_minor, currency, status, items, source_id"
 )
 
 
@@ -207,9 +209,8 @@ class Generator:
         name = p.name
         out.customers.append(
             (
-                cid, f"C-{cid:06d}", name.full, name.family, name.given, name.name_key,
-                name.given_key, p.locale.language, p.timezone, region, p.birthday, source_id,
-                custom, created_at, created_at,
+                cid, name.full, name.family, name.given, name.name_key, name.given_key,
+                p.locale.language, p.timezone, region, p.birthday, source_id, custom, created_at,
             )
         )  # fmt: skip
         contacts = out.contacts
@@ -243,9 +244,7 @@ class Generator:
             )
             r = rand()
             status = "paid" if r < 0.93 else "refunded" if r < 0.97 else "cancelled"
-            orders.append(
-                (cid, f"DM{cid}-{k}", at, amount, currency, status, items, order_source, at)
-            )
+            orders.append((cid, f"DM{cid}-{k}", at, amount, currency, status, items, order_source))
 
 
 def _clamp(day: int, offset: int, window: int) -> int:

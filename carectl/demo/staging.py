@@ -38,10 +38,12 @@ _STAGED = (
 # (table in the database, staged table, columns read, columns written); :o is the database's
 # highest order id before the copy.
 _COPIES = (
-    ("customers", "customers", CUSTOMER_COLUMNS, CUSTOMER_COLUMNS),
+    ("customers", "customers", f"{CUSTOMER_COLUMNS}, printf('C-%06d', id), created_at",
+     f"{CUSTOMER_COLUMNS}, code, updated_at"),
     ("contact_points", "contacts", CONTACT_COLUMNS, CONTACT_COLUMNS),
-    ("orders", "orders", "id + :o, " + ORDER_COLUMNS, "id, " + ORDER_COLUMNS),
-)
+    ("orders", "orders", f"id + :o, {ORDER_COLUMNS}, ordered_at",
+     f"id, {ORDER_COLUMNS}, created_at"),
+)  # fmt: skip
 TRANSITION_COLUMNS = "customer_id, at, from_state, to_state, left_at"
 TRANSITION_TABLE = "id INTEGER PRIMARY KEY, " + TRANSITION_COLUMNS
 _CUSTOMER_FIELDS = [c.strip() for c in CUSTOMER_COLUMNS.split(",")]
