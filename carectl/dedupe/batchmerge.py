@@ -109,7 +109,7 @@ def _round(
         if not wrote or not _keyed_change(survivor, stored):  # type: ignore[arg-type]
             match_keys.refresh(tx, s)
         both = {"survivor": before[s], "merged": before[m]}
-        out.append(M.record(tx, s, m, score, reason, origin, snapshot, both))
+        out.append(M.record(tx, s, m, score, reason, origin, snapshot, both, stored))
     return out
 
 

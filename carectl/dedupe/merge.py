@@ -129,9 +129,11 @@ def record(
     origin: str,
     snapshot: dict[str, Any],
     before: dict[str, dict[str, Any]],
+    stored: dict[str, Any] | None = None,
 ) -> int:
     """The merges row (with its snapshot for undo), the review pair's status, the audit entry
-    and the event of a merge done; ``before``: both customers' audit snapshots before it."""
+    and the event of a merge done; ``before``: both customers' audit snapshots before it;
+    ``stored``: the survivor as update_customer returned it, if it was updated."""
     cur = tx.execute(
         "INSERT INTO merges (survivor_id, merged_id, merged_code, score, reason, origin, actor,"
         " at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -146,7 +148,12 @@ def record(
         " WHERE a_id = ? AND b_id = ? AND status = 'pending'",
         (now_iso(), audit.actor(), s, m),
     )
-    after = svc._snapshot(tx, s)
+    stored = stored or svc.get_customer(tx.db, s)
+    after = svc._public(stored)
+    after["contacts"] = [
+        {k: c[k] for k in ("kind", "value_norm", "is_primary", "verified")}
+        for c in svc.contact_points(tx.db, s)
+    ]
     audit.record(
         tx,
         "customer.merge",
@@ -156,7 +163,7 @@ def record(
         {"merge_id": merge_id, "merged": snapshot["merged"]["code"], "origin": origin,
          "score": score, "survivor": after},
     )  # fmt: skip
-    tx.emit("customers_merged", survivor=svc.get_customer(tx.db, s), merged=before["merged"])
+    tx.emit("customers_merged", survivor=stored, merged=before["merged"])
     return merge_id
 
 
