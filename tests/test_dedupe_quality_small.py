@@ -15,3 +15,10 @@ def test_generated_multilingual_set_precision_and_recall():
     assert r["precision"] >= 0.995, r
     assert r["recall"] >= 0.9, r
     assert r["after_scan"][0] >= 0.995, r
+
+
+def test_relatives_and_twins_at_a_shared_home_stay_apart():
+    r = evaluate(1500, homes=True)
+    assert r["rows"] > 1500  # the relatives added
+    assert r["precision"] >= 0.995, r
+    assert r["recall"] >= 0.9, r
