@@ -228,10 +228,10 @@ def _upper_history(db: Any, at: str, reason: str, next_id: Future[int], part: st
     like segment_history, numbered from ``next_id`` (the writer's, once its half is in)."""
     first = next_id.result()
     table, *indexes = halves.shaped_like(db, "segment_history", "seg_w4.history", indexes=True)
+    # seg_in was made by CREATE TABLE AS: its rowids count its rows from 1, in their order
     fill = (
         "INSERT INTO seg_w4.history (id, segment, customer_id, change, at, reason)"
-        " SELECT ? - 1 + row_number() OVER (ORDER BY rowid), segment, customer_id, 'entered',"
-        " ?, ? FROM temp.seg_in"
+        " SELECT ? - 1 + rowid, segment, customer_id, 'entered', ?, ? FROM temp.seg_in"
     )
     # the indexes after the rows: each built by one sort
     statements = [(table, ()), (fill, (first, at, reason)), *((sql, ()) for sql in indexes)]
