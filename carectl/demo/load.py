@@ -84,7 +84,14 @@ def load(
             for region, rows in SOURCES.items()
         }
     empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
-    derive = history is not None and bool(empty)
+    # The chunks' transitions are all there is only when no order or transition is there yet.
+    derive = (
+        history is not None
+        and bool(empty)
+        and not db.execute(
+            "SELECT EXISTS (SELECT 1 FROM orders) OR EXISTS (SELECT 1 FROM lifecycle_transitions)"
+        ).fetchone()[0]
+    )
     at, until = lifecycle.until_of(now)
     transitions = (until, *lifecycle.windows(history)) if derive and history else None
     settings = Settings(seed, as_of, years, ids, transitions)
