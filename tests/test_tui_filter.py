@@ -114,6 +114,15 @@ def test_search_is_narrowed_by_the_filters_past_its_first_page(db_path):
     assert len(r.search("Acme", 50, (Filter("vendor", "acme", "acme"),))[0]) == 7
 
 
+def test_a_cancelled_search_stops_inside_sqlite_and_the_reader_goes_on(db_path, monkeypatch):
+    from carectl.tui import data
+
+    r = reader(db_path)
+    monkeypatch.setattr(data, "PROGRESS_OPS", 1)
+    assert r.search("Nguyen", 100, cancelled=lambda: True) == ([], False)
+    assert r.search("Nguyen", 100)[0] and r.count() > 0  # the handler went with it
+
+
 async def pause(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()

@@ -46,6 +46,7 @@ class Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
+PROGRESS_OPS = 20_000  # SQLite steps between checks whether a search is still wanted
 LAZY_MODULES = (
     "carectl.kpi", "carectl.profile", "carectl.care.tasks", "carectl.dedupe.review",
     "carectl.outbox.consent", "carectl.outbox.queue", "carectl.segments.membership",
@@ -299,21 +300,37 @@ class Reader:
             }
 
     def search(
-        self, query: str, limit: int, selection: Selection = (), rounds: int = 8
+        self,
+        query: str,
+        limit: int,
+        selection: Selection = (),
+        rounds: int = 8,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> tuple[list[int], bool]:
         """Up to ``limit`` matching ids (newest first) and whether there may be more; the
         rows are read for those on screen (``by_ids``). Narrowed by a selection, the search
         pages on (``before_id``) until ``limit`` of its matches pass the filters or ``rounds``
         pages were looked at, so a filter never hides matches that are further down the list
-        than the first page."""
+        than the first page. Once ``cancelled()`` (a newer keystroke), SQLite stops the
+        statement within PROGRESS_OPS steps and nothing is returned: the newer search does
+        not wait for the reader behind a stale one."""
         region = self.ctx.config.default_region
         found: list[int] = []
         before: int | None = None
         for _round in range(rounds if selection else 1):
             with self._lock:
-                ids = search.search_ids(
-                    self.reads(), query, limit=limit, region=region, before_id=before
-                )
+                conn = self.reads()
+                conn.set_progress_handler(cancelled, PROGRESS_OPS)
+                try:
+                    ids = search.search_ids(
+                        conn, query, limit=limit, region=region, before_id=before
+                    )
+                except sqlite3.OperationalError:
+                    if cancelled():
+                        return [], False
+                    raise
+                finally:
+                    conn.set_progress_handler(None, 0)
             ids = [i for i in ids if before is None or i < before]
             if not ids:
                 return found, False

@@ -281,7 +281,9 @@ class CustomersScreen(Screen):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: str, sort: str, wanted: int) -> None:
         worker = get_current_worker()
-        ids, more = self.reader.search(query, self.reader.page_size, self.selection)
+        ids, more = self.reader.search(
+            query, self.reader.page_size, self.selection, cancelled=lambda: worker.is_cancelled
+        )
         if worker.is_cancelled:
             return
         ordered = self.reader.in_order(ids, DESCENDING.get(sort, sort), sort in DESCENDING)
