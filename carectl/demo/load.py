@@ -93,6 +93,9 @@ def load(
         ).fetchone()[0]
     )
     at, until = lifecycle.until_of(now)
+    if derive:  # the chunks' daily totals are summed into it
+        with transaction(db) as tx:
+            tx.execute("DELETE FROM lifecycle_daily")
     transitions = (until, *lifecycle.windows(history)) if derive and history else None
     settings = Settings(seed, as_of, years, ids, transitions)
     start = db.execute("SELECT coalesce(max(id), 0) + 1 FROM customers").fetchone()[0]
@@ -141,7 +144,7 @@ def load(
     swept = None
     if transitions and history:
         with transaction(db) as tx:
-            swept = lifecycle.sweep(tx, history, now=at, derived=True)
+            swept = lifecycle.sweep(tx, history, now=at, derived=totals.transitions)
     last = start + customers - 1 if customers else None
     made = service.Counts(**totals.history) if history else None
     return Result(
@@ -191,6 +194,7 @@ def _write_transaction(
             item.path.unlink(missing_ok=True)
     totals.duplicates += counts.duplicates
     totals.orders += counts.orders
+    totals.transitions += counts.transitions
     for key, value in counts.history.items():
         totals.history[key] = totals.history.get(key, 0) + value
     return True
@@ -234,6 +238,7 @@ class _Counts:
     contact_points: int = 0
     orders: int = 0
     duplicates: int = 0
+    transitions: int = 0
     history: dict[str, int] = field(default_factory=dict)
 
     def add(self, item: Staged) -> None:
@@ -244,6 +249,7 @@ class _Counts:
         self.contact_points += item.contact_points
         self.orders += item.orders
         self.duplicates += item.duplicates
+        self.transitions += item.transitions or 0
         if item.history is not None:
             for key, value in asdict(item.history).items():
                 self.history[key] = self.history.get(key, 0) + value
@@ -251,5 +257,5 @@ class _Counts:
     def after(self, seed: int) -> dict[str, int | None]:
         """What the audit entry keeps: the id range, how many of each row, the seed."""
         out = {**self.__dict__, "count": self.customers, "seed": seed}
-        del out["customers"], out["history"]
+        del out["customers"], out["history"], out["transitions"]
         return out

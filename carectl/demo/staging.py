@@ -81,8 +81,8 @@ def stage(
 ) -> Staged:
     """Write batch (chunk ``number``), and its history if asked, into a new file at path (no
     journal, no sync: it lives for seconds). With ``transitions`` (until, lapse and churned
-    days), the customers' lifecycle transitions are derived there too, by the sweep's own SQL:
-    a chunk holds all of its customers' orders."""
+    days), the customers' lifecycle transitions (and their daily totals) are derived there too,
+    by the sweep's own SQL: a chunk holds all of its customers' orders."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA page_size = 65536")  # a tenth of the write and read calls
@@ -101,6 +101,9 @@ def stage(
         if transitions:
             conn.execute(f"CREATE TABLE lifecycle_transitions ({TRANSITION_TABLE})")
             derived = lifecycle.derive(conn, *transitions)
+            # and their daily totals, which the writer adds up (no pass over them at the end)
+            daily = lifecycle.DAILY.format("lifecycle_transitions")
+            conn.execute(f"CREATE TABLE lifecycle_daily AS {daily}")
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -126,6 +129,12 @@ def copy(tx: Tx, schema: str, history: bool, transitions: bool = False) -> None:
         tx.execute(
             f"INSERT INTO main.lifecycle_transitions ({TRANSITION_COLUMNS})"
             f" SELECT {TRANSITION_COLUMNS} FROM {schema}.lifecycle_transitions ORDER BY rowid"
+        )
+        tx.execute(
+            "INSERT INTO main.lifecycle_daily (day, entered, exited)"
+            f" SELECT day, entered, exited FROM {schema}.lifecycle_daily WHERE true"
+            " ON CONFLICT (day) DO UPDATE SET entered = entered + excluded.entered,"
+            " exited = exited + excluded.exited"
         )
 
 

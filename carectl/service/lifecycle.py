@@ -38,6 +38,12 @@ HORIZON = timedelta(days=45)  # transitions are known this far ahead, barring ne
 STATES = ("active", "lapsed", "churned")
 # Past this many orders added since the sweep, the churn rate counts every customer's orders.
 BEHIND_LIMIT = 20_000
+# Entries into and exits from 'active' per UTC day, of the transitions in {} (a table, or one
+# with an INDEXED BY): what lifecycle_daily holds.
+DAILY = (
+    "SELECT substr(at, 1, 10) AS day, sum(to_state = 'active') AS entered,"
+    " sum(from_state = 'active') AS exited FROM {} GROUP BY 1"
+)
 
 
 def windows(config: Config) -> tuple[int, int]:
@@ -52,25 +58,24 @@ def until_of(now: datetime | str | None) -> tuple[str, str]:
 
 
 def sweep(
-    tx: Tx, config: Config, *, now: datetime | str | None = None, derived: bool = False
+    tx: Tx, config: Config, *, now: datetime | str | None = None, derived: int | None = None
 ) -> dict[str, Any]:
-    """Rebuild the transitions and daily totals from the paid orders. ``derived``: every
-    customer's transitions up to ``until_of(now)`` are stored already (the demo derives a new
-    database's in its workers, chunk by chunk); only the totals and the record are written."""
+    """Rebuild the transitions and daily totals from the paid orders. ``derived``: that many
+    transitions, every customer's up to ``until_of(now)``, are stored already with their daily
+    totals (the demo derives a new database's in its workers, chunk by chunk, and sums their
+    totals); only the record is written."""
     at, until = until_of(now)
     lapse, churned = windows(config)
-    tx.execute("DELETE FROM lifecycle_daily")
     tx.execute("DELETE FROM lifecycle_stale")
-    if derived:
-        total = tx.execute("SELECT count(*) FROM lifecycle_transitions").fetchone()[0]
+    if derived is not None:
+        total = derived
     else:
+        tx.execute("DELETE FROM lifecycle_daily")
         with bulkload.table_rebuilt(tx, "lifecycle_transitions"):
             total = derive(tx, until, lapse, churned)
-    tx.execute(
-        "INSERT INTO lifecycle_daily (day, entered, exited) SELECT substr(at, 1, 10),"
-        " sum(to_state = 'active'), sum(from_state = 'active') FROM lifecycle_transitions"
-        " INDEXED BY lifecycle_at GROUP BY 1"
-    )  # the covering index, not the table: ~3x less CPU at 1M
+        # the covering index, not the table: ~3x less CPU at 1M
+        daily = DAILY.format("lifecycle_transitions INDEXED BY lifecycle_at")
+        tx.execute(f"INSERT INTO lifecycle_daily (day, entered, exited) {daily}")
     max_id = tx.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
     row = {"at": at, "until": until, "lapse_days": lapse, "churned_days": churned,
            "orders_max_id": max_id}  # fmt: skip
