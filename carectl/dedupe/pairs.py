@@ -23,6 +23,7 @@ on how far the decisions have got.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import heapq
 import logging
@@ -30,8 +31,11 @@ import marshal
 import multiprocessing
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
+import threading
+import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +60,7 @@ SAMPLE = 20_000  # pairs the learner sees before the weights are frozen
 KEEP = 4  # best candidates kept per customer (the next ones when the best is ruled out)
 BIG_LOAD = 100_000  # keys added: from here the customer index is built once after
 WORKERS_FROM = 20_000  # customers: below this everything runs in this process
+SCRATCH = "carectl-scan-"  # + the scanning process's id: its scratch folder in the temp dir
 
 log = logging.getLogger(__name__)
 Candidate = tuple[float, int, str]  # (score, older customer id, reason)
@@ -70,8 +75,12 @@ _writer: People | None = None
 _people: People | None = None
 
 
-def _init(path: str, cfg: dict[str, Any], scratch: str = "") -> None:
+def _init(path: str, cfg: dict[str, Any], scratch: str = "", parent: int = 0) -> None:
     global _db, _cfg, _scratch
+    # Ctrl-C reaches the whole process group: the scan stops its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent:
+        threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
     _db, _cfg, _scratch = sqlite3.connect(path, check_same_thread=False), cfg, scratch
     _db.execute("PRAGMA query_only = 1")
     _db.execute("PRAGMA cache_size = -16384")
@@ -79,6 +88,14 @@ def _init(path: str, cfg: dict[str, Any], scratch: str = "") -> None:
     # triggered by them walked everything else again (a fifth of the scoring time).
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+
+
+def _orphaned(parent: int) -> None:
+    """A worker whose scan was killed outright (kill -9: no clean-up ran) exits by itself:
+    it is handed to another parent, whatever task it is busy with."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 class People:
@@ -303,10 +320,12 @@ class Runner:
         self.pool: ProcessPoolExecutor | None = None
         self.scratch = ""
         if path and customers >= WORKERS_FROM and n > 1:
-            self.scratch = tempfile.mkdtemp(prefix="carectl-scan-")
+            clear_leftovers()
+            self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-")
             spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                n, mp_context=spawn, initializer=_init, initargs=(path, cfg, self.scratch),
+                n, mp_context=spawn, initializer=_init,
+                initargs=(path, cfg, self.scratch, os.getpid()),
             )  # fmt: skip
         self.n = n
 
@@ -353,8 +372,12 @@ class Runner:
         return inline(*a)
 
     def _broken(self, exc: Exception) -> None:
-        """Not waited for: joining a broken pool's manager thread can hang for good."""
         log.warning("dedupe scan workers stopped (%s); going on in this process", exc)
+        self.stop()
+
+    def stop(self) -> None:
+        """The workers killed, their chunks not waited for (a broken pool, an interrupted
+        scan): joining a broken pool's manager thread can hang for good."""
         pool, self.pool = self.pool, None
         if pool is not None:
             left = list((getattr(pool, "_processes", None) or {}).values())
@@ -373,6 +396,30 @@ class Runner:
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = ""
+
+
+def clear_leftovers(folder: str = "") -> None:
+    """Remove the scratch folders of scans killed outright (their process is gone)."""
+    folder = folder or tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            owner = name[len(SCRATCH) :].split("-")[0]
+            if name.startswith(SCRATCH) and owner.isdigit() and not _alive(int(owner)):
+                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) holds its id but nothing else
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import signal
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -40,19 +42,50 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
         "rules": tuple(cfg.email_provider_rules),
         "review_threshold": cfg.review_threshold,
     }
-    runner = P.Runner(db, path, shared, total)
+    with _terminate_as_interrupt():
+        runner = P.Runner(db, path, shared, total)
+        try:
+            return _run(ctx, runner, learner, shared, total, tell)
+        except BaseException:  # Ctrl-C, SIGTERM, an error: the workers' chunks are not awaited
+            runner.stop()
+            raise
+        finally:
+            runner.close()  # the scratch folder removed
+
+
+def _run(
+    ctx: Any, runner: P.Runner, learner: Any, shared: dict[str, Any], total: int, tell: Progress
+) -> Counter[str]:
+    """The passes in order: keys, pairs, scores and decisions."""
+    db = ctx.db
+    _write_keys(ctx, runner, total, tell)
+    # With workers, decided while they score (from what was there before the first merge);
+    # in this process alone, after the scoring.
+    frozen = runner.freeze()
+    tell(0, total, "pairs")
+    # pair_codes reads every block before it gives the first pair: before any merge.
+    chunks = P.pair_chunks(P.pair_codes(db))
+    found = _scores(db, runner, chunks, learner, shared, frozen)
+    return _decide(ctx, found if frozen else list(found), total, tell)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds the scan as Ctrl-C does (its transaction rolled back, workers stopped,
+    scratch folder removed) instead of ending the process on the spot. Only the main thread
+    can take signals; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
     try:
-        _write_keys(ctx, runner, total, tell)
-        # With workers, decided while they score (from what was there before the first merge);
-        # in this process alone, after the scoring.
-        frozen = runner.freeze()
-        tell(0, total, "pairs")
-        # pair_codes reads every block before it gives the first pair: before any merge.
-        chunks = P.pair_chunks(P.pair_codes(db))
-        found = _scores(db, runner, chunks, learner, shared, frozen)
-        return _decide(ctx, found if frozen else list(found), total, tell)
+        yield
     finally:
-        runner.close()
+        signal.signal(signal.SIGTERM, before)
 
 
 def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
