@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from carectl import search
 from carectl.demo import load
-from carectl.demo.bulk import deferred_indexes
+from carectl.demo.bulk import background_checkpoints, deferred_indexes
 from carectl.normalize.emails import normalize_email
 from carectl.normalize.phones import to_e164
 from carectl.normalize.text import fold
@@ -275,6 +276,41 @@ def test_deferred_indexes_come_back_exactly(tmp_path: Path):
             assert cfg.get("automerge", 4) == 4 and cfg.get("crisismerge", 16) == 16
     finally:
         db.close()
+
+
+def test_background_checkpoints_copy_the_wal_off_the_writer(tmp_path: Path):
+    """While loading, commits leave the WAL alone and a second connection copies it into the
+    database; a reader on its own connection sees every commit, and afterwards the WAL is
+    empty and the automatic checkpoint is back."""
+    path = tmp_path / "c.db"
+    db = open_db(path)
+    try:
+        auto = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        db.execute("CREATE TABLE t (x TEXT)")
+        with background_checkpoints(db) as checkpoint:
+            assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            for _ in range(5):
+                db.execute("BEGIN IMMEDIATE")
+                db.conn.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 2_000)
+                db.execute("COMMIT")
+                checkpoint()
+            deadline = time.monotonic() + 30
+            while path.stat().st_size < 4_000_000 and time.monotonic() < deadline:
+                time.sleep(0.05)  # copied by the other connection, not by this one's commits
+                checkpoint()
+            assert path.stat().st_size >= 4_000_000
+            reader = sqlite3.connect(path)
+            assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == 10_000
+            reader.close()
+        assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == auto
+        assert Path(f"{path}-wal").stat().st_size == 0
+        assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+    memory = open_db(":memory:")
+    with background_checkpoints(memory) as checkpoint:  # no WAL: nothing to do
+        checkpoint()
+    memory.close()
 
 
 def test_weighted_table_draws_what_bisect_would():

@@ -12,13 +12,16 @@ the search indexes' merge settings are put back, so the schema ends exactly as i
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import sqlite_utils
 
 from carectl.demo.service import TABLES as HISTORY_TABLES
 from carectl.search import INDEXES
 from carectl.store.bulkload import indexes_set_aside, leading_column
+from carectl.store.connection import BUSY_TIMEOUT_MS
 from carectl.store.transaction import transaction
 
 TABLES = ("customers", "contact_points", "orders")
@@ -67,3 +70,40 @@ def deferred_indexes(
     for fts in INDEXES:
         with transaction(db) as tx:
             tx.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+
+
+@contextlib.contextmanager
+def background_checkpoints(db: sqlite_utils.Database) -> Iterator[Callable[[], None]]:
+    """For the block, the writer's commits do not copy the WAL into the database file (its
+    automatic checkpoint, a good part of each commit); the callable yielded does it on a
+    connection and thread of its own (a passive checkpoint, at most one at a time), so the
+    writer goes on with the next batch meanwhile. At the end the rest is copied and the WAL
+    truncated. Only for a WAL file database; otherwise the callable does nothing."""
+    path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()[0]
+    if not path or db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        yield lambda: None
+        return
+    auto = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-demo-checkpoint")
+    running: list[Future[None]] = []
+
+    def kick() -> None:
+        if not running or running[-1].done():
+            running[:] = [pool.submit(_checkpoint, path)]
+
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield kick
+    finally:
+        pool.shutdown(wait=True)
+        db.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _checkpoint(path: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()

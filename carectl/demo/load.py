@@ -25,7 +25,7 @@ import sqlite_utils
 
 from carectl.config import Config
 from carectl.demo import service, staging
-from carectl.demo.bulk import deferred_indexes
+from carectl.demo.bulk import background_checkpoints, deferred_indexes
 from carectl.demo.generate import SOURCES, Settings
 from carectl.demo.staging import Staged
 from carectl.service import lifecycle
@@ -128,13 +128,15 @@ def load(
             if big
             else nullcontext()
         )
-        with fast, tempfile.TemporaryDirectory(prefix="carectl-demo-") as folder:
-            chunks = _batches(settings, history, plan, workers, Path(folder))
+        checkpoints = background_checkpoints(db) if big else nullcontext(lambda: None)
+        folder = tempfile.TemporaryDirectory(prefix="carectl-demo-")
+        with checkpoints as checkpoint, fast, folder as staged:
+            chunks = _batches(settings, history, plan, workers, Path(staged))
             # The first transaction takes the first chunk alone: the writer starts as soon as
             # a worker has one, not after the first five.
             sizes = itertools.chain([1], itertools.repeat(max(1, BATCH_SIZE // chunk)))
             while _write_transaction(db, chunks, next(sizes), seed, totals, progress):
-                pass
+                checkpoint()
     finally:
         if gc_was:
             gc.enable()
