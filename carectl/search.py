@@ -77,7 +77,11 @@ def index_text(
 
 
 def index_customer(tx: Tx, customer_id: int) -> None:
-    """Rewrite one customer's search rows from its current data, inside the caller's transaction."""
+    """Rewrite one customer's search rows from its current data, inside the caller's transaction.
+
+    Cheap when little changed (a merge's survivor, an update of a field that is not indexed):
+    its phones' national digits are read from its own indexed row rather than parsed again, and
+    rows that would come out the same are not rewritten (an FTS5 delete re-tokenises the row)."""
     row = tx.execute(
         "SELECT full_name FROM customers WHERE id = ?",
         (customer_id,),
@@ -90,12 +94,37 @@ def index_customer(tx: Tx, customer_id: int) -> None:
         "SELECT kind, value_norm FROM contact_points WHERE customer_id = ? ORDER BY id",
         (customer_id,),
     ).fetchall()
+    old = tx.execute(
+        f"SELECT names, contacts FROM {TRIGRAMS} WHERE rowid = ?", (-customer_id,)
+    ).fetchone()
+    phones = [v for k, v in contacts if k == "phone"]
+    known = _indexed_nationals(old[1]) if old else {}
+    if any(p not in known for p in phones):
+        from carectl.normalize.phones import national_digits
+
+        known.update((p, national_digits(p)) for p in phones if p not in known)
     text = index_text(
         full,
         [v for k, v in contacts if k == "email"],
-        [v for k, v in contacts if k == "phone"],
+        phones,
+        national=[known[p] for p in phones],
     )
+    if old is not None and tuple(old) == text:
+        return
     write_index(tx, customer_id, text)
+
+
+def _indexed_nationals(contacts: str) -> dict[str, str]:
+    """E.164 -> national digits of the phones in an indexed contacts column (index_text's:
+    the emails, then each phone's digits and its national digits)."""
+    words = contacts.split(" ")
+    at = 0
+    while at < len(words) and "@" in words[at]:
+        at += 1
+    pairs = words[at:]
+    if len(pairs) % 2:
+        return {}
+    return {f"+{d}": n for d, n in zip(pairs[::2], pairs[1::2], strict=True) if d.isdigit() and n}
 
 
 def write_index(tx: Tx, customer_id: int, text: tuple[str, str]) -> None:
