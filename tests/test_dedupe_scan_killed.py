@@ -70,6 +70,7 @@ def scan_tables(path: Path, monkeypatch) -> tuple[dict, dict]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_a_killed_scan_leaves_no_worker_and_the_next_scan_cleans_up(tmp_path, monkeypatch, sig):
     people_db(tmp_path / "a.db").close()

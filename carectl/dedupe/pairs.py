@@ -319,8 +319,8 @@ class Runner:
         n = min(os.cpu_count() or 1, 8)
         self.pool: ProcessPoolExecutor | None = None
         self.scratch = ""
+        clear_leftovers()
         if path and customers >= WORKERS_FROM and n > 1:
-            clear_leftovers()
             self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-")
             spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
