@@ -8,8 +8,8 @@ that are people already in it (matched and enriched, the expensive path). Agains
 customers" the demo database (benchmarks.common.demo_db) is copied first, so the other
 benchmarks keep theirs. The demo's bulk load writes no ``match_keys``, so there a lead meets
 the demo's customers by phone and email only, not by name: with every customer's keys written
-(as ``dedupe scan`` writes them) the same 100k file took 568 against 539 us CPU per row (1M
-customers, load 6-11) and found a few more matches: the figure without them is optimistic.
+(as ``dedupe scan`` writes them) the same 100k file took 588 against 433 us CPU per row (1M
+customers, load 1-2) and found a few more matches: the figure without them is optimistic.
 
 BENCH_INGEST_ROWS: sizes, comma-separated (default 100000,1000000).
 BENCH_INGEST_DB: "empty", "demo" or both (default both).
