@@ -47,6 +47,7 @@ from carectl.dedupe.blocking import NAMESAKE_CAP, load_many, person_keys
 from carectl.dedupe.keys import namesake_keys
 from carectl.dedupe.learn import Learner
 from carectl.dedupe.score import Person, compare
+from carectl.pids import alive as _alive
 
 CONTACTS = ("phone", "email")  # blocks read from contact_points, not match_keys
 BLOCK_CAP = 20  # customers sharing one value at most for it to make pairs
@@ -406,20 +407,6 @@ def clear_leftovers(folder: str = "") -> None:
             owner = name[len(SCRATCH) :].split("-")[0]
             if name.startswith(SCRATCH) and owner.isdigit() and not _alive(int(owner)):
                 shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped) holds its id but nothing else
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:

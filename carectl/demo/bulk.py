@@ -12,7 +12,6 @@ the search indexes' merge settings are put back, so the schema ends exactly as i
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -21,7 +20,7 @@ import sqlite_utils
 from carectl.demo.service import TABLES as HISTORY_TABLES
 from carectl.search import INDEXES
 from carectl.store.bulkload import indexes_set_aside, leading_column
-from carectl.store.connection import BUSY_TIMEOUT_MS
+from carectl.store.connection import checkpoint_passive
 from carectl.store.transaction import transaction
 
 TABLES = ("customers", "contact_points", "orders")
@@ -89,7 +88,7 @@ def background_checkpoints(db: sqlite_utils.Database) -> Iterator[Callable[[], N
 
     def kick() -> None:
         if not running or running[-1].done():
-            running[:] = [pool.submit(_checkpoint, path)]
+            running[:] = [pool.submit(checkpoint_passive, path)]
 
     db.execute("PRAGMA wal_autocheckpoint = 0")
     try:
@@ -98,12 +97,3 @@ def background_checkpoints(db: sqlite_utils.Database) -> Iterator[Callable[[], N
         pool.shutdown(wait=True)
         db.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def _checkpoint(path: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    finally:
-        conn.close()

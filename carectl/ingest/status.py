@@ -7,7 +7,6 @@ The daemon writes its live state to a small JSON file beside the database; the l
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import sqlite_utils
 from carectl.config import Config
 from carectl.ingest import daemon as daemon_mod
 from carectl.ingest import folders as fs
+from carectl.pids import alive
 
 LEDGER_KEYS = (
     "files",
@@ -60,18 +60,6 @@ def summary(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
         for f in config.drop_folders
     ]
     return state
-
-
-def alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _count(folder: Path, pattern: str) -> int:

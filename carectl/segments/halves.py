@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from carectl.store.connection import BUSY_TIMEOUT_MS
+from carectl.store.connection import BUSY_TIMEOUT_MS, checkpoint_passive
 
 # Below this many customers a second connection, a thread and scratch files cost more than the
 # half they save.
@@ -69,7 +69,7 @@ class Helper:
         """Copy what the writer committed into the database file (a passive WAL checkpoint) on
         a connection and thread of its own, while the writer goes on: its commits do not
         checkpoint while the helper is there (see helper_for)."""
-        self._io.submit(_checkpoint, self._path)
+        self._io.submit(checkpoint_passive, self._path)
 
     def scratch(self) -> str:
         """A new scratch file's path (one per hand-over: each is written once, then read)."""
@@ -90,15 +90,6 @@ class Helper:
             with contextlib.suppress(sqlite3.Error):
                 main.execute(f"DETACH {name}")
         self._folder.cleanup()
-
-
-def _checkpoint(path: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    finally:
-        conn.close()
 
 
 def shaped_like(db: Any, table: str, name: str, *, indexes: bool = False) -> list[str]:

@@ -61,6 +61,17 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def checkpoint_passive(path: Path | str) -> None:
+    """Copy committed WAL pages into the database file from a connection of its own (run on a
+    thread beside a bulk writer, so the writer's commits need not checkpoint)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()
+
+
 def _set_wal(conn: sqlite3.Connection) -> None:
     """Switch to WAL. On a brand-new file two processes can race here, and the switch can
     report "locked" without waiting for busy_timeout, so it is retried briefly."""
