@@ -193,6 +193,34 @@ def test_the_same_digits_under_another_country_code_are_the_same_number():
     assert "phones differ" in str(compare(cn, other))
 
 
+def test_the_last_digits_precheck_decides_as_the_national_numbers_do():
+    from carectl.dedupe import score
+    from carectl.normalize.phones import national_number
+
+    def slow(a: set[str], b: set[str]) -> bool:
+        digits = {n for n in map(national_number, a) if len(n) >= 9}
+        return bool(digits) and not digits.isdisjoint(map(national_number, b))
+
+    rng = random.Random(7)
+    codes = ["1", "44", "82", "84", "86", "852", "999", ""]
+    tails = ["1043367712", "043367712", "901234567", "13800138000", "12345678", "9"]
+
+    def phone() -> str:
+        tail = rng.choice(tails)
+        if rng.random() < 0.3:  # a slip in one digit
+            i = rng.randrange(len(tail))
+            tail = tail[:i] + str((int(tail[i]) + 1) % 10) + tail[i + 1 :]
+        return "+" + rng.choice(codes) + tail
+
+    agreed = 0
+    for _ in range(5000):
+        a = {phone() for _ in range(rng.randint(1, 2))}
+        b = {phone() for _ in range(rng.randint(1, 2))}
+        assert score._same_digits(a, b) == slow(a, b), (a, b)
+        agreed += slow(a, b)
+    assert 100 < agreed < 4900  # both answers were exercised
+
+
 def test_a_register_without_phones_matches_on_address_and_id_number(ctx, tmp_path):
     # FEBRL-like rows: no phone, no email; a postal address and an id number instead.
     text = (

@@ -228,6 +228,10 @@ def _best_name(
 
 
 def _same_digits(a: set[str], b: set[str]) -> bool:
+    # a national number is a suffix of its E.164 digits: numbers whose last 9 differ cannot
+    # share 9 or more national digits, and most pairs end here without reading a country code
+    if {p[-9:] for p in a}.isdisjoint({p[-9:] for p in b}):
+        return False
     digits = {n for n in map(_national, a) if len(n) >= 9}
     return bool(digits) and not digits.isdisjoint(map(_national, b))
 
