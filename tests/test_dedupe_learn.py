@@ -291,3 +291,99 @@ def test_another_house_number_in_the_same_street_is_not_a_close_address():
     assert "address close" in str(compare(home, Person(1, "y", address="12 chery pl berwick 3377")))
     neighbour = compare(home, Person(1, "y", address="14 cherry pl berwick vic 3377"))
     assert "address close" not in str(neighbour) and "address similar" in str(neighbour)
+
+
+def _counts(db) -> dict:
+    return {n: (m, u) for n, m, u in db.execute("SELECT name, m, u FROM dedupe_learned")}
+
+
+def test_the_counts_are_kept_in_the_database_and_added_to(tmp_path):
+    """A learner new in another process starts from the counts kept; each save adds only
+    what was counted since, so two processes' evidence sums."""
+    ctx = Context(config_mod.parse({"database": "k.db"}, base=tmp_path))
+    first, second = _learner(), _learner()
+    for i in range(400):
+        first.observe(compare(*_dup(i, "1991-07-09" if i % 4 == 0 else "1990-01-01")))
+    first.save(ctx.db)
+    kept = _counts(ctx.db)
+    assert kept["field:bday"] == (400, 0) and kept["level:bday_diff"] == (100, 0)
+    second.load(ctx.db)
+    assert second.weights == first.weights and second.weights["bday_diff"] > W_BDAY_DIFF
+    for i in range(100):
+        second.observe(compare(*_dup(i, "1990-01-01")))
+    second.save(ctx.db)
+    first.save(ctx.db)  # nothing new of its own: reads the other's evidence back
+    assert _counts(ctx.db)["field:bday"] == (500, 0) == tuple(first.pairs["bday"])
+    assert first.weights == second.weights
+    ctx.close()
+
+
+def test_an_import_keeps_its_counts_and_a_scan_after_it_counts_nothing_again(tmp_path):
+    """The import's pairs were counted as its leads came; once they are decided, what they
+    leave is a biased remainder, so a later scan adds nothing from those customers."""
+    from carectl.dedupe import scan as scan_mod
+    from carectl.ingest.lead import LeadFileOptions
+    from carectl.ingest.pipeline import ingest_file
+
+    ctx = Context(config_mod.parse({"database": "i.db"}, base=tmp_path))
+    row = "Le Van Tam{0},090{0:07d},{1},1990-01-{2:02d}"
+    lines = [row.format(i, f"t{i}@example.vn", i % 28 + 1) for i in range(300)]
+    lines += [row.format(i, "", i % 28 + 1) for i in range(0, 300, 3)]
+    path = tmp_path / "leads.csv"
+    path.write_text("name,phone,email,birthday\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    ingest_file(ctx, path, LeadFileOptions(source="v", region="VN"))
+    kept = _counts(ctx.db)
+    top = ctx.db.execute("SELECT max(id) FROM customers").fetchone()[0]
+    assert kept["through"][0] == top and kept["field:bday"][0] >= 100
+    scan_mod.scan(ctx)
+    assert _counts(ctx.db) == kept
+    ctx.close()
+
+
+SCAN = """
+import sys
+from pathlib import Path
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.dedupe import scan as scan_mod
+
+path = Path(sys.argv[1])
+ctx = Context(config_mod.parse({"database": path.name}, base=path.parent))
+print(dict(scan_mod.scan(ctx)))
+"""
+
+
+def test_a_scan_run_again_in_a_new_process_decides_as_in_the_same_process(tmp_path):
+    """Customers typed in one by one, scanned; a second scan in a new process uses the weights
+    the first one kept (it would relearn them from what the first scan's merges left, and
+    decide more), so it decides as a second scan in the first process does; a third decides
+    nothing more."""
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from carectl.dedupe import scan as scan_mod
+    from tests.test_dedupe_scan_batch import TABLES, people_db
+
+    people_db(tmp_path / "a.db").close()
+    ctx = Context(config_mod.parse({"database": "a.db"}, base=tmp_path))
+    first = scan_mod.scan(ctx)
+    assert first["merge"] > 5 and first["review"] > 0
+    assert _counts(ctx.db)["through"][0] == 400
+    copy = sqlite3.connect(tmp_path / "b.db")
+    ctx.db.conn.backup(copy)
+    copy.close()
+    same = scan_mod.scan(ctx)
+    again = subprocess.run(
+        [sys.executable, "-c", SCAN, str(tmp_path / "b.db")],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert again.stdout.strip() == str(dict(same)), again.stderr
+    other = Context(config_mod.parse({"database": "b.db"}, base=tmp_path))
+    for table, sql in TABLES.items():
+        assert other.db.execute(sql).fetchall() == ctx.db.execute(sql).fetchall(), table
+    other.close()
+    third = scan_mod.scan(ctx)
+    assert (third["merge"], third["review"]) == (0, 0)
+    ctx.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from carectl.dedupe.blocking import best_match, decide
 from carectl.dedupe.keys import identity
+from carectl.dedupe.learn import learner_for
 from carectl.dedupe.recheck import rescore_reviews
 from carectl.dedupe.score import Person
 from carectl.hookspecs import hookimpl
@@ -48,8 +49,12 @@ def match_lead(ctx, lead):
 
 @hookimpl
 def lead_file_processed(ctx, report):
-    """The file's queued pairs scored again with the weights the whole file taught."""
-    if report.status == "done" and report.review and _sole_matcher(ctx):
+    """The learned counts kept; the file's queued pairs scored again with the weights the
+    whole file taught."""
+    if not _sole_matcher(ctx):
+        return
+    learner_for(ctx.db, ctx.config.dedupe).save(ctx.db)
+    if report.status == "done" and report.review:
         rescore_reviews(ctx, report.started_at)
 
 

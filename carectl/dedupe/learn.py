@@ -19,9 +19,14 @@ matcher re-estimates m and u of the disagreement levels as it goes, as Splink do
 m0 and u0 are the fixed weight's own assumptions, worth ``PRIOR`` pairs: a few pairs move
 nothing, thousands replace it. A weight can grow more negative as well as less (a source whose
 duplicates never disagree on birthdays makes a birthday mismatch stronger evidence). Agreement
-weights stay fixed: their u is the frequency of a value (namesakes), counted per name. The
-estimate lives as long as the process, one per database file (an import of many batches, a
-scan after it, a daemon's files), and starts again from the prior.
+weights stay fixed: their u is the frequency of a value (namesakes), counted per name.
+
+The counts are kept in the database (table ``dedupe_learned``, ``save``): another process (a
+scan run again, the daemon, the next import) starts from them and adds only new evidence. Pairs
+whose younger customer is at or under ``through`` (the highest id an import or a scan has
+learned from) are not counted again: once decided, what they leave is a biased remainder (the
+duplicates that agreed are merged away, those that disagreed stay), and re-estimating from it
+would make a second scan merge what the first one kept apart.
 
 Learning costs matching little: a random pair is drawn for one person in ``EVERY`` until
 ``ENOUGH`` are in, then one in ``RARE`` (the estimate keeps following the data, only more
@@ -34,9 +39,11 @@ from __future__ import annotations
 
 import math
 import random
+import sqlite3
 from typing import Any
 
 from carectl.dedupe import score as S
+from carectl.store.transaction import transaction
 
 MARGIN = 4.0  # points the other fields must clear to call a pair decided
 PRIOR = 50.0  # pairs the fixed weight is worth
@@ -121,9 +128,17 @@ class Learner:
         self._lowest = LOWEST
         self._pool: list[S.Person] = []
         self._rng = random.Random(0)
+        self.through = 0  # customers up to this id were learned from (by an import or a scan)
+        self._skip = False  # the person being matched is one of them: its pairs teach nothing
+        self._clean = False  # at the last save, every customer had been learned from
+        self._synced: dict[str, tuple[int, int]] = {}  # the counts as the database had them
 
     def stranger(self, p: S.Person) -> None:
-        """Now and then: compare p with a random person seen before (u), keep p."""
+        """Now and then: compare p with a random person seen before (u), keep p. Called
+        before p's pairs are observed: a customer learned from already teaches nothing."""
+        self._skip = p.id is not None and p.id <= self.through
+        if self._skip:
+            return
         self._people += 1
         if self._people % self._every:
             return
@@ -148,6 +163,8 @@ class Learner:
 
     def observe(self, score: S.Score) -> None:
         """Count one compared pair (its parts, as compare scored them)."""
+        if self._skip:
+            return
         self._seen += 1
         if self._seen % UPDATE == 0:
             self.update()
@@ -198,6 +215,68 @@ class Learner:
     def _counts(self, level: str) -> tuple[int, int]:
         return (self.home, 0) if level in HOME else tuple(self.pairs[level.partition("_")[0]])
 
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """The counts by their row in dedupe_learned: name -> (m, u)."""
+        out = {f"field:{f}": (m, u) for f, (m, u) in self.pairs.items()}
+        out.update((f"level:{lv}", (m, u)) for lv, (m, u) in self.levels.items())
+        out["home"], out["random"] = (self.home, 0), (0, self._random)
+        return out
+
+    def save(self, db: Any, *, scanned: bool = False) -> None:
+        """Add what was counted since the last save to the database's counts, then go on from
+        the sum (what other processes added included). ``scanned``: a scan has decided every
+        customer there is, so none is learned from again. After an import, the customers are
+        all learned from when they were before it (none came by other means, e.g. a bulk load)."""
+        try:
+            with transaction(db) as tx:
+                top = tx.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]
+                mine = self.counts()
+                delta = []
+                for name, (m, u) in mine.items():
+                    m0, u0 = self._synced.get(name, (0, 0))
+                    if m != m0 or u != u0:
+                        delta.append((name, m - m0, u - u0))
+                tx.db.conn.executemany(
+                    "INSERT INTO dedupe_learned (name, m, u) VALUES (?, ?, ?) ON CONFLICT (name)"
+                    " DO UPDATE SET m = m + excluded.m, u = u + excluded.u",
+                    delta,
+                )
+                if scanned or self._clean:
+                    tx.execute(
+                        "INSERT INTO dedupe_learned (name, m) VALUES ('through', ?) ON CONFLICT"
+                        " (name) DO UPDATE SET m = max(m, excluded.m)",
+                        (top,),
+                    )
+                self._load(tx.db)
+                self._clean = self.through >= top
+        except sqlite3.OperationalError:  # a database without the table (read-only, older)
+            return
+
+    def _load(self, db: Any) -> None:
+        rows = {n: (m, u) for n, m, u in db.execute("SELECT name, m, u FROM dedupe_learned")}
+        for name, (m, u) in rows.items():
+            kind, _, key = name.partition(":")
+            if kind == "field" and key in self.pairs:
+                self.pairs[key] = [m, u]
+            elif kind == "level" and key in self.levels:
+                self.levels[key] = [m, u]
+        self.home = rows.get("home", (0, 0))[0]
+        self._random = rows.get("random", (0, 0))[1]
+        self.through = rows.get("through", (0, 0))[0]
+        self._every = RARE if self._random >= ENOUGH else EVERY
+        self._synced = self.counts()
+        if rows:
+            self.update()
+
+    def load(self, db: Any) -> None:
+        """Start from the database's counts (a learner new in this process)."""
+        try:
+            self._load(db)
+            top = db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]
+        except sqlite3.OperationalError:
+            return
+        self._clean = self.through >= top
+
 
 _LEARNERS: dict[str, Learner] = {}
 
@@ -211,4 +290,5 @@ def learner_for(db: Any, cfg: Any) -> Learner:
     found = _LEARNERS.get(key)
     if found is None:
         found = _LEARNERS[key] = Learner(cfg.merge_threshold, cfg.review_threshold)
+        found.load(db)
     return found

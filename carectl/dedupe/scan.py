@@ -147,7 +147,7 @@ def _scores(
         P.best_older(db, chunk, shared, learner, people)
         if sum(map(len, head)) >= P.SAMPLE:
             break
-    learner.update()
+    learner.save(db, scanned=True)  # the counts kept; no customer here is learned from again
     weights = dict(learner.weights)
     work = ((c, weights) for c in itertools.chain(head, chunks))
     inline = lambda c, w: P.best_older(db, c, shared, w, people)  # noqa: E731
@@ -197,9 +197,8 @@ def _decide(
             merges = [p for p in merges if p[0] in live and p[1] in live]
             reviews = [p for p in reviews if p[0] in live and p[1] in live]
             batchmerge.merge_many(tx, merges, origin="scan", locked=cfg.locked_fields)
-            for pair in reviews:
-                review.propose(tx, *pair)
-        counts.update(merge=len(merges), review=len(reviews))
+            queued = sum(review.propose(tx, *pair) is not None for pair in reviews)  # new ones
+        counts.update(merge=len(merges), review=queued)
         announce(ctx, events)
         tell(batch[-1][0], last, "decisions")  # ids, not a count: ids have gaps
     counts["new"] = total - counts["merge"] - counts["review"]
