@@ -30,7 +30,7 @@ from carectl.hookspecs import hookimpl
 from carectl.normalize.dates import DateError, parse_date
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.names import home_regions
-from carectl.normalize.phones import PhoneError, to_e164, to_e164_guess
+from carectl.normalize.phones import PhoneError, to_e164, to_e164_elsewhere
 from carectl.normalize.text import fold, is_cjk
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -231,12 +231,12 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
             try:
                 good["phones"].append(to_e164(part, region))
                 continue
-            except PhoneError:
-                pass
+            except PhoneError as exc:
+                error = exc
             # not valid in the file's region: maybe a foreigner's number written home-style
             homes = home_regions(lead.fields.get("full_name") or "")
             try:
-                good["phones"].append(to_e164_guess(part, region, homes))
+                good["phones"].append(to_e164_elsewhere(part, region, homes, error))
             except PhoneError as exc:
                 bad.append(("phone", column, part, str(exc)))
     for column, text in cells.get("emails", []):
@@ -259,10 +259,21 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
 
 
 def _birthday(text: str, region: str) -> str:
-    iso = parse_date(text, region)
+    ok, iso = _date(text, region)
+    if not ok:
+        raise DateError(iso)
     if not iso.startswith("--") and not "1900-01-01" <= iso <= date.today().isoformat():
         raise DateError(f"not a plausible birthday: {text!r}")
     return iso
+
+
+@lru_cache(maxsize=1 << 14)
+def _date(text: str, region: str) -> tuple[bool, str]:
+    """(True, ISO date) or (False, why not): a file holds the same birthdays many times."""
+    try:
+        return True, parse_date(text, region)
+    except DateError as exc:
+        return False, str(exc)
 
 
 def _timezone(phones: list[str], region: str, config) -> str:
@@ -275,13 +286,23 @@ def _timezone(phones: list[str], region: str, config) -> str:
 
 
 _ZONES: dict[str, str] = {}
+_PREFIX_ZONE: dict[str, str | None] = {}  # "+849" -> its country's one zone (None: several)
+_UNSEEN = object()
 
 
 def _phone_zone(e164: str) -> str:
     """Zone of a valid E.164 number: its country's when the time zone data gives the whole
     country one zone (most countries: no parse at all); else cached by its first 7 digits
     (country code plus area or mobile prefix, what the data is keyed on)."""
-    zone = _country_zone(_calling_code(e164))
+    if e164[:1] == "+" and e164[1:2] != "+":  # the calling code is in its first 3 digits
+        prefix = e164[:4]
+        zone = _PREFIX_ZONE.get(prefix, _UNSEEN)
+        if zone is _UNSEEN:
+            if len(_PREFIX_ZONE) >= 4096:
+                _PREFIX_ZONE.clear()
+            zone = _PREFIX_ZONE[prefix] = _country_zone(_calling_code(e164))
+    else:
+        zone = _country_zone(_calling_code(e164))
     if zone is not None:
         return zone
     key = e164[:8]

@@ -9,6 +9,7 @@ a bad birthday) is rejected here with the same message.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ class Prepared:
     fts: tuple[str, str]  # and its search index text
 
 
-def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row) -> Lead:
+def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row, guard: Any = None) -> Lead:
     """One normalised Lead from a parsed row (the pipeline's normalise step)."""
     number, cells, errors = row
     lead = Lead(file=file, row=number, raw=dict(cells), options=options)
@@ -55,7 +56,9 @@ def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row) -> Lead:
         lead.error(column, message)
     if not lead.errors:
         try:
-            guard_for(ctx.pm, ctx.config.ingest).call("normalize_lead", ctx=ctx, lead=lead)
+            (guard or guard_for(ctx.pm, ctx.config.ingest)).call(
+                "normalize_lead", ctx=ctx, lead=lead
+            )
         except Exception as exc:  # one plugin's bug rejects the row, not the file
             plugin_failed(lead, "normalize_lead", exc)
     f = lead.fields
@@ -89,8 +92,10 @@ def prepare(lead: Lead) -> Prepared | None:
         contacts = [("email", e, normalize_email(e)) for e in f.get("emails") or []]
         contacts += [("phone", p, to_e164(p, lead.options.region)) for p in f.get("phones") or []]
         birthday = svc.check_birthday(f.get("birthday") or None)
-        names = svc.name_fields(
-            f.get("full_name") or "", f.get("family_name") or None, f.get("given_name") or None
+        names = dict(
+            _name_fields(
+                f.get("full_name") or "", f.get("family_name") or None, f.get("given_name") or None
+            )
         )
     except (ValueError, LookupError) as exc:  # what create_customer would refuse
         lead.error("", str(exc))
@@ -117,6 +122,10 @@ def prepare(lead: Lead) -> Prepared | None:
     )
 
 
+# A file names the same people many times (and namesakes share names): split and fold once.
+_name_fields = functools.lru_cache(maxsize=1 << 14)(svc.name_fields)
+
+
 def stored_keys(
     full_name: str, birthday: str | None, region: str, contacts, custom: dict | None = None
 ) -> set:
@@ -138,7 +147,8 @@ def prepare_rows(
 ) -> list[tuple[Lead, Prepared | None]]:
     """A chunk of parsed rows, normalised and prepared (in a worker or inline)."""
     out = []
+    guard = guard_for(ctx.pm, ctx.config.ingest)
     for row in rows:
-        lead = lead_of(ctx, file, options, row)
+        lead = lead_of(ctx, file, options, row, guard)
         out.append((lead, prepare(lead)))
     return out

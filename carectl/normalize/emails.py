@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -18,11 +19,20 @@ def normalize_email(raw: str) -> str:
     if not _SHAPE.match(text):
         raise EmailError(f"not an email address: {raw!r}")
     local, domain = text.rsplit("@", 1)
+    ascii_domain = _idna(domain)
+    if ascii_domain is None:
+        raise EmailError(f"not a valid email domain: {raw!r}")
+    return f"{local.lower()}@{ascii_domain}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _idna(domain: str) -> str | None:
+    """The domain lower-cased in its ASCII (IDNA) form, None when it has none; cached: a
+    file's addresses share a few domains."""
     try:
-        domain = domain.lower().encode("idna").decode("ascii")
+        return domain.lower().encode("idna").decode("ascii")
     except UnicodeError:
-        raise EmailError(f"not a valid email domain: {raw!r}") from None
-    return f"{local.lower()}@{domain}"
+        return None
 
 
 # Providers whose mailboxes ignore dots and "+tag" in the local part. Applied only where the

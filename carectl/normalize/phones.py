@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -29,7 +28,9 @@ def to_e164(raw: str, region: str = "VN") -> str:
     """E.164 form of raw, read in region when it has no +country prefix; PhoneError if invalid."""
     if raw in _VALID_E164:  # already normalised upstream (the lead pipeline, then the service)
         return raw
-    result = _parse_e164(raw, region)
+    ok, result = _parse_e164(raw, region)
+    if not ok:
+        raise PhoneError(result)
     if len(_VALID_E164) > 200_000:
         _VALID_E164.clear()
     _VALID_E164.add(result)
@@ -37,7 +38,16 @@ def to_e164(raw: str, region: str = "VN") -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _parse_e164(raw: str, region: str) -> str:
+def _parse_e164(raw: str, region: str) -> tuple[bool, str]:
+    """(True, E.164) or (False, why not): a refused number is remembered too, so the same bad
+    value met again in a file is not parsed again."""
+    try:
+        return True, _read_e164(raw, region)
+    except PhoneError as exc:
+        return False, str(exc)
+
+
+def _read_e164(raw: str, region: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise PhoneError("empty phone number")
@@ -77,31 +87,42 @@ class _Region:
     international: re.Pattern[str] | None  # the prefix dialled to call abroad from there
     general: tuple[frozenset[int], re.Pattern[str]]
     types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]  # every number type
-    # national formats: (leading digits, pattern, replacement with the national prefix rule)
-    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], Callable | str], ...]
+    # national formats: (leading digits, pattern, replacement with the national prefix rule,
+    # that replacement's digits as a str.format of the groups or None)
+    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], str, str | None], ...]
 
     def valid(self, nsn: str) -> bool:
         """phonenumbers' _number_type_helper(nsn) != UNKNOWN, without building a number."""
+        n = len(nsn)
         lengths, pattern = self.general
-        if (lengths and len(nsn) not in lengths) or not pattern.fullmatch(nsn):
+        if (lengths and n not in lengths) or not pattern.fullmatch(nsn):
             return False
-        return any(
-            (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn)
-            for lengths, pattern in self.types
-        )
+        for lengths, pattern in self.types:
+            if (not lengths or n in lengths) and pattern.fullmatch(nsn):
+                return True
+        return False
 
     def national(self, nsn: str) -> str:
         """Digits of format_number(..., NATIONAL): its format chosen and applied the same way
         (the last, most detailed leading-digits pattern, then the whole pattern), without
-        building a number."""
-        for leading, pattern, rule in self.formats:
-            if (leading is None or leading.match(nsn)) and pattern.fullmatch(nsn):
+        building a number. A format whose pattern reads the whole number at once gives the
+        digits straight from its groups (what re.sub would write, then kept digits only)."""
+        for leading, pattern, rule, digits in self.formats:
+            if leading is not None and not leading.match(nsn):
+                continue
+            m = pattern.match(nsn)
+            if m is None:  # no match at the start: no full match either
+                continue
+            if digits is not None and m.end() == len(nsn):
+                return digits.format(*m.groups(""))
+            if pattern.fullmatch(nsn):
                 return _digits(pattern.sub(rule, nsn))
         return nsn
 
 
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-          "voicemail", "fixed_line", "mobile")  # fmt: skip
+# Every number type: valid() asks whether any matches, so the commonest are tried first.
+_TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip",
+          "personal_number", "pager", "uan", "voicemail")  # fmt: skip
 
 
 @functools.lru_cache(maxsize=256)
@@ -129,43 +150,42 @@ def _region(region: str) -> _Region | None:
         return None
     types = tuple(t for t in (desc(getattr(meta, name, None)) for name in _TYPES) if t)
     parsing = meta.national_prefix_for_parsing  # as the full parse: no other prefix stripped
-    formats = tuple(
-        (
-            re.compile(f.leading_digits_pattern[-1]) if f.leading_digits_pattern else None,
-            re.compile(f.pattern),
-            _template(
-                _FIRST_GROUP.sub(f.national_prefix_formatting_rule, f.format, count=1)
-                if f.national_prefix_formatting_rule
-                else f.format
-            ),
+    formats = []
+    for f in meta.number_format:
+        pattern = re.compile(f.pattern)
+        rule = (
+            _FIRST_GROUP.sub(f.national_prefix_formatting_rule, f.format, count=1)
+            if f.national_prefix_formatting_rule
+            else f.format
         )
-        for f in meta.number_format
-    )
+        leading = re.compile(f.leading_digits_pattern[-1]) if f.leading_digits_pattern else None
+        empty = pattern.match("") is not None  # re.sub would also replace an empty match
+        digits = None if empty else _digits_template(rule)
+        if digits is not None and digits.count("{") > pattern.groups:  # a group it lacks
+            digits = None
+        formats.append((leading, pattern, rule, digits))
     return _Region(
         code=str(meta.country_code),
         national_prefix=re.compile(parsing) if parsing else None,
         international=re.compile(meta.international_prefix) if meta.international_prefix else None,
         general=general,
         types=types,
-        formats=formats,
+        formats=tuple(formats),
     )
 
 
-def _template(rule: str) -> Callable[[re.Match[str]], str] | str:
-    """A format's replacement ("0\\1 \\2-\\3") as a function of the match, split once: re.sub
-    with a template string parses it again on every call. Any other escape: the string."""
+def _digits_template(rule: str) -> str | None:
+    """The digits a format's replacement ("0\\1 \\2-\\3") writes, as a str.format of the
+    match's groups ("0{0}{1}{2}"); None for any other escape (then re.sub writes it)."""
     parts = re.split(r"\\(\d)", rule)
     if "\\" in "".join(parts[::2]) or "0" in parts[1::2]:  # "\\0" is no group
-        return rule
-    pieces = [
-        (text, int(group) if group else 0)
-        for text, group in zip(parts[::2], [*parts[1::2], ""], strict=True)
-    ]
-
-    def expand(m: re.Match[str]) -> str:
-        return "".join(text + (m.group(g) or "" if g else "") for text, g in pieces)
-
-    return expand
+        return None
+    out = []
+    for text, group in zip(parts[::2], [*parts[1::2], ""], strict=True):
+        out.append(_digits(text))
+        if group:
+            out.append(f"{{{int(group) - 1}}}")
+    return "".join(out)
 
 
 def _fast(text: str, region: str) -> str | None:
@@ -216,20 +236,27 @@ def to_e164_guess(raw: str, region: str, others: tuple[str, ...] = ()) -> str:
     try:
         return to_e164(raw, region)
     except PhoneError as exc:
-        text = (raw or "").strip()
-        if not others or text.startswith(("+", "00")):
-            raise
-        found = set()
-        for other in others:
-            if other.upper() == (region or "").upper():
-                continue
-            try:
-                found.add(to_e164(text, other))
-            except PhoneError:
-                continue
-        if len(found) != 1:
-            raise exc from None
-        return found.pop()
+        return to_e164_elsewhere(raw, region, others, exc)
+
+
+def to_e164_elsewhere(raw: str, region: str, others: tuple[str, ...], error: PhoneError) -> str:
+    """The rest of :func:`to_e164_guess` once raw is known not to be valid in ``region``
+    (``error`` says why): for a caller that tried the file's region first, so the number is
+    not parsed there twice."""
+    text = (raw or "").strip()
+    if not others or text.startswith(("+", "00")):
+        raise error
+    found = set()
+    for other in others:
+        if other.upper() == (region or "").upper():
+            continue
+        try:
+            found.add(to_e164(text, other))
+        except PhoneError:
+            continue
+    if len(found) != 1:
+        raise error
+    return found.pop()
 
 
 def national_digits(e164: str) -> str:
@@ -272,6 +299,21 @@ def national_number(e164: str) -> str:
 def phone_region(e164: str) -> str:
     """The country of an E.164 number ("+821012345678" -> "KR"; "" when unknown), from its
     calling code alone: no parse. Shared codes (+1) give the code's main country."""
+    if len(e164) > 4 and e164[0] == "+" and e164[1] != "+":  # decided by its first 3 digits
+        key = e164[:4]
+        region = _BY_PREFIX.get(key)
+        if region is None:
+            if len(_BY_PREFIX) >= 4096:
+                _BY_PREFIX.clear()
+            region = _BY_PREFIX[key] = _phone_region(e164)
+        return region
+    return _phone_region(e164)
+
+
+_BY_PREFIX: dict[str, str] = {}  # "+849" -> "VN"
+
+
+def _phone_region(e164: str) -> str:
     digits = e164.lstrip("+")
     for n in (1, 2, 3):
         if len(digits) > n and digits[:n].isdigit():
