@@ -113,16 +113,18 @@ def test_two_halves_write_what_one_connection_writes(ctx, monkeypatch):
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
     monkeypatch.setattr(halves.Helper, "submit", counted)
     split = runs(ctx, ids)
-    # each run: aggregates, rows, membership in the helper (on the first, the member rows and
-    # the numbered history rows); the split falls inside the data
+    # each run: aggregates, rows, membership in the helper (on the first, the member rows); the
+    # split falls inside the data
     names = [name for name, _ in used]
-    assert names[:4] == ["_upper_aggregates", "_upper_rows", "_upper_members", "_upper_history"]
-    assert names[4:] == ["_upper_aggregates", "_upper_rows", "_upper_diff"] * 2
+    assert names[:3] == ["_upper_aggregates", "_upper_rows", "_upper_members"]
+    assert names[3:] == ["_upper_aggregates", "_upper_rows", "_upper_diff"] * 2
     assert ids[0] < used[0][1] < ids[-1]
     for one, two in zip(alone, split, strict=True):
         for table in DERIVED:
             assert two[table] == one[table], table
+    assert split[0]["segment_history"] == []  # a first run's entries live in the member rows
     moved = {r[1] for r in split[2]["segment_history"] if r[3] == NEXT_DAY}
+    moved |= {r[1] for r in split[2]["segment_members"] if r[2] == NEXT_DAY}
     mid = used[-1][1]
     assert min(moved) <= mid < max(moved)  # the next day moved people in both halves
 
@@ -205,8 +207,8 @@ def test_a_failing_helper_fails_the_run_and_leaves_nothing(ctx, monkeypatch, tmp
 
 
 def test_a_writer_failing_in_a_first_run_leaves_no_helper_waiting(ctx, monkeypatch):
-    """On a first run the helper waits for the writer's next history id: a writer failing
-    before it has one must not leave the helper, and so the run's end, waiting for ever."""
+    """A writer failing while the helper works on a first run: the run ends with the error,
+    nothing written, and the next run works."""
     people(ctx, 60)
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
     diff = membership._diff
@@ -230,7 +232,7 @@ def test_a_writer_failing_in_a_first_run_leaves_no_helper_waiting(ctx, monkeypat
             refresh.recompute_all(ctx, at=AT)
     finally:
         signal.alarm(0)
-    assert ctx.db.execute("SELECT count(*) FROM segment_history").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT count(*) FROM segment_members").fetchone()[0] == 0
     monkeypatch.undo()
     refresh.recompute_all(ctx, at=AT)  # and the next run, a first one again, works
     assert ctx.db.execute("SELECT count(*) FROM segment_members").fetchone()[0] > 0

@@ -1,5 +1,5 @@
 """The full recompute's set-based shortcuts keep the data's meaning: foreign keys are checked
-again outside its two transactions, entries are written customer by customer, and the window
+again outside its two transactions, a first run writes each entry once, and the window
 sums count only the main currency's orders inside the window."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from carectl.hookspecs import hookimpl
-from carectl.segments import metrics, refresh
+from carectl.segments import membership, metrics, refresh
 from carectl.service import customers as svc
 from tests.test_segments_seed import AT, ago, crafted, customer  # noqa: F401
 
@@ -41,27 +41,25 @@ def test_a_failed_run_turns_the_checks_back_on(ctx, crafted, monkeypatch):  # no
     assert fk(ctx) == 1
 
 
-def test_entries_are_written_customer_by_customer(ctx, crafted):  # noqa: F811
+def test_a_first_run_writes_each_entry_once(ctx, crafted):  # noqa: F811
     with ctx.transaction() as tx:  # a first run: the live refreshes' rows gone
         for table in ("segment_members", "segment_history", "customer_metrics"):
             tx.execute(f"DELETE FROM {table}")
     refresh.recompute_all(ctx, at=AT)
-    rows = ctx.db.execute(
-        "SELECT customer_id, segment FROM segment_history WHERE change = 'entered' ORDER BY id"
-    ).fetchall()
-    ids = [r[0] for r in rows]
-    assert ids == sorted(ids)
-    per_customer = {}
-    for cid, segment in rows:
-        per_customer.setdefault(cid, []).append(segment)
-    # a buyer is in a behaviour segment and a value tier: both entries, one after the other
-    loyal = per_customer[crafted["loyal"]]
+    # the entries live in the member rows: no history row yet, and the history still tells them
+    assert ctx.db.execute("SELECT count(*) FROM segment_history").fetchone()[0] == 0
+    rows = membership.history(ctx.db, customer_id=crafted["loyal"])
+    assert {(r["change"], r["at"], r["reason"]) for r in rows} == {("entered", AT, "recompute")}
+    # a buyer is in a behaviour segment and a value tier
+    loyal = sorted(r["segment"] for r in rows)
     assert "loyal" in loyal and any(s.startswith("value_") for s in loyal)
-    # the members' customer index, set aside for the first fill, is back and complete
+    # the members' indexes, set aside for the first fill, are back and complete
     sql = "SELECT segment FROM segment_members WHERE customer_id = ? ORDER BY segment"
     plan = ctx.db.execute("EXPLAIN QUERY PLAN " + sql, (crafted["loyal"],)).fetchall()
     assert "segment_members_customer" in str(plan)
-    assert [r[0] for r in ctx.db.execute(sql, (crafted["loyal"],))] == sorted(loyal)
+    assert [r[0] for r in ctx.db.execute(sql, (crafted["loyal"],))] == loyal
+    entered = membership.history(ctx.db, segment="loyal", change="entered", since=AT)
+    assert crafted["loyal"] in {svc.resolve_id(ctx.db, r["code"]) for r in entered}
     assert ctx.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

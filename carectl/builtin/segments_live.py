@@ -223,17 +223,9 @@ def _evaluate(tx: Any, key: tuple, ids: list[int], at: str, reasons: dict[int, s
         want = {g for g in groups if g is not None}
         have = set(json.loads(members)) if members != "[]" else set()
         for segment in sorted(want - have):
-            tx.execute(refresh.HISTORY, (segment, cid, "entered", at, reasons[cid]))
-            tx.execute(
-                "INSERT INTO segment_members (segment, customer_id, since) VALUES (?, ?, ?)",
-                (segment, cid, at),
-            )
+            tx.execute(membership.ENTER, (segment, cid, at, reasons[cid]))
             entered += 1
         for segment in sorted(have - want):
-            tx.execute(refresh.HISTORY, (segment, cid, "left", at, reasons[cid]))
-            tx.execute(
-                "DELETE FROM segment_members WHERE segment = ? AND customer_id = ?",
-                (segment, cid),
-            )
+            membership.leave(tx, segment, cid, at, reasons[cid])
             left += 1
     return {"entered": entered, "left": left}

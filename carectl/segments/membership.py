@@ -1,5 +1,9 @@
 """Segment membership: evaluate the configured rules, diff against the current members, and keep
-every entry and exit in segment_history with the reason.
+every entry and exit with the reason.
+
+Membership is kept as spans: an entry lives in its segment_members row (since, reason) while the
+customer stays; the exit writes the entry and the exit to segment_history together. So a first
+recompute writes each membership once, and ``history`` reads both tables.
 
 Rules run in priority order, highest first; within a non-empty group a customer already placed in
 a segment of that group is skipped, which is what makes a group exclusive.
@@ -9,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from concurrent.futures import Future
 from contextlib import nullcontext
 from typing import Any
 
@@ -82,23 +85,32 @@ def evaluate_one(
             "SELECT segment FROM segment_members WHERE customer_id = ?", (customer_id,)
         )
     }
-    history = (
-        "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
-        " VALUES (?, ?, ?, ?, ?)"
-    )
     for segment in sorted(want - have):
-        tx.execute(history, (segment, customer_id, "entered", at, reason))
-        tx.execute(
-            "INSERT INTO segment_members (segment, customer_id, since) VALUES (?, ?, ?)",
-            (segment, customer_id, at),
-        )
+        tx.execute(ENTER, (segment, customer_id, at, reason))
     for segment in sorted(have - want):
-        tx.execute(history, (segment, customer_id, "left", at, reason))
-        tx.execute(
-            "DELETE FROM segment_members WHERE segment = ? AND customer_id = ?",
-            (segment, customer_id),
-        )
+        leave(tx, segment, customer_id, at, reason)
     return {"entered": len(want - have), "left": len(have - want)}
+
+
+ENTER = "INSERT INTO segment_members (segment, customer_id, since, reason) VALUES (?, ?, ?, ?)"
+SPAN = (  # a leaving member's entry, from its row
+    "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+    " SELECT segment, customer_id, 'entered', since, reason FROM segment_members"
+    " WHERE segment = ? AND customer_id = ?"
+)
+EXIT = (
+    "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+    " VALUES (?, ?, 'left', ?, ?)"
+)
+
+
+def leave(tx: Any, segment: str, customer_id: int, at: str, reason: str) -> None:
+    """One exit: the entry kept in the member row and the exit go to segment_history."""
+    tx.execute(SPAN, (segment, customer_id))
+    tx.execute(EXIT, (segment, customer_id, at, reason))
+    tx.execute(
+        "DELETE FROM segment_members WHERE segment = ? AND customer_id = ?", (segment, customer_id)
+    )
 
 
 def evaluate(
@@ -121,40 +133,45 @@ def evaluate(
     parts = ["temp"]
     if helper is None:
         _diff(tx, segments, at, scope)
-        entered = tx.execute(HISTORY.format("temp.seg_in"), ("entered", at, reason)).rowcount
     else:
         part = helper.scratch()
         done = helper.submit(_upper_diff, segments, at, (helper.mid + 1, halves.LAST_ID), part)
         _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
-        # the writer's half's entries while the helper finishes: customer by customer, the
-        # upper half's after them
-        entered = tx.execute(HISTORY.format("temp.seg_in"), ("entered", at, reason)).rowcount
         done.result()
         helper.attach(tx, part, "seg_w3")
         parts.append("seg_w3")
-        entered += tx.execute(HISTORY.format("seg_w3.seg_in"), ("entered", at, reason)).rowcount
+    # exits: every leaving member's entry, then the exits (each part in customer order, so the
+    # history rows are numbered as one connection numbers them), then the member rows go
+    for part in parts:
+        tx.execute(SPANS.format(part))
     left = 0
     for part in parts:
-        left += tx.execute(HISTORY.format(f"{part}.seg_out"), ("left", at, reason)).rowcount
+        left += tx.execute(EXITS.format(part), (at, reason)).rowcount
     if left:
         for part in parts:
             tx.execute(
                 "DELETE FROM segment_members WHERE (segment, customer_id) IN"
                 f" (SELECT segment, customer_id FROM {part}.seg_out)"
             )
+    entered = 0
     with bulkload.indexes_set_aside(tx.db, ["segment_members"]) if empty else nullcontext():
         for part in parts:
-            tx.execute(MEMBERS.format(part), (at,))
+            entered += tx.execute(MEMBERS.format(part), (at, reason)).rowcount
     return {"entered": entered, "left": left}
 
 
-HISTORY = (
+SPANS = (  # CROSS JOIN: seg_out is the outer loop, its order the rows' order
     "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
-    " SELECT segment, customer_id, ?, ?, ? FROM {}"
+    " SELECT m.segment, m.customer_id, 'entered', m.since, m.reason FROM {0}.seg_out o"
+    " CROSS JOIN segment_members m ON m.segment = o.segment AND m.customer_id = o.customer_id"
+)
+EXITS = (
+    "INSERT INTO segment_history (segment, customer_id, change, at, reason)"
+    " SELECT segment, customer_id, 'left', ?, ? FROM {}.seg_out"
 )
 MEMBERS = (
-    "INSERT INTO segment_members (segment, customer_id, since)"
-    " SELECT segment, customer_id, ? FROM {}.seg_in"
+    "INSERT INTO segment_members (segment, customer_id, since, reason)"
+    " SELECT segment, customer_id, ?, ? FROM {}.seg_in"
 )
 
 
@@ -162,31 +179,20 @@ def _first_in_halves(
     tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, helper: halves.Helper
 ) -> dict[str, int]:
     """evaluate() of a full run into no members at all (the first, after a big import) on two
-    connections: nobody leaves, and the helper hands over its half's member rows and history
-    rows (numbered after the writer's) in tables shaped like the real ones, so that the
-    writer's copies are SQLite's transfer of stored records and index entries, not a decode
-    and encode per row. The same rows, ids and order as evaluate() on one connection."""
-    diff, numbered = helper.scratch(), helper.scratch()
-    next_id: Future[int] = Future()
-    members = helper.submit(_upper_members, segments, at, (helper.mid + 1, halves.LAST_ID), diff)
-    history = helper.submit(_upper_history, at, reason, next_id, numbered)
-    try:
-        _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
-        entered = tx.execute(HISTORY.format("temp.seg_in"), ("entered", at, reason)).rowcount
-        next_id.set_result(
-            tx.execute("SELECT coalesce(max(id), 0) + 1 FROM segment_history").fetchone()[0]
-        )
-        members.result()
-        helper.attach(tx, diff, "seg_w3")
-        with bulkload.indexes_set_aside(tx.db, ["segment_members"]):
-            # the helper's first: into the empty table the transfer copies them in key order
-            tx.execute("INSERT INTO segment_members SELECT * FROM seg_w3.members")
-            tx.execute(MEMBERS.format("temp"), (at,))
-        history.result()
-        helper.attach(tx, numbered, "seg_w4")
-        entered += tx.execute("INSERT INTO segment_history SELECT * FROM seg_w4.history").rowcount
-    finally:
-        next_id.cancel()  # the run failed before it: the helper stops waiting
+    connections: nobody leaves, no history row is written (every entry lives in its member
+    row), and the helper hands over its half's member rows in a table shaped like the real
+    one, so that the writer's copy is SQLite's transfer of stored records, not a decode and
+    encode per row. The same rows as evaluate() on one connection."""
+    part = helper.scratch()
+    upper = (helper.mid + 1, halves.LAST_ID)
+    members = helper.submit(_upper_members, segments, at, reason, upper, part)
+    _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
+    members.result()
+    helper.attach(tx, part, "seg_w3")
+    with bulkload.indexes_set_aside(tx.db, ["segment_members"]):
+        # the helper's first: into the empty table the transfer copies them in key order
+        entered = tx.execute("INSERT INTO segment_members SELECT * FROM seg_w3.members").rowcount
+        entered += tx.execute(MEMBERS.format("temp"), (at, reason)).rowcount
     return {"entered": entered, "left": 0}
 
 
@@ -207,10 +213,15 @@ def _upper_diff(
 
 
 def _upper_members(
-    db: Any, segments: Sequence[SegmentDef], at: str, upper: tuple[int, int], part: str
+    db: Any,
+    segments: Sequence[SegmentDef],
+    at: str,
+    reason: str,
+    upper: tuple[int, int],
+    part: str,
 ) -> None:
     """In the helper, on a first run: the upper half's member rows, written to ``part`` in a
-    table shaped like segment_members (its entries stay in temp.seg_in for _upper_history)."""
+    table shaped like segment_members."""
     _diff(db, segments, at, metrics.set_range(db, *upper))
     halves.write_scratch(
         db,
@@ -218,24 +229,9 @@ def _upper_members(
         "seg_w3",
         [
             *((sql, ()) for sql in halves.shaped_like(db, "segment_members", "seg_w3.members")),
-            (MEMBERS.replace("segment_members", "seg_w3.members").format("temp"), (at,)),
+            (MEMBERS.replace("segment_members", "seg_w3.members").format("temp"), (at, reason)),
         ],
     )
-
-
-def _upper_history(db: Any, at: str, reason: str, next_id: Future[int], part: str) -> None:
-    """In the helper, after _upper_members: the upper half's history rows, shaped and indexed
-    like segment_history, numbered from ``next_id`` (the writer's, once its half is in)."""
-    first = next_id.result()
-    table, *indexes = halves.shaped_like(db, "segment_history", "seg_w4.history", indexes=True)
-    # seg_in was made by CREATE TABLE AS: its rowids count its rows from 1, in their order
-    fill = (
-        "INSERT INTO seg_w4.history (id, segment, customer_id, change, at, reason)"
-        " SELECT ? - 1 + rowid, segment, customer_id, 'entered', ?, ? FROM temp.seg_in"
-    )
-    # the indexes after the rows: each built by one sort
-    statements = [(table, ()), (fill, (first, at, reason)), *((sql, ()) for sql in indexes)]
-    halves.write_scratch(db, part, "seg_w4", statements)
 
 
 def verdicts(segments: Sequence[SegmentDef], scope: str) -> str:
@@ -264,8 +260,8 @@ def _diff(tx: Any, segments: Sequence[SegmentDef], at: str, scope: str) -> None:
     tx.execute(f"INSERT INTO temp.seg_eval {verdicts(segments, scope)}", (*params, at))
     # The differences first, then only they touch the real tables. Entries: each column's
     # segment not yet held (a key lookup each), customer by customer, so the inserts
-    # append to segment_members' and segment_history's customer indexes instead of splitting
-    # their pages once per column; exits: a member whose row no longer names the segment (a
+    # append to segment_members' customer index instead of splitting its pages once per
+    # column; exits: a member whose row no longer names the segment (a
     # rowid lookup each).
     pick = " ".join(f"WHEN {i} THEN e.{n}" for i, n in enumerate(names))
     ks = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(len(names))) or "SELECT 0 AS k"
@@ -336,26 +332,39 @@ def history(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Entries and exits, newest first: "who became lapsed this month" is
-    ``history(db, segment="stopped_buying", change="entered", since="2026-11-01")``."""
+    ``history(db, segment="stopped_buying", change="entered", since="2026-11-01")``.
+    Closed spans come from segment_history, open entries from segment_members (since,
+    reason); each side is read newest first from its own index, up to ``limit``."""
     where, params = [], []
-    for col, value in (("h.segment", segment), ("h.customer_id", customer_id)):
+    for col, value in (("segment", segment), ("customer_id", customer_id)):
         if value is not None:
             where.append(f"{col} = ?")
             params.append(value)
-    if change is not None:
-        where.append("h.change = ?")
-        params.append(change)
-    if since is not None:
-        where.append("h.at >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("h.at < ?")
-        params.append(until)
+    for op, value in ((">=", since), ("<", until)):
+        if value is not None:
+            where.append(f"{{at}} {op} ?")
+            params.append(value)
+    closed = [*where, "change = ?"] if change is not None else where
+    sides = [
+        "SELECT * FROM (SELECT at, segment, change, customer_id, reason, id FROM segment_history"
+        + _where(closed, "at")
+        + " ORDER BY at DESC, id DESC LIMIT ?)"
+    ]
+    args = [*params, *([change] if change is not None else []), limit]
+    if change in (None, "entered"):  # open entries: after the closed rows of the same instant
+        sides.append(
+            "SELECT * FROM (SELECT since, segment, 'entered', customer_id, reason, NULL"
+            f" FROM segment_members{_where(where, 'since')} ORDER BY since DESC LIMIT ?)"
+        )
+        args += [*params, limit]
     sql = (
-        "SELECT h.at, h.segment, h.change, c.code, c.full_name, h.reason FROM segment_history h"
-        " JOIN customers c ON c.id = h.customer_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY h.at DESC, h.id DESC LIMIT ?"
+        "SELECT h.at, h.segment, h.change, c.code, c.full_name, h.reason FROM ("
+        + " UNION ALL ".join(sides)
+        + ") h JOIN customers c ON c.id = h.customer_id"
+        " ORDER BY h.at DESC, h.id DESC, h.customer_id DESC, h.segment LIMIT ?"
     )
-    cur = db.execute(sql, (*params, limit))
-    return dicts(cur)
+    return dicts(db.execute(sql, (*args, limit)))
+
+
+def _where(conditions: list[str], at: str) -> str:
+    return (" WHERE " + " AND ".join(conditions)).format(at=at) if conditions else ""

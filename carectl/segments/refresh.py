@@ -219,25 +219,12 @@ def _evaluate_some(
     entered = left = 0
     for cid in ids:
         for segment in sorted(want[cid] - have[cid]):
-            tx.execute(HISTORY, (segment, cid, "entered", at, reasons[cid]))
-            tx.execute(
-                "INSERT INTO segment_members (segment, customer_id, since) VALUES (?, ?, ?)",
-                (segment, cid, at),
-            )
+            tx.execute(membership.ENTER, (segment, cid, at, reasons[cid]))
             entered += 1
         for segment in sorted(have[cid] - want[cid]):
-            tx.execute(HISTORY, (segment, cid, "left", at, reasons[cid]))
-            tx.execute(
-                "DELETE FROM segment_members WHERE segment = ? AND customer_id = ?",
-                (segment, cid),
-            )
+            membership.leave(tx, segment, cid, at, reasons[cid])
             left += 1
     return {"entered": entered, "left": left}
-
-
-HISTORY = (
-    "INSERT INTO segment_history (segment, customer_id, change, at, reason) VALUES (?, ?, ?, ?, ?)"
-)
 
 
 def _refresh_by_reason(ctx: Any, reasons: dict[int, str], at: str | None) -> dict[str, Any]:

@@ -439,7 +439,8 @@ class Reader:
 
     def segment_trend(self, segment: str, weeks: int) -> list[int]:
         """Members at the end of each of the last ``weeks`` weeks (the last one is now),
-        walked back from today's count through the entries and exits of each week."""
+        walked back from today's count through the entries and exits of each week: closed
+        spans in segment_history, open entries in segment_members (each an index range)."""
         now = self.clock()
         with self.slow() as db:
             size = membership.counts(db).get(segment, 0)
@@ -447,9 +448,11 @@ class Reader:
             for w in range(weeks - 1):
                 end, start = now - timedelta(weeks=w), now - timedelta(weeks=w + 1)
                 net = db.execute(
-                    "SELECT coalesce(sum(CASE change WHEN 'entered' THEN 1 ELSE -1 END), 0)"
-                    " FROM segment_history WHERE segment = ? AND at >= ? AND at < ?",
-                    (segment, _iso(start), _iso(end)),
+                    "SELECT (SELECT coalesce(sum(CASE change WHEN 'entered' THEN 1 ELSE -1 END), 0)"
+                    " FROM segment_history WHERE segment = :s AND at >= :a AND at < :b)"
+                    " + (SELECT count(*) FROM segment_members"
+                    " WHERE segment = :s AND since >= :a AND since < :b)",
+                    {"s": segment, "a": _iso(start), "b": _iso(end)},
                 ).fetchone()[0]
                 size -= net
                 sizes.append(max(0, size))
