@@ -229,7 +229,7 @@ def write(tx: Any, customer_id: int, keys: Iterable[tuple[str, str]]) -> None:
     tx.execute("DELETE FROM match_keys WHERE customer_id = ?", (customer_id,))
     tx.db.conn.executemany(
         "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
-        [(customer_id, kind, key) for kind, key in keys],
+        [(customer_id, kind, key) for kind, key in keys if kind not in ("phone", "email")],
     )
 
 

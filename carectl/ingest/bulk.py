@@ -352,13 +352,19 @@ class BatchWriter:
             ],
         )
         # Existing customers: only the keys that changed; the search row only if it changed.
+        # Phones and emails are blocked on through contact_points (migration 0021).
         many(
             "DELETE FROM match_keys WHERE customer_id = ? AND kind = ? AND key = ?",
             [(d.row["id"], *k) for d in updated for k in d.stored_keys - d.keys],
         )
         many(
             "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
-            [(d.row["id"], *k) for d in touched for k in d.keys - d.stored_keys],
+            [
+                (d.row["id"], *k)
+                for d in touched
+                for k in d.keys - d.stored_keys
+                if k[0] not in CONTACT_KINDS
+            ],
         )
         texts = [(d, d.fts or _fts(d)) for d in touched]
         # search.write_index_many feeds both search indexes (words and trigrams)
