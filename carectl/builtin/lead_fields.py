@@ -98,7 +98,9 @@ FIELDS = frozenset(SYNONYMS) | {"language", "timezone", "region"}
 ALIASES = {"name": "full_name", "phone": "phones", "email": "emails", "birth_date": "birthday"}
 FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
 EMPTY = frozenset({"", "-", "--", "n/a", "#n/a", "null", "none", "nil"})
+_EMPTY_LEN = max(map(len, EMPTY))  # casefold never shortens: longer text is no EMPTY word
 _SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+")
+_MAY_SPLIT = re.compile(r"[,;/|\n\r，；、]|or|hoặc|或")  # what _SPLIT needs to find anything
 _SPLIT_EMAIL = re.compile(r"[,;/|\s，；、]+")
 GENDERS = {
     "male": ("m", "male", "man", "nam", "남", "남자", "남성", "男", "男性"),
@@ -137,7 +139,7 @@ def normalize_lead(ctx, lead):
     cells: dict[str, list[tuple[str, str]]] = {}
     for column, value in lead.raw.items():
         text = _clean(value)
-        if text.casefold() in EMPTY:
+        if not text or (len(text) <= _EMPTY_LEN and text.casefold() in EMPTY):
             continue
         target = columns.get(column)
         if target is None:
@@ -227,7 +229,8 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
     good: dict[str, list[str]] = {"phones": [], "emails": []}
     bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
     for column, text in cells.get("phones", []):
-        for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
+        parts = _SPLIT.split(text) if _MAY_SPLIT.search(text) else (text,)
+        for part in filter(None, (p.strip() for p in parts)):
             try:
                 good["phones"].append(to_e164(part, region))
                 continue

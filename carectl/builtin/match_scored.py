@@ -11,7 +11,7 @@ queued for review are scored again with the learned weights.
 from __future__ import annotations
 
 from carectl.dedupe.blocking import best_match, decide
-from carectl.dedupe.keys import identity
+from carectl.dedupe.keys import ADDRESS_FIELD, ID_FIELD, identity
 from carectl.dedupe.learn import learner_for
 from carectl.dedupe.recheck import rescore_reviews
 from carectl.dedupe.score import Person
@@ -28,7 +28,8 @@ def lead_person(lead) -> Person:
         (f.get("region") or lead.options.region or "").upper(),
         set(f.get("emails") or ()),
         set(f.get("phones") or ()),
-        *identity(f),  # address and id numbers, when the file has them
+        # address and id numbers, when the file has them (identity({}) is "", set())
+        *(identity(f) if ADDRESS_FIELD in f or ID_FIELD in f else ("", set())),
     )
 
 

@@ -60,11 +60,11 @@ class Guard:
             return caller(**kwargs)
         first = bool(caller.spec and caller.spec.opts.get("firstresult"))
         results = []
+        timed = self._watch()
         for impl in reversed(impls):
             name = impl.plugin_name
             if name in self.disabled:
                 continue
-            timed = self._watch()
             try:
                 if timed:
                     self._started = time.monotonic()
@@ -74,7 +74,7 @@ class Guard:
                 raise PluginFailed(name, hook, exc) from exc
             finally:
                 self._started = None
-            if self.failures[name]:
+            if self.failures.get(name):
                 self.failures[name] = 0
             if result is not None:
                 if first:

@@ -17,7 +17,7 @@ from typing import Any
 from carectl import search
 from carectl.builtin.match_scored import lead_person
 from carectl.dedupe.blocking import person_keys
-from carectl.dedupe.keys import identity, keys_for
+from carectl.dedupe.keys import ADDRESS_FIELD, ID_FIELD, identity, keys_for
 from carectl.dedupe.score import Person
 from carectl.ingest.guard import PluginFailed, guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions
@@ -133,7 +133,10 @@ def stored_keys(
     custom: the fields holding identity evidence (address, id number)."""
     emails = [c[1] for c in contacts if c[0] == "email"]
     phones = [c[1] for c in contacts if c[0] == "phone"]
-    return keys_for(full_name, birthday, region, emails, phones, *identity(custom))
+    has_identity = custom and (ADDRESS_FIELD in custom or ID_FIELD in custom)
+    return keys_for(
+        full_name, birthday, region, emails, phones, *(identity(custom) if has_identity else ())
+    )
 
 
 def index_text(full_name: str, contacts) -> tuple[str, str]:

@@ -34,8 +34,12 @@ def parse_date(value: str | date, region: str = "") -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = unicodedata.normalize("NFKC", value or "").strip()
-    text = _TIME.sub("", text)
+    text = value or ""
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    text = text.strip()
+    if ":" in text:  # a time of day needs one
+        text = _TIME.sub("", text)
     if m := _YMD.match(text):
         return _iso(value, int(m[1]), int(m[2]), int(m[3]))
     if m := _COMPACT.match(text):
