@@ -180,6 +180,85 @@ def test_big_load_defers_indexes_and_puts_them_back(made: Path, tmp_path: Path, 
         b.close()
 
 
+def _search_rows(path: Path) -> list[list[tuple]]:
+    c = sqlite3.connect(path)
+    try:
+        return [
+            c.execute("SELECT rowid, names, contacts FROM customers_fts ORDER BY rowid").fetchall(),
+            c.execute("SELECT rowid, names FROM customers_words ORDER BY rowid").fetchall(),
+        ]
+    finally:
+        c.close()
+
+
+def test_search_indexes_built_beside_the_writer_equal_the_writers_own(tmp_path: Path, monkeypatch):
+    """A big load builds its search indexes in a scratch database on a thread and copies their
+    shadow tables in: FTS5 finds them sound, they hold what the writer would have written, and
+    searches on a fresh connection and on the loading one find the same customers."""
+    import importlib
+
+    from carectl import search
+    from carectl.demo import search_index
+
+    loading = importlib.import_module("carectl.demo.load")
+    _make(tmp_path / "writer.db", chunk=400)
+    monkeypatch.setattr(loading, "PARALLEL_FROM", 1000)
+    copied = []
+    real = search_index._shadow_copy
+    monkeypatch.setattr(search_index, "_shadow_copy", lambda conn: copied.append(real(conn)))
+    db = open_db(tmp_path / "beside.db")
+    try:
+        cfg = Config(database=str(tmp_path / "beside.db"))
+        load(db, N, seed=5, as_of=AS_OF, workers=0, chunk=400, history=cfg)
+        loaded = search.search(db, "nguyen", limit=N)  # the loading connection, caches and all
+        for fts in search.INDEXES:
+            db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+    finally:
+        db.close()
+    assert len(copied) == 1  # built beside the writer, copied in once
+    assert _search_rows(tmp_path / "beside.db") == _search_rows(tmp_path / "writer.db")
+    assert len(_search_rows(tmp_path / "beside.db")[0]) == N
+    fresh = open_db(tmp_path / "beside.db")
+    try:
+        found = search.search(fresh, "nguyen", limit=N)
+        assert found and [h["id"] for h in found] == [h["id"] for h in loaded]
+    finally:
+        fresh.close()
+
+
+def test_a_group_the_search_thread_fails_on_is_indexed_by_the_writer(tmp_path: Path, monkeypatch):
+    """The thread's error stops the load and is raised, but every customer committed is in
+    both search indexes."""
+    import importlib
+
+    from carectl.demo import search_index
+
+    loading = importlib.import_module("carectl.demo.load")
+    monkeypatch.setattr(loading, "PARALLEL_FROM", 1000)
+    real, calls = search_index.SearchBuilder._index, []
+
+    def flaky(self, paths):
+        calls.append(paths)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(self, paths)
+
+    monkeypatch.setattr(search_index.SearchBuilder, "_index", flaky)
+    path = tmp_path / "flaky.db"
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _make(path, chunk=300)
+    c = sqlite3.connect(path)
+    try:
+        customers = c.execute("SELECT count(*) FROM customers").fetchone()[0]
+        assert 0 < customers <= N
+        for fts in ("customers_fts", "customers_words"):
+            ids = c.execute(f"SELECT -rowid FROM {fts} ORDER BY -rowid").fetchall()
+            assert ids == c.execute("SELECT id FROM customers ORDER BY id").fetchall(), fts
+            c.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+    finally:
+        c.close()
+
+
 def test_ids_across_chunks_point_at_the_customers_own_rows(tmp_path: Path):
     """Each chunk's history is made with ids from 1 and moved past the database's on copy:
     every reference must still land on the same customer's row, and a second demo run

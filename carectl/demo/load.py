@@ -27,6 +27,7 @@ from carectl.config import Config
 from carectl.demo import service, staging
 from carectl.demo.bulk import background_checkpoints, deferred_indexes
 from carectl.demo.generate import SOURCES, Settings
+from carectl.demo.search_index import SearchBuilder
 from carectl.demo.staging import Staged
 from carectl.service import lifecycle
 from carectl.service.customers import source_id
@@ -130,13 +131,27 @@ def load(
         )
         checkpoints = background_checkpoints(db) if big else nullcontext(lambda: None)
         folder = tempfile.TemporaryDirectory(prefix="carectl-demo-")
-        with checkpoints as checkpoint, fast, folder as staged:
-            chunks = _batches(settings, history, plan, workers, Path(staged))
-            # The first transaction takes the first chunk alone: the writer starts as soon as
-            # a worker has one, not after the first five.
-            sizes = itertools.chain([1], itertools.repeat(max(1, BATCH_SIZE // chunk)))
-            while _write_transaction(db, chunks, next(sizes), seed, totals, progress):
-                checkpoint()
+        path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+        with checkpoints as checkpoint, folder as staged:
+            # A big load's search indexes are built beside the writer (search_index.py).
+            builder = SearchBuilder(db.conn, path[0], Path(staged)) if big and path[0] else None
+            try:
+                with fast:
+                    try:
+                        chunks = _batches(settings, history, plan, workers, Path(staged))
+                        # The first transaction takes the first chunk alone: the writer starts
+                        # as soon as a worker has one, not after the first five.
+                        sizes = itertools.chain([1], itertools.repeat(max(1, BATCH_SIZE // chunk)))
+                        while _write_transaction(
+                            db, chunks, next(sizes), seed, totals, progress, builder
+                        ):
+                            checkpoint()
+                    finally:
+                        if builder:  # merged while the writer builds its indexes
+                            builder.merge()
+            finally:
+                if builder:
+                    _finish_search(db, builder)
     finally:
         if gc_was:
             gc.enable()
@@ -162,16 +177,19 @@ def _write_transaction(
     seed: int,
     totals: _Counts,
     progress: Callable[[int], None] | None,
+    builder: SearchBuilder | None = None,
 ) -> bool:
     """Write per_tx chunks and their audit entries in one transaction; False when none left.
 
     Staged chunks are attached before BEGIN (SQLite cannot attach inside a transaction) and
-    detached and deleted after the commit.
+    detached and deleted after the commit; with a ``builder``, their search rows are left to
+    it, handed over (with the files) once committed.
     """
     group = list(itertools.islice(chunks, per_tx))
     if not group:
         return False
     schemas: list[str] = []
+    committed = False
     try:
         for item in group:
             schemas.append(f"stage{len(schemas)}")
@@ -183,23 +201,45 @@ def _write_transaction(
                 counts.add(item)
                 if progress:
                     progress(item.customers)
-            staging.copy_search(tx, schemas)
+            if builder is None:
+                staging.copy_search(tx, schemas)
             audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
             if counts.history:
                 span = {"first_id": counts.first_id, "last_id": counts.last_id, "seed": seed}
                 after = {**span, **counts.history}
                 audit.record(tx, "demo.service_history", "customer", None, None, after)
+        committed = True
     finally:
         for schema in schemas:
             db.execute(f"DETACH DATABASE {schema}")
-        for item in group:
-            item.path.unlink(missing_ok=True)
+        if builder is None or not committed:
+            for item in group:
+                item.path.unlink(missing_ok=True)
+    if builder is not None:
+        builder.add([item.path for item in group])
     totals.duplicates += counts.duplicates
     totals.orders += counts.orders
     totals.transitions += counts.transitions
     for key, value in counts.history.items():
         totals.history[key] = totals.history.get(key, 0) + value
     return True
+
+
+def _finish_search(db: sqlite_utils.Database, builder: SearchBuilder) -> None:
+    """Copy the builder's indexes in; the groups it failed on are indexed here, then its error
+    is raised (the database stays searchable either way)."""
+    for paths in builder.finish():
+        schemas = [f"stage{i}" for i in range(len(paths))]
+        for schema, path in zip(schemas, paths, strict=True):
+            db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+        try:
+            with transaction(db) as tx:
+                staging.copy_search(tx, schemas)
+        finally:
+            for schema in schemas:
+                db.execute(f"DETACH DATABASE {schema}")
+    if builder.error is not None:
+        raise builder.error
 
 
 def _batches(

@@ -139,7 +139,7 @@ def copy(tx: Tx, schema: str, history: bool, transitions: bool = False) -> None:
         )
 
 
-def copy_search(tx: Tx, schemas: list[str]) -> None:
+def copy_search(tx: Tx | sqlite3.Connection, schemas: list[str]) -> None:
     """Copy staged files' search-index rows, newest first: the files last to first, so each
     index's rowids rise across all of them and FTS5 flushes its pending rows once."""
     for sql in _SEARCH_COPIES:

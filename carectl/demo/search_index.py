@@ -1,0 +1,158 @@
+"""The search indexes of a big demo load, built beside the writer instead of by it.
+
+Feeding the two FTS5 indexes was a third of the writer's work (the trigram index alone ~10 µs
+per customer), and the writer is a single thread: the load's bottleneck. Here a thread of its
+own feeds them from the staged chunks into a scratch database holding the same FTS5 tables
+(created from the database's own SQL), as the writer commits each group of chunks; SQLite
+runs without the GIL, so both cores work. At the end the scratch indexes are merged (while
+the writer builds its other indexes) and their shadow tables copied into the database in one
+transaction, row for row: an FTS5 index is nothing but those tables, and tests run FTS5's
+integrity-check on the result. Where shadow tables cannot be written (a SQLite built
+"defensive"), the rows go in through the indexes themselves instead, from the scratch copy.
+
+Only for a load into an empty database (the indexes are replaced, not added to). A load that
+fails still gets the chunks it committed indexed; one killed outright (like the B-tree indexes
+set aside) does not.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from carectl import search
+from carectl.demo import staging
+from carectl.store.connection import BUSY_TIMEOUT_MS
+
+# FTS5 keeps these for each index: the index itself (_data, _idx), its copy of the text
+# (_content) and each row's token counts (_docsize). _config stays the database's own.
+SHADOWS = ("data", "idx", "content", "docsize")
+# While loading, FTS5 neither merges segments as it goes (automerge) nor when a level holds 16
+# of them (crisismerge, up to ~1000 segments: about 2.5 million customers); the 'optimize' at
+# the end merges them all once (trigram index at 200k: ~14 -> ~10.5 µs CPU per customer).
+LOADING = {"automerge": 0, "crisismerge": 1000}
+
+
+class SearchBuilder:
+    """Feeds staged chunks' search rows into scratch indexes in ``folder`` on a thread.
+
+    ``add`` hands over a committed group of staged files (deleted once read); ``finish`` merges
+    the indexes and copies them into the database at ``path``."""
+
+    def __init__(self, db: sqlite3.Connection, path: str, folder: Path) -> None:
+        self.path = path
+        self.scratch = folder / "search.db"
+        ddl = [
+            db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+            for name in search.INDEXES
+        ]
+        self._conn = sqlite3.connect(self.scratch, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        for sql, fts in zip(ddl, search.INDEXES, strict=True):
+            self._conn.execute(sql)
+            for key, value in LOADING.items():
+                self._conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES (?, ?)", (key, value))
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-demo-search")
+        self._handed: list[tuple[list[Path], Future[None]]] = []
+        self.error: BaseException | None = None  # the thread's, known after finish()
+
+    def add(self, paths: list[Path]) -> None:
+        """Index these staged files (one committed group, in chunk order) after the ones before.
+        An earlier group's failure is raised here, so the load stops."""
+        self._handed.append((paths, self._pool.submit(self._index, paths)))
+        for _, done in self._handed:
+            if done.done() and done.exception() is not None:
+                raise done.exception()  # type: ignore[misc]
+
+    def _index(self, paths: list[Path]) -> None:
+        conn = self._conn
+        schemas = [f"s{i}" for i in range(len(paths))]
+        for schema, path in zip(schemas, paths, strict=True):
+            conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+        try:
+            conn.execute("BEGIN")
+            staging.copy_search(conn, schemas)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            for schema in schemas:
+                conn.execute(f"DETACH DATABASE {schema}")
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+    def merge(self) -> None:
+        """Start merging the scratch indexes once the groups handed over are in (returns at
+        once: the writer builds its own indexes meanwhile)."""
+        self._handed.append(([], self._pool.submit(self._merge)))
+
+    def _merge(self) -> None:
+        for fts in search.INDEXES:
+            self._conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+
+    def finish(self) -> list[list[Path]]:
+        """Wait for the thread, copy what it built into the database and close; the groups
+        it failed to index are returned (their files kept) for the caller to index before it
+        raises ``error``."""
+        self._pool.shutdown(wait=True)
+        failed = [paths for paths, done in self._handed if paths and done.exception()]
+        self.error = next((d.exception() for _, d in self._handed if d.exception()), None)
+        try:
+            _copy(self.path, self.scratch)
+        finally:
+            self._conn.close()
+            self.scratch.unlink(missing_ok=True)
+        return failed
+
+
+def _copy(path: str, scratch: Path) -> None:
+    """Replace the database's (empty) search indexes with the scratch ones, on a connection of
+    its own: FTS5 caches an index's structure per connection, and a connection sees another's
+    commit (its data_version moves), never its own writes to shadow tables."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("ATTACH DATABASE ? AS scratch", (str(scratch),))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            try:
+                _shadow_copy(conn)
+            except sqlite3.DatabaseError:  # shadow tables read-only here: through FTS5 itself
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                _row_copy(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+
+
+def _shadow_copy(conn: sqlite3.Connection) -> None:
+    for fts in search.INDEXES:
+        for shadow in SHADOWS:
+            table = f"{fts}_{shadow}"
+            conn.execute(f"DELETE FROM main.{table}")
+            # same table definition on both sides: SQLite copies the records as they are
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
+
+
+def _row_copy(conn: sqlite3.Connection) -> None:
+    for fts in search.INDEXES:
+        columns = _columns(conn, fts)
+        stored = ", ".join(f"c{i}" for i in range(len(columns)))
+        conn.execute(
+            f"INSERT INTO main.{fts} (rowid, {', '.join(columns)})"
+            f" SELECT id, {stored} FROM scratch.{fts}_content ORDER BY id"
+        )
+
+
+def _columns(conn: sqlite3.Connection, fts: str) -> Iterable[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA main.table_info({fts})")]
