@@ -117,12 +117,17 @@ def compute(
     if not scope and bounds:
         refresh_bounds(tx, at)
     sql, params = _rows(config, p, scope, "rfm_bounds", first)
-    return tx.execute(f"{INSERT} {sql}", params).rowcount
+    return tx.execute(f"{_insert(first)} {sql}", params).rowcount
 
 
 COLUMNS = f"(customer_id, {', '.join(METRIC_COLUMNS)}, computed_at)"
 # a deleted customer's row went with it (ON DELETE CASCADE)
 INSERT = f"INSERT OR REPLACE INTO customer_metrics {COLUMNS}"
+
+
+def _insert(first: bool) -> str:
+    """Into an empty table (a first run) a plain INSERT: no key to look up for a row to replace."""
+    return INSERT.replace(" OR REPLACE", "") if first else INSERT
 
 
 def _params(config: Config, at: str) -> dict[str, Any]:
@@ -172,7 +177,7 @@ def _compute_halves(
     part = helper.scratch()
     done = helper.submit(_upper_rows, config, p, upper, rows, first, part)
     sql, params = _rows(config, p, scope, "rfm_bounds", first)
-    written = tx.execute(f"{INSERT} {sql}", params).rowcount
+    written = tx.execute(f"{_insert(first)} {sql}", params).rowcount
     done.result()
     helper.attach(tx, part, "seg_w2")
     # Into a table that held none of these ids, a plain INSERT of a table shaped exactly like
