@@ -31,7 +31,7 @@ from carectl.normalize.dates import DateError, parse_date
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.names import home_regions
 from carectl.normalize.phones import PhoneError, to_e164, to_e164_elsewhere
-from carectl.normalize.text import fold, is_cjk
+from carectl.normalize.text import fold, is_cjk, upper_code
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "full_name": (
@@ -152,7 +152,9 @@ def normalize_lead(ctx, lead):
     region = (lead.options.region or "").upper()
     for key in ("full_name", "family_name", "given_name", "city", "language", "timezone"):
         if key in cells:
-            f[key] = " ".join(cells[key][0][1].split())
+            text = cells[key][0][1]
+            single = " ".join(text.split())
+            f[key] = text if single == text else single  # the cell's own string: pickled once
     if "note" in cells:
         f["note"] = "; ".join(v for _, v in cells["note"])
     if "address" in cells or not cells.keys().isdisjoint(ADDRESS_PARTS):
@@ -175,7 +177,7 @@ def normalize_lead(ctx, lead):
             else:  # a mistyped birthday does not lose the customer
                 lead.custom["invalid_birthday"] = text
                 lead.warn(column, f"{exc}; kept in custom field 'invalid_birthday'")
-    f["region"] = (f.get("region") or region).upper()
+    f["region"] = upper_code(f.get("region") or region)
     f.setdefault("language", lead.options.language or ctx.config.default_language)
     if not f.get("timezone"):
         f["timezone"] = _timezone(f.get("phones") or [], region, ctx.config)

@@ -17,6 +17,7 @@ from carectl.dedupe.recheck import rescore_reviews
 from carectl.dedupe.score import Person
 from carectl.hookspecs import hookimpl
 from carectl.ingest.lead import MatchResult
+from carectl.normalize.text import upper_code
 
 
 def lead_person(lead) -> Person:
@@ -25,7 +26,7 @@ def lead_person(lead) -> Person:
         None,
         f.get("full_name") or "",
         f.get("birthday") or None,
-        (f.get("region") or lead.options.region or "").upper(),
+        upper_code(f.get("region") or lead.options.region or ""),
         set(f.get("emails") or ()),
         set(f.get("phones") or ()),
         # address and id numbers, when the file has them (identity({}) is "", set())

@@ -24,6 +24,7 @@ from carectl.ingest.lead import Lead, LeadFileOptions
 from carectl.normalize.emails import normalize_email
 from carectl.normalize.names import name_keys
 from carectl.normalize.phones import to_e164
+from carectl.normalize.text import upper_code
 from carectl.service import customers as svc
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ def prepare(lead: Lead) -> Prepared | None:
         lead.error("", str(exc))
         return None
     person = lead_person(lead)
-    region = (f.get("region") or "").upper()
+    region = upper_code(f.get("region") or "")
+    if names["full_name"] == person.full_name:  # one string object: pickled once
+        names["full_name"] = person.full_name
     unique = list(dict.fromkeys((kind, norm) for kind, _, norm in contacts))
     keys = stored_keys(names["full_name"], birthday, region, unique, f)
     same = (person.full_name, person.birthday, person.region) == (

@@ -25,6 +25,13 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
 
 
+@functools.lru_cache(maxsize=1024)
+def upper_code(text: str) -> str:
+    """A region code as stored, upper case; one string object per code (cached), so a chunk
+    of leads sent to another process pickles it once."""
+    return text.upper()
+
+
 def is_cjk(ch: str) -> bool:
     """Hangul, Hanzi/Kanji and kana: scripts written without spaces between name parts."""
     o = ord(ch)
