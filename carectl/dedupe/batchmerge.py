@@ -20,9 +20,12 @@ from typing import Any
 
 from carectl.dedupe import keys as match_keys
 from carectl.dedupe import merge as M
+from carectl.dedupe.pairs import CONTACTS
 from carectl.search import drop_index, index_customer
 from carectl.service import customers as svc
+from carectl.store import audit
 from carectl.store.transaction import Tx
+from carectl.store.util import now_iso
 
 Pair = tuple[int, int, float, str]  # (survivor, merged, score, reason): survivor < merged
 
@@ -88,29 +91,110 @@ def _round(
         tx.db.conn.executemany(
             f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', moved
         )
-    for s, m, _, _ in pairs:
-        M._move_contacts(tx, s, snaps[m])
+    moved = {m: M._move_contacts(tx, s, snaps[m]) for s, m, _, _ in pairs}
     merged_ids = [(m,) for _, m, _, _ in pairs]
     tx.db.conn.executemany("DELETE FROM customers WHERE id = ?", merged_ids)
     tx.db.conn.executemany("DELETE FROM match_keys WHERE customer_id = ?", merged_ids)
     drop_index(tx, [m for _, m, _, _ in pairs])
+    sources = _sources(tx, {rows[s][0]["source_id"] for s, _, _, _ in pairs})
+    done = [_survivor(snaps[m], moved[m], sources, locked) for _, m, _, _ in pairs]
+    # The survivors' rows written with one statement per set of columns, then their search
+    # rows and keys from what they hold now: what update_customer and merge() write per pair.
+    updates: dict[tuple[str, ...], list[tuple]] = {}
+    for (s, _, _, _), (_, new, _, _) in zip(pairs, done, strict=True):
+        if new:
+            updates.setdefault(tuple(new), []).append((*new.values(), s))
+    for columns, params in updates.items():
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        tx.db.conn.executemany(f"UPDATE customers SET {sets} WHERE id = ?", params)
+    for (s, _, _, _), (stored, _, contacts, _) in zip(pairs, done, strict=True):
+        index_customer(tx, s)
+        _write_keys(tx, s, stored, contacts)
     out = []
-    for s, m, score, reason in pairs:
-        snapshot = snaps[m]
-        survivor = snapshot["survivor"]
-        changes = M.survivorship(survivor, snapshot["merged"], locked)
-        stored = svc.update_customer(tx, s, changes) if changes else None
-        # merge() writes the survivor's search rows and keys again after the update; when the
-        # update wrote them (its row changed; its keys with a field they come from), with the
-        # contact points already moved, they are the same rows: not written twice here.
-        wrote = stored is not None and stored["updated_at"] != survivor["updated_at"]
-        if not wrote:
-            index_customer(tx, s)
-        if not wrote or not _keyed_change(survivor, stored):  # type: ignore[arg-type]
-            match_keys.refresh(tx, s)
+    for (s, m, score, reason), (stored, new, contacts, before_update) in zip(
+        pairs, done, strict=True
+    ):
+        if new:  # update_customer's audit entry and event
+            after = {**svc._public(stored), "contacts": before_update["contacts"]}
+            audit.record(tx, "customer.update", "customer", stored["code"], before_update, after)
+            tx.emit("customer_updated", customer=stored, before=before_update)
         both = {"survivor": before[s], "merged": before[m]}
-        out.append(M.record(tx, s, m, score, reason, origin, snapshot, both, stored))
+        out.append(
+            M.record(tx, s, m, score, reason, origin, snaps[m], both, stored, contacts=contacts)
+        )
     return out
+
+
+def _survivor(
+    snapshot: dict[str, Any],
+    moved: list[dict[str, Any]],
+    sources: dict[int, tuple[Any, Any, Any]],
+    locked: Any,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """The survivor after the merge, from the rows read: (its row as get_customer would return
+    it, the columns to write (empty: none), its contact points as contact_points lists them,
+    its audit snapshot before the update)."""
+    survivor = snapshot["survivor"]
+    contacts = sorted(
+        [*snapshot["survivor_contacts"], *moved],
+        key=lambda c: (c["kind"], -c["is_primary"], c["id"]),
+    )
+    vendor, channel, campaign = sources.get(survivor["source_id"], (None, None, None))
+    current = {
+        **survivor,
+        "custom": json.loads(survivor["custom"]),
+        "source_vendor": vendor,
+        "source_channel": channel,
+        "source_campaign": campaign,
+    }
+    changes = M.survivorship(survivor, snapshot["merged"], locked)
+    new = svc.changed_fields(current, changes) if changes else {}
+    stored = current
+    if new:
+        new["updated_at"] = now_iso()
+        stored = {**current, **new}
+        if "custom" in new:
+            stored["custom"] = json.loads(new["custom"])
+    before = {
+        **svc._public(current),
+        "contacts": [
+            {k: c[k] for k in ("kind", "value_norm", "is_primary", "verified")} for c in contacts
+        ],
+    }
+    return stored, new, contacts, before
+
+
+def _sources(tx: Tx, ids: set[int | None]) -> dict[int, tuple[Any, Any, Any]]:
+    known = sorted(i for i in ids if i is not None)
+    if not known:
+        return {}
+    cur = tx.execute(
+        f"SELECT id, vendor, channel, campaign FROM sources WHERE id IN"
+        f" ({', '.join('?' * len(known))})",
+        known,
+    )
+    return {r[0]: r[1:] for r in cur}
+
+
+def _write_keys(tx: Tx, cid: int, stored: dict[str, Any], contacts: list[dict[str, Any]]) -> None:
+    """match_keys.refresh from the survivor as it is now, writing only the keys that changed
+    (a delete and an insert per key cost more than reading them)."""
+    address, ids = match_keys.identity(stored["custom"])
+    emails = [c["value_norm"] for c in contacts if c["kind"] == "email"]
+    phones = [c["value_norm"] for c in contacts if c["kind"] == "phone"]
+    every = match_keys.keys_for(
+        stored["full_name"], stored["birthday"], stored["region"], emails, phones, address, ids
+    )
+    want = {(kind, key) for kind, key in every if kind not in CONTACTS}
+    have = set(tx.execute("SELECT kind, key FROM match_keys WHERE customer_id = ?", (cid,)))
+    tx.db.conn.executemany(
+        "DELETE FROM match_keys WHERE customer_id = ? AND kind = ? AND key = ?",
+        [(cid, *k) for k in have - want],
+    )
+    tx.db.conn.executemany(
+        "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
+        [(cid, *k) for k in want - have],
+    )
 
 
 def _snapshot(row: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,15 +205,6 @@ def _snapshot(row: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, 
         {k: c[k] for k in ("kind", "value_norm", "is_primary", "verified")} for c in ordered
     ]
     return snap
-
-
-def _keyed_change(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """Whether update_customer refreshed the keys: a field they come from changed."""
-    fields = ("full_name", "birthday", "region")
-    return (
-        any(before[f] != after[f] for f in fields)
-        or json.loads(before["custom"]) != after["custom"]
-    )
 
 
 def _by(tx: Tx, table: str, column: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -130,10 +130,12 @@ def record(
     snapshot: dict[str, Any],
     before: dict[str, dict[str, Any]],
     stored: dict[str, Any] | None = None,
+    contacts: list[dict[str, Any]] | None = None,
 ) -> int:
     """The merges row (with its snapshot for undo), the review pair's status, the audit entry
     and the event of a merge done; ``before``: both customers' audit snapshots before it;
-    ``stored``: the survivor as update_customer returned it, if it was updated."""
+    ``stored`` and ``contacts``: the survivor and its contact points as they are now, when
+    the caller has them (else they are read)."""
     cur = tx.execute(
         "INSERT INTO merges (survivor_id, merged_id, merged_code, score, reason, origin, actor,"
         " at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,7 +154,7 @@ def record(
     after = svc._public(stored)
     after["contacts"] = [
         {k: c[k] for k in ("kind", "value_norm", "is_primary", "verified")}
-        for c in svc.contact_points(tx.db, s)
+        for c in (svc.contact_points(tx.db, s) if contacts is None else contacts)
     ]
     audit.record(
         tx,
@@ -305,7 +307,10 @@ def referencing(tx: Tx) -> list[tuple[str, str]]:
     return out
 
 
-def _move_contacts(tx: Tx, survivor_id: int, snapshot: dict[str, Any]) -> None:
+def _move_contacts(tx: Tx, survivor_id: int, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """The merged customer's contact points the survivor lacks moved over; returns them as
+    they are now."""
+    out = []
     have = {(c["kind"], c["value_norm"]) for c in snapshot["survivor_contacts"]}
     primary = {c["kind"] for c in snapshot["survivor_contacts"] if c["is_primary"]}
     for c in snapshot["merged_contacts"]:
@@ -317,6 +322,8 @@ def _move_contacts(tx: Tx, survivor_id: int, snapshot: dict[str, Any]) -> None:
             "UPDATE contact_points SET customer_id = ?, is_primary = ? WHERE id = ?",
             (survivor_id, int(bool(keep_primary)), c["id"]),
         )
+        out.append({**c, "customer_id": survivor_id, "is_primary": int(bool(keep_primary))})
+    return out
 
 
 def _row(tx: Tx, table: str, rid: int) -> dict[str, Any] | None:

@@ -28,6 +28,9 @@ from carectl.dedupe.merge import announce, merge
 from carectl.store.bulkload import indexes_set_aside
 
 BATCH = 500
+# A batch's merges touch rows all over a large database: pages read again within a batch,
+# and the key pass's sort, stay in memory (the default cache is 2 MB).
+CACHE_KIB = 64 * 1024
 Progress = Callable[[int, int, str], None]
 
 
@@ -42,6 +45,8 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
         "rules": tuple(cfg.email_provider_rules),
         "review_threshold": cfg.review_threshold,
     }
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     with _terminate_as_interrupt():
         runner = P.Runner(db, path, shared, total)
         try:
@@ -51,6 +56,7 @@ def scan(ctx: Any, progress: Progress | None = None) -> Counter[str]:
             raise
         finally:
             runner.close()  # the scratch folder removed
+            db.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _run(

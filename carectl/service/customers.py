@@ -189,6 +189,25 @@ def update_customer(tx: Tx, ref: str | int, changes: dict[str, Any]) -> dict[str
     current = get_customer(tx.db, ref)
     cid = current["id"]
     before = _snapshot(tx, cid)
+    new = changed_fields(current, changes)
+    if not new:
+        return current
+    new["updated_at"] = now_iso()
+    sets = ", ".join(f"{k} = ?" for k in new)
+    tx.execute(f"UPDATE customers SET {sets} WHERE id = ?", (*new.values(), cid))
+    search.index_customer(tx, cid)
+    if {"full_name", "birthday", "region", "custom"} & set(new):  # custom: address, id numbers
+        match_keys.refresh(tx, cid)
+    after = _snapshot(tx, cid)
+    audit.record(tx, "customer.update", "customer", current["code"], before, after)
+    stored = get_customer(tx.db, cid)
+    tx.emit("customer_updated", customer=stored, before=before)
+    return stored
+
+
+def changed_fields(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The columns update_customer writes for ``changes`` to ``current`` (a row as get_customer
+    returns it), updated_at aside: empty when nothing would change."""
     new: dict[str, Any] = {}
     if {"full_name", "family_name", "given_name"} & set(changes):
         full = changes.get("full_name", current["full_name"])
@@ -215,20 +234,7 @@ def update_customer(tx: Tx, ref: str | int, changes: dict[str, Any]) -> dict[str
             else:
                 merged[k] = v
         new["custom"] = json.dumps(merged, ensure_ascii=False, sort_keys=True)
-    new = {k: v for k, v in new.items() if current.get(k) != v and not _same_custom(k, v, current)}
-    if not new:
-        return current
-    new["updated_at"] = now_iso()
-    sets = ", ".join(f"{k} = ?" for k in new)
-    tx.execute(f"UPDATE customers SET {sets} WHERE id = ?", (*new.values(), cid))
-    search.index_customer(tx, cid)
-    if {"full_name", "birthday", "region", "custom"} & set(new):  # custom: address, id numbers
-        match_keys.refresh(tx, cid)
-    after = _snapshot(tx, cid)
-    audit.record(tx, "customer.update", "customer", current["code"], before, after)
-    stored = get_customer(tx.db, cid)
-    tx.emit("customer_updated", customer=stored, before=before)
-    return stored
+    return {k: v for k, v in new.items() if current.get(k) != v and not _same_custom(k, v, current)}
 
 
 def _same_custom(key: str, value: Any, current: dict[str, Any]) -> bool:
