@@ -149,6 +149,7 @@ def load(
                     finally:
                         if builder:  # merged while the writer builds its indexes
                             builder.merge()
+                checkpoint()  # the indexes' pages, while the search indexes are copied in
             finally:
                 if builder:
                     _finish_search(db, builder)
