@@ -285,6 +285,21 @@ def test_a_home_weighs_its_learned_weight_only_with_the_persons_name():
     assert "same address +6" in str(compare(me, sister, weights=weights))
 
 
+def test_a_home_with_another_name_weighs_more_where_duplicates_at_home_carry_other_names():
+    """A register whose records replace given names teaches that (name_relative well above
+    its prior -8): there a home with another name says more than its fixed +6. A lead list
+    teaches the reverse (a family), and the home stays at +6, as under the prior."""
+    me = Person(None, "Amelia Ryan", "1923-03-01", address="35 sidaway st avalon nsw 3184")
+    twin = Person(1, "Edward Ryan", "1923-03-01", address=me.address)
+    register = {"addr_same": 10.6, "name_relative": -3.7}
+    lead_list = {"addr_same": 11.0, "name_relative": -12.4}
+    assert "same address +10.3" in str(compare(me, twin, weights=register))
+    assert compare(me, twin, weights=register).total >= 12  # the register's: one person
+    assert "same address +6" in str(compare(me, twin, weights=lead_list))
+    assert compare(me, twin, weights=lead_list).total < 6  # a lead list's: twins
+    assert "same address +6" in str(compare(me, twin))
+
+
 def test_another_house_number_in_the_same_street_is_not_a_close_address():
     """A neighbour's address is as alike as a retyped one; only the house number tells."""
     home = Person(None, "x", address="12 cherry pl berwick vic 3377")

@@ -154,6 +154,7 @@ def compare(
         else:
             add(W_PHONE_DIFF, "phones differ", "phone_diff")
     names = _best_name(a, b, namesakes, weights)
+    lift = 0.0  # what a home may weigh above its fixed weight with another name (_home_lift)
     named = False  # the names agree (the same, or one typing slip)
     same = _same_name(namesakes)  # no partly agreeing name weighs more, however learned
     if a.emails and b.emails:
@@ -182,6 +183,7 @@ def compare(
                 best = (w, *name_w)
         add(*best[1:], cap=same)  # type: ignore[misc]
         named = best[3] in ("name_same", "name_slip")
+        lift = _home_lift(best[3], weights)
     if a.birthday and b.birthday:
         if a.other_birthdays or b.other_birthdays:
             found = [
@@ -198,7 +200,7 @@ def compare(
         # A home says "this person" only with the person's name: co-residents share it, and a
         # family's names differ or only look alike (the family name, often a middle name too).
         # With another name it weighs no more than its fixed weight, however it was learned.
-        home = math.inf if named else W_ADDR
+        home = math.inf if named else W_ADDR + lift
         if a.other_addresses or b.other_addresses:  # the best of every address either had
             found = [
                 _address(x, y)
@@ -209,6 +211,16 @@ def compare(
         else:
             add(*_address(a.address, b.address), home)
     return Score(round(total, 2), parts, why)
+
+
+def _home_lift(level: str, weights: Mapping[str, float] | None) -> float:
+    """With another name at a shared home, the home weighs its fixed weight, plus as much as
+    this source has shown that its duplicates at one home carry another name: the learned
+    weight of that name level above its prior (lead lists learn it lower, -12 to -14: a
+    family; a register whose records replace given names, higher: FEBRL3 -3.7)."""
+    if not weights or level not in ("name_relative", "name_household") or level not in weights:
+        return 0.0
+    return max(weights[level] - W_NAME_DIFF, 0.0)
 
 
 def _best_name(
