@@ -204,14 +204,16 @@ def table_rows(
                 raise LeadFileError(path, f"cannot read the header: {cells}", line)
             yield line, ParsedRow({}, [("", f"cannot read this line: {cells}")])
             continue
-        if not any(c.strip() for c in cells):
+        joined = "".join(cells)  # one look at the whole row for what is rare in a cell
+        if not joined.strip():
             continue
-        cells = [unicodedata.normalize("NFC", c) for c in cells]
+        if not joined.isascii():  # ASCII is NFC already
+            cells = [unicodedata.normalize("NFC", c) for c in cells]
         if header is None:
             header = _header(path, cells, line)
             continue
         data = True
-        yield line, _row(header, cells, what)
+        yield line, _row(header, cells, what, "\ufffd" in joined or "\x00" in joined)
     if header is None:
         raise LeadFileError(path, "no header row: the file has only blank lines", line=1)
     if not data:
@@ -239,8 +241,11 @@ def _header(path: Path, cells: list[str], line: int) -> list[str]:
     return names
 
 
-def _row(header: list[str], cells: list[str], encoding: str) -> dict:
+def _row(header: list[str], cells: list[str], encoding: str, suspect: bool = True) -> dict:
+    """header -> cell; ``suspect``: whether a cell may hold U+FFFD or NUL (else not looked at)."""
     row = dict(zip(header, cells, strict=False))
+    if len(cells) == len(header) and not suspect:  # nearly every row
+        return row
     errors: list[tuple[str, str]] = []
     extra = {f"column {i}": c for i, c in enumerate(cells[len(header) :], len(header) + 1)}
     filled = [name for name, cell in extra.items() if cell.strip()]
