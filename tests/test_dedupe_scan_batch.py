@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process
 import random
 import shutil
 import sqlite3
+import time
 from pathlib import Path
+
+import pytest
 
 from carectl import config as config_mod
 from carectl.context import Context
@@ -188,9 +192,21 @@ def test_a_customer_gone_since_its_pairs_were_scored_is_left_alone(tmp_path):
     ctx.close()
 
 
-def test_the_scan_goes_on_in_its_own_process_when_a_worker_dies(tmp_path):
+@pytest.mark.parametrize("loaded", [False, True])
+def test_the_scan_goes_on_in_its_own_process_when_a_worker_dies(tmp_path, monkeypatch, loaded):
     """A worker killed (out of memory, by hand): the rest is computed inline, same results
-    (a worker's keys to add wait in its file, the inline ones come back)."""
+    (a worker's keys to add wait in its file, the inline ones come back). ``loaded``: the
+    pool's manager thread is late to free the dead worker's slot after its last result, as
+    on a busy machine (a submit then started a new worker, which took chunks)."""
+    if loaded:
+        manager = concurrent.futures.process._ExecutorManagerThread
+        handed = manager.process_result_item
+
+        def late(self, item):
+            handed(self, item)
+            time.sleep(0.5)
+
+        monkeypatch.setattr(manager, "process_result_item", late)
     people_db(tmp_path / "k.db").close()
     ctx = Context(config_mod.parse({"database": "k.db"}, base=tmp_path))
     db = ctx.db

@@ -353,6 +353,8 @@ class Runner:
         pending: deque[tuple[Any, tuple]] = deque()
         for a in args:
             fut = None
+            if self.pool is not None and self._lost_worker():
+                self._broken(RuntimeError("a worker process died"))
             if self.pool is not None:
                 try:
                     fut = self.pool.submit(fn, *a)
@@ -371,6 +373,13 @@ class Runner:
             except BrokenProcessPool as exc:
                 self._broken(exc)
         return inline(*a)
+
+    def _lost_worker(self) -> bool:
+        """Whether a worker has died. The pool itself notices only later, on its manager
+        thread: meanwhile a submit could start a new worker (its idle slot is freed after the
+        result is handed over), and which process computes what would depend on timing."""
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        return any(p.exitcode is not None for p in procs)
 
     def _broken(self, exc: Exception) -> None:
         log.warning("dedupe scan workers stopped (%s); going on in this process", exc)
