@@ -15,6 +15,7 @@ import pytest
 
 from carectl import config as config_mod
 from carectl.context import Context
+from carectl.ingest import pipeline
 from carectl.ingest.daemon import AlreadyRunning, Daemon
 from tests.conftest import run_subprocess, write_config
 
@@ -259,7 +260,8 @@ def test_a_stop_signal_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_pat
     config = drop_config(tmp_path)
     drop = tmp_path / "drop"
     drop.mkdir()
-    rows = "".join(f"P{i},09{i:08d},p{i}@example.vn\n" for i in range(5000))
+    n = 3 * pipeline.BATCH_ROWS  # stopped after the first or second batch
+    rows = "".join(f"P{i},09{i:08d},p{i}@example.vn\n" for i in range(n))
     (drop / "big.csv").write_text("Name,Phone,Email\n" + rows, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != config_mod.ENV_VAR}
     cmd = [sys.executable, "-m", "carectl", "--config", str(config), "daemon"]
@@ -286,11 +288,11 @@ def test_a_stop_signal_mid_file_stops_after_a_batch_and_the_file_resumes(tmp_pat
     ctx = Context(config_mod.load_file(config))
     assert count(ctx, "SELECT status FROM lead_files") == "processing"
     stopped_at = count(ctx, "SELECT count(*) FROM leads")
-    assert 0 < stopped_at < 5000  # whole batches only: the ledger counted what was committed
+    assert 0 < stopped_at < n  # whole batches only: the ledger counted what was committed
     assert count(ctx, "SELECT rows FROM lead_files") == stopped_at
     stats = Daemon(ctx).run_once()
-    assert count(ctx, "SELECT count(*) FROM leads") == 5000 and stats.files_done == 1
-    assert count(ctx, "SELECT count(*) FROM customers") == 5000
+    assert count(ctx, "SELECT count(*) FROM leads") == n and stats.files_done == 1
+    assert count(ctx, "SELECT count(*) FROM customers") == n
     ctx.close()
 
 

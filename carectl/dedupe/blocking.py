@@ -6,7 +6,8 @@ costs no more than a rare one; such a key alone never decides a merge anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from carectl.dedupe.keys import (
@@ -164,40 +165,20 @@ class BatchMatcher:
         cfg: Any,
         people: list[tuple[Person, set, list[str]]],
         contact_cap: int = PER_KEY,
+        *,
+        read: Read | None = None,
     ) -> None:
+        """``read``: what read_batch read for these people beforehand (on another connection,
+        brought up to date with Read.patch); else it is read here."""
         self.db, self.cfg = db, cfg
         # Customers read per phone / email: a scan filters them by id before the limit.
         self.contact_cap = contact_cap
         self.rules = tuple(cfg.email_provider_rules)
-        self.by_key: dict[tuple[str, str], list[int]] = {}
-        self.namesakes: dict[str, int] = {}
-        self.persons: dict[int, Person | None] = {}
         self.keys_of: dict[int, set[tuple[str, str]]] = {}  # customers the batch touched
-        self.stale: set[tuple[str, str]] = set()  # lists to read again (see changed)
+        read = read or read_batch(db, people, contact_cap)
+        self.by_key, self.namesakes, self.persons = read.by_key, read.namesakes, read.persons
+        self.stale: set[tuple[str, str]] = read.stale  # lists to read again (see changed)
         self.learner = learner_for(db, cfg)
-        self._read(people)
-
-    def _read(self, people: list[tuple[Person, set, list[str]]]) -> None:
-        db = self.db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS batch_keys (kind TEXT, key TEXT, lim INT)")
-        db.execute("DELETE FROM temp.batch_keys")
-        keys = {k for _, lookup, _ in people for k in lookup}
-        names = {n for _, _, ns in people for n in ns}
-        db.conn.executemany(
-            "INSERT INTO temp.batch_keys VALUES (?, ?, ?)",
-            [(kind, key, _per_key(kind)) for kind, key in keys] + [("ns", key, 0) for key in names],
-        )
-        sqls = [KEYS_SQL.format(n=n) for n in {PER_KEY, PER_NAME_REGION}]
-        for sql in (CONTACT_SQL, *sqls):
-            for kind, key, cid in db.execute(sql):
-                found = self.by_key.setdefault((kind, key), [])
-                cap = self.contact_cap if kind in ("phone", "email") else _per_key(kind)
-                if len(found) < cap:
-                    found.append(cid)
-        self.namesakes = dict(db.execute(NAMESAKES_SQL).fetchall())
-        ids = sorted({cid for found in self.by_key.values() for cid in found})
-        self.persons.update(load_many(db, ids))
-        db.execute("DELETE FROM temp.batch_keys")
 
     def best(
         self,
@@ -315,6 +296,93 @@ class BatchMatcher:
 
 def _per_key(kind: str) -> int:
     return PER_NAME_REGION if kind == "name_region" else PER_KEY
+
+
+@dataclass
+class Read:
+    """What a batch's matching reads of the database: the first customers of each key (as
+    candidates() finds them), the name_region counts, and the customers in those lists."""
+
+    by_key: dict[tuple[str, str], list[int]]
+    namesakes: dict[str, int]
+    persons: dict[int, Person | None]
+    keys: set[tuple[str, str]]  # every key read (one missing from by_key had nobody)
+    contact_cap: int = PER_KEY
+    stale: set[tuple[str, str]] = field(default_factory=set)  # lists to read again when used
+
+    def patch(self, db: Any, changes: Iterable[tuple[int, Person, set, set]]) -> None:
+        """Bring a read made before some customers changed up to date, as if made after:
+        ``changes`` are (customer, person now, keys before, keys now) for each customer
+        created (no keys before) or enriched since. Lists hold the first ids of a key in
+        index order (match keys by customer id, contact points by their row id, so a new
+        contact point comes last); a list that lost a member when full is read again when
+        used (its next id is unknown), as is a name count at its cap."""
+        by_key, counts, persons = self.by_key, self.namesakes, self.persons
+        recount: list[str] = []
+        for cid, person, old, new in changes:
+            for kind, key in old ^ new:
+                if kind == "name_region" and key in counts:
+                    if (kind, key) in new:
+                        counts[key] += 1
+                    elif counts[key] >= NAMESAKE_CAP:
+                        recount.append(key)
+                    else:
+                        counts[key] -= 1
+                if (kind, key) not in self.keys:
+                    continue
+                contact = kind in ("phone", "email")
+                cap = self.contact_cap if contact else _per_key(kind)
+                found = by_key.setdefault((kind, key), [])
+                if (kind, key) in new:
+                    if cid in found:
+                        continue
+                    if contact:
+                        if len(found) < cap:
+                            found.append(cid)
+                    elif len(found) < cap or cid < found[-1]:
+                        found.append(cid)
+                        found.sort()
+                        del found[cap:]
+                elif cid in found:
+                    found.remove(cid)
+                    if len(found) == cap - 1:
+                        self.stale.add((kind, key))
+            persons[cid] = person
+        for key in recount:
+            (counts[key],) = db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"
+                f" AND key = ? LIMIT {NAMESAKE_CAP})",
+                (key,),
+            ).fetchone()
+
+
+def read_batch(
+    db: Any, people: list[tuple[Person, set, list[str]]], contact_cap: int = PER_KEY
+) -> Read:
+    """One read for a batch of people (person, lookup keys, name_region keys), a few queries
+    for all of them. ``db``: a sqlite_utils Database or a plain sqlite3 connection."""
+    conn = getattr(db, "conn", db)
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS batch_keys (kind TEXT, key TEXT, lim INT)")
+    conn.execute("DELETE FROM temp.batch_keys")
+    keys = {k for _, lookup, _ in people for k in lookup}
+    names = {n for _, _, ns in people for n in ns}
+    conn.executemany(
+        "INSERT INTO temp.batch_keys VALUES (?, ?, ?)",
+        [(kind, key, _per_key(kind)) for kind, key in keys] + [("ns", key, 0) for key in names],
+    )
+    by_key: dict[tuple[str, str], list[int]] = {}
+    sqls = [KEYS_SQL.format(n=n) for n in {PER_KEY, PER_NAME_REGION}]
+    for sql in (CONTACT_SQL, *sqls):
+        for kind, key, cid in conn.execute(sql):
+            found = by_key.setdefault((kind, key), [])
+            cap = contact_cap if kind in ("phone", "email") else _per_key(kind)
+            if len(found) < cap:
+                found.append(cid)
+    namesakes = dict(conn.execute(NAMESAKES_SQL).fetchall())
+    ids = sorted({cid for found in by_key.values() for cid in found})
+    persons = load_many(conn, ids)
+    conn.execute("DELETE FROM temp.batch_keys")
+    return Read(by_key, namesakes, persons, keys, contact_cap)
 
 
 def person_keys_stored(db: Any, cid: int) -> set[tuple[str, str]]:

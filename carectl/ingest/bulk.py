@@ -17,7 +17,7 @@ from typing import Any
 
 from carectl import search
 from carectl.dedupe import review
-from carectl.dedupe.blocking import BatchMatcher, decide
+from carectl.dedupe.blocking import BatchMatcher, Read, decide
 from carectl.dedupe.keys import (
     ADDRESS_FIELD,
     ID_FIELD,
@@ -33,6 +33,7 @@ from carectl.dedupe.recheck import recheck
 from carectl.dedupe.score import Person
 from carectl.ingest import ledger
 from carectl.ingest.lead import Lead, MatchResult
+from carectl.ingest.prefetch import Changes
 from carectl.ingest.prepare import Prepared, index_text, stored_keys
 from carectl.ingest.upsert import NAMES, SCALARS, custom_of
 from carectl.service import customers as svc
@@ -56,13 +57,21 @@ Done = tuple[Lead, str, "int | None", "MatchResult | None"]  # lead, action, cus
 
 
 def apply(
-    ctx: Any, tx: Tx, file_id: int, items: list[tuple[Lead, Prepared | None]], source_id: int
+    ctx: Any,
+    tx: Tx,
+    file_id: int,
+    items: list[tuple[Lead, Prepared | None]],
+    source_id: int,
+    read: Read | None = None,
+    changes: Changes | None = None,
 ) -> list[Done]:
     """Match and write a batch with the built-in matcher; (lead, action, customer, match) each.
 
     Decisions are those of match_scored row by row: the matcher is told about each customer
     the batch creates or enriches before the next lead is matched. Once the batch is committed,
     the customers its leads brought new evidence (dedupe/recheck.py) are compared again.
+    ``read``: the batch's candidates read ahead (ingest/prefetch.py); ``changes`` is told what
+    the batch created and enriched, and whether recheck merged, for the next batch's read.
     """
     cfg = ctx.config.dedupe
     if tx.execute("SELECT 1 FROM suppressions LIMIT 1").fetchone():
@@ -70,7 +79,8 @@ def apply(
             if prep is not None and not lead.errors:
                 privacy.suppress_lead(tx.db, lead)
     valid = [(lead, prep) for lead, prep in items if prep is not None and not lead.errors]
-    matcher = BatchMatcher(tx.db, cfg, [(p.person, p.lookup, p.namesake_keys) for _, p in valid])
+    people = [(p.person, p.lookup, p.namesake_keys) for _, p in valid]
+    matcher = BatchMatcher(tx.db, cfg, people, read=read)
     writer = BatchWriter(tx, source_id, ctx, file_id)
     writer.preload(
         cid
@@ -114,10 +124,21 @@ def apply(
     for cid, match in reviews:
         review.propose(tx, cid, match.customer_id, match.score, match.reason)
     ledger.record_leads(tx, file_id, done)
+    if changes is not None:
+        changes.customers = [
+            (cid, matcher.persons.get(cid) or d.person(), set(d.found_by or ()), d.keys)
+            for cid, d in writer.drafts.items()
+            if d.new or d.changed
+        ]
     enriched = writer.enriched()
     if enriched:
-        tx.after_commit(lambda: recheck(ctx, enriched))
+        tx.after_commit(lambda: _recheck(ctx, enriched, changes))
     return done
+
+
+def _recheck(ctx: Any, enriched: list[int], changes: Changes | None) -> None:
+    if recheck(ctx, enriched)["merged"] and changes is not None:
+        changes.merged = True
 
 
 @dataclass

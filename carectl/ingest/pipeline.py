@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from carectl.dedupe import review
+from carectl.dedupe.blocking import Read
 from carectl.ingest import bulk, ledger, steps, upsert, workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions, MatchResult
+from carectl.ingest.prefetch import Changes, Prefetch
 from carectl.ingest.prepare import plugin_failed
 from carectl.ingest.report import IngestReport
 from carectl.ingest.workers import Item
@@ -76,15 +78,23 @@ def ingest_file(
     fast = _fast(ctx)
     # Index pages of a large database stay cached between batches (the default is 2 MB).
     ctx.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    ahead = Prefetch(ctx.db, CACHE_KIB) if fast else None
     try:
         rows = _parse(ctx, path, options)
         items = workers.prepared(ctx, path.name, options, rows, expected)
-        done = 0
+        done, read = 0, None
         with _gc_per_batch() as collect, _wal_pages(ctx.db):
-            for batch in _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS):
+            batches = _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS)
+            for batch, following in _with_next(batches):
+                changes = Changes()
+                if ahead is not None and following:
+                    ahead.start(following)  # read as before this batch, patched after it
                 with ctx.transaction() as tx:
-                    applied = _apply_batch(ctx, tx, file_id, batch, source_id, report, fast)
+                    applied = _apply_batch(
+                        ctx, tx, file_id, batch, source_id, report, fast, read, changes
+                    )
                 steps.run(ctx, file_id, applied)  # classify, plan follow-ups: after the commit
+                read = ahead.take(changes) if ahead is not None else None
                 done += len(batch)
                 if progress is not None:
                     progress(done, max(done, expected) if expected is not None else None)
@@ -93,6 +103,9 @@ def ingest_file(
         with ctx.transaction() as tx:
             ledger.finish(tx, file_id, "failed", str(exc))
         raise
+    finally:
+        if ahead is not None:
+            ahead.close()
     with ctx.transaction() as tx:
         _close(tx, report, ledger.finish(tx, file_id))
     return report
@@ -184,6 +197,21 @@ def _guarded(path: Path, result: Iterable[tuple[int, dict]]) -> Iterator[tuple[i
             close()
 
 
+def _with_next(batches: Iterator[list[Item]]) -> Iterator[tuple[list[Item], list[Item]]]:
+    """(batch, the one after it or []): the next batch's candidates are read ahead. A file
+    that fails, or an interrupt that comes, while the next batch is read still gets the batch
+    before it in first, as without reading ahead."""
+    batch = next(batches, None)
+    while batch is not None:
+        try:
+            following = next(batches, None)
+        except BaseException:
+            yield batch, []
+            raise
+        yield batch, following or []
+        batch = following
+
+
 def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
     batch: list[Item] = []
     for item in items:
@@ -213,6 +241,8 @@ def _apply_batch(
     source_id: int,
     report: IngestReport,
     fast: bool,
+    read: Read | None = None,
+    changes: Changes | None = None,
 ) -> list[bulk.Done]:
     seen = ledger.recorded_rows(tx, file_id, (lead.row for lead, _ in batch))
     todo = []
@@ -223,7 +253,7 @@ def _apply_batch(
         seen.add(lead.row)
         todo.append((lead, prep))
     if fast:
-        done = bulk.apply(ctx, tx, file_id, todo, source_id)
+        done = bulk.apply(ctx, tx, file_id, todo, source_id, read, changes)
     else:
         done = []
         for lead, _ in todo:

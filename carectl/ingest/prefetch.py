@@ -1,0 +1,123 @@
+"""The next batch's candidates read while this batch is matched and written.
+
+Reading a batch's candidates (blocking.read_batch: the customers sharing a key with its leads,
+the name counts, those customers' records) is a fifth of the importing process's work at 1M
+customers, and most of it is SQLite walking indexes with the GIL released. So it is done on a
+thread with a read connection of its own, one batch ahead: the read sees the database as it was
+before this batch commits (the thread's snapshot is taken before the batch is written), and is
+then brought up to date with what this batch created and enriched (``Read.patch``), which the
+writer knows exactly. Decisions are those of a read made after the commit
+(tests/test_ingest_prefetch.py). Anything else that changed the database meanwhile (a merge made
+by recheck, another connection's commit: ``PRAGMA data_version``) throws the read away, and the
+batch reads for itself as before. Not seen: a plugin that edits customers from a batch's
+after-commit event on the importing connection itself (none of the built-ins does).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from carectl.dedupe.blocking import Read, read_batch
+from carectl.dedupe.score import Person
+from carectl.store.connection import BUSY_TIMEOUT_MS
+
+log = logging.getLogger(__name__)
+
+Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys now
+
+
+@dataclass
+class Changes:
+    """What a batch changed that a read made before its commit has not seen."""
+
+    customers: list[Change] = field(default_factory=list)  # created or enriched
+    merged: bool = False  # recheck merged customers after the commit
+
+
+class Prefetch:
+    """One file's reads ahead: ``start`` with the next batch's items before this batch is
+    written, ``take`` once it is committed (None: read for yourself)."""
+
+    def __init__(self, db: Any, cache_kib: int) -> None:
+        self.db, self.cache_kib = db, cache_kib
+        row = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+        self.path = row[0] if row else ""
+        self.pool: ThreadPoolExecutor | None = None
+        self.conn: sqlite3.Connection | None = None
+        self.pending: tuple[Future[Read], int] | None = None
+        self.used = self.dropped = 0  # reads used, reads thrown away (for the benchmark)
+
+    def start(self, items: list[tuple[Any, Any]]) -> None:
+        if not self.path:  # an in-memory database has no second connection
+            return
+        people = [
+            (p.person, p.lookup, p.namesake_keys)
+            for lead, p in items
+            if p is not None and not lead.errors
+        ]
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-ingest-read")
+        version = self._version()
+        taken = threading.Event()
+        future = self.pool.submit(self._read, people, taken)
+        taken.wait()  # the snapshot is taken: nothing this process writes from now is in it
+        self.pending = (future, version)
+
+    def take(self, changes: Changes) -> Read | None:
+        if self.pending is None:
+            return None
+        future, version = self.pending
+        self.pending = None
+        try:
+            read = future.result()
+        except sqlite3.Error as exc:  # e.g. busy: the batch reads for itself
+            log.warning("reading the next batch's candidates ahead failed: %s", exc)
+            read = None
+        if read is None or changes.merged or self._version() != version:
+            self.dropped += 1
+            return None
+        read.patch(self.db, changes.customers)
+        self.used += 1
+        return read
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending[0].cancel()
+            self.pending = None
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _version(self) -> int:
+        """Changes when another connection commits (not this one's own commits)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _read(self, people: list[tuple[Person, set, list[str]]], taken: threading.Event) -> Read:
+        try:
+            if self.conn is None:
+                self.conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self.conn.execute(f"PRAGMA cache_size = -{self.cache_kib}")
+            conn = self.conn
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone()  # the snapshot
+                taken.set()
+                read = read_batch(conn, people)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return read
+        finally:
+            taken.set()

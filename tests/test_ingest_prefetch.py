@@ -1,0 +1,95 @@
+"""The next batch's candidates, read ahead on another connection and patched with what the
+batch before it wrote, give the decisions and rows of a read made after that batch's commit."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest import pipeline, prefetch, steps
+from carectl.ingest.lead import LeadFileOptions
+from carectl.service import customers as svc
+from tests.test_ingest_batch import TABLES, lead_file
+
+OPTIONS = LeadFileOptions(source="v", region="VN")
+
+
+def _ctx(tmp_path: Path, name: str) -> Context:
+    return Context(config_mod.parse({"database": f"{name}.db"}, base=tmp_path))
+
+
+def _counting(monkeypatch) -> dict[str, int]:
+    """Count the reads used and thrown away over every file imported."""
+    counts = {"used": 0, "dropped": 0}
+    close = prefetch.Prefetch.close
+
+    def counted(self):
+        counts["used"] += self.used
+        counts["dropped"] += self.dropped
+        close(self)
+
+    monkeypatch.setattr(prefetch.Prefetch, "close", counted)
+    return counts
+
+
+def run(tmp_path: Path, name: str, ahead: bool, monkeypatch, files: list[Path]) -> dict:
+    ctx = _ctx(tmp_path, name)
+    with ctx.transaction() as tx:
+        svc.create_customer(tx, full_name="Nguyễn Văn An", phones=["0900000001"])
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "BATCH_ROWS", 23)  # in-file duplicates across many batches
+        if not ahead:
+            m.setattr(prefetch.Prefetch, "start", lambda self, items: None)
+        for path in files:
+            pipeline.ingest_file(ctx, path, OPTIONS)
+    out = {table: ctx.db.execute(sql).fetchall() for table, sql in TABLES.items()}
+    ctx.close()
+    return out
+
+
+def test_reads_ahead_decide_and_store_what_reads_after_the_commit_do(tmp_path, monkeypatch):
+    files = [lead_file(tmp_path / f"leads{i}.csv", 400, seed=10 + i) for i in range(2)]
+    counts = _counting(monkeypatch)
+    ahead = run(tmp_path, "ahead", True, monkeypatch, files)
+    assert counts["used"] >= 20  # most batches used the read made ahead
+    after = run(tmp_path, "after", False, monkeypatch, files)
+    actions = [a for _, a, *_ in after["leads"]]
+    assert actions.count("merge") >= 100 and "new" in actions and "review" in actions
+    for table in TABLES:
+        assert ahead[table] == after[table], table
+
+
+def test_a_commit_from_elsewhere_between_batches_throws_the_read_away(tmp_path, monkeypatch):
+    path = tmp_path / "leads.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Họ tên", "Số điện thoại"])
+        for i in range(90):
+            phone = "0911111111" if i == 40 else f"09{i:08d}"  # in the second batch
+            w.writerow([f"Khách {i}", phone])
+    ctx = _ctx(tmp_path, "db")
+    other = _ctx(tmp_path, "db")  # the desk, say, on its own connection
+    counts = _counting(monkeypatch)
+    run_steps, batches = steps.run, []
+
+    def and_a_desk_write(ctx, file_id, applied):
+        run_steps(ctx, file_id, applied)
+        batches.append(len(applied))
+        if len(batches) == 1:  # after the first batch's commit
+            with other.transaction() as tx:
+                svc.create_customer(tx, full_name="Khách 40", phones=["0911111111"])
+
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 30)
+    monkeypatch.setattr(steps, "run", and_a_desk_write)
+    pipeline.ingest_file(ctx, path, OPTIONS)
+    action, code = ctx.db.execute(
+        "SELECT l.action, c.full_name FROM leads l JOIN customers c ON c.id = l.customer_id"
+        " WHERE l.raw LIKE '%0911111111%'"
+    ).fetchone()
+    assert action == "merge" and code == "Khách 40"  # the desk's customer, not a new one
+    assert batches == [30, 30, 30]
+    assert counts["dropped"] == 1 and counts["used"] == 1
+    other.close()
+    ctx.close()
