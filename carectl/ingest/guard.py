@@ -47,6 +47,7 @@ class Guard:
         self.failures: Counter[str] = Counter()
         self.disabled: dict[str, str] = {}  # plugin name -> the last error
         self._started: float | None = None  # when the running plugin call began
+        self._plans: dict[str, tuple] = {}  # hook -> _plan(), while its implementations last
         self._watchdog: threading.Thread | None = None
 
     @property
@@ -56,19 +57,21 @@ class Guard:
     def call(self, hook: str, **kwargs: Any) -> Any:
         caller = getattr(self.pm.hook, hook)
         impls = caller.get_hookimpls()
-        if any(i.hookwrapper or i.wrapper for i in impls):
+        plan = self._plans.get(hook)
+        if plan is None or plan[0] != impls:  # first call, or plugins came or went
+            plan = self._plans[hook] = _plan(caller, impls)
+        _, wrapped, first, steps = plan
+        if wrapped:
             return caller(**kwargs)
-        first = bool(caller.spec and caller.spec.opts.get("firstresult"))
         results = []
         timed = self._watch()
-        for impl in reversed(impls):
-            name = impl.plugin_name
+        for name, function, argnames in steps:
             if name in self.disabled:
                 continue
             try:
                 if timed:
                     self._started = time.monotonic()
-                result = impl.function(*[kwargs[a] for a in impl.argnames])
+                result = function(*[kwargs[a] for a in argnames])
             except Exception as exc:
                 self._failed(name, hook, exc)
                 raise PluginFailed(name, hook, exc) from exc
@@ -97,7 +100,7 @@ class Guard:
 
     def _watch(self) -> bool:
         """Whether calls on this thread can be timed; starts the watchdog the first time."""
-        if self.timeout <= 0 or threading.current_thread() is not threading.main_thread():
+        if self.timeout <= 0 or threading.get_ident() != threading.main_thread().ident:
             return False
         if self._watchdog is None:
             signal.signal(signal.SIGALRM, _alarm)
@@ -107,6 +110,14 @@ class Guard:
             self._watchdog.daemon = True
             self._watchdog.start()
         return True
+
+
+def _plan(caller: Any, impls: list) -> tuple:
+    """(impls, has a wrapper, firstresult, [(plugin, function, argument names)] in call order):
+    what every call of a hook looked up again, kept while its implementations stay the same."""
+    wrapped = any(i.hookwrapper or i.wrapper for i in impls)
+    first = bool(caller.spec and caller.spec.opts.get("firstresult"))
+    return impls, wrapped, first, [(i.plugin_name, i.function, i.argnames) for i in reversed(impls)]
 
 
 def _bark(ref: weakref.ref[Guard]) -> None:

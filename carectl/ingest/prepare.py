@@ -89,9 +89,10 @@ def prepare(lead: Lead) -> Prepared | None:
     if lead.errors:
         return None
     f = lead.fields
+    given_emails, given_phones = f.get("emails") or [], f.get("phones") or []
     try:
-        contacts = [("email", e, normalize_email(e)) for e in f.get("emails") or []]
-        contacts += [("phone", p, to_e164(p, lead.options.region)) for p in f.get("phones") or []]
+        emails = [normalize_email(e) for e in given_emails]
+        phones = [to_e164(p, lead.options.region) for p in given_phones]
         birthday = svc.check_birthday(f.get("birthday") or None)
         names = dict(
             _name_fields(
@@ -101,17 +102,20 @@ def prepare(lead: Lead) -> Prepared | None:
     except (ValueError, LookupError) as exc:  # what create_customer would refuse
         lead.error("", str(exc))
         return None
+    contacts = [("email", e, n) for e, n in zip(given_emails, emails, strict=True)]
+    contacts += [("phone", p, n) for p, n in zip(given_phones, phones, strict=True)]
+    emails, phones = list(dict.fromkeys(emails)), list(dict.fromkeys(phones))
     person = lead_person(lead)
     region = upper_code(f.get("region") or "")
-    if names["full_name"] == person.full_name:  # one string object: pickled once
-        names["full_name"] = person.full_name
-    unique = list(dict.fromkeys((kind, norm) for kind, _, norm in contacts))
-    keys = stored_keys(names["full_name"], birthday, region, unique, f)
-    same = (person.full_name, person.birthday, person.region) == (
-        names["full_name"],
-        birthday,
-        region,
-    )  # then the lookup keys are the stored ones (same contacts, address and ids)
+    full_name = names["full_name"]
+    if full_name == person.full_name:  # one string object: pickled once
+        full_name = names["full_name"] = person.full_name
+    has_identity = ADDRESS_FIELD in f or ID_FIELD in f
+    keys = keys_for(
+        full_name, birthday, region, emails, phones, *(identity(f) if has_identity else ())
+    )  # what stored_keys gives, the contacts split once
+    same = (person.full_name, person.birthday, person.region) == (full_name, birthday, region)
+    # ... then the lookup keys are the stored ones (same contacts, address and ids)
     return Prepared(
         names=names,
         birthday=birthday,
@@ -121,7 +125,7 @@ def prepare(lead: Lead) -> Prepared | None:
         lookup=keys if same else person_keys(person),  # one set: pickled once, read only
         namesake_keys=[f"{k}|{person.region}" for k in name_keys(person.full_name)],
         keys=keys,
-        fts=index_text(names["full_name"], unique),
+        fts=search.index_text(full_name, emails, phones),
     )
 
 
