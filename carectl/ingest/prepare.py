@@ -93,7 +93,7 @@ def prepare(lead: Lead) -> Prepared | None:
     try:
         emails = [normalize_email(e) for e in given_emails]
         phones = [to_e164(p, lead.options.region) for p in given_phones]
-        birthday = svc.check_birthday(f.get("birthday") or None)
+        birthday = _check_birthday(f.get("birthday") or None)
         names = dict(
             _name_fields(
                 f.get("full_name") or "", f.get("family_name") or None, f.get("given_name") or None
@@ -131,6 +131,7 @@ def prepare(lead: Lead) -> Prepared | None:
 
 # A file names the same people many times (and namesakes share names): split and fold once.
 _name_fields = functools.lru_cache(maxsize=1 << 14)(svc.name_fields)
+_check_birthday = functools.lru_cache(maxsize=1 << 14)(svc.check_birthday)
 
 
 def stored_keys(

@@ -13,6 +13,8 @@ class EmailError(ValueError):
 
 
 def normalize_email(raw: str) -> str:
+    if raw in _NORMALISED:  # already normalised upstream (the lead's fields, then prepare)
+        return raw
     text = (raw or "").strip().strip("<>").strip()
     if text.lower().startswith("mailto:"):
         text = text[7:]
@@ -22,7 +24,15 @@ def normalize_email(raw: str) -> str:
     ascii_domain = _idna(domain)
     if ascii_domain is None:
         raise EmailError(f"not a valid email domain: {raw!r}")
-    return f"{local.lower()}@{ascii_domain}"
+    email = f"{local.lower()}@{ascii_domain}"
+    if email[0] not in "<>" and email[-1] not in "<>" and not email.startswith("mailto:"):
+        if len(_NORMALISED) >= 100_000:
+            _NORMALISED.clear()
+        _NORMALISED.add(email)  # normalising it again gives itself
+    return email
+
+
+_NORMALISED: set[str] = set()  # addresses this process normalised that normalise to themselves
 
 
 @functools.lru_cache(maxsize=4096)
