@@ -49,7 +49,7 @@ class SearchBuilder:
             for name in search.INDEXES
         ]
         self._conn = sqlite3.connect(self.scratch, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16384"):
             self._conn.execute(f"PRAGMA {pragma}")
         for sql, fts in zip(ddl, search.INDEXES, strict=True):
             self._conn.execute(sql)
