@@ -4,6 +4,7 @@ batch before it wrote, give the decisions and rows of a read made after that bat
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from carectl import config as config_mod
@@ -14,6 +15,7 @@ from carectl.service import customers as svc
 from tests.test_ingest_batch import TABLES, lead_file
 
 OPTIONS = LeadFileOptions(source="v", region="VN")
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z")  # when: differs between the two runs
 
 
 def _ctx(tmp_path: Path, name: str) -> Context:
@@ -45,6 +47,8 @@ def run(tmp_path: Path, name: str, ahead: bool, monkeypatch, files: list[Path]) 
         for path in files:
             pipeline.ingest_file(ctx, path, OPTIONS)
     out = {table: ctx.db.execute(sql).fetchall() for table, sql in TABLES.items()}
+    audit = "SELECT action, entity_id, before, after FROM audit_log ORDER BY id"
+    out["audit"] = [tuple(STAMP.sub("T", v or "") for v in r) for r in ctx.db.execute(audit)]
     ctx.close()
     return out
 
@@ -57,7 +61,8 @@ def test_reads_ahead_decide_and_store_what_reads_after_the_commit_do(tmp_path, m
     after = run(tmp_path, "after", False, monkeypatch, files)
     actions = [a for _, a, *_ in after["leads"]]
     assert actions.count("merge") >= 100 and "new" in actions and "review" in actions
-    for table in TABLES:
+    assert len(after["audit"]) > 400  # a customer's state before and after each batch
+    for table in [*TABLES, "audit"]:
         assert ahead[table] == after[table], table
 
 

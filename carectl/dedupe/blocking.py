@@ -317,19 +317,20 @@ class Read:
         index order (match keys by customer id, contact points by their row id, so a new
         contact point comes last); a list that lost a member when full is read again when
         used (its next id is unknown), as is a name count at its cap."""
-        by_key, counts, persons = self.by_key, self.namesakes, self.persons
+        by_key, counts, persons, read = self.by_key, self.namesakes, self.persons, self.keys
+        counted = {("name_region", key) for key in counts}
         recount: list[str] = []
         for cid, person, old, new in changes:
-            for kind, key in old ^ new:
-                if kind == "name_region" and key in counts:
-                    if (kind, key) in new:
-                        counts[key] += 1
-                    elif counts[key] >= NAMESAKE_CAP:
-                        recount.append(key)
-                    else:
-                        counts[key] -= 1
-                if (kind, key) not in self.keys:
-                    continue
+            persons[cid] = person
+            diff = old ^ new
+            for kind, key in diff & counted:
+                if (kind, key) in new:
+                    counts[key] += 1
+                elif counts[key] >= NAMESAKE_CAP:
+                    recount.append(key)
+                else:
+                    counts[key] -= 1
+            for kind, key in diff & read:
                 contact = kind in ("phone", "email")
                 cap = self.contact_cap if contact else _per_key(kind)
                 found = by_key.setdefault((kind, key), [])
@@ -347,7 +348,6 @@ class Read:
                     found.remove(cid)
                     if len(found) == cap - 1:
                         self.stale.add((kind, key))
-            persons[cid] = person
         for key in recount:
             (counts[key],) = db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"

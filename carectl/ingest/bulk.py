@@ -17,7 +17,7 @@ from typing import Any
 
 from carectl import search
 from carectl.dedupe import review
-from carectl.dedupe.blocking import BatchMatcher, Read, decide
+from carectl.dedupe.blocking import BatchMatcher, decide
 from carectl.dedupe.keys import (
     ADDRESS_FIELD,
     ID_FIELD,
@@ -33,7 +33,7 @@ from carectl.dedupe.recheck import recheck
 from carectl.dedupe.score import Person
 from carectl.ingest import ledger
 from carectl.ingest.lead import Lead, MatchResult
-from carectl.ingest.prefetch import Changes
+from carectl.ingest.prefetch import Ahead, Changes
 from carectl.ingest.prepare import Prepared, index_text, stored_keys
 from carectl.ingest.upsert import NAMES, SCALARS, custom_of
 from carectl.service import customers as svc
@@ -62,7 +62,7 @@ def apply(
     file_id: int,
     items: list[tuple[Lead, Prepared | None]],
     source_id: int,
-    read: Read | None = None,
+    ahead: Ahead | None = None,
     changes: Changes | None = None,
 ) -> list[Done]:
     """Match and write a batch with the built-in matcher; (lead, action, customer, match) each.
@@ -70,7 +70,7 @@ def apply(
     Decisions are those of match_scored row by row: the matcher is told about each customer
     the batch creates or enriches before the next lead is matched. Once the batch is committed,
     the customers its leads brought new evidence (dedupe/recheck.py) are compared again.
-    ``read``: the batch's candidates read ahead (ingest/prefetch.py); ``changes`` is told what
+    ``ahead``: the batch's candidates read ahead (ingest/prefetch.py); ``changes`` is told what
     the batch created and enriched, and whether recheck merged, for the next batch's read.
     """
     cfg = ctx.config.dedupe
@@ -80,8 +80,10 @@ def apply(
                 privacy.suppress_lead(tx.db, lead)
     valid = [(lead, prep) for lead, prep in items if prep is not None and not lead.errors]
     people = [(p.person, p.lookup, p.namesake_keys) for _, p in valid]
-    matcher = BatchMatcher(tx.db, cfg, people, read=read)
+    matcher = BatchMatcher(tx.db, cfg, people, read=ahead.read if ahead else None)
     writer = BatchWriter(tx, source_id, ctx, file_id)
+    if ahead is not None:
+        writer.loaded.update(ahead.loaded)
     writer.preload(
         cid
         for _, p in valid
@@ -282,33 +284,8 @@ class BatchWriter:
         with one of its leads) with a query per table for all of them, instead of one
         customer at a time as merges meet them."""
         ids = sorted({i for i in ids if i not in self.drafts and i not in self.loaded})
-        if not ids:
-            return
-        rows = _read(self.tx, ids)
-        contacts: dict[int, list[list[Any]]] = {i: [] for i in rows}
-        keys: dict[int, set[tuple[str, str]]] = {i: set() for i in rows}
-        fts: dict[int, tuple[str, str]] = {}
-        for part in _parts(list(rows)):
-            marks = ", ".join("?" * len(part))
-            for cid, *c in self.tx.execute(
-                "SELECT customer_id, kind, value_norm, value_raw, is_primary, verified"
-                f" FROM contact_points WHERE customer_id IN ({marks})"
-                " ORDER BY customer_id, kind, is_primary DESC, id",
-                tuple(part),
-            ):
-                contacts[cid].append([*c, False])
-            for cid, kind, key in self.tx.execute(
-                f"SELECT customer_id, kind, key FROM match_keys WHERE customer_id IN ({marks})",
-                tuple(part),
-            ):
-                keys[cid].add((kind, key))
-            for cid, names, text in self.tx.execute(
-                f"SELECT -rowid, names, contacts FROM customers_fts WHERE rowid IN ({marks})",
-                tuple(-i for i in part),  # rowid -id: newest first (migration 0017)
-            ):
-                fts[cid] = (names, text)
-        for cid, current in rows.items():
-            self.loaded[cid] = (current, contacts[cid], keys[cid], fts.get(cid))
+        if ids:
+            self.loaded.update(stored_customers(self.tx, ids))
 
     def _load(self, cid: int) -> Draft:
         if cid not in self.loaded:
@@ -448,6 +425,35 @@ class BatchWriter:
         tx.after_commit(fire)
 
 
+def stored_customers(db: Any, ids: list[int]) -> dict[int, tuple]:
+    """(row, contacts, match keys, search text) of each stored customer in ids, a query per
+    table for all of them; ``db``: a Tx or a plain sqlite3 connection (ingest/prefetch.py)."""
+    rows = _read(db, ids)
+    contacts: dict[int, list[list[Any]]] = {i: [] for i in rows}
+    keys: dict[int, set[tuple[str, str]]] = {i: set() for i in rows}
+    fts: dict[int, tuple[str, str]] = {}
+    for part in _parts(list(rows)):
+        marks = ", ".join("?" * len(part))
+        for cid, *c in db.execute(
+            "SELECT customer_id, kind, value_norm, value_raw, is_primary, verified"
+            f" FROM contact_points WHERE customer_id IN ({marks})"
+            " ORDER BY customer_id, kind, is_primary DESC, id",
+            tuple(part),
+        ):
+            contacts[cid].append([*c, False])
+        for cid, kind, key in db.execute(
+            f"SELECT customer_id, kind, key FROM match_keys WHERE customer_id IN ({marks})",
+            tuple(part),
+        ):
+            keys[cid].add((kind, key))
+        for cid, names, text in db.execute(
+            f"SELECT -rowid, names, contacts FROM customers_fts WHERE rowid IN ({marks})",
+            tuple(-i for i in part),  # rowid -id: newest first (migration 0017)
+        ):
+            fts[cid] = (names, text)
+    return {cid: (row, contacts[cid], keys[cid], fts.get(cid)) for cid, row in rows.items()}
+
+
 def _fts(d: Draft) -> tuple[str, str]:
     return index_text(d.row["full_name"], [(c[0], c[1]) for c in d.contacts])
 
@@ -472,12 +478,12 @@ def _parts(ids: list[int], size: int = 500) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
-def _read(tx: Tx, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _read(db: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The stored rows as get_customer returns them, for many ids."""
     out: dict[int, dict[str, Any]] = {}
     for part in _parts(ids):
         marks = ", ".join("?" * len(part))
-        cur = tx.execute(
+        cur = db.execute(
             "SELECT c.*, s.vendor AS source_vendor, s.channel AS source_channel,"
             " s.campaign AS source_campaign FROM customers c"
             f" LEFT JOIN sources s ON s.id = c.source_id WHERE c.id IN ({marks})",

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from carectl.dedupe import review
-from carectl.dedupe.blocking import Read
 from carectl.ingest import bulk, ledger, steps, upsert, workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions, MatchResult
-from carectl.ingest.prefetch import Changes, Prefetch
+from carectl.ingest.prefetch import Ahead, Changes, Prefetch
 from carectl.ingest.prepare import plugin_failed
 from carectl.ingest.report import IngestReport
 from carectl.ingest.workers import Item
@@ -78,7 +77,7 @@ def ingest_file(
     fast = _fast(ctx)
     # Index pages of a large database stay cached between batches (the default is 2 MB).
     ctx.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-    ahead = Prefetch(ctx.db, CACHE_KIB) if fast else None
+    ahead = Prefetch(ctx.db, CACHE_KIB, bulk.stored_customers) if fast else None
     try:
         rows = _parse(ctx, path, options)
         items = workers.prepared(ctx, path.name, options, rows, expected)
@@ -241,7 +240,7 @@ def _apply_batch(
     source_id: int,
     report: IngestReport,
     fast: bool,
-    read: Read | None = None,
+    read: Ahead | None = None,
     changes: Changes | None = None,
 ) -> list[bulk.Done]:
     seen = ledger.recorded_rows(tx, file_id, (lead.row for lead, _ in batch))

@@ -1,7 +1,8 @@
 """The next batch's candidates read while this batch is matched and written.
 
 Reading a batch's candidates (blocking.read_batch: the customers sharing a key with its leads,
-the name counts, those customers' records) is a fifth of the importing process's work at 1M
+the name counts, those customers' records; and the stored customers its leads will likely
+enrich, bulk.stored_customers) is a fifth of the importing process's work at 1M
 customers, and most of it is SQLite walking indexes with the GIL released. So it is done on a
 thread with a read connection of its own, one batch ahead: the read sees the database as it was
 before this batch commits (the thread's snapshot is taken before the batch is written), and is
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,15 @@ Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys
 
 
 @dataclass
+class Ahead:
+    """A batch's read made ahead: its candidates, and the stored customers sharing a phone or
+    an email with its leads (bulk.stored_customers: those its leads will likely enrich)."""
+
+    read: Read
+    loaded: dict[int, tuple]
+
+
+@dataclass
 class Changes:
     """What a batch changed that a read made before its commit has not seen."""
 
@@ -43,13 +54,13 @@ class Prefetch:
     """One file's reads ahead: ``start`` with the next batch's items before this batch is
     written, ``take`` once it is committed (None: read for yourself)."""
 
-    def __init__(self, db: Any, cache_kib: int) -> None:
-        self.db, self.cache_kib = db, cache_kib
+    def __init__(self, db: Any, cache_kib: int, load: Callable[[Any, list[int]], dict]) -> None:
+        self.db, self.cache_kib, self.load = db, cache_kib, load
         row = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
         self.path = row[0] if row else ""
         self.pool: ThreadPoolExecutor | None = None
         self.conn: sqlite3.Connection | None = None
-        self.pending: tuple[Future[Read], int] | None = None
+        self.pending: tuple[Future[Ahead], int] | None = None
         self.used = self.dropped = 0  # reads used, reads thrown away (for the benchmark)
 
     def start(self, items: list[tuple[Any, Any]]) -> None:
@@ -68,22 +79,24 @@ class Prefetch:
         taken.wait()  # the snapshot is taken: nothing this process writes from now is in it
         self.pending = (future, version)
 
-    def take(self, changes: Changes) -> Read | None:
+    def take(self, changes: Changes) -> Ahead | None:
         if self.pending is None:
             return None
         future, version = self.pending
         self.pending = None
         try:
-            read = future.result()
+            ahead: Ahead | None = future.result()
         except sqlite3.Error as exc:  # e.g. busy: the batch reads for itself
             log.warning("reading the next batch's candidates ahead failed: %s", exc)
-            read = None
-        if read is None or changes.merged or self._version() != version:
+            ahead = None
+        if ahead is None or changes.merged or self._version() != version:
             self.dropped += 1
             return None
-        read.patch(self.db, changes.customers)
+        ahead.read.patch(self.db, changes.customers)
+        for cid, *_ in changes.customers:  # as stored now: read again by the batch
+            ahead.loaded.pop(cid, None)
         self.used += 1
-        return read
+        return ahead
 
     def close(self) -> None:
         if self.pending is not None:
@@ -100,7 +113,7 @@ class Prefetch:
         """Changes when another connection commits (not this one's own commits)."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
-    def _read(self, people: list[tuple[Person, set, list[str]]], taken: threading.Event) -> Read:
+    def _read(self, people: list[tuple[Person, set, list[str]]], taken: threading.Event) -> Ahead:
         try:
             if self.conn is None:
                 self.conn = sqlite3.connect(
@@ -114,10 +127,18 @@ class Prefetch:
                 conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone()  # the snapshot
                 taken.set()
                 read = read_batch(conn, people)
+                ids = {
+                    cid
+                    for _, lookup, _ in people
+                    for kind, key in lookup
+                    if kind in ("phone", "email")
+                    for cid in read.by_key.get((kind, key), ())
+                }
+                loaded = self.load(conn, sorted(ids)) if ids else {}
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-            return read
+            return Ahead(read, loaded)
         finally:
             taken.set()
