@@ -237,6 +237,7 @@ def test_people_files_read_back_what_the_database_gives(tmp_path):
     """The scoring's people files give every field as load_many does; what a file lacks (a
     chunk computed inline after a worker died) comes from the database."""
     from carectl.dedupe.blocking import load_many
+    from carectl.dedupe.keys import namesake_keys
 
     ctx = people_db(tmp_path / "p.db")
     with ctx.transaction() as tx:
@@ -263,6 +264,11 @@ def test_people_files_read_back_what_the_database_gives(tmp_path):
     assert people is not None
     from_file = people.load(ctx.db, [*ids[:200], rich])
     assert from_file == {i: want[i] for i in [*ids[:200], rich]}
+    # each customer's namesake keys come with it, as the scoring would work them out
+    assert people.names == {
+        i: namesake_keys(want[i].full_name, want[i].region, want[i].phones)
+        for i in [*ids[:200], rich]
+    }
     assert people.conn.execute("SELECT count(*) FROM p0.people").fetchone()[0] == 201
     assert people.load(ctx.db, [*ids, 10**6]) == {**want, 10**6: None}
     people.close()

@@ -61,6 +61,7 @@ SAMPLE = 20_000  # pairs the learner sees before the weights are frozen
 KEEP = 4  # best candidates kept per customer (the next ones when the best is ruled out)
 BIG_LOAD = 100_000  # keys added: from here the customer index is built once after
 WORKERS_FROM = 20_000  # customers: below this everything runs in this process
+COUNTS_KEPT = 200_000  # namesake counts a worker keeps in memory (~20 MB)
 SCRATCH = "carectl-scan-"  # + the scanning process's id: its scratch folder in the temp dir
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ class People:
 
     def __init__(self, conn: sqlite3.Connection, sql: str = "") -> None:
         self.conn, self.sql = conn, sql
+        self.names: dict[int, list[str]] = {}
 
     @classmethod
     def writing(cls, folder: str) -> People:
@@ -139,7 +141,7 @@ class People:
         """The customers as read, and their keys to add (the main process copies them into
         match_keys from here: they never travel through a pipe)."""
         rows = [
-            (cid, marshal.dumps(tuple(getattr(p, f) for f in self.FIELDS)))
+            (cid, marshal.dumps((*(getattr(p, f) for f in self.FIELDS), _name_keys(p))))
             for cid, p in persons.items()
             if p is not None
         ]
@@ -148,17 +150,23 @@ class People:
         self.conn.commit()
 
     def load(self, db: Any, ids: list[int]) -> dict[int, Person | None]:
+        """The customers ``ids``; ``self.names`` then holds their namesake keys."""
         out: dict[int, Person | None] = {}
+        names: dict[int, list[str]] = {}
         files = self.sql.count("UNION ALL") + 1
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             sql = self.sql.format(marks=", ".join("?" * len(part)))
             for cid, data in self.conn.execute(sql, part * files):
-                name, bday, region, emails, phones, address, numbers, *others = marshal.loads(data)
+                name, bday, region, emails, phones, address, numbers, n1, n2, n3, keys = (
+                    marshal.loads(data)
+                )
                 out[cid] = Person(
                     cid, name, bday, region, set(emails), set(phones), address, set(numbers),
-                    *others,
+                    n1, n2, n3,
                 )  # fmt: skip
+                names[cid] = keys
+        self.names = names
         missing = [i for i in ids if i not in out]
         if missing:
             out.update(load_many(db, missing))
@@ -285,13 +293,20 @@ def _score_work(
     return best_older(_db, pairs, _cfg, weights, _people)
 
 
+def _name_keys(p: Person) -> list[str]:
+    """The keys p's namesakes are counted under (worked out with its other keys, while its
+    name's forms are in the cache)."""
+    return namesake_keys(p.full_name, p.region, p.phones)
+
+
 def _namesakes(db: Any, p: Person, counts: dict[str, int], people: People | None) -> int:
     """Customers under p's name in p's region (capped), as the import counts them."""
     best = 0
-    for key in namesake_keys(p.full_name, p.region, p.phones):
+    keys = people.names.get(p.id) if people is not None else None  # type: ignore[arg-type]
+    for key in _name_keys(p) if keys is None else keys:
         n = counts.get(key)
         if n is None:
-            if len(counts) > 50_000:
+            if len(counts) > COUNTS_KEPT:
                 counts.clear()
             if people is not None:
                 n = counts[key] = people.namesakes(key)
