@@ -256,8 +256,8 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
             except EmailError as exc:
                 bad.append(("email", column, part, str(exc)))
     for key, values in good.items():
-        if values:
-            lead.fields[key] = list(dict.fromkeys(values))
+        if values:  # this call's own list: kept as it is when it cannot hold a repeat
+            lead.fields[key] = values if len(values) == 1 else list(dict.fromkeys(values))
     reachable = keep and bool(good["phones"] or good["emails"])
     for kind, column, value, message in bad:
         if not reachable:
