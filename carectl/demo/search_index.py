@@ -49,8 +49,10 @@ class SearchBuilder:
             for name in search.INDEXES
         ]
         self._conn = sqlite3.connect(self.scratch, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16384"):
+        # a file that lives for the load: no journal, no sync, big pages (fewer system calls)
+        for pragma in ("page_size = 65536", "journal_mode = OFF", "synchronous = OFF"):
             self._conn.execute(f"PRAGMA {pragma}")
+        self._conn.execute("PRAGMA cache_size = -16384")
         for sql, fts in zip(ddl, search.INDEXES, strict=True):
             self._conn.execute(sql)
             for key, value in LOADING.items():
