@@ -161,3 +161,11 @@ def test_money_minor_units():
         to_minor("10.5", "VND")
     with pytest.raises(ValueError, match="not an amount"):
         to_minor("ten", "USD")
+
+
+def test_an_address_is_remembered_only_when_it_normalises_to_itself():
+    assert normalize_email(" Nguyen.An@Example.VN ") == "nguyen.an@example.vn"
+    assert normalize_email("nguyen.an@example.vn") == "nguyen.an@example.vn"
+    # "<a@b.vn" comes out of the mailto: form, but read again it loses its "<"
+    assert normalize_email("<mailto:<A@B.vn>") == "<a@b.vn"
+    assert normalize_email("<a@b.vn") == "a@b.vn"

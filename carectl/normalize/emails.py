@@ -26,7 +26,7 @@ def normalize_email(raw: str) -> str:
         raise EmailError(f"not a valid email domain: {raw!r}")
     email = f"{local.lower()}@{ascii_domain}"
     if email[0] not in "<>" and email[-1] not in "<>" and not email.startswith("mailto:"):
-        if len(_NORMALISED) >= 100_000:
+        if len(_NORMALISED) >= 10_000:  # met again within the row: a short memory will do
             _NORMALISED.clear()
         _NORMALISED.add(email)  # normalising it again gives itself
     return email
