@@ -151,8 +151,10 @@ def normalize_lead(ctx, lead):
             lead.custom[column] = text
         elif target not in FIELDS:  # an explicit mapping to a custom field name
             lead.custom[target] = text
+        elif target in cells:
+            cells[target].append((column, text))
         else:
-            cells.setdefault(target, []).append((column, text))
+            cells[target] = [(column, text)]
     f = lead.fields
     region = (lead.options.region or "").upper()
     for key in ("full_name", "family_name", "given_name", "city", "language", "timezone"):
