@@ -1,8 +1,9 @@
 """Segments: each configured segment with its member count and an 8-week trend, and the members
 of the highlighted one (the same reads as `carectl segments list|members`); Enter opens a member.
 
-The trend walks back from today's count through the weekly entries and exits in
-segment_history, so it costs one indexed range count per week, not a scan of the members.
+The trend walks back from today's count through the weekly entries and exits (closed spans in
+segment_history, open entries in segment_members by their since), so it costs indexed range
+counts per week, not a scan of the members.
 """
 
 from __future__ import annotations
