@@ -200,7 +200,7 @@ def _fast(text: str, region: str) -> str | None:
     rules = _region(region)
     if rules is None:
         return None
-    digits = _NON_DIGITS.sub("", text)
+    digits = text if text.isdigit() else _NON_DIGITS.sub("", text)  # _PLAIN: ASCII digits
     prefix = rules.national_prefix
     if text[0] == "+":
         if not digits.startswith(rules.code):
