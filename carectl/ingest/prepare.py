@@ -130,8 +130,8 @@ def prepare(lead: Lead) -> Prepared | None:
 
 
 # A file names the same people many times (and namesakes share names): split and fold once.
-_name_fields = functools.lru_cache(maxsize=1 << 14)(svc.name_fields)
-_check_birthday = functools.lru_cache(maxsize=1 << 14)(svc.check_birthday)
+_name_fields = functools.lru_cache(maxsize=4096)(svc.name_fields)  # the commonest names stay
+_check_birthday = functools.lru_cache(maxsize=4096)(svc.check_birthday)
 
 
 def stored_keys(
