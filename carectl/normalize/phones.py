@@ -3,7 +3,9 @@
 A full parse costs ~30 µs and is most of a lead's normalising, so a number written the usual
 way for its region (digits and separators, national prefix or +country code) is read with the
 region's own validation patterns from the same metadata (:func:`_fast`); anything else takes
-the full parse. An import meets each number several times, so results are cached.
+the full parse. An import meets each number several times, so results are cached, refusals
+too; a number refused in the file's region is tried elsewhere without parsing it there again
+(:func:`to_e164_elsewhere`).
 """
 
 from __future__ import annotations
