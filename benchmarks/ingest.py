@@ -81,6 +81,8 @@ def result_rows(r: dict[str, Any], what: str, unit: str = "rows/s") -> list[dict
         f" load average {r['load']:.1f} on {os.cpu_count()} cores; CPU"
         f" {r['cpu'] / r['rows'] * 1e6:,.0f} us/row over all processes"
     )
+    if r.get("main_cpu"):
+        note += f", {r['main_cpu'] / r['rows'] * 1e6:,.0f} in the main thread"
     return [
         _row(label, round(r["rows"] / r["seconds"]), unit, note),
         _row(f"{label}: peak RSS", round(r["peak_mb"]), "MB", "largest process"),
@@ -106,7 +108,8 @@ def measure(folder: Path, n: int, kind: str) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "carectl", "--config", str(config)]
     subprocess.run([*cmd, "init"], capture_output=True, check=False)
     started, cpu = time.perf_counter(), _children_cpu()
-    out, peak, tree = _watched([*cmd, "import", str(leads), "--source", "bench", "--json"])
+    threads: dict[str, float] = {}
+    out, peak, tree = _watched([*cmd, "import", str(leads), "--source", "bench", "--json"], threads)
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     load = os.getloadavg()[0]
     report = json.loads(out)
@@ -121,12 +124,15 @@ def measure(folder: Path, n: int, kind: str) -> dict[str, Any]:
         "tree_mb": tree,
         "load": load,
         "cpu": cpu,
+        "main_cpu": threads.get("main", 0.0),
         **{k: report[k] for k in ("created", "merged", "review", "rejected")},
     }
 
 
-def _watched(cmd: list[str]) -> tuple[str, float, float]:
-    """Run cmd; (stdout, peak RSS of its largest process, peak RSS of it and its children) MB."""
+def _watched(cmd: list[str], cpu: dict[str, float] | None = None) -> tuple[str, float, float]:
+    """Run cmd; (stdout, peak RSS of its largest process, peak RSS of it and its children) MB.
+    ``cpu["main"]``: CPU seconds of its main thread as last seen (the thread that matches and
+    writes: what bounds rows/s when the workers keep up)."""
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
         peak = tree = 0
@@ -135,6 +141,9 @@ def _watched(cmd: list[str]) -> tuple[str, float, float]:
             try:
                 rss = [_rss(p) for p in (watched, *watched.children(recursive=True))]
                 peak, tree = max(peak, *rss), max(tree, sum(rss))
+                if cpu is not None:
+                    main = [t for t in watched.threads() if t.id == proc.pid]
+                    cpu["main"] = main[0].user_time + main[0].system_time if main else 0.0
             except psutil.NoSuchProcess:
                 pass
             time.sleep(0.2)
