@@ -31,6 +31,7 @@ from carectl.store.connection import BUSY_TIMEOUT_MS
 log = logging.getLogger(__name__)
 
 Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys now
+CACHE_KIB = 16 * 1024  # the reading connection's page cache (upper index levels stay in it)
 
 
 @dataclass
@@ -54,8 +55,8 @@ class Prefetch:
     """One file's reads ahead: ``start`` with the next batch's items before this batch is
     written, ``take`` once it is committed (None: read for yourself)."""
 
-    def __init__(self, db: Any, cache_kib: int, load: Callable[[Any, list[int]], dict]) -> None:
-        self.db, self.cache_kib, self.load = db, cache_kib, load
+    def __init__(self, db: Any, load: Callable[[Any, list[int]], dict]) -> None:
+        self.db, self.load = db, load
         row = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
         self.path = row[0] if row else ""
         self.pool: ThreadPoolExecutor | None = None
@@ -120,7 +121,7 @@ class Prefetch:
                     self.path, isolation_level=None, check_same_thread=False
                 )
                 self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                self.conn.execute(f"PRAGMA cache_size = -{self.cache_kib}")
+                self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             conn = self.conn
             conn.execute("BEGIN")
             try:
