@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures.process
+import itertools
 import random
 import shutil
 import sqlite3
@@ -13,6 +14,7 @@ import pytest
 
 from carectl import config as config_mod
 from carectl.context import Context
+from carectl.dedupe import keys as match_keys
 from carectl.dedupe import pairs as P
 from carectl.dedupe import scan as scan_mod
 from carectl.service import customers as svc
@@ -141,6 +143,32 @@ def test_worker_processes_decide_as_one_process(tmp_path, monkeypatch):
         assert tb[table] == ta[table], table
     # every customer's keys are written (a third had lost them, as a bulk load leaves them)
     assert {r[0] for r in ta["keys"]} == {r[0] for r in ta["customers"]}
+
+
+@pytest.mark.parametrize("buckets", [1, 7, 512])
+def test_pair_chunks_give_each_blocked_pair_once_in_order(tmp_path, monkeypatch, buckets):
+    """Every pair sharing a block (a name in a region: the nearest older namesakes only),
+    once, in code order, in chunks of at least the size asked that never split a customer's
+    pairs, however the customers fall into buckets."""
+    ctx = people_db(tmp_path / "p.db")
+    with ctx.transaction() as tx:
+        for (cid,) in ctx.db.execute("SELECT id FROM customers").fetchall():
+            match_keys.refresh(tx, cid)
+    want: set[tuple[int, int]] = set()
+    kinds = set()
+    for kind, block in P.blocks(ctx.db, 50):  # namesakes up to 50: windows apply
+        ids = sorted(set(block))
+        window = P.NAME_WINDOW if kind == "name_region" else len(ids)
+        kinds.add(kind)
+        for j in range(1, len(ids)):
+            want.update((ids[j], a) for a in ids[max(0, j - window) : j])
+    assert {"name_region", "phone"} <= kinds
+    monkeypatch.setattr(P, "BUCKETS", buckets)
+    chunks = list(P.pair_chunks(ctx.db, 50, size=40))
+    assert [c for chunk in chunks for c in chunk] == sorted(b << 32 | a for b, a in want)
+    assert len(chunks) > 5 and all(len(chunk) >= 40 for chunk in chunks[:-1])
+    assert all(x[-1] >> 32 < y[0] >> 32 for x, y in itertools.pairwise(chunks))
+    ctx.close()
 
 
 def test_a_scan_batch_tells_its_merges_once_to_batch_plugins(tmp_path, monkeypatch):

@@ -23,9 +23,9 @@ on how far the decisions have got.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
-import heapq
 import logging
 import marshal
 import multiprocessing
@@ -56,7 +56,8 @@ BLOCK_CAP = 20  # customers sharing one value at most for it to make pairs
 NAME_WINDOW = 5
 KEY_CHUNK = 5000  # customers per key chunk
 PAIR_CHUNK = 10_000  # pairs per scoring chunk
-RUN = 500_000  # pair codes sorted at a time
+BUCKETS = 512  # ranges of younger customers whose pair codes are sorted apart
+MASK = (1 << 32) - 1  # a pair code's older customer
 SAMPLE = 20_000  # pairs the learner sees before the weights are frozen
 KEEP = 4  # best candidates kept per customer (the next ones when the best is ruled out)
 BIG_LOAD = 100_000  # keys added: from here the customer index is built once after
@@ -236,16 +237,17 @@ def _key_work(lo: int, hi: int) -> tuple[list[tuple], list[tuple], int]:
 
 def best_older(
     db: Any,
-    pairs: list[tuple[int, int]],
+    codes: Iterable[int],
     cfg: dict[str, Any],
     weights: dict[str, float] | Learner,
     people: People | None = None,
 ) -> list[tuple[int, list[Candidate]]]:
-    """For each younger customer b of ``pairs`` ((b, a), sorted by b), its best older
+    """For each younger customer b of ``codes`` (b << 32 | a, sorted), its best older
     candidates scoring at least the review threshold, best first (ties: the older).
     ``weights``: frozen, or a Learner that learns from these pairs as it scores them;
     ``people``: where the customers are read from (else the database)."""
     learner = weights if isinstance(weights, Learner) else None
+    pairs = [(c >> 32, c & MASK) for c in codes]
     ids = sorted({i for pair in pairs for i in pair})
     persons = people.load(db, ids) if people is not None else load_many(db, ids)
     rules, floor = cfg["rules"], cfg["review_threshold"]
@@ -280,9 +282,7 @@ def best_older(
     return out
 
 
-def _score_work(
-    pairs: list[tuple[int, int]], weights: dict[str, float]
-) -> list[tuple[int, list[Candidate]]]:
+def _score_work(codes: array[int], weights: dict[str, float]) -> list[tuple[int, list[Candidate]]]:
     """Scored from the scratch files (the key pass is over before the first pair is sent)."""
     global _people, _writer
     if _people is None and _scratch:
@@ -290,7 +290,7 @@ def _score_work(
             _writer.close()
             _writer = None
         _people = People.reading(_scratch)
-    return best_older(_db, pairs, _cfg, weights, _people)
+    return best_older(_db, codes, _cfg, weights, _people)
 
 
 def _name_keys(p: Person) -> list[str]:
@@ -471,42 +471,39 @@ def blocks(db: Any, cap: int = BLOCK_CAP) -> Iterator[tuple[str, list[int]]]:
             yield current[0], block  # type: ignore[index]
 
 
-def pair_codes(db: Any, cap: int = BLOCK_CAP) -> Iterator[int]:
-    """Every pair of customers sharing a block, once, as b << 32 | a (a < b), in order.
+def pair_chunks(db: Any, cap: int = BLOCK_CAP, size: int = PAIR_CHUNK) -> Iterator[array[int]]:
+    """Every pair of customers sharing a block, once, as a code b << 32 | a (a < b), in
+    order, in chunks of about ``size`` codes; a customer's pairs are never split.
 
-    A pair shared by several blocks is made by each: the codes are kept in runs sorted in place
-    (8 bytes each, not a set of Python ints) and merged with the repeats dropped."""
-    runs: list[array[int]] = []
-    run: list[int] = []
+    A pair shared by several blocks is made by each. The codes go into buckets by b (8 bytes
+    each, not Python ints); each bucket is then made unique and sorted in one go, and cut at
+    customer boundaries found by bisection: no Python step per pair after it is made."""
+    size = size or PAIR_CHUNK
+    top = db.execute("SELECT max(id) FROM customers").fetchone()[0] or 0
+    width = top // BUCKETS + 1
+    buckets: dict[int, array[int]] = {}
     for kind, block in blocks(db, cap):
         ids = sorted(set(block))
         window = NAME_WINDOW if kind == "name_region" else len(ids)
         for j in range(1, len(ids)):
-            high = ids[j] << 32
-            run.extend(high | a for a in ids[max(0, j - window) : j])
-        if len(run) >= RUN:
-            run.sort()
-            runs.append(array("q", run))
-            run = []
-    run.sort()
-    runs.append(array("q", run))
-    del run
-    last = -1
-    for code in heapq.merge(*runs):
-        if code != last:
-            yield code
-            last = code
-
-
-def pair_chunks(codes: Iterable[int], size: int = PAIR_CHUNK) -> Iterator[list[tuple[int, int]]]:
-    """(b, a) pairs in chunks of about ``size``, a customer's pairs never split."""
-    mask = (1 << 32) - 1
-    chunk: list[tuple[int, int]] = []
-    for code in codes:
-        b = code >> 32
-        if len(chunk) >= size and chunk[-1][0] != b:
-            yield chunk
-            chunk = []
-        chunk.append((b, code & mask))
+            b = ids[j]
+            bucket = buckets.get(b // width)
+            if bucket is None:
+                bucket = buckets[b // width] = array("q")
+            high = b << 32
+            bucket.extend(high | a for a in ids[max(0, j - window) : j])
+    chunk: array[int] = array("q")
+    for n in sorted(buckets):
+        codes = sorted(set(buckets.pop(n)))
+        start = 0
+        while start < len(codes):
+            end = start + size - len(chunk)
+            if end < len(codes):  # up to the end of that code's customer
+                end = bisect.bisect_left(codes, ((codes[end] >> 32) + 1) << 32)
+            chunk.extend(codes[start:end])
+            start = end
+            if len(chunk) >= size:
+                yield chunk
+                chunk = array("q")
     if chunk:
         yield chunk

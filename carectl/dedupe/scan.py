@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import signal
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -67,8 +68,8 @@ def _run(
     # in this process alone, after the scoring.
     frozen = runner.freeze()
     tell(0, total, "pairs")
-    # pair_codes reads every block before it gives the first pair: before any merge.
-    chunks = P.pair_chunks(P.pair_codes(db))
+    # pair_chunks reads every block before it gives the first pair: before any merge.
+    chunks = P.pair_chunks(db)
     found = _scores(db, runner, chunks, learner, shared, frozen)
     if not frozen:
         found = list(found)
@@ -151,14 +152,14 @@ def _write_keys(ctx: Any, runner: P.Runner, total: int, tell: Progress) -> None:
 def _scores(
     db: Any,
     runner: P.Runner,
-    chunks: Iterator[list[tuple[int, int]]],
+    chunks: Iterator[array[int]],
     learner: Any,
     shared: dict[str, Any],
     people: P.People | None,
 ) -> Iterator[tuple[int, list[P.Candidate]]]:
     """Each customer's best older candidates, in id order. The learner first sees the first
     chunks (about ``P.SAMPLE`` pairs); its weights are then frozen for all of them."""
-    head: list[list[tuple[int, int]]] = []
+    head: list[array[int]] = []
     for chunk in chunks:
         head.append(chunk)
         P.best_older(db, chunk, shared, learner, people)
