@@ -162,10 +162,9 @@ class People:
                 name, bday, region, emails, phones, address, numbers, n1, n2, n3, keys = (
                     marshal.loads(data)
                 )
-                out[cid] = Person(
-                    cid, name, bday, region, set(emails), set(phones), address, set(numbers),
-                    n1, n2, n3,
-                )  # fmt: skip
+                out[cid] = Person(  # marshal gives the sets back as sets
+                    cid, name, bday, region, emails, phones, address, numbers, n1, n2, n3
+                )
                 names[cid] = keys
         self.names = names
         missing = [i for i in ids if i not in out]
