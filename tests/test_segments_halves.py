@@ -107,7 +107,7 @@ def test_two_halves_write_what_one_connection_writes(ctx, monkeypatch):
     submit = halves.Helper.submit
 
     def counted(self, fn, *args):
-        used.append((fn.__name__, self.mid))
+        used.append((fn.__name__, self.mid, args))
         return submit(self, fn, *args)
 
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
@@ -115,8 +115,10 @@ def test_two_halves_write_what_one_connection_writes(ctx, monkeypatch):
     split = runs(ctx, ids)
     # each run: aggregates, rows, membership in the helper (on the first, the member rows); the
     # split falls inside the data
-    names = [name for name, _ in used]
+    names = [name for name, *_ in used]
     assert names[:3] == ["_upper_aggregates", "_upper_rows", "_upper_members"]
+    # on the first run the helper's member rows came from its own metric rows' scratch file
+    assert used[2][2][-1] == used[1][2][-1]
     assert names[3:] == ["_upper_aggregates", "_upper_rows", "_upper_diff"] * 2
     assert ids[0] < used[0][1] < ids[-1]
     for one, two in zip(alone, split, strict=True):
@@ -178,6 +180,36 @@ def test_customers_are_read_in_id_order_whatever_their_sources(ctx):
                 reads = [r[3] for r in plan if r[3] == "SCAN c" or r[3].startswith("SEARCH c ")]
                 assert reads and all("INDEX" not in r or "PRIMARY KEY" in r for r in reads)
         metrics.drop_temp(tx)
+
+
+def test_a_commit_between_the_transactions_of_a_first_run_is_seen(ctx, monkeypatch):
+    """On a first run the helper evaluates its members over its own metric rows before the
+    writer commits them; another connection committing before the membership transaction
+    (here: a customer of the upper half given a complaint) makes the writer evaluate afresh."""
+    ids = people(ctx, 240)
+    path = ctx.db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+    classify = refresh._classify
+
+    def meanwhile(*args):
+        other = sqlite3.connect(path[0], isolation_level=None)
+        other.execute(
+            "UPDATE customer_metrics SET complaints = 1 WHERE customer_id = ?", (ids[-1],)
+        )
+        other.close()
+        return classify(*args)
+
+    monkeypatch.setattr(refresh, "_classify", meanwhile)
+    got = []
+    for least in (10**9, 0):  # one connection, then two
+        monkeypatch.setattr(halves, "MIN_CUSTOMERS", least)
+        with ctx.transaction() as tx:
+            for table in DERIVED:
+                tx.execute(f"DELETE FROM {table}")
+        refresh.recompute_all(ctx, at=AT)
+        got.append(snapshot(ctx))
+    assert got[1] == got[0]
+    negative = {r[1] for r in got[1]["segment_members"] if r[0] == "negative"}
+    assert ids[-1] in negative
 
 
 def test_a_failing_helper_fails_the_run_and_leaves_nothing(ctx, monkeypatch, tmp_path):

@@ -46,6 +46,9 @@ class Helper:
 
     def __init__(self, path: str, mid: int, cache_kib: int) -> None:
         self.mid = mid
+        # a first run's scratch file of the helper's metric rows (table seg_rows), which its
+        # membership can be evaluated over before the writer commits them (refresh.py)
+        self.rows: str | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="carectl-seg-")
         self._files = 0
         self._attached: list[str] = []
@@ -65,11 +68,19 @@ class Helper:
         """Run ``fn(helper_conn, *args)`` in the helper's thread."""
         return self._pool.submit(fn, self.db, *args)
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, after: Future | None = None) -> None:
         """Copy what the writer committed into the database file (a passive WAL checkpoint) on
         a connection and thread of its own, while the writer goes on: its commits do not
-        checkpoint while the helper is there (see helper_for)."""
-        self._io.submit(checkpoint_passive, self._path)
+        checkpoint while the helper is there (see helper_for). ``after``: a job of the helper's
+        to wait for first (a statement it started before the commit reads the older snapshot,
+        and a passive checkpoint cannot copy past a reader's snapshot)."""
+
+        def run() -> None:
+            if after is not None:
+                after.exception()  # its outcome is the writer's business
+            checkpoint_passive(self._path)
+
+        self._io.submit(run)
 
     def scratch(self) -> str:
         """A new scratch file's path (one per hand-over: each is written once, then read)."""

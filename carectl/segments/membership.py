@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from concurrent.futures import Future
 from contextlib import nullcontext
 from typing import Any
 
@@ -121,15 +122,17 @@ def evaluate(
     *,
     scope: str = "",
     helper: halves.Helper | None = None,
+    early: tuple[Future, str] | None = None,
 ) -> dict[str, int]:
     """Recompute membership for all customers or the scoped ones; returns entered/left counts.
-    ``helper``: a full run's second connection, which finds the upper half's changes."""
+    ``helper``: a full run's second connection, which finds the upper half's changes;
+    ``early``: on a first run, its member rows already under way (see start_first)."""
     # A full run into no members at all (the first): their customer index is built once
     # afterwards, a sort, instead of a B-tree insert per row. Never for a scoped run: a schema
     # change makes every other connection prepare its statements again.
     empty = not scope and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
     if empty and helper is not None:
-        return _first_in_halves(tx, segments, at, reason, helper)
+        return _first_in_halves(tx, segments, at, reason, helper, early)
     parts = ["temp"]
     if helper is None:
         _diff(tx, segments, at, scope)
@@ -175,17 +178,39 @@ MEMBERS = (
 )
 
 
+def start_first(
+    helper: halves.Helper, segments: Sequence[SegmentDef], at: str, reason: str
+) -> tuple[Future, str]:
+    """On a first run, set the helper on its half's member rows as soon as it has written its
+    metric rows (``helper.rows``), evaluated over those rather than over customer_metrics: the
+    writer is still copying and committing them meanwhile. Valid only if nothing else is
+    written before the membership transaction (no classify plugin, no other connection's
+    commit in between: the caller checks); else the writer does not use it."""
+    assert helper.rows is not None
+    part = helper.scratch()
+    upper = (helper.mid + 1, halves.LAST_ID)
+    return helper.submit(_upper_members, segments, at, reason, upper, part, helper.rows), part
+
+
 def _first_in_halves(
-    tx: Tx, segments: Sequence[SegmentDef], at: str, reason: str, helper: halves.Helper
+    tx: Tx,
+    segments: Sequence[SegmentDef],
+    at: str,
+    reason: str,
+    helper: halves.Helper,
+    early: tuple[Future, str] | None,
 ) -> dict[str, int]:
     """evaluate() of a full run into no members at all (the first, after a big import) on two
     connections: nobody leaves, no history row is written (every entry lives in its member
     row), and the helper hands over its half's member rows in a table shaped like the real
     one, so that the writer's copy is SQLite's transfer of stored records, not a decode and
     encode per row. The same rows as evaluate() on one connection."""
-    part = helper.scratch()
-    upper = (helper.mid + 1, halves.LAST_ID)
-    members = helper.submit(_upper_members, segments, at, reason, upper, part)
+    if early is None:
+        part = helper.scratch()
+        upper = (helper.mid + 1, halves.LAST_ID)
+        members = helper.submit(_upper_members, segments, at, reason, upper, part)
+    else:
+        members, part = early
     _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
     members.result()
     helper.attach(tx, part, "seg_w3")
@@ -219,10 +244,19 @@ def _upper_members(
     reason: str,
     upper: tuple[int, int],
     part: str,
+    rows: str | None = None,
 ) -> None:
     """In the helper, on a first run: the upper half's member rows, written to ``part`` in a
-    table shaped like segment_members."""
-    _diff(db, segments, at, metrics.set_range(db, *upper))
+    table shaped like segment_members; with ``rows``, over the metric rows in that scratch
+    file (the writer has not committed them yet)."""
+    if rows is None:
+        _diff(db, segments, at, metrics.set_range(db, *upper))
+    else:
+        db.execute("ATTACH ? AS seg_r", (rows,))
+        try:
+            _diff(db, segments, at, metrics.set_range(db, *upper), "seg_r.seg_rows")
+        finally:
+            db.execute("DETACH seg_r")
     halves.write_scratch(
         db,
         part,
@@ -234,20 +268,24 @@ def _upper_members(
     )
 
 
-def verdicts(segments: Sequence[SegmentDef], scope: str) -> str:
-    """The SELECT of every (scoped) customer's id and segment per group, in id order; its
-    parameters are ``_eval_columns``' then the evaluation time."""
+def verdicts(segments: Sequence[SegmentDef], scope: str, rows: str = "customer_metrics") -> str:
+    """The SELECT of every (scoped) customer's id and segment per group, in id order, over the
+    metric rows in ``rows``; its parameters are ``_eval_columns``' then the evaluation time."""
     columns, _ = _eval_columns(_key(segments))
     only = f" WHERE {scope.format(col='c.id')}" if scope else ""
+    base = BASE.replace("customers c", metrics.IN_ID_ORDER, 1)
     return (
         f"SELECT c.id{''.join(', ' + c for c in columns)}"
-        f" {BASE.replace('customers c', metrics.IN_ID_ORDER, 1)}{only}"
+        f" {base.replace('customer_metrics m', rows + ' m', 1)}{only}"
     )
 
 
-def _diff(tx: Any, segments: Sequence[SegmentDef], at: str, scope: str) -> None:
+def _diff(
+    tx: Any, segments: Sequence[SegmentDef], at: str, scope: str, rows: str = "customer_metrics"
+) -> None:
     """temp.seg_in (memberships to enter) and temp.seg_out (to leave) of every customer or the
-    scoped ones, from the rules' verdicts in temp.seg_eval."""
+    scoped ones, from the rules' verdicts (over the metric rows in ``rows``) in
+    temp.seg_eval."""
     columns, params = _eval_columns(_key(segments))
     names = [f"g{i}" for i in range(len(columns))]
     for name in ("seg_eval", "seg_in", "seg_out"):
@@ -257,7 +295,7 @@ def _diff(tx: Any, segments: Sequence[SegmentDef], at: str, scope: str) -> None:
         + "".join(f", {n} TEXT" for n in names)
         + ")"
     )
-    tx.execute(f"INSERT INTO temp.seg_eval {verdicts(segments, scope)}", (*params, at))
+    tx.execute(f"INSERT INTO temp.seg_eval {verdicts(segments, scope, rows)}", (*params, at))
     # The differences first, then only they touch the real tables. Entries: each column's
     # segment not yet held (a key lookup each), customer by customer, so the inserts
     # append to segment_members' customer index instead of splitting its pages once per

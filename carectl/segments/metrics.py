@@ -179,6 +179,7 @@ def _compute_halves(
     sql, params = _rows(config, p, scope, "rfm_bounds", first)
     written = tx.execute(f"{_insert(first)} {sql}", params).rowcount
     done.result()
+    helper.rows = part if first else None
     helper.attach(tx, part, "seg_w2")
     # Into a table that held none of these ids, a plain INSERT of a table shaped exactly like
     # it is SQLite's transfer: each row's stored record copied as it is (about a third of the

@@ -68,20 +68,27 @@ def recompute_all(ctx: Any, *, at: str | None = None, bounds: bool = True) -> di
 
 def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
     marks = [time.perf_counter()]  # the seconds each step took, in the summary
+    segments, reason = ctx.config.segments, "recompute"
+    early = None
     with halves.helper_for(ctx.db, WORK_CACHE_KIB) as helper:
         with _set_based_writes(ctx) as tx:
             metrics.set_scope(tx, None)
             rows = metrics.compute(tx, ctx.config, at, bounds=bounds, helper=helper)
+            if _members_early(ctx, tx, helper):
+                early = membership.start_first(helper, segments, at, reason)
             customers = tx.execute("SELECT count(*) FROM customers").fetchone()[0]
             metrics.drop_temp(tx)  # pages freed in the transaction that made them: no journal
+        version = ctx.db.execute("PRAGMA data_version").fetchone()[0]
         if helper is not None:
-            helper.checkpoint()
+            helper.checkpoint(early[0] if early else None)
         marks.append(time.perf_counter())
         tagged = _classify(ctx, None, at)
         marks.append(time.perf_counter())
         with _set_based_writes(ctx) as tx:
+            if ctx.db.execute("PRAGMA data_version").fetchone()[0] != version:
+                early = None  # another connection wrote in between: evaluated afresh
             metrics.set_scope(tx, None)
-            changes = membership.evaluate(tx, ctx.config.segments, at, "recompute", helper=helper)
+            changes = membership.evaluate(tx, segments, at, reason, helper=helper, early=early)
             metrics.drop_temp(tx)
             marks.append(time.perf_counter())
             steps = ("metrics", "classify", "membership")
@@ -96,6 +103,19 @@ def _recompute_all(ctx: Any, at: str, bounds: bool) -> dict[str, Any]:
             }
             audit.record(tx, "segments.recompute", "segments", None, None, summary)
     return summary
+
+
+def _members_early(ctx: Any, tx: Any, helper: halves.Helper | None) -> bool:
+    """Whether a first run's helper can start on its member rows over its own metric rows
+    before the writer commits them: nothing of ours writes between the two transactions (no
+    classify plugin) and there are no members yet (another connection's commit in between is
+    checked for afterwards)."""
+    return (
+        helper is not None
+        and helper.rows is not None
+        and not ctx.pm.hook.classify_customer.get_hookimpls()
+        and not tx.execute("SELECT 1 FROM segment_members LIMIT 1").fetchone()
+    )
 
 
 def refresh_customers(
