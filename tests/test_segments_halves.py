@@ -243,7 +243,7 @@ def test_a_writer_failing_in_a_first_run_leaves_no_helper_waiting(ctx, monkeypat
     nothing written, and the next run works."""
     people(ctx, 60)
     monkeypatch.setattr(halves, "MIN_CUSTOMERS", 0)
-    diff = membership._diff
+    diff = membership._verdicts_table
 
     def writer_fails(db, *args):
         if threading.current_thread() is threading.main_thread():
@@ -256,7 +256,7 @@ def test_a_writer_failing_in_a_first_run_leaves_no_helper_waiting(ctx, monkeypat
     with ctx.transaction() as tx:
         for table in DERIVED:
             tx.execute(f"DELETE FROM {table}")
-    monkeypatch.setattr(membership, "_diff", writer_fails)
+    monkeypatch.setattr(membership, "_verdicts_table", writer_fails)
     signal.signal(signal.SIGALRM, hung)
     signal.alarm(60)
     try:

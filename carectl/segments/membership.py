@@ -211,14 +211,23 @@ def _first_in_halves(
         members = helper.submit(_upper_members, segments, at, reason, upper, part)
     else:
         members, part = early
-    _diff(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
+    names = _verdicts_table(tx, segments, at, metrics.set_range(tx, halves.FIRST_ID, helper.mid))
     members.result()
     helper.attach(tx, part, "seg_w3")
     with bulkload.indexes_set_aside(tx.db, ["segment_members"]):
         # the helper's first: into the empty table the transfer copies them in key order
         entered = tx.execute("INSERT INTO segment_members SELECT * FROM seg_w3.members").rowcount
-        entered += tx.execute(MEMBERS.format("temp"), (at, reason)).rowcount
+        # no members yet: the verdicts are the entries (no seg_in to build, nobody leaves)
+        entered += tx.execute(
+            FIRST.format("segment_members", _entries(names)), (at, reason)
+        ).rowcount
     return {"entered": entered, "left": 0}
+
+
+FIRST = (
+    "INSERT INTO {} (segment, customer_id, since, reason) SELECT segment, customer_id, ?, ?"
+    " FROM ({})"
+)
 
 
 def _upper_diff(
@@ -250,11 +259,12 @@ def _upper_members(
     table shaped like segment_members; with ``rows``, over the metric rows in that scratch
     file (the writer has not committed them yet)."""
     if rows is None:
-        _diff(db, segments, at, metrics.set_range(db, *upper))
+        names = _verdicts_table(db, segments, at, metrics.set_range(db, *upper))
     else:
         db.execute("ATTACH ? AS seg_r", (rows,))
         try:
-            _diff(db, segments, at, metrics.set_range(db, *upper), "seg_r.seg_rows")
+            scope = metrics.set_range(db, *upper)
+            names = _verdicts_table(db, segments, at, scope, "seg_r.seg_rows")
         finally:
             db.execute("DETACH seg_r")
     halves.write_scratch(
@@ -263,7 +273,7 @@ def _upper_members(
         "seg_w3",
         [
             *((sql, ()) for sql in halves.shaped_like(db, "segment_members", "seg_w3.members")),
-            (MEMBERS.replace("segment_members", "seg_w3.members").format("temp"), (at, reason)),
+            (FIRST.format("seg_w3.members", _entries(names)), (at, reason)),
         ],
     )
 
@@ -280,12 +290,11 @@ def verdicts(segments: Sequence[SegmentDef], scope: str, rows: str = "customer_m
     )
 
 
-def _diff(
+def _verdicts_table(
     tx: Any, segments: Sequence[SegmentDef], at: str, scope: str, rows: str = "customer_metrics"
-) -> None:
-    """temp.seg_in (memberships to enter) and temp.seg_out (to leave) of every customer or the
-    scoped ones, from the rules' verdicts (over the metric rows in ``rows``) in
-    temp.seg_eval."""
+) -> list[str]:
+    """temp.seg_eval: the scoped customers' segment per group (columns g0, g1, ...: returned),
+    over the metric rows in ``rows``."""
     columns, params = _eval_columns(_key(segments))
     names = [f"g{i}" for i in range(len(columns))]
     for name in ("seg_eval", "seg_in", "seg_out"):
@@ -296,19 +305,36 @@ def _diff(
         + ")"
     )
     tx.execute(f"INSERT INTO temp.seg_eval {verdicts(segments, scope, rows)}", (*params, at))
+    return names
+
+
+def _entries(names: list[str]) -> str:
+    """The SELECT of every (segment, customer_id) seg_eval names, customer by customer (its
+    WHERE can be extended with AND)."""
+    pick = " ".join(f"WHEN {i} THEN e.{n}" for i, n in enumerate(names))
+    ks = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(len(names))) or "SELECT 0 AS k"
+    return (
+        "SELECT x.segment, x.customer_id FROM (SELECT"
+        f" CASE col.k {pick or 'WHEN 0 THEN NULL'} END AS segment, e.customer_id"
+        f" FROM temp.seg_eval e CROSS JOIN ({ks}) col) x WHERE x.segment IS NOT NULL"
+    )
+
+
+def _diff(
+    tx: Any, segments: Sequence[SegmentDef], at: str, scope: str, rows: str = "customer_metrics"
+) -> None:
+    """temp.seg_in (memberships to enter) and temp.seg_out (to leave) of every customer or the
+    scoped ones, from the rules' verdicts (over the metric rows in ``rows``) in
+    temp.seg_eval."""
+    names = _verdicts_table(tx, segments, at, scope, rows)
     # The differences first, then only they touch the real tables. Entries: each column's
     # segment not yet held (a key lookup each), customer by customer, so the inserts
     # append to segment_members' customer index instead of splitting its pages once per
     # column; exits: a member whose row no longer names the segment (a
     # rowid lookup each).
-    pick = " ".join(f"WHEN {i} THEN e.{n}" for i, n in enumerate(names))
-    ks = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(len(names))) or "SELECT 0 AS k"
     tx.execute(
-        "CREATE TEMP TABLE seg_in AS SELECT x.segment, x.customer_id FROM (SELECT"
-        f" CASE col.k {pick or 'WHEN 0 THEN NULL'} END AS segment, e.customer_id"
-        f" FROM temp.seg_eval e CROSS JOIN ({ks}) col) x WHERE x.segment IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM segment_members m"
-        " WHERE m.segment = x.segment AND m.customer_id = x.customer_id)"
+        f"CREATE TEMP TABLE seg_in AS {_entries(names)} AND NOT EXISTS (SELECT 1"
+        " FROM segment_members m WHERE m.segment = x.segment AND m.customer_id = x.customer_id)"
     )
     member_scope = f" AND {scope.format(col='m.customer_id')}" if scope else ""
     held = " OR ".join(f"e.{n} = m.segment" for n in names) or "0"
