@@ -327,3 +327,26 @@ def test_weighted_table_draws_what_bisect_would():
         u = k / 10_000
         assert w.draw(u) == "abcd"[bisect(w.cum, u * w.total)]
     assert Weighted("ab", [0.5, 0.25]).table is None  # float weights: bisect
+
+
+def test_a_killed_loads_scratch_folder_is_removed_by_the_next_load(tmp_path: Path):
+    """Staged chunks and the scratch search indexes (hundreds of MB at a million customers) of
+    a load killed outright are removed by the next one; a live loader's folder is kept."""
+    import importlib
+    import os
+    import subprocess
+    import sys
+
+    from carectl.pids import clear_dead_folders
+
+    scratch = importlib.import_module("carectl.demo.load").SCRATCH
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{scratch}{int(gone.stdout)}-abc"
+    live = tmp_path / f"{scratch}{os.getpid()}-def"
+    other = tmp_path / "carectl-demo-notes"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / "chunk-000001.db").write_bytes(b"x")
+    clear_dead_folders(scratch, str(tmp_path))
+    assert not dead.exists() and live.exists() and other.exists()

@@ -8,11 +8,12 @@ memory stays flat for a million customers. Without workers the same happens in t
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import multiprocessing
 import os
-import tempfile
+import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
@@ -29,6 +30,7 @@ from carectl.demo.bulk import background_checkpoints, deferred_indexes
 from carectl.demo.generate import SOURCES, Settings
 from carectl.demo.search_index import SearchBuilder
 from carectl.demo.staging import Staged
+from carectl.pids import clear_dead_folders, scratch_folder
 from carectl.service import lifecycle
 from carectl.service.customers import source_id
 from carectl.store import audit
@@ -40,6 +42,7 @@ CHUNK = 10_000
 BATCH_SIZE = 50_000
 # Below this many customers starting worker processes costs more than it saves.
 PARALLEL_FROM = 30_000
+SCRATCH = "carectl-demo-"  # + the loading process's id: its staged chunks' folder (temp dir)
 # A bigger page cache while loading keeps the random-order name indexes in memory.
 LOAD_CACHE_KIB = 256 * 1024
 
@@ -130,9 +133,10 @@ def load(
             else nullcontext()
         )
         checkpoints = background_checkpoints(db) if big else nullcontext(lambda: None)
-        folder = tempfile.TemporaryDirectory(prefix="carectl-demo-")
+        clear_dead_folders(SCRATCH)  # a killed load's chunks and search indexes
+        staged = scratch_folder(SCRATCH)
         path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
-        with checkpoints as checkpoint, folder as staged:
+        with checkpoints as checkpoint, _removed(staged):
             # A big load's search indexes are built beside the writer (search_index.py).
             builder = SearchBuilder(db.conn, path[0], Path(staged)) if big and path[0] else None
             try:
@@ -169,6 +173,14 @@ def load(
         customers, totals.duplicates, totals.orders, start if customers else None, last, made,
         swept,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _removed(folder: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_transaction(
