@@ -11,6 +11,8 @@ import threading
 
 import pytest
 
+from carectl.config import SegmentDef
+from carectl.hookspecs import hookimpl
 from carectl.segments import halves, membership, metrics, refresh
 from carectl.service import customers as svc
 from carectl.service import feedback, interactions, tickets
@@ -210,6 +212,44 @@ def test_a_commit_between_the_transactions_of_a_first_run_is_seen(ctx, monkeypat
     assert got[1] == got[0]
     negative = {r[1] for r in got[1]["segment_members"] if r[0] == "negative"}
     assert ids[-1] in negative
+
+
+def test_a_first_run_with_a_classify_plugin_evaluates_after_its_tags(ctx, monkeypatch):
+    """A classify plugin tags between the two transactions: the helper's member rows are not
+    taken early, so a rule on the tag sees it on both sides of the split."""
+    ids = people(ctx, 240)
+    tagged = set(ids[::7])
+
+    class Tagger:
+        @hookimpl
+        def classify_customer(self, customer):
+            return ["watch"] if customer["id"] in tagged else None
+
+    ctx.pm.register(Tagger(), name="watch_tagger")
+    ctx.config.segments.append(SegmentDef("watched", "has tag 'watch'", 0, ""))
+    used = []
+    submit = halves.Helper.submit
+
+    def counted(self, fn, *args):
+        used.append((fn.__name__, len(args)))
+        return submit(self, fn, *args)
+
+    monkeypatch.setattr(halves.Helper, "submit", counted)
+    got = []
+    try:
+        for least in (10**9, 0):  # one connection, then two
+            monkeypatch.setattr(halves, "MIN_CUSTOMERS", least)
+            with ctx.transaction() as tx:
+                for table in (*DERIVED, "customer_tags"):
+                    tx.execute(f"DELETE FROM {table}")
+            refresh.recompute_all(ctx, at=AT)
+            got.append(snapshot(ctx))
+    finally:
+        ctx.config.segments.pop()
+        ctx.pm.unregister(name="watch_tagger")
+    assert got[1] == got[0]
+    assert {r[1] for r in got[1]["segment_members"] if r[0] == "watched"} == tagged
+    assert ("_upper_members", 5) in used and ("_upper_members", 6) not in used
 
 
 def test_a_failing_helper_fails_the_run_and_leaves_nothing(ctx, monkeypatch, tmp_path):
