@@ -21,7 +21,7 @@ from typing import Any
 
 from carectl import config as config_mod
 from carectl.context import Context
-from carectl.segments import refresh
+from carectl.segments import halves, refresh
 
 AT = "2026-11-23T12:00:00.000Z"
 NEXT_DAY = "2026-11-24T12:00:00.000Z"
@@ -84,6 +84,7 @@ def build(ctx: Context, n: int) -> float:
 
 
 def run() -> list[dict[str, Any]]:
+    halves.free_allocator()  # as `carectl segments recompute` does at its start
     n = customers()
     folder = Path(tempfile.mkdtemp(prefix="carectl-bench-seg-"))
     try:

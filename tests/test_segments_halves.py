@@ -324,3 +324,33 @@ def test_no_helper_outside_wal(tmp_path, monkeypatch):
     with halves.helper_for(db, 1024) as helper:
         assert helper is not None
     db.close()
+
+
+def test_the_allocator_is_freed_only_with_no_connection_open(tmp_path):
+    """SQLite's memory statistics go off only in a process with no connection open yet (a
+    fresh one), once; with a connection open nothing changes and the connection still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sqlite3, sys\n"
+        "from carectl.segments import halves\n"
+        "first = sys.argv[1] == 'fresh'\n"
+        "c = None if first else sqlite3.connect(sys.argv[2])\n"
+        "got = halves.free_allocator()\n"
+        "c = c or sqlite3.connect(sys.argv[2])\n"
+        "c.execute('CREATE TABLE IF NOT EXISTS t (x)')\n"
+        "c.execute('INSERT INTO t VALUES (1)')\n"
+        "c.commit()\n"
+        "print(got, halves.free_allocator(), c.execute('SELECT count(*) FROM t').fetchone()[0])\n"
+    )
+    out = [
+        subprocess.run(
+            [sys.executable, "-c", code, how, str(tmp_path / "t.db")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for how in ("fresh", "open")
+    ]
+    assert out == [["True", "False", "1"], ["False", "False", "2"]]

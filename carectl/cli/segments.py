@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from carectl.cli.common import JSON_OPTION, UserError, context, print_json, print_table
-from carectl.segments import membership, refresh
+from carectl.segments import halves, membership, refresh
 from carectl.segments.rules import compile_rule
 from carectl.service import customers as customers_svc
 
@@ -100,6 +100,7 @@ def recompute(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Recompute metrics, plugin tags and membership (all customers, with new RFM bounds)."""
+    halves.free_allocator()  # before the database opens (a no-op if it is open already)
     app_ctx = context(ctx)
     if customers:
         ids = [customers_svc.resolve_id(app_ctx.db, c) for c in customers]
