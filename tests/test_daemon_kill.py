@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,10 +15,11 @@ from carectl import config as config_mod
 from carectl.context import Context
 from carectl.ingest.daemon import Daemon
 from carectl.ingest.lead import LeadFileOptions
-from carectl.ingest.pipeline import ingest_file
+from carectl.ingest.pipeline import BATCH_ROWS, ingest_file
 from tests.conftest import write_config
 
-FILES, ROWS, KILLS = 6, 1100, 5  # 1100 rows: three batches per file, so kills land mid-file
+FILES, KILLS = 6, 5
+ROWS = 2 * BATCH_ROWS + 100  # three batches per file, so a kill can land between two of them
 
 
 def lead_file(path: Path, n: int) -> None:
@@ -51,7 +53,10 @@ def test_kill_9_at_random_moments_loses_nothing_and_repeats_nothing(tmp_path):
             again.append(f"again_{k}.csv")
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
         _wait_started(lock, proc.pid)  # kill times count from start-up, however slow it is
-        time.sleep(rng.uniform(0.05, 1.5))
+        if k % 2 == 0:  # right after a batch commits inside a file, however fast the machine
+            _wait_mid_file(tmp_path / "cfg" / "carectl.db", drop)
+        else:
+            time.sleep(rng.uniform(0.05, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         interrupted += _count(cfg, "SELECT count(*) FROM lead_files WHERE status = 'processing'")
@@ -84,6 +89,26 @@ def _wait_started(lock: Path, pid: int) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("the daemon did not start")
+
+
+def _wait_mid_file(db: Path, drop: Path) -> None:
+    """Until a file is being ingested and has leads committed (or no file is left to take)."""
+    sql = (
+        "SELECT 1 FROM lead_files f WHERE f.status = 'processing'"
+        " AND EXISTS (SELECT 1 FROM leads WHERE file_id = f.id)"
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(drop.glob("*.csv")):
+        if db.exists():
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            try:
+                if conn.execute(sql).fetchone():
+                    return
+            except sqlite3.OperationalError:
+                pass  # not migrated yet
+            finally:
+                conn.close()
+        time.sleep(0.005)
 
 
 def _count(cfg: Path, sql: str) -> int:

