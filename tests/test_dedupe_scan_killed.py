@@ -18,6 +18,7 @@ from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe import pairs as P
 from carectl.dedupe import scan as scan_mod
+from carectl.pids import alive
 from tests.test_dedupe_scan_batch import TABLES, people_db
 
 # Stops at the pairs pass (keys written, workers started, scratch folder full) and waits there.
@@ -55,7 +56,7 @@ def children(pid: int) -> set[int]:
 
 
 def running(pids: set[int]) -> set[int]:
-    return {p for p in pids if P._alive(p)}
+    return {p for p in pids if alive(p)}
 
 
 def scan_tables(path: Path, monkeypatch) -> tuple[dict, dict]:

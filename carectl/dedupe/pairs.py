@@ -24,7 +24,6 @@ on how far the decisions have got.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import gc
 import logging
 import marshal
@@ -33,7 +32,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import tempfile
 import threading
 import time
 from array import array
@@ -47,7 +45,7 @@ from carectl.dedupe.blocking import NAMESAKE_CAP, load_many, person_keys
 from carectl.dedupe.keys import namesake_keys
 from carectl.dedupe.learn import Learner
 from carectl.dedupe.score import Person, compare
-from carectl.pids import alive as _alive
+from carectl.pids import clear_dead_folders, scratch_folder
 
 CONTACTS = ("phone", "email")  # blocks read from contact_points, not match_keys
 BLOCK_CAP = 20  # customers sharing one value at most for it to make pairs
@@ -336,7 +334,7 @@ class Runner:
         self.scratch = ""
         clear_leftovers()
         if path and customers >= WORKERS_FROM and n > 1:
-            self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-")
+            self.scratch = scratch_folder(SCRATCH)
             spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
                 n, mp_context=spawn, initializer=_init,
@@ -424,12 +422,7 @@ class Runner:
 
 def clear_leftovers(folder: str = "") -> None:
     """Remove the scratch folders of scans killed outright (their process is gone)."""
-    folder = folder or tempfile.gettempdir()
-    with contextlib.suppress(OSError):
-        for name in os.listdir(folder):
-            owner = name[len(SCRATCH) :].split("-")[0]
-            if name.startswith(SCRATCH) and owner.isdigit() and not _alive(int(owner)):
-                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+    clear_dead_folders(SCRATCH, folder)
 
 
 def id_ranges(db: Any, size: int = KEY_CHUNK) -> Iterator[tuple[int, int]]:

@@ -27,6 +27,7 @@ from carectl.dedupe.blocking import best_match, decide, load, person_keys
 from carectl.dedupe.learn import learner_for
 from carectl.dedupe.merge import announce, merge
 from carectl.store.bulkload import indexes_set_aside
+from carectl.store.connection import pragmas
 
 BATCH = 500
 # A batch's merges touch rows all over a large database: the pages a batch reads again stay
@@ -73,18 +74,8 @@ def _run(
     found = _scores(db, runner, chunks, learner, shared, frozen)
     if not frozen:
         found = list(found)
-    with _cache(db, CACHE_KIB):
+    with pragmas(db, cache_size=-CACHE_KIB):
         return _decide(ctx, found, total, tell)
-
-
-@contextlib.contextmanager
-def _cache(db: Any, kib: int) -> Iterator[None]:
-    before = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute(f"PRAGMA cache_size = -{kib}")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 @contextlib.contextmanager

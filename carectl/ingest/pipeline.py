@@ -29,6 +29,7 @@ from carectl.ingest.report import IngestReport
 from carectl.ingest.workers import Item
 from carectl.service import customers as svc
 from carectl.service import privacy
+from carectl.store.connection import pragmas
 from carectl.store.transaction import Tx
 from carectl.store.util import now_iso
 
@@ -39,7 +40,11 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 2000
 SLOW_BATCH_ROWS = 500  # ... and when written row by row (a vendor's matcher)
 FULL_GC_BATCHES = 10  # a full garbage collection every this many batches (see _gc_per_batch)
-WAL_PAGES = 10_000  # checkpoint every ~40 MB of WAL while a file goes in (see _wal_pages)
+# A larger WAL between checkpoints while a file goes in (~40 MB): a batch dirties the same index
+# pages as the one before (tails of the new rows, the upper levels), and each checkpoint copies a
+# page once however many commits wrote it (every commit had checkpointed its own pages, ~30 us a
+# row at 1M customers).
+WAL_PAGES = 10_000
 MATCHER = "carectl.builtin.match_scored"
 CACHE_KIB = 64 * 1024
 ACTIONS = ("new", "merge", "review")
@@ -82,7 +87,7 @@ def ingest_file(
         rows = _parse(ctx, path, options)
         items = workers.prepared(ctx, path.name, options, rows, expected)
         done, read = 0, None
-        with _gc_per_batch() as collect, _wal_pages(ctx.db):
+        with _gc_per_batch() as collect, pragmas(ctx.db, wal_autocheckpoint=WAL_PAGES):
             batches = _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS)
             for batch, following in _with_next(batches):
                 changes = Changes()
@@ -135,20 +140,6 @@ def _gc_per_batch() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
         if was:
             gc.enable()
-
-
-@contextlib.contextmanager
-def _wal_pages(db: Any) -> Iterator[None]:
-    """A larger WAL between checkpoints while a file goes in: a batch dirties the same index
-    pages as the one before (tails of the new rows, the upper levels), and each checkpoint
-    copies a page once however many commits wrote it (every commit had checkpointed its own
-    pages, ~30 us a row at 1M customers)."""
-    pages = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    db.execute(f"PRAGMA wal_autocheckpoint = {max(pages, WAL_PAGES)}")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA wal_autocheckpoint = {pages}")
 
 
 def _close(tx: Tx, report: IngestReport, row: dict[str, Any]) -> None:

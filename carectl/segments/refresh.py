@@ -19,6 +19,7 @@ from carectl.segments import halves, membership, metrics
 from carectl.service import customers as customers_svc
 from carectl.service.interactions import iso
 from carectl.store import audit
+from carectl.store.connection import pragmas
 
 log = logging.getLogger(__name__)
 CLASSIFY_BATCH = 1000
@@ -27,21 +28,14 @@ CLASSIFY_BATCH = 1000
 WORK_CACHE_KIB = 131072
 
 
-@contextlib.contextmanager
-def _work_cache(db: Any) -> Iterator[None]:
+def _work_cache(db: Any) -> contextlib.AbstractContextManager[None]:
     """A larger page cache (main and temp) while a full run builds million-row work tables and
     indexes: the default 2 MB would spill them to disk and re-read them. Sorts (the quintile
     index) may use helper threads for their merges, as store.bulkload's index builds do."""
-    pragmas = ("main.cache_size", "temp.cache_size", "threads")
-    saved = [db.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas]
-    wanted = (-WORK_CACHE_KIB, -WORK_CACHE_KIB, max(1, min(4, os.cpu_count() or 1)))
-    for pragma, value in zip(pragmas, wanted, strict=True):
-        db.execute(f"PRAGMA {pragma} = {value}")
-    try:
-        yield
-    finally:
-        for pragma, value in zip(pragmas, saved, strict=True):
-            db.execute(f"PRAGMA {pragma} = {int(value)}")
+    threads = max(1, min(4, os.cpu_count() or 1))
+    return pragmas(
+        db, main__cache_size=-WORK_CACHE_KIB, temp__cache_size=-WORK_CACHE_KIB, threads=threads
+    )
 
 
 @contextlib.contextmanager

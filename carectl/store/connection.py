@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from carectl.store import migrate
 
@@ -70,6 +72,21 @@ def checkpoint_passive(path: Path | str) -> None:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def pragmas(db: Any, **values: int) -> Iterator[None]:
+    """Integer PRAGMAs set for a piece of work and put back after it, whatever happens
+    (names with a schema use ``__``: ``temp__cache_size``)."""
+    names = [name.replace("__", ".") for name in values]
+    saved = [int(db.execute(f"PRAGMA {name}").fetchone()[0]) for name in names]
+    for name, value in zip(names, values.values(), strict=True):
+        db.execute(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        for name, value in zip(names, saved, strict=True):
+            db.execute(f"PRAGMA {name} = {value}")
 
 
 def _set_wal(conn: sqlite3.Connection) -> None:
