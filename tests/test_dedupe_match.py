@@ -239,6 +239,41 @@ def test_a_register_without_phones_matches_on_address_and_id_number(ctx, tmp_pat
     assert {"id", "addr"} <= kinds
 
 
+def test_a_register_row_without_a_name_is_kept_by_its_address_and_id_number(ctx, tmp_path):
+    # A register leaves the name blank now and then: the id number says who, the address is
+    # where to write. An address alone says neither and is refused, as a name alone is.
+    text = (
+        "Given name,Surname,Address,Date of birth,ID number\n"
+        ',,"24 currie crescent, riverwood qld 3749",19180205,9341716\n'
+        'anna,eglinton,"24 currie crescent, riverwood qld 3749",19180205,9341716\n'
+        ',,"7 other road, riverwood qld 3749",,\n'
+        "bob,smith,,19500101,1234567\n"
+    )
+    report = ingest_file(ctx, _file(tmp_path, "reg.csv", text), LeadFileOptions("r", region="AU"))
+    assert (report.rows, report.rejected, report.merged) == (4, 2, 1), report.errors
+    assert sorted((e.row, e.message) for e in report.errors) == [
+        (4, "no name, phone, email or id number: an address alone does not say who this is"),
+        (5, "no phone number or email address: nobody could contact this lead"),
+    ]
+    assert ctx.db.execute("SELECT full_name FROM customers").fetchall() == [("anna eglinton",)]
+
+
+def test_a_family_name_of_two_words_replaced_and_the_given_name_slipped():
+    from carectl.dedupe.score import Person, compare
+
+    # A married name ("de wouytch" for "priest") with the given name's letters swapped.
+    got = str(compare(Person(None, "keelni de wouytch"), Person(1, "keelin priest")))
+    assert "family name differs" in got
+    # Family-first (Vietnamese) names sharing the family name are relatives, not this.
+    assert "names differ" in str(
+        compare(Person(None, "Nguyen Van Anh"), Person(1, "Nguyen Thi Lan"))
+    )
+    # The family names share a word: not a replaced family name.
+    assert "family name differs" not in str(
+        compare(Person(None, "maria de souza"), Person(1, "maria de silva lopes"))
+    )
+
+
 def test_an_id_number_one_digit_off_still_meets_its_record(ctx, tmp_path):
     # Nothing else to block on: other name, other address; the id has two digits swapped.
     text = (

@@ -23,7 +23,9 @@ name close             +3    other typos, a dropped or added word: similarity >=
                              >= 95 for names under 12 letters (Anh Le / Hanh Le differ)
 one name word differs  -2    Latin names of 2+ words, one replaced: a married name or a
                              nickname (another word may carry a typing slip; "family
-                             name differs" when the given names agree);
+                             name differs" when the given names agree, also when the
+                             given name has a slip and the family name replaced is of
+                             another length: "Keelin Priest" / "Keelni de Wouytch");
                              -8 when the family name is the one shared and so is a home
 name differs (< 80)    -8    when a phone, email or address is shared: a family member
                              (both -8s learned among pairs sharing a home)
@@ -287,6 +289,8 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
         if _family_name_only(x, y):  # a married name, or a stranger with the given name
             return W_NAME_WORD, "family name differs", "name_surname"
         return W_NAME_WORD, "one name word differs", "name_word"
+    if script == "latin" and _family_name_replaced(x, y, tx, ty):
+        return W_NAME_WORD, "family name differs", "name_surname"
     return W_NAME_DIFF, f"names differ ({similarity:.0f})", "name_household"
 
 
@@ -300,6 +304,17 @@ def _family_name_only(x: str, y: str) -> bool:
     (fx, gx), (fy, gy) = split_name(x), split_name(y)
     given = sorted(name_tokens(gx))
     return bool(given) and given == sorted(name_tokens(gy)) and name_tokens(fx) != name_tokens(fy)
+
+
+def _family_name_replaced(x: str, y: str, tx: list[str], ty: list[str]) -> bool:
+    """Given-first names whose given name agrees (or carries a typing slip) and whose family
+    names, of one word or more ("de Souza", "van der Berg"), share no word, nor one slip
+    apart: a married name as _family_name_only, where the family names differ in length."""
+    if min(len(tx), len(ty)) < 2 or not (tx[0] == ty[0] or _slip(tx[0], ty[0])):
+        return False
+    if any(name_tokens(split_name(n)[0])[:1] == t[:1] for n, t in ((x, tx), (y, ty))):
+        return False  # family-first (Vietnamese): the first word is the family name
+    return not any(a == b or _slip(a, b) for a in tx[1:] for b in ty[1:])
 
 
 def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
@@ -380,9 +395,9 @@ def _numbers(address: str) -> tuple[str, str]:
 def _birthday(x: str, y: str) -> tuple[float, str, str]:
     if x == y and not x.startswith("--"):
         return W_BDAY, "same birthday", "bday_same"
-    if x[-5:] == y[-5:]:  # one or both without a year: the month and day agree
-        return W_BDAY_MD, "same birthday (month-day)", "bday_md"
-    if x.startswith("--") or y.startswith("--"):
+    if x.startswith("--") or y.startswith("--"):  # one or both without a year
+        if x[-5:] == y[-5:]:  # the month and day agree
+            return W_BDAY_MD, "same birthday (month-day)", "bday_md"
         return W_BDAY_DIFF, "birthdays differ", "bday_diff"
     swapped = f"{x[:4]}-{x[8:10]}-{x[5:7]}" == y
     distance = Levenshtein.distance(x, y)

@@ -203,8 +203,8 @@ class BatchWriter:
     # ------------------------------------------------------------ in memory
 
     def create(self, lead: Lead, prep: Prepared) -> Draft:
-        if not prep.names["full_name"] and not prep.contacts:
-            raise ValueError("a customer needs at least a name, an email or a phone")
+        if not prep.names["full_name"] and not prep.contacts and not lead.fields.get(ID_FIELD):
+            raise ValueError("a customer needs at least a name, an email, a phone or an id number")
         cid, self.next_id = self.next_id, self.next_id + 1
         f = lead.fields
         row = {

@@ -30,6 +30,10 @@ from carectl.service import customers as svc
 log = logging.getLogger(__name__)
 
 NO_CONTACT = "no phone number or email address: nobody could contact this lead"
+NO_IDENTITY = "no name, phone, email or id number: an address alone does not say who this is"
+# What says who a lead is: an address with an id number is a person (a register's row, its
+# name left blank), an address alone is a home.
+WHO = ("full_name", "family_name", "given_name", "phones", "emails", ID_FIELD)
 
 Row = tuple[int, dict[str, Any], list[tuple[str, str]]]  # number, cells, parse errors
 
@@ -67,6 +71,8 @@ def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row, guard: Any 
         # Checked after every plugin had its say: one of them may have found a contact. A
         # postal address reaches a person too (and is the only contact in some registers).
         lead.error("", NO_CONTACT)
+    elif not lead.errors and not any(f.get(k) for k in WHO):  # a home, but whose?
+        lead.error("", NO_IDENTITY)
     return lead
 
 

@@ -112,8 +112,8 @@ def create_customer(
     half-created customer behind.
     """
     names = name_fields(full_name, family_name, given_name)
-    if not names["full_name"] and not emails and not phones:
-        raise ValueError("a customer needs at least a name, an email or a phone")
+    if not names["full_name"] and not emails and not phones and not (custom or {}).get("id_number"):
+        raise ValueError("a customer needs at least a name, an email, a phone or an id number")
     contacts = [("email", e, normalize_email(e)) for e in emails]
     contacts += [("phone", p, to_e164(p, phone_region)) for p in phones]
     now = now_iso()
