@@ -75,7 +75,7 @@ def _settings(kind: str) -> tuple[Any, list, list]:
         ]
         prior = [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth")]
         em = [block_on("date_of_birth"), block_on("surname", "given_name")]
-    else:
+    else:  # "multilingual", or "homes": the same with an address
         comparisons = [
             cl.JaroWinklerAtThresholds("name", [0.95, 0.88]).configure(
                 term_frequency_adjustments=True
@@ -96,6 +96,13 @@ def _settings(kind: str) -> tuple[Any, list, list]:
         ]
         prior = [block_on("phone"), block_on("email")]
         em = [block_on("name"), block_on("dob")]
+        if kind == "homes":  # the address as FEBRL's: house number, address, postcode
+            comparisons += [
+                cl.ExactMatch("street_number"),
+                cl.ExactMatch("address"),
+                cl.ExactMatch("postcode"),
+            ]
+            blocks.append(block_on("postcode", "street_number"))
     settings = SettingsCreator(
         link_type="dedupe_only",
         comparisons=comparisons,
