@@ -215,17 +215,19 @@ class Generator:
         )  # fmt: skip
         contacts = out.contacts
         words = []  # the contacts column of the search index, as search.index_text makes it
-        first = True
+        # Flags as ints, not bools: sqlite3 binds a bool through its adapter lookup, ~1 µs each.
+        first = 1
         for raw, norm in p.emails:
-            contacts.append((cid, "email", raw, norm, rand() < 0.3, first, created_at))
+            contacts.append((cid, "email", raw, norm, 1 if rand() < 0.3 else 0, first, created_at))
             words.append(norm)
-            first = False
-        first = True
+            first = 0
+        first = 1
         for raw, phone in p.phones:
-            contacts.append((cid, "phone", raw, phone.e164, rand() < 0.3, first, created_at))
+            verified = 1 if rand() < 0.3 else 0
+            contacts.append((cid, "phone", raw, phone.e164, verified, first, created_at))
             words.append(phone.e164[1:])
             words.append(phone.national)
-            first = False
+            first = 0
         out.fts.append((cid, name.fts_names, " ".join(words)))
         if not days:
             return

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from carectl.demo import romanize
 from carectl.demo.draw import Weighted
-from carectl.demo.phones import Phone, PhoneBook, written
+from carectl.demo.phones import Phone, PhoneBook, phone_in, written
 from carectl.demo.pools import (
     CITIES,
     EMAIL_DOMAINS,
@@ -86,6 +86,9 @@ class People:
         self._domains = {r: Weighted.of(pairs) for r, pairs in EMAIL_DOMAINS.items()}
         self._us_tz = Weighted.of(list(US_TZ_WEIGHTS.items()))
         self._parts = {lang: _NameParts(p) for lang, p in pools.names.items()}
+        # what _name reads, per language and sex, in one tuple
+        self._female_parts = {lang: p.drawn(True, lang == "vi") for lang, p in self._parts.items()}
+        self._male_parts = {lang: p.drawn(False, lang == "vi") for lang, p in self._parts.items()}
 
     # ------------------------------------------------------------ originals
 
@@ -100,12 +103,16 @@ class People:
             tz = self._us_tz.draw(rand())
             cities = US_CITIES[tz]
             city = cities[int(rand() * len(cities))]
+            ranges = self.phones.us[tz]
+            draw_range = None
         else:
             tz = TIMEZONES[region]
             city = self._cities[region].draw(rand())
+            draw_range = self.phones.mobile[region].draw
         phones: list[tuple[str, Phone]] = []
-        if rand() < 0.95:
-            p = self.phones.make(rng, region, tz)
+        if rand() < 0.95:  # PhoneBook.make, inlined
+            r = draw_range(rand()) if draw_range else ranges[int(rand() * len(ranges))]
+            p = phone_in(rng, r)
             phones.append((p.national if rand() < 0.6 else written(rng, p), p))
             if rand() < 0.08:
                 second = self.phones.make_landline(rng, region) or self.phones.make(rng, region, tz)
@@ -141,19 +148,12 @@ class People:
 
     def _name(self, rng: random.Random, lang: str, female: bool) -> Name:
         rand = rng.random
-        parts = self._parts[lang]
-        cache = parts.cache
-        family, fid, nf = parts.family, parts.family_id, len(parts.family)
-        given, gid = (
-            (parts.given_f, parts.given_f_id) if female else (parts.given_m, parts.given_m_id)
-        )
-        middle, mid = (
-            (parts.middle_f, parts.middle_f_id) if female else (parts.middle_m, parts.middle_m_id)
-        )
-        ng, nm = len(given), len(middle)
+        cache, family, fid, nf, given, gid, ng, middle, mid, nm, vi = (
+            self._female_parts if female else self._male_parts
+        )[lang]
         for _ in range(20):
             f, g = int(rand() * nf), int(rand() * ng)
-            m = int(rand() * nm) if lang == "vi" and rand() < 0.92 else -1
+            m = int(rand() * nm) if vi and rand() < 0.92 else -1
             key = (fid[f] * _ID_SPAN + gid[g]) * _ID_SPAN + (mid[m] if m >= 0 else _ID_SPAN - 1)
             key = key * 2 + female
             name = cache.get(key, _MISSING)
@@ -328,6 +328,15 @@ class _NameParts:
         self.middle_m, self.middle_m_id = pools.middle_m, _ids(pools.middle_m)
         self.middle_f, self.middle_f_id = pools.middle_f, _ids(pools.middle_f)
         self.cache: dict[int, Name | None] = {}  # by drawn word numbers
+
+    def drawn(self, female: bool, vi: bool) -> tuple:
+        """(cache, family, ids, count, given, ids, count, middle, ids, count, vi) for _name."""
+        given, gid = (self.given_f, self.given_f_id) if female else (self.given_m, self.given_m_id)
+        middle, mid = (
+            (self.middle_f, self.middle_f_id) if female else (self.middle_m, self.middle_m_id)
+        )
+        return (self.cache, self.family, self.family_id, len(self.family), given, gid,
+                len(given), middle, mid, len(middle), vi)  # fmt: skip
 
 
 def _ids(words: list[str]) -> list[int]:
