@@ -312,6 +312,31 @@ def test_an_interrupted_file_resumes_without_applying_a_row_twice(ctx, tmp_path,
     assert ctx.db.execute("SELECT count(*) FROM customers").fetchone() == (10,)
 
 
+def test_a_new_file_asks_for_recorded_rows_only_when_a_row_number_comes_back(
+    ctx, tmp_path, monkeypatch
+):
+    """A new file's batches of rising row numbers cannot meet a recorded row: no query. A
+    parser repeating a number in a later batch gets it skipped, as a resumed file would."""
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 2)
+
+    class Repeating:
+        @hookimpl
+        def parse_lead_file(self, path):
+            numbers = [2, 3, 4, 5, 3, 6] if path.suffix == ".rep" else [2, 3, 4, 5, 6, 7]
+            return ((n, {"Name": f"P {i}", "Phone": f"09{i:08d}"}) for i, n in enumerate(numbers))
+
+    ctx.pm.register(Repeating())
+    asked = []
+    ctx.db.conn.set_trace_callback(lambda sql: asked.append(sql) if "row_number IN" in sql else 0)
+    report = run(ctx, write(tmp_path / "rising.rising", "x"))
+    assert (report.rows, report.skipped, asked) == (6, 0, [])
+    report = run(ctx, write(tmp_path / "again.rep", "y"))
+    assert (report.rows, report.skipped, len(asked)) == (5, 1, 1)  # the batch [3, 6] only
+    ctx.db.conn.set_trace_callback(None)
+    rows = ctx.db.execute("SELECT row_number FROM leads WHERE file_id = ?", (report.file_id,))
+    assert sorted(r[0] for r in rows) == [2, 3, 4, 5, 6]
+
+
 def test_review_creates_the_customer_and_records_the_doubtful_match(ctx, tmp_path):
     class Doubtful:
         @hookimpl(tryfirst=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,14 +158,22 @@ class Draft:
     stored_keys: set[tuple[str, str]] = field(default_factory=set)  # in match_keys now
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
     stored_row: dict[str, Any] | None = None  # the row as stored (existing customers)
-    start: tuple = ()  # evidence() when the batch met the customer (loaded or created)
+    grew: bool = False  # a lead of the batch changed its evidence() (see enriched())
     found_by: set[tuple[str, str]] | None = None  # blocking.person_keys_stored when loaded
+    _custom: tuple[dict, str] | None = None  # (custom, its JSON): see custom_json()
 
     def evidence(self) -> tuple:
         """What matching reads of the customer: its keys, scores and search text follow it."""
         r, custom = self.row, self.row["custom"]
         contacts = frozenset((c[0], c[1]) for c in self.contacts)
         return (r["full_name"], r["birthday"], r["region"], contacts, *map(custom.get, EVIDENCE))
+
+    def custom_json(self) -> str:
+        """The custom fields as stored (and as the audit entry holds them): encoded once."""
+        custom = self.row["custom"]
+        if self._custom is None or self._custom[0] is not custom:  # enrich replaces it
+            self._custom = (custom, _custom_json(custom))
+        return self._custom[1]
 
     def has(self, kind: str, norm: str) -> bool:
         return any(c[0] == kind and c[1] == norm for c in self.contacts)
@@ -227,7 +236,6 @@ class BatchWriter:
                 draft.contacts.append([kind, norm, raw, int(primary), 0, True])
         self.drafts[cid] = draft
         draft.keys, draft.fts = prep.keys, prep.fts
-        draft.start = draft.evidence()
         return draft
 
     def enrich(self, cid: int, lead: Lead, prep: Prepared) -> Draft:
@@ -270,14 +278,17 @@ class BatchWriter:
         if draft.changed and not draft.new:
             row["updated_at"] = self.now
         if draft.changed and draft.evidence() != was:  # else a note: same keys, same text
+            draft.grew = True
             draft.refresh_keys()
             draft.fts = None
         return draft
 
     def enriched(self) -> list[int]:
         """The customers the batch's leads brought new evidence (a contact point, a name,
-        birthday, address or id number): the only ones a comparison may now find more for."""
-        return [cid for cid, d in self.drafts.items() if d.evidence() != d.start]
+        birthday, address or id number): the only ones a comparison may now find more for.
+        Evidence only grows (enrich adds, never overwrites), so a draft whose evidence one
+        lead changed ends the batch with more than it began with."""
+        return [cid for cid, d in self.drafts.items() if d.grew]
 
     def preload(self, ids: Iterable[int]) -> None:
         """Load existing customers a batch will likely enrich (those sharing a phone or email
@@ -299,7 +310,6 @@ class BatchWriter:
         draft.stored_fts = draft.fts = fts  # kept unless the name or a contact changes
         draft.stored_row = dict(row)  # enrich replaces values (custom too), never edits them
         draft.refresh_keys()
-        draft.start = draft.evidence()
         draft.found_by = {(c[0], c[1]) for c in contacts}
         draft.found_by.update(k for k in keys if k[0] not in CONTACT_KINDS)
         self.drafts[cid] = draft
@@ -325,7 +335,11 @@ class BatchWriter:
         marks = ", ".join("?" * len(COLUMNS))
         many(
             f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({marks})",
-            [_values(d.row, COLUMNS) for d in created],
+            [
+                (*_HEAD(r), d.custom_json(), r["created_at"], r["updated_at"])
+                for d in created
+                for r in (d.row,)
+            ],
         )
         # Only the columns that changed: SQLite rewrites the entry of every index whose column
         # is SET, changed or not (the name, given name and source indexes, for a new phone).
@@ -381,7 +395,7 @@ class BatchWriter:
                     "customer",
                     d.row["code"],
                     _dump(d.before),
-                    _dump(self._snapshot(d.row, d.contacts)),
+                    _after_json(d),
                 )
                 for d in touched
             ],
@@ -463,8 +477,53 @@ _custom_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
 
 
+_HEAD = operator.itemgetter(*COLUMNS[:12])  # the columns before custom
+_text = json.encoder.encode_basestring  # a JSON string, not ASCII-escaped (as ensure_ascii=False)
+# The audit snapshot's scalar keys (BatchWriter._snapshot: the row but its folded keys), in the
+# order json's sort_keys gives them, with "contacts" and "custom" in their places.
+_AFTER = (
+    "birthday", "code", "contacts", "created_at", "custom", "family_name", "full_name",
+    "given_name", "id", "language", "region", "source_id", "timezone", "updated_at",
+)  # fmt: skip
+
+
 def _values(row: dict[str, Any], columns: tuple[str, ...]) -> tuple:
     return tuple(_custom_json(row[c]) if c == "custom" else row[c] for c in columns)
+
+
+def _after_json(d: Draft) -> str:
+    """_dump(BatchWriter._snapshot(row, contacts)) written directly: the same text (a test
+    compares) for a fraction of the work, the custom fields' JSON reused from the INSERT."""
+    row = d.row
+    parts = []
+    for key in _AFTER:
+        if key == "contacts":
+            order = sorted(d.contacts, key=lambda c: (c[0], -c[3]))
+            value = (
+                "["
+                + ", ".join(
+                    f'{{"is_primary": {_scalar(c[3])}, "kind": {_scalar(c[0])},'
+                    f' "value_norm": {_scalar(c[1])}, "verified": {_scalar(c[4])}}}'
+                    for c in order
+                )
+                + "]"
+            )
+        elif key == "custom":
+            value = d.custom_json()
+        else:
+            value = _scalar(row[key])
+        parts.append(f'"{key}": {value}')
+    return "{" + ", ".join(parts) + "}"
+
+
+def _scalar(value: Any) -> str:
+    if value.__class__ is str:
+        return _text(value)
+    if value is None:
+        return "null"
+    if value.__class__ is int:
+        return str(value)
+    return _audit_json(value)
 
 
 def _dump(value: Any) -> str | None:

@@ -117,6 +117,23 @@ def claim(tx: Tx, path: Path, fp: Fingerprint, source: str) -> dict[str, Any]:
     return find(tx, fp.sha256)  # type: ignore[return-value]
 
 
+class Recorded:
+    """Which of a batch's row numbers are recorded already, asking the database only when it
+    may say yes: an earlier run of the file recorded rows (a resume), or the batch goes back
+    to a number this run has passed (a parser repeating numbers). A new file's batches of
+    rising numbers need no query."""
+
+    def __init__(self, file_id: int, earlier: bool) -> None:
+        self.file_id, self.earlier, self.top = file_id, earlier, 0
+
+    def among(self, tx: Tx, rows: list[int]) -> set[int]:
+        if not rows:
+            return set()
+        ask = self.earlier or min(rows) <= self.top
+        self.top = max(self.top, max(rows))
+        return recorded_rows(tx, self.file_id, rows) if ask else set()
+
+
 def recorded_rows(tx: Tx, file_id: int, rows: Iterable[int]) -> set[int]:
     """Which of these row numbers an earlier run already recorded."""
     rows = list(rows)
