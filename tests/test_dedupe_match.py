@@ -258,12 +258,15 @@ def test_a_register_row_without_a_name_is_kept_by_its_address_and_id_number(ctx,
     assert ctx.db.execute("SELECT full_name FROM customers").fetchall() == [("anna eglinton",)]
 
 
-def test_a_family_name_of_two_words_replaced_and_the_given_name_slipped():
+def test_a_name_part_of_another_length_replaced():
     from carectl.dedupe.score import Person, compare
 
     # A married name ("de wouytch" for "priest") with the given name's letters swapped.
     got = str(compare(Person(None, "keelni de wouytch"), Person(1, "keelin priest")))
     assert "family name differs" in got
+    # The family name kept and a given name of another length: one name word differs.
+    got = str(compare(Person(None, "ethan browne"), Person(1, "spenc rer browne")))
+    assert "one name word differs" in got
     # Family-first (Vietnamese) names sharing the family name are relatives, not this.
     assert "names differ" in str(
         compare(Person(None, "Nguyen Van Anh"), Person(1, "Nguyen Thi Lan"))

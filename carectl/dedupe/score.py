@@ -25,7 +25,8 @@ one name word differs  -2    Latin names of 2+ words, one replaced: a married na
                              nickname (another word may carry a typing slip; "family
                              name differs" when the given names agree, also when the
                              given name has a slip and the family name replaced is of
-                             another length: "Keelin Priest" / "Keelni de Wouytch");
+                             another length: "Keelin Priest" / "Keelni de Wouytch"; and
+                             "one name word differs" for a given name of another length);
                              -8 when the family name is the one shared and so is a home
 name differs (< 80)    -8    when a phone, email or address is shared: a family member
                              (both -8s learned among pairs sharing a home)
@@ -289,8 +290,11 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
         if _family_name_only(x, y):  # a married name, or a stranger with the given name
             return W_NAME_WORD, "family name differs", "name_surname"
         return W_NAME_WORD, "one name word differs", "name_word"
-    if script == "latin" and _family_name_replaced(x, y, tx, ty):
+    replaced = _part_replaced(x, y, tx, ty) if script == "latin" else ""
+    if replaced == "family":
         return W_NAME_WORD, "family name differs", "name_surname"
+    if replaced == "given":
+        return W_NAME_WORD, "one name word differs", "name_word"
     return W_NAME_DIFF, f"names differ ({similarity:.0f})", "name_household"
 
 
@@ -306,15 +310,26 @@ def _family_name_only(x: str, y: str) -> bool:
     return bool(given) and given == sorted(name_tokens(gy)) and name_tokens(fx) != name_tokens(fy)
 
 
-def _family_name_replaced(x: str, y: str, tx: list[str], ty: list[str]) -> bool:
-    """Given-first names whose given name agrees (or carries a typing slip) and whose family
-    names, of one word or more ("de Souza", "van der Berg"), share no word, nor one slip
-    apart: a married name as _family_name_only, where the family names differ in length."""
-    if min(len(tx), len(ty)) < 2 or not (tx[0] == ty[0] or _slip(tx[0], ty[0])):
-        return False
+def _part_replaced(x: str, y: str, tx: list[str], ty: list[str]) -> str:
+    """ "family" or "given" for given-first names of 2+ words each whose first word (the
+    given name) or last word (the family name) agrees, or carries a typing slip, while the
+    words of the other part, of one word or more each ("de Souza", "van der Berg", "Mary
+    Ann"), share none, nor one a slip from another: _one_word_apart where the parts differ
+    in length. "" otherwise."""
+    if min(len(tx), len(ty)) < 2:
+        return ""
     if any(name_tokens(split_name(n)[0])[:1] == t[:1] for n, t in ((x, tx), (y, ty))):
-        return False  # family-first (Vietnamese): the first word is the family name
-    return not any(a == b or _slip(a, b) for a in tx[1:] for b in ty[1:])
+        return ""  # family-first (Vietnamese): the first word is the family name
+    for part, kept, rest_x, rest_y in (
+        ("family", 0, tx[1:], ty[1:]),
+        ("given", -1, tx[:-1], ty[:-1]),
+    ):
+        a, b = tx[kept], ty[kept]
+        if (a == b or _slip(a, b)) and not any(
+            p == q or _slip(p, q) for p in rest_x for q in rest_y
+        ):
+            return part
+    return ""
 
 
 def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
