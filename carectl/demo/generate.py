@@ -53,11 +53,13 @@ _MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 
 # The rows' columns as a batch holds them. What the writer can derive is left out: a customer's
 # code (from the id), updated_at (= created_at) and an order's created_at (= ordered_at); every
-# value bound costs a worker ~0.25 us.
+# value bound costs a worker ~0.25 us. A customer row ends with the contacts column of the
+# search index (SEARCH_CONTACTS, staged only); the index's names column is the name key.
 CUSTOMER_COLUMNS = (
     "id, full_name, family_name, given_name, name_key, given_key, language, timezone,"
     " region, birthday, source_id, custom, created_at"
 )
+SEARCH_CONTACTS = "search_contacts"
 CONTACT_COLUMNS = "customer_id, kind, value_raw, value_norm, verified, is_primary, created_at"
 ORDER_COLUMNS = (
     "customer_id, external_ref, ordered_at, amount_minor, currency, status, items, source_id"
@@ -80,7 +82,6 @@ class Batch:
     customers: list[tuple] = field(default_factory=list)
     contacts: list[tuple] = field(default_factory=list)
     orders: list[tuple] = field(default_factory=list)
-    fts: list[tuple] = field(default_factory=list)
     duplicates: int = 0
 
 
@@ -109,6 +110,15 @@ class Generator:
         self._source_pick = {r: Weighted(range(len(rows)), [w for *_, w in rows])
                              for r, rows in SOURCES.items()}  # fmt: skip
         self._encoded: dict[str, str] = {}  # JSON of the strings custom fields repeat
+        # what _rows reads per region, in one tuple
+        self._kits = {
+            loc.region: (
+                settings.source_ids[loc.region], self._sells[loc.region], self._hours[loc.region],
+                len(self._hours[loc.region]), self._baskets[loc.region],
+                len(self._baskets[loc.region]), loc.currency,
+            )
+            for loc in LOCALES
+        }  # fmt: skip
 
     def stamp(self, rng: random.Random, day: int, region: str) -> str:
         """An ISO UTC timestamp on day at a busy local hour (one random draw for all fields)."""
@@ -193,12 +203,10 @@ class Generator:
     ) -> None:
         rand, bits = rng.random, rng.getrandbits
         region = p.locale.region
-        ids, sells = self.s.source_ids[region], self._sells[region]
+        ids, sells, hours, n_hours, baskets, n_baskets, currency = self._kits[region]
         source_id = ids[p.source_index]
         # stamp() inlined, here and for the orders below
         stamps, offset, window = self._days, self._offset, self.window
-        hours = self._hours[region]
-        n_hours = len(hours)
         b = bits(40)
         created_at = (
             f"{stamps[day + offset if -offset <= day <= window else _clamp(day, offset, window)]}"
@@ -206,13 +214,6 @@ class Generator:
             f"{_MINSEC[(b >> 8) % 3600]}{_MILLIS[(b >> 20) % 1000]}"
         )
         cid = p.id
-        name = p.name
-        out.customers.append(
-            (
-                cid, name.full, name.family, name.given, name.name_key, name.given_key,
-                p.locale.language, p.timezone, region, p.birthday, source_id, custom, created_at,
-            )
-        )  # fmt: skip
         contacts = out.contacts
         words = []  # the contacts column of the search index, as search.index_text makes it
         # Flags as ints, not bools: sqlite3 binds a bool through its adapter lookup, ~1 µs each.
@@ -228,13 +229,17 @@ class Generator:
             words.append(phone.e164[1:])
             words.append(phone.national)
             first = 0
-        out.fts.append((cid, name.fts_names, " ".join(words)))
+        name = p.name
+        out.customers.append(
+            (
+                cid, name.full, name.family, name.given, name.name_key, name.given_key,
+                p.locale.language, p.timezone, region, p.birthday, source_id, custom, created_at,
+                " ".join(words),
+            )
+        )  # fmt: skip
         if not days:
             return
         order_source = source_id if sells[p.source_index] else ids[0]
-        baskets = self._baskets[region]
-        n_baskets = len(baskets)
-        currency = p.locale.currency
         orders = out.orders
         for k, d in enumerate(days, 1):
             amount, items = baskets[int(rand() * n_baskets)]

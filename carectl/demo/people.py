@@ -42,8 +42,7 @@ class Name(NamedTuple):
     family: str
     given: str
     name_key: str
-    given_key: str
-    fts_names: str  # the names column of the search index
+    given_key: str  # (the search index's names column is the name key)
     latin: tuple[str, str]
 
     @classmethod
@@ -53,9 +52,7 @@ class Name(NamedTuple):
         """From a full name, split and folded exactly as the customers service does; ``split``
         is (family, given) when the caller already checked that split_name gives it."""
         f = name_fields(full, *split) if split else name_fields(full)
-        # search.index_text's names column is the folded full name: the name key
-        return cls(full, f["family_name"], f["given_name"], f["name_key"], f["given_key"],
-                   f["name_key"], latin)  # fmt: skip
+        return cls(full, f["family_name"], f["given_name"], f["name_key"], f["given_key"], latin)
 
 
 @dataclass
@@ -182,7 +179,7 @@ class People:
         # joins words with one space (a test checks every demo name against name_fields).
         f, g = fold(family), fold(given)
         key = f + g if lang in ("ko", "zh") else f"{f} {g}" if lang == "vi" else f"{g} {f}"
-        return Name(full, family, given, key, g, key, latin)
+        return Name(full, family, given, key, g, latin)
 
     def _romanize(self, lang: str, part: str, is_family: bool) -> str:
         key = (lang, part)
