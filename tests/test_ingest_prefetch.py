@@ -1,25 +1,29 @@
 """The next batch's candidates, read ahead on another connection and patched with what the
-batch before it wrote, give the decisions and rows of a read made after that batch's commit."""
+batch before it wrote, give the decisions and rows of a read made after that batch's commit;
+so do the scores the workers make ahead from reads of their own (ingest/workers.py)."""
 
 from __future__ import annotations
 
 import csv
+import random
 import re
 from pathlib import Path
 
 from carectl import config as config_mod
 from carectl.context import Context
-from carectl.ingest import pipeline, prefetch, steps
+from carectl.dedupe import blocking
+from carectl.ingest import pipeline, prefetch, steps, workers
 from carectl.ingest.lead import LeadFileOptions
 from carectl.service import customers as svc
-from tests.test_ingest_batch import TABLES, lead_file
+from tests.test_ingest_batch import FAMILY, GIVEN, MIDDLE, TABLES, lead_file
 
 OPTIONS = LeadFileOptions(source="v", region="VN")
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z")  # when: differs between the two runs
 
 
-def _ctx(tmp_path: Path, name: str) -> Context:
-    return Context(config_mod.parse({"database": f"{name}.db"}, base=tmp_path))
+def _ctx(tmp_path: Path, name: str, n_workers: int = 0) -> Context:
+    raw = {"database": f"{name}.db", "ingest": {"workers": n_workers}}
+    return Context(config_mod.parse(raw, base=tmp_path))
 
 
 def _counting(monkeypatch) -> dict[str, int]:
@@ -36,16 +40,25 @@ def _counting(monkeypatch) -> dict[str, int]:
     return counts
 
 
-def run(tmp_path: Path, name: str, ahead: bool, monkeypatch, files: list[Path]) -> dict:
-    ctx = _ctx(tmp_path, name)
+def run(
+    tmp_path: Path, name: str, ahead: bool, monkeypatch, files: list[Path], n_workers: int = 0
+) -> dict:
+    ctx = _ctx(tmp_path, name, n_workers)
     with ctx.transaction() as tx:
         svc.create_customer(tx, full_name="Nguyễn Văn An", phones=["0900000001"])
     with monkeypatch.context() as m:
         m.setattr(pipeline, "BATCH_ROWS", 23)  # in-file duplicates across many batches
+        if n_workers:  # small chunks, several batches in flight in the workers
+            m.setattr(workers, "MIN_ROWS", 0)
+            m.setattr(workers, "WARM_MIN_ROWS", 0)
+            m.setattr(workers, "CHUNK", 7)
         if not ahead:
             m.setattr(prefetch.Prefetch, "start", lambda self, items: None)
-        for path in files:
-            pipeline.ingest_file(ctx, path, OPTIONS)
+        try:
+            for path in files:
+                pipeline.ingest_file(ctx, path, OPTIONS)
+        finally:
+            workers.shutdown()
     out = {table: ctx.db.execute(sql).fetchall() for table, sql in TABLES.items()}
     audit = "SELECT action, entity_id, before, after FROM audit_log ORDER BY id"
     out["audit"] = [tuple(STAMP.sub("T", v or "") for v in r) for r in ctx.db.execute(audit)]
@@ -64,6 +77,75 @@ def test_reads_ahead_decide_and_store_what_reads_after_the_commit_do(tmp_path, m
     assert len(after["audit"]) > 400  # a customer's state before and after each batch
     for table in [*TABLES, "audit"]:
         assert ahead[table] == after[table], table
+
+
+def test_scores_made_ahead_in_workers_decide_and_store_what_scoring_now_does(tmp_path, monkeypatch):
+    """Scores made in the workers from reads a batch or two old stand only where compare
+    would give them now: in-file duplicates across chunks and batches, enriched customers,
+    name counts that grew and learned weights that moved all decide as without them."""
+    files = [lead_file(tmp_path / f"leads{i}.csv", 400, seed=20 + i) for i in range(2)]
+    files.append(bursts(tmp_path / "bursts.csv", 500, seed=3))
+    used: list[int] = []
+    best = blocking.BatchMatcher.best
+
+    def counted(self, *args, **kwargs):
+        before = self.used
+        found = best(self, *args, **kwargs)
+        used.append(self.used - before)
+        return found
+
+    monkeypatch.setattr(blocking.BatchMatcher, "best", counted)
+    ahead = run(tmp_path, "workers", True, monkeypatch, files, n_workers=2)
+    assert sum(used) >= 100  # most pairs were scored in the workers
+    assert sum(1 for n in used if n == 0) >= 50  # ... not all: many were scored again
+    used.clear()
+    after = run(tmp_path, "inline", False, monkeypatch, files)
+    assert sum(used) == 0
+    actions = [a for _, a, *_ in after["leads"]]
+    assert actions.count("merge") >= 100 and "new" in actions and "review" in actions
+    for table in [*TABLES, "audit"]:
+        assert ahead[table] == after[table], table
+
+
+def bursts(path: Path, n: int, seed: int) -> Path:
+    """People repeated within some rows of each other, each time with a new phone, email,
+    birthday or address: their customers change between a worker's read and the match."""
+    rng = random.Random(seed)
+    recent: list[list[str]] = []
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Họ tên", "Số điện thoại", "Email", "Ngày sinh", "Địa chỉ"])
+        for i in range(n):
+            if recent and rng.random() < 0.6:
+                person = rng.choice(recent[-30:])
+                name, phone, email, dob, address = person
+                if rng.random() < 0.4:
+                    phone = f"09{rng.randint(0, 99_999_999):08d}"
+                if rng.random() < 0.4:
+                    email = f"q{i}@example.vn"
+                if rng.random() < 0.3:
+                    dob = f"{rng.randint(1, 28):02d}/{dob[3:]}" if dob else "01/01/1990"
+                if rng.random() < 0.3:
+                    address = f"{rng.randint(1, 9)} Trần Phú, Quận {rng.randint(1, 3)}"
+                row = [name, rng.choice([phone, ""]), rng.choice([email, ""]), dob, address]
+                if not row[1] and not row[2]:
+                    row[1] = phone
+                person[1:] = [phone, email, dob, address]
+            else:
+                name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+                person = [
+                    name,
+                    f"09{rng.randint(0, 99_999_999):08d}",
+                    f"p{i}@example.vn" if rng.random() < 0.5 else "",
+                    f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1960, 2000)}"
+                    if rng.random() < 0.5
+                    else "",
+                    "",
+                ]
+                recent.append(person)
+                row = list(person)
+            w.writerow(row)
+    return path
 
 
 def test_a_commit_from_elsewhere_between_batches_throws_the_read_away(tmp_path, monkeypatch):

@@ -133,6 +133,7 @@ def digest(folder: Path) -> str:
                     del one["lead"]["options"]
                     if prep is not None:  # the order of a frozenset's keys means nothing
                         one["prep"]["namesake_keys"].sort()
+                        del one["prep"]["scored"]  # made by the workers only
                     h.update(json.dumps(one, ensure_ascii=False, sort_keys=True).encode())
         finally:
             ctx.close()

@@ -21,7 +21,7 @@ from carectl.dedupe.keys import (
     seen,
 )
 from carectl.dedupe.learn import learner_for
-from carectl.dedupe.score import Person, Score, compare
+from carectl.dedupe.score import W_NAME_SLIP, Person, Score, _same_name, compare
 
 PER_KEY = 20  # customers read per key at most
 # A name alone never reaches the merge threshold: its block only feeds the review queue.
@@ -167,9 +167,11 @@ class BatchMatcher:
         contact_cap: int = PER_KEY,
         *,
         read: Read | None = None,
+        learner: Any = None,
     ) -> None:
         """``read``: what read_batch read for these people beforehand (on another connection,
-        brought up to date with Read.patch); else it is read here."""
+        brought up to date with Read.patch); else it is read here. ``learner``: the weights'
+        source (default: the database's Learner)."""
         self.db, self.cfg = db, cfg
         # Customers read per phone / email: a scan filters them by id before the limit.
         self.contact_cap = contact_cap
@@ -178,7 +180,10 @@ class BatchMatcher:
         read = read or read_batch(db, people, contact_cap)
         self.by_key, self.namesakes, self.persons = read.by_key, read.namesakes, read.persons
         self.stale: set[tuple[str, str]] = read.stale  # lists to read again (see changed)
-        self.learner = learner_for(db, cfg)
+        self.learner = learner if learner is not None else learner_for(db, cfg)
+        self.used = self.scored = 0  # pairs whose score came from ahead / all pairs scored
+        self._diff: tuple[Any, Any, frozenset[str]] | None = None  # (then, now, levels)
+        self._version: int | None = None
 
     def best(
         self,
@@ -189,9 +194,49 @@ class BatchMatcher:
         below: int | None = None,
         stored: bool = False,
         separated: frozenset[int] | set[int] = frozenset(),
+        ahead: Scored | None = None,
     ) -> Match | None:
         """What best_match(db, p, cfg, below=below, stored=stored) returns; ``separated``: the
-        customers p was marked separate from."""
+        customers p was marked separate from; ``ahead``: p's pairs scored in a worker from an
+        older read (score_ahead), used where they are the scores compare would give now."""
+        made: dict[int, tuple] = {}
+        if ahead is not None:  # used once: the reads ahead stop keeping them up to date
+            made, ahead.scores = ahead.scores, {}
+        ids = self.candidate_ids(p, lookup, below)
+        self.learner.stranger(p)
+        if not ids:
+            return None
+        if stored:
+            ids = [i for i in ids if i not in separated]
+        others = self.others(name_region, stored)
+        scores = self._usable(ahead, made)
+        then = ahead.weights if ahead is not None else {}
+        counted = ahead.others if ahead is not None else others
+        best: Match | None = None
+        for cid in ids:
+            other = self.persons.get(cid)
+            if other is None:
+                continue
+            self.scored += 1
+            got = scores.get(cid) if cid not in self.keys_of else None
+            if got is not None and (counted != others or not self._same(then)):
+                got = self._again(got, p, other, counted, others, then)
+            if got is not None:
+                score = Score(*got)
+                self.used += 1
+            else:
+                score = compare(
+                    p, other, namesakes=others, email_rules=self.rules, weights=self.learner.weights
+                )
+            self.learner.observe(score)
+            if best is None or score.total > best.score.total:
+                best = Match(cid, score)
+        return best
+
+    def candidate_ids(
+        self, p: Person, lookup: set[tuple[str, str]], below: int | None = None
+    ) -> list[int]:
+        """p's candidates as candidates() finds them (p itself left out)."""
         found: dict[int, None] = {}
         limit = self.cfg.max_candidates
         for kind, key in sorted(lookup, key=lambda k: (KIND_ORDER.get(k[0], 9), k[1])):
@@ -202,26 +247,74 @@ class BatchMatcher:
                 found.setdefault(cid)
             if len(found) >= limit:
                 break
-        ids = [i for i in list(found)[:limit] if i != p.id]
-        self.learner.stranger(p)
-        if not ids:
-            return None
-        if stored:
-            ids = [i for i in ids if i not in separated]
+        return [i for i in list(found)[:limit] if i != p.id]
+
+    def others(self, name_region: list[str], stored: bool = False) -> int:
+        """Other people known under p's name (its name_region keys' counts)."""
         counts = [min(self.namesakes.get(k, 0), NAMESAKE_CAP) for k in name_region]
-        others = max(max(counts, default=0) - (2 if stored else 1), 0)
-        best: Match | None = None
-        for cid in ids:
-            other = self.persons.get(cid)
-            if other is None:
-                continue
-            score = compare(
-                p, other, namesakes=others, email_rules=self.rules, weights=self.learner.weights
-            )
-            self.learner.observe(score)
-            if best is None or score.total > best.score.total:
-                best = Match(cid, score)
-        return best
+        return max(max(counts, default=0) - (2 if stored else 1), 0)
+
+    def _usable(self, ahead: Scored | None, made: dict[int, tuple]) -> dict[int, tuple]:
+        """The scores made ahead, unless another connection wrote since their read (the
+        customers, the name counts and the weights are checked pair by pair)."""
+        if ahead is None or not made:
+            return {}
+        if self._version is None:
+            self._version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if ahead.version != self._version:  # another connection wrote since that read
+            return {}
+        return made
+
+    def _same(self, then: dict[str, float]) -> bool:
+        """Whether the learner's weights are still ``then`` (they move as pairs are seen)."""
+        now = self.learner.weights
+        if then is now:
+            return True
+        if self._diff is None or self._diff[0] is not then or self._diff[1] is not now:
+            self._diff = (then, now, then == now)
+        return self._diff[2]
+
+    def _again(
+        self, got: tuple, p: Person, other: Person, then: int, now: int, before: dict
+    ) -> tuple | None:
+        """A score made with ``then`` other people under p's name and the weights
+        ``before``, as compare makes it now (None: not known here, compare again). Without
+        other names, birthdays or addresses to choose from, its parts depend on the weights
+        and the count only thus: a learned level weighs its learned weight, a name level at
+        most what the same name would (_same_name of the count; the same name exactly that,
+        its reason saying the count), an address, when the names do not agree, at most its
+        weight lifted by the name's learned weight (not redone here)."""
+        if p.other_names or p.other_birthdays or p.other_addresses:
+            return None
+        if other.other_names or other.other_birthdays or other.other_addresses:
+            return None
+        weights = self.learner.weights
+        if (before and not weights) or "name_same" in weights:
+            return None  # learned weights then, the fixed ones now: not known here
+        _, parts, why = got
+        named = any(level in ("name_same", "name_slip") for level, _ in parts)
+        same = _same_name(now)
+        out = []
+        for i, (level, weight) in enumerate(parts):
+            if level == "name_same":
+                weight = same
+                if then != now:
+                    why = list(why)
+                    why[i] = "same name" + (f" ({now} namesakes)" if now else "")
+            elif level.startswith("name_"):
+                if level in weights:
+                    weight = min(weights[level], same)
+                elif level == "name_slip":
+                    weight = min(W_NAME_SLIP, same)
+            elif level in weights:
+                if level.startswith("addr_") and not named:
+                    return None
+                weight = weights[level]
+            out.append((level, weight))
+        total = 0.0
+        for _, weight in out:  # compare's sum, in its order
+            total += weight
+        return round(total, 2), out, why
 
     def stored(
         self,
@@ -383,6 +476,45 @@ def read_batch(
     persons = load_many(conn, ids)
     conn.execute("DELETE FROM temp.batch_keys")
     return Read(by_key, namesakes, persons, keys, contact_cap)
+
+
+@dataclass
+class Scored:
+    """A lead's pairs scored in an ingest worker (score_ahead) from a read older than the
+    batch's: usable for a candidate the importing process has not changed since that read,
+    when the name counts and the learned weights compare reads are still the same."""
+
+    others: int  # the name counts' namesakes figure at that read
+    scores: dict[int, tuple]  # candidate -> (total, parts, why): Score's fields
+    weights: dict[str, float]  # the learned weights they were scored with
+    seen: int = 0  # how far the read saw this process's writes (ingest/prefetch.py)
+    version: int = 0  # PRAGMA data_version of the matcher's connection before that read
+
+
+def score_ahead(
+    db: Any, cfg: Any, people: list[tuple[Person, set, list[str]]], weights: dict[str, float]
+) -> list[tuple[int, dict[int, tuple]]]:
+    """(namesakes figure, {candidate: Score fields}) for each person as BatchMatcher.best
+    would score it against this read, with these weights (learning nothing)."""
+    matcher = BatchMatcher(db, cfg, people, learner=_Fixed(weights))
+    out = []
+    for p, lookup, name_region in people:
+        others = matcher.others(name_region)
+        scores = {}
+        for cid in matcher.candidate_ids(p, lookup):
+            other = matcher.persons.get(cid)
+            if other is not None:
+                s = compare(p, other, namesakes=others, email_rules=matcher.rules, weights=weights)
+                scores[cid] = (s.total, s.parts, s.why)
+        out.append((others, scores))
+    return out
+
+
+class _Fixed:
+    """Weights that learn nothing (the worker's side of score_ahead)."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.weights = weights
 
 
 def person_keys_stored(db: Any, cid: int) -> set[tuple[str, str]]:

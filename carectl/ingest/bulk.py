@@ -98,7 +98,7 @@ def apply(
         if prep is None or lead.errors:
             done.append((lead, "rejected", None, None))
             continue
-        best = matcher.best(prep.person, prep.lookup, prep.namesake_keys)
+        best = matcher.best(prep.person, prep.lookup, prep.namesake_keys, ahead=prep.scored)
         if best is None:
             match = MatchResult("new", None, 0.0, "no candidate")
         else:

@@ -87,7 +87,7 @@ def ingest_file(
     ahead = Prefetch(ctx.db, bulk.stored_customers) if fast else None
     try:
         rows = _parse(ctx, path, options)
-        items = workers.prepared(ctx, path.name, options, rows, expected)
+        items = workers.prepared(ctx, path.name, options, rows, expected, ahead)
         done, read = 0, None
         with _gc_per_batch() as collect, pragmas(ctx.db, wal_autocheckpoint=WAL_PAGES):
             batches = _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS)

@@ -12,6 +12,12 @@ writer knows exactly. Decisions are those of a read made after the commit
 by recheck, another connection's commit: ``PRAGMA data_version``) throws the read away, and the
 batch reads for itself as before. Not seen: a plugin that edits customers from a batch's
 after-commit event on the importing connection itself (none of the built-ins does).
+
+The same goes for the scores the workers make ahead (ingest/workers.py): each chunk's are
+made from a read of its own, which saw the leads table up to some row. After each commit, the
+customers that batch created or enriched are dropped from the scores of every chunk received
+whose read may not have seen that commit (its last lead row is not past the batch's first),
+and a recheck merge drops all of theirs.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from carectl.dedupe.blocking import Read, read_batch
+from carectl.dedupe.blocking import Read, Scored, read_batch
 from carectl.dedupe.score import Person
 from carectl.store.connection import BUSY_TIMEOUT_MS
 
@@ -32,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys now
 CACHE_KIB = 16 * 1024  # the reading connection's page cache (upper index levels stay in it)
+WINDOW = 16  # batches whose changes are kept for scores made ahead (2 or 3 are ever needed)
 
 
 @dataclass
@@ -63,6 +71,12 @@ class Prefetch:
         self.conn: sqlite3.Connection | None = None
         self.pending: tuple[Future[Ahead], int] | None = None
         self.used = self.dropped = 0  # reads used, reads thrown away (for the benchmark)
+        # Scores made ahead: the chunks received and not used up, and for each commit since
+        # (the last lead row before it, the customers it changed; None: all of them).
+        self.scored: deque[list[Scored]] = deque()
+        self.commits: deque[tuple[int, set[int] | None]] = deque()
+        self.floor = -1  # a read that saw no further than this may miss a commit forgotten
+        self.last = self._last_lead() if self.path else 0
 
     def start(self, items: list[tuple[Any, Any]]) -> None:
         if not self.path:  # an in-memory database has no second connection
@@ -80,7 +94,17 @@ class Prefetch:
         taken.wait()  # the snapshot is taken: nothing this process writes from now is in it
         self.pending = (future, version)
 
+    def version(self) -> int:
+        """PRAGMA data_version of the importing connection (a worker's read is newer)."""
+        return self._version()
+
+    def received(self, scored: list[Scored]) -> None:
+        """A chunk's scores made ahead, kept up to date until used."""
+        if scored:
+            self.scored.append(scored)
+
     def take(self, changes: Changes) -> Ahead | None:
+        self._committed(changes)
         if self.pending is None:
             return None
         future, version = self.pending
@@ -109,6 +133,50 @@ class Prefetch:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+    def _committed(self, changes: Changes) -> None:
+        """A batch committed: drop what it changed from the scores of reads that may have
+        missed it."""
+        if not self.path:
+            return
+        top = self._last_lead()
+        self.commits.append((self.last, {cid for cid, *_ in changes.customers}))
+        if changes.merged:  # after that commit, in transactions of their own
+            self.commits.append((top, None))
+        self.last = top
+        while len(self.commits) > WINDOW:
+            self.floor = max(self.floor, self.commits.popleft()[0])
+        while self.scored and not any(s.scores for s in self.scored[0]):
+            self.scored.popleft()  # used up
+        missed: dict[int, set[int] | None] = {}
+        for chunk in self.scored:
+            for s in chunk:
+                if not s.scores:
+                    continue
+                if s.seen not in missed:
+                    missed[s.seen] = self._missed(s.seen)
+                gone = missed[s.seen]
+                if gone is None:
+                    s.scores = {}
+                elif gone:
+                    for cid in [c for c in s.scores if c in gone]:
+                        del s.scores[cid]
+
+    def _missed(self, seen: int) -> set[int] | None:
+        """Customers changed by the commits a read that saw leads up to ``seen`` may not
+        have seen (it saw a commit for sure when it saw a row past the last one before it)."""
+        if seen <= self.floor:
+            return None
+        out: set[int] = set()
+        for before, ids in self.commits:
+            if seen <= before:
+                if ids is None:
+                    return None
+                out |= ids
+        return out
+
+    def _last_lead(self) -> int:
+        return self.db.execute("SELECT coalesce(max(rowid), 0) FROM leads").fetchone()[0]
 
     def _version(self) -> int:
         """Changes when another connection commits (not this one's own commits)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from carectl import search
 from carectl.builtin.match_scored import lead_person
-from carectl.dedupe.blocking import person_keys
+from carectl.dedupe.blocking import Scored, person_keys
 from carectl.dedupe.keys import ADDRESS_FIELD, ID_FIELD, identity, keys_for
 from carectl.dedupe.score import Person
 from carectl.ingest.guard import PluginFailed, guard_for
@@ -51,6 +51,7 @@ class Prepared:
     namesake_keys: list[str]  # name_region keys counted for the name's frequency
     keys: set[tuple[str, str]]  # the blocking keys its customer would be stored with
     fts: tuple[str, str]  # and its search index text
+    scored: Scored | None = None  # its pairs scored in a worker (ingest/workers.py)
 
 
 def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row, guard: Any = None) -> Lead:

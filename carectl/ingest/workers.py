@@ -9,6 +9,13 @@ start-up, and then a smaller file is worth sending them) until the config change
 exactly the normalize_lead plugins the main process would; when the main process's plugins
 cannot be rebuilt that way (registered by code, as tests do) or the file is small, everything
 runs inline.
+
+With the built-in matcher, a worker also scores its chunk's leads against their candidates
+(blocking.score_ahead) on a read connection of its own, with the learned weights of the moment
+the chunk was sent: score.compare holds the GIL, and the importing process's one thread bounds
+an import. The importing process takes a score only where compare would give it now
+(ingest/prefetch.py throws away those of customers written since that read; BatchMatcher.best
+checks the name counts, the weights and the customers its batch wrote).
 """
 
 from __future__ import annotations
@@ -17,20 +24,28 @@ import gc
 import logging
 import multiprocessing
 import os
+import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from carectl.dedupe.blocking import Scored, score_ahead
+from carectl.dedupe.learn import learner_for
 from carectl.ingest.lead import Lead, LeadFileOptions
 from carectl.ingest.prepare import Prepared, Row, prepare_rows
+from carectl.store.connection import BUSY_TIMEOUT_MS
+
+if TYPE_CHECKING:
+    from carectl.ingest.prefetch import Prefetch
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500
+CACHE_KIB = 8 * 1024  # a scoring worker's page cache (the upper index levels)
 MIN_ROWS = 20_000  # below this, starting processes costs more than it saves
 WARM_MIN_ROWS = 2_000  # ... and below this, handing chunks to running ones does
 
@@ -43,27 +58,36 @@ def prepared(
     options: LeadFileOptions,
     rows: Iterable[tuple[int, dict[str, Any]]],
     expected_rows: int | None,
+    ahead: Prefetch | None = None,
 ) -> Iterator[Item]:
-    """(lead, prepared) for every parsed row, in file order."""
+    """(lead, prepared) for every parsed row, in file order. ``ahead``: the file's reads
+    ahead; with it (and a database file) the workers score the leads too."""
     n = _workers(ctx, expected_rows)
     if n <= 0:  # row by row: nothing is normalised ahead of what is written
         for number, cells in rows:
             yield from prepare_rows(ctx, file, options, [_row(number, cells)])
         return
+    path = ahead.path if ahead is not None else ""
     chunks = _chunks(rows)
     pool = _pool(ctx, n)
-    pending: deque[tuple[Future, list[Row]]] = deque()
+    pending: deque[tuple[Future, list[Row], Any]] = deque()
     broken = False
 
-    def result(fut: Future, chunk: list[Row]) -> list[Item]:
+    def result(fut: Future, chunk: list[Row], sent: Any) -> list[Item]:
         nonlocal broken
         if not broken:
             try:
-                return fut.result()
+                out = fut.result()
             except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
                 log.warning("ingest workers stopped (%s); normalising in this process", exc)
                 broken = True
                 shutdown()  # the next file starts new ones
+            else:
+                if sent is None:
+                    return out
+                items, seen, scores = out
+                _attach(items, seen, scores, *sent, ahead)
+                return items
         return prepare_rows(ctx, file, options, chunk)
 
     try:
@@ -71,14 +95,31 @@ def prepared(
             if broken:
                 yield from prepare_rows(ctx, file, options, chunk)
                 continue
-            pending.append((pool.submit(_work, file, options, chunk), chunk))
+            score = sent = None
+            if path:  # the weights, and whether another connection wrote (PRAGMA data_version)
+                weights = learner_for(ctx.db, ctx.config.dedupe).weights
+                score, sent = (path, weights), (weights, ahead.version())  # type: ignore[union-attr]
+            pending.append((pool.submit(_work, file, options, chunk, score), chunk, sent))
             if len(pending) >= 3 * n:
                 yield from result(*pending.popleft())
         while pending:
             yield from result(*pending.popleft())
     finally:
-        for fut, _ in pending:  # a file given up half-way: its chunks not started are dropped
+        for fut, *_ in pending:  # a file given up half-way: its chunks not started are dropped
             fut.cancel()
+
+
+def _attach(
+    items: list[Item], seen: int, scores: list, weights: dict, version: int, ahead: Any
+) -> None:
+    """Give each valid lead its scores made ahead, and the reads ahead the lot to keep up to
+    date (what the importing process writes before they are used)."""
+    valid = [prep for lead, prep in items if prep is not None and not lead.errors]
+    made = []
+    for prep, (others, found) in zip(valid, scores, strict=True):
+        prep.scored = Scored(others, found, weights, seen, version)
+        made.append(prep.scored)
+    ahead.received(made)
 
 
 # The running workers, kept between files (starting them costs ~1.4 s of CPU): the config
@@ -162,12 +203,47 @@ def _orphaned(parent: int) -> None:
     os._exit(1)
 
 
-def _work(file: str, options: LeadFileOptions, rows: list[Row]) -> list[Item]:
+def _work(
+    file: str, options: LeadFileOptions, rows: list[Row], score: tuple[str, dict] | None = None
+) -> Any:
     """One chunk, with one garbage collection of its leftovers after it rather than many that
-    walk the chunk's rows while they are normalised."""
+    walk the chunk's rows while they are normalised. ``score``: (database, weights) to score
+    its leads with: (items, how far the read saw the leads table, scores) are returned."""
     gc.disable()
     try:
-        return prepare_rows(_CTX, file, options, rows)
+        items = prepare_rows(_CTX, file, options, rows)
+        if score is None:
+            return items
+        return (items, *_score(items, *score))
     finally:
         gc.enable()
         gc.collect(1)
+
+
+_CONN: tuple[str, sqlite3.Connection] | None = None
+
+
+def _score(items: list[Item], path: str, weights: dict) -> tuple[int, list]:
+    """The chunk's valid leads scored in one read transaction: its snapshot's last lead row
+    (ingest/prefetch.py tells from it which of the importing process's writes it saw)."""
+    global _CONN
+    if _CONN is None or _CONN[0] != path:
+        if _CONN is not None:
+            _CONN[1].close()
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        _CONN = (path, conn)
+    conn = _CONN[1]
+    people = [
+        (prep.person, prep.lookup, prep.namesake_keys)
+        for lead, prep in items
+        if prep is not None and not lead.errors
+    ]
+    conn.execute("BEGIN")
+    try:
+        (seen,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM leads").fetchone()
+        scores = score_ahead(conn, _CTX.config.dedupe, people, weights)
+    finally:
+        conn.execute("COMMIT")
+    return seen, scores
