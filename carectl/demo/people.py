@@ -77,6 +77,7 @@ class People:
         self.pools = pools
         self.phones = phones
         self.year = today_year
+        self._years = [f"{today_year - 18 - k:04d}" for k in range(51)]  # by years before 18
         self._locale = Weighted(LOCALES, [loc.weight for loc in LOCALES])
         self._latin: dict[tuple[str, str], str] = {}
         self._cities = {r: Weighted.of(pairs) for r, pairs in CITIES.items()}
@@ -221,11 +222,10 @@ class People:
         if r < 0.11:
             return None
         rand = rng.random
-        month, day = _TWO_DIGITS[1 + int(rand() * 12)], _TWO_DIGITS[1 + int(rand() * 28)]
+        month_day = _MONTH_DAYS[int(rand() * 12)][int(rand() * 28)]  # "-MM-DD"
         if r < 0.15:
-            return f"--{month}-{day}"
-        year = self.year - 18 - int((rand() + rand() + rand()) / 3 * 50)
-        return f"{year:04d}-{month}-{day}"
+            return "-" + month_day
+        return self._years[int((rand() + rand() + rand()) / 3 * 50)] + month_day
 
     # ------------------------------------------------------------ duplicates
 
@@ -309,7 +309,7 @@ class People:
 
 
 _N_INTERESTS = len(INTERESTS)
-_TWO_DIGITS = [f"{n:02d}" for n in range(100)]
+_MONTH_DAYS = [[f"-{m:02d}-{d:02d}" for d in range(1, 29)] for m in range(1, 13)]
 _ID_SPAN = 1 << 16  # more distinct words than any pool holds
 _MISSING: Any = object()
 

@@ -358,9 +358,10 @@ def _block(
     contacts: list[tuple] = []
     answers: list[tuple] = []
     surveys: dict[int, list[float]] = {}
+    rand, second = rng.random, TICKET_RATE / 6
     for cid, created_at, language in customers:
-        n = (rng.random() < TICKET_RATE) + (rng.random() < TICKET_RATE / 6)
-        nps, contact = rng.random() < NPS_RATE, rng.random() < CONTACT_RATE
+        n = (rand() < TICKET_RATE) + (rand() < second)
+        nps, contact = rand() < NPS_RATE, rand() < CONTACT_RATE
         if not (n or nps or contact):  # most customers: nothing to make
             continue
         born = datetime.fromisoformat(created_at).timestamp()
