@@ -182,7 +182,7 @@ class BatchMatcher:
         self.stale: set[tuple[str, str]] = read.stale  # lists to read again (see changed)
         self.learner = learner if learner is not None else learner_for(db, cfg)
         self.used = self.scored = 0  # pairs whose score came from ahead / all pairs scored
-        self._diff: tuple[Any, Any, frozenset[str]] | None = None  # (then, now, levels)
+        self._diff: tuple[Any, Any, Any] | None = None  # (weights then, now, what moved)
         self._version: int | None = None
 
     def best(
@@ -267,12 +267,7 @@ class BatchMatcher:
 
     def _same(self, then: dict[str, float]) -> bool:
         """Whether the learner's weights are still ``then`` (they move as pairs are seen)."""
-        now = self.learner.weights
-        if then is now:
-            return True
-        if self._diff is None or self._diff[0] is not then or self._diff[1] is not now:
-            self._diff = (then, now, then == now)
-        return self._diff[2]
+        return then is self.learner.weights or self._moved(then) == {}
 
     def _again(
         self, got: tuple, p: Person, other: Person, then: int, now: int, before: dict
@@ -288,33 +283,61 @@ class BatchMatcher:
             return None
         if other.other_names or other.other_birthdays or other.other_addresses:
             return None
+        moved = self._moved(before)
+        if moved is None:
+            return None
         weights = self.learner.weights
-        if (before and not weights) or "name_same" in weights:
-            return None  # learned weights then, the fixed ones now: not known here
-        _, parts, why = got
-        named = any(level in ("name_same", "name_slip") for level, _ in parts)
-        same = _same_name(now)
-        out = []
+        total, parts, why = got
+        out = None
+        name = next((level for level, _ in parts if level.startswith("name_")), None)
+        named = name in ("name_same", "name_slip")  # else an address reads the name's weight
         for i, (level, weight) in enumerate(parts):
-            if level == "name_same":
-                weight = same
-                if then != now:
-                    why = list(why)
-                    why[i] = "same name" + (f" ({now} namesakes)" if now else "")
-            elif level.startswith("name_"):
-                if level in weights:
-                    weight = min(weights[level], same)
+            if level.startswith("name_"):
+                if then == now and level not in moved:
+                    continue
+                same = _same_name(now)
+                if level == "name_same":
+                    new = same
+                    if then != now:
+                        why = list(why)
+                        why[i] = "same name" + (f" ({now} namesakes)" if now else "")
+                elif level in weights:
+                    new = min(weights[level], same)
                 elif level == "name_slip":
-                    weight = min(W_NAME_SLIP, same)
-            elif level in weights:
-                if level.startswith("addr_") and not named:
-                    return None
-                weight = weights[level]
-            out.append((level, weight))
+                    new = min(W_NAME_SLIP, same)
+                else:
+                    continue
+            elif level.startswith("addr_") and not named:
+                if level in moved or name in moved:
+                    return None  # capped by a lift read from the name's weight
+                continue
+            elif level in moved:
+                new = moved[level]
+            else:
+                continue
+            if new != weight:
+                if out is None:
+                    out = list(parts)
+                out[i] = (level, new)
+        if out is None:
+            return total, parts, why
         total = 0.0
         for _, weight in out:  # compare's sum, in its order
             total += weight
         return round(total, 2), out, why
+
+    def _moved(self, before: dict[str, float]) -> dict[str, float] | None:
+        """The learned weights that are not what they were in ``before`` (None: learned
+        then and fixed now, not known here)."""
+        now = self.learner.weights
+        if self._diff is None or self._diff[0] is not before or self._diff[1] is not now:
+            moved: dict[str, float] | None = {
+                level: w for level, w in now.items() if before.get(level) != w
+            }
+            if (before and not now) or "name_same" in now:
+                moved = None
+            self._diff = (before, now, moved)
+        return self._diff[2]
 
     def stored(
         self,
