@@ -2,6 +2,13 @@
 aside and built once at the end (a sort each, on SQLite's threaded sorter) instead of a random
 B-tree insert per row. Unique indexes keep guarding the data, and the indexes come back from their
 own stored SQL whatever happens, so the schema ends exactly as it started.
+
+SQLite's sorter keeps a sort in memory up to the page cache's size, and sorts it there on the
+calling thread alone; past that it writes sorted runs, and its worker threads (``PRAGMA threads``)
+sort and merge those beside the thread that reads the table. Builds in a transaction of their
+own can ask for small runs (``sort_runs_kib``): at a million rows the index sorts then cost less
+CPU (runs that fit the CPU's caches) and the calling thread about a third of it (1M-customer
+demo: contact values 3.9 -> 2.3 s CPU, 0.9 s of it on the calling thread).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from carectl.store.connection import pragmas
 from carectl.store.transaction import transaction
 
 
@@ -21,9 +29,13 @@ def indexes_set_aside(
     *,
     keep: Callable[[Any, str], bool] | None = None,
     announce: Callable[[int], None] | None = None,
+    sort_runs_kib: int | None = None,
 ) -> Iterator[None]:
     """Drop the plain indexes of ``tables`` (but those ``keep(db, name)`` wants kept) for the
-    block, and build them again after it; ``announce(count)`` is told before the builds."""
+    block, and build them again after it; ``announce(count)`` is told before the builds. With
+    ``sort_runs_kib`` the page cache is that small while they are built (the sorter's runs; a
+    cache that size would spill a transaction's other changes: only for builds that are the
+    transaction's first writes)."""
     tables = tuple(tables)
     marks = ", ".join("?" for _ in tables)
     plain = db.execute(
@@ -40,14 +52,11 @@ def indexes_set_aside(
     finally:
         if announce:
             announce(len(saved))
-        threads = db.execute("PRAGMA threads").fetchone()[0]
-        db.execute(f"PRAGMA threads = {max(1, min(4, os.cpu_count() or 1))}")
-        try:
-            with transaction(db) as tx:
-                for _, sql in saved:
-                    tx.execute(sql)
-        finally:
-            db.execute(f"PRAGMA threads = {int(threads)}")
+        threads = max(1, min(4, os.cpu_count() or 1))
+        runs = {"cache_size": -sort_runs_kib} if sort_runs_kib else {}
+        with pragmas(db, threads=threads, **runs), transaction(db) as tx:
+            for _, sql in saved:
+                tx.execute(sql)
 
 
 @contextlib.contextmanager
