@@ -15,6 +15,7 @@ from carectl.context import Context
 from carectl.ingest import pipeline, workers
 from carectl.ingest.lead import LeadFileOptions
 from carectl.service import customers as svc
+from carectl.store import audit
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng"]
 MIDDLE = ["Văn", "Thị", "Minh", "Hoàng", ""]
@@ -256,10 +257,25 @@ def test_a_batch_audits_each_customer_as_stored_and_tells_plugins_once(tmp_path,
         "SELECT entity_id, after FROM audit_log WHERE entity = 'customer' ORDER BY id"
     ):
         last[entity_id] = after
-    for cid in created:  # the very text audit.record writes for the service's snapshot
+    for cid in updated:  # the very text audit.record writes for the service's snapshot
         with ctx.transaction() as tx:
             stored = json.dumps(
                 svc._snapshot(tx, cid), ensure_ascii=False, default=str, sort_keys=True
             )
         assert last[svc.format_code(cid)] == stored
+    # Created customers: one entry per batch, naming the file and the range of codes.
+    batches_audited = ctx.db.execute(
+        "SELECT entity_id, after FROM audit_log WHERE entity = 'customers'"
+        " AND action = 'customer.create' ORDER BY id"
+    ).fetchall()
+    made = [c[0] for c in batches.calls if c[0]]
+    for (range_id, after), new in zip(batches_audited, made, strict=True):
+        after = json.loads(after)
+        assert new == list(range(new[0], new[-1] + 1))  # no gap
+        assert range_id == f"{new[0]:012d}..{new[-1]:012d}"
+        assert (after["first"], after["last"], after["customers"], after["file"]) == (
+            svc.format_code(new[0]), svc.format_code(new[-1]), len(new), "a.csv"
+        )  # fmt: skip
+        (entry,) = ctx.db.execute("SELECT id FROM audit_log WHERE entity_id = ?", (range_id,))
+        assert {audit.covering(ctx.db, i) for i in new} == {entry[0]}
     ctx.close()

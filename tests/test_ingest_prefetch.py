@@ -74,7 +74,8 @@ def test_reads_ahead_decide_and_store_what_reads_after_the_commit_do(tmp_path, m
     after = run(tmp_path, "after", False, monkeypatch, files)
     actions = [a for _, a, *_ in after["leads"]]
     assert actions.count("merge") >= 100 and "new" in actions and "review" in actions
-    assert len(after["audit"]) > 400  # a customer's state before and after each batch
+    updates = [e for e in after["audit"] if e[0] == "customer.update"]
+    assert len(updates) > 80  # a customer's state before and after each batch it changed in
     for table in [*TABLES, "audit"]:
         assert ahead[table] == after[table], table
 

@@ -8,6 +8,7 @@ import typer
 
 from carectl.cli.common import JSON_OPTION, context, print_json, print_table
 from carectl.service.customers import format_code, resolve_id
+from carectl.store.audit import covering
 
 
 def audit(
@@ -24,9 +25,10 @@ def audit(
     """Show the audit log: who (OS user), what, when, before and after."""
     db = context(ctx).db
     where, params = [], []
-    if customer:
-        where.append("entity = 'customer' AND entity_id = ?")
-        params.append(format_code(resolve_id(db, customer)))
+    if customer:  # its own entries, and the one of the batch that created it (an import's)
+        cid = resolve_id(db, customer)
+        where.append("((entity = 'customer' AND entity_id = ?) OR id = ?)")
+        params += [format_code(cid), covering(db, cid) or 0]
     if actor:
         where.append("actor = ?")
         params.append(actor)

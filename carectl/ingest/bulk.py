@@ -2,9 +2,11 @@
 
 Same rows as ``upsert.create`` / ``upsert.enrich`` through ``service.customers`` would write
 (customers, contact points, match keys, search index, audit entries, lifecycle events), built in
-memory while the batch is matched and written at the end inside the batch's transaction. A
-customer gets one audit entry per batch: ``customer.create`` with its state at the end of the
-batch, or ``customer.update`` with its state before and after the batch's leads enriched it.
+memory while the batch is matched and written at the end inside the batch's transaction. An
+existing customer the batch's leads enriched gets one ``customer.update`` entry with its state
+before and after the batch; the customers the batch created share one ``customer.create``
+entry (``audit.record_batch``: file, first and last code), their state at creation being their
+leads' rows and, once they change, the ``before`` of that change's own entry.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from carectl.ingest.prepare import Prepared, index_text, stored_keys
 from carectl.ingest.upsert import NAMES, SCALARS, custom_of
 from carectl.service import customers as svc
 from carectl.service import privacy
+from carectl.store import audit
 from carectl.store.audit import actor
 from carectl.store.transaction import Tx
 from carectl.store.util import now_iso
@@ -383,6 +386,13 @@ class BatchWriter:
         changed = [(d.row["id"], *t) for d, t in texts if not d.new and t != d.stored_fts]
         search.write_index_many(self.tx, changed)
         search.write_index_many(self.tx, [(d.row["id"], *t) for d, t in texts if d.new], new=True)
+        # Created customers: one entry for the batch (their ids run on from next_id with no
+        # gap), naming the file; their state at creation is the lead rows (leads: file, row,
+        # raw row, customer) and what the stored row shows until a change, whose entry has it
+        # as ``before``. An existing customer's change: its own entry with before and after.
+        if created:
+            first, last = created[0].row["id"], created[-1].row["id"]
+            audit.record_batch(self.tx, "customer.create", first, last, self._created(created))
         who = actor()
         many(
             "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after)"
@@ -391,16 +401,33 @@ class BatchWriter:
                 (
                     self.now,
                     who,
-                    "customer.create" if d.new else "customer.update",
+                    "customer.update",
                     "customer",
                     d.row["code"],
                     _dump(d.before),
                     _after_json(d),
                 )
-                for d in touched
+                for d in updated
             ],
         )
         self._emit(created, updated)
+
+    def _created(self, created: list[Draft]) -> dict[str, Any]:
+        """What the batch entry says of the customers it created."""
+        after: dict[str, Any] = {
+            "first": created[0].row["code"],
+            "last": created[-1].row["code"],
+            "customers": len(created),
+            "source_id": self.source_id,
+        }
+        if self.file_id is not None:
+            row = self.tx.execute(
+                "SELECT file_name, sha256 FROM lead_files WHERE id = ?", (self.file_id,)
+            ).fetchone()
+            after["lead_file_id"] = self.file_id
+            if row is not None:
+                after["file"], after["sha256"] = row
+        return after
 
     def _emit(self, created: list[Draft], updated: list[Draft]) -> None:
         """One customers_changed event for the batch; customer_created / customer_updated,
@@ -479,12 +506,14 @@ _audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).
 
 _HEAD = operator.itemgetter(*COLUMNS[:12])  # the columns before custom
 _text = json.encoder.encode_basestring  # a JSON string, not ASCII-escaped (as ensure_ascii=False)
-# The audit snapshot's scalar keys (BatchWriter._snapshot: the row but its folded keys), in the
-# order json's sort_keys gives them, with "contacts" and "custom" in their places.
+# BatchWriter._snapshot (the row but its folded keys, plus contacts) as _dump writes it: keys
+# sorted, ", " and ": " between items.
 _AFTER = (
-    "birthday", "code", "contacts", "created_at", "custom", "family_name", "full_name",
-    "given_name", "id", "language", "region", "source_id", "timezone", "updated_at",
-)  # fmt: skip
+    '{"birthday": %s, "code": %s, "contacts": [%s], "created_at": %s, "custom": %s,'
+    ' "family_name": %s, "full_name": %s, "given_name": %s, "id": %d, "language": %s,'
+    ' "region": %s, "source_id": %s, "timezone": %s, "updated_at": %s}'
+)
+_CONTACT = '{"is_primary": %d, "kind": %s, "value_norm": %s, "verified": %d}'
 
 
 def _values(row: dict[str, Any], columns: tuple[str, ...]) -> tuple:
@@ -493,37 +522,41 @@ def _values(row: dict[str, Any], columns: tuple[str, ...]) -> tuple:
 
 def _after_json(d: Draft) -> str:
     """_dump(BatchWriter._snapshot(row, contacts)) written directly: the same text (a test
-    compares) for a fraction of the work, the custom fields' JSON reused from the INSERT."""
-    row = d.row
-    parts = []
-    for key in _AFTER:
-        if key == "contacts":
-            order = sorted(d.contacts, key=lambda c: (c[0], -c[3]))
-            value = (
-                "["
-                + ", ".join(
-                    f'{{"is_primary": {_scalar(c[3])}, "kind": {_scalar(c[0])},'
-                    f' "value_norm": {_scalar(c[1])}, "verified": {_scalar(c[4])}}}'
-                    for c in order
-                )
-                + "]"
-            )
-        elif key == "custom":
-            value = d.custom_json()
-        else:
-            value = _scalar(row[key])
-        parts.append(f'"{key}": {value}')
-    return "{" + ", ".join(parts) + "}"
+    compares) for a fraction of the work, the custom fields' JSON reused from the INSERT. A
+    value of a type other than the columns' own (a plugin's) goes the general way."""
+    r = d.row
+    try:
+        if r["id"].__class__ is not int:
+            raise TypeError
+        contacts = []
+        for kind, norm, _, primary, verified, *_ in sorted(d.contacts, key=_contact_order):
+            if primary.__class__ is not int or verified.__class__ is not int:
+                raise TypeError
+            contacts.append(_CONTACT % (primary, _text(kind), _text(norm), verified))
+        return _AFTER % (
+            _optional(r["birthday"]), _text(r["code"]), ", ".join(contacts),
+            _text(r["created_at"]), d.custom_json(), _text(r["family_name"]),
+            _text(r["full_name"]), _text(r["given_name"]), r["id"], _text(r["language"]),
+            _text(r["region"]), _optional(r["source_id"]), _text(r["timezone"]),
+            _text(r["updated_at"]),
+        )  # fmt: skip
+    except TypeError:
+        return _audit_json(BatchWriter._snapshot(r, d.contacts))
 
 
-def _scalar(value: Any) -> str:
-    if value.__class__ is str:
-        return _text(value)
+def _contact_order(c: list[Any]) -> tuple:
+    return c[0], -c[3]
+
+
+def _optional(value: Any) -> str:
+    """A nullable column: a text birthday, an integer source id."""
     if value is None:
         return "null"
+    if value.__class__ is str:
+        return _text(value)
     if value.__class__ is int:
         return str(value)
-    return _audit_json(value)
+    raise TypeError
 
 
 def _dump(value: Any) -> str | None:

@@ -224,7 +224,8 @@ def export(db: sqlite_utils.Database, ref: str | int) -> dict[str, Any]:
         )
         doc["tables"].setdefault(child, []).extend(_rows(db, sql, (cid,) * len(pcols)))
     audit_rows = []
-    for aid in _audit_ids(db, cid):
+    batch = audit.covering(db, cid)  # the entry of the import batch that created them (no data)
+    for aid in sorted({*_audit_ids(db, cid), *([batch] if batch else [])}):
         row = dicts(db.execute("SELECT * FROM audit_log WHERE id = ?", (aid,)))[0]
         for col in ("before", "after"):
             row[col] = json.loads(row[col]) if row[col] else None
