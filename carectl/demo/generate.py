@@ -110,6 +110,8 @@ class Generator:
         self._source_pick = {r: Weighted(range(len(rows)), [w for *_, w in rows])
                              for r, rows in SOURCES.items()}  # fmt: skip
         self._encoded: dict[str, str] = {}  # JSON of the strings custom fields repeat
+        self._source_tables = {r: (w.table, w.total) for r, w in self._source_pick.items()}
+        assert self._profiles.table and all(t for t, _ in self._source_tables.values())
         # what _rows reads per region, in one tuple
         self._kits = {
             loc.region: (
@@ -148,6 +150,9 @@ class Generator:
         originals: list[Person] = []
         created: dict[int, int] = {}
         profiles, window = self._profiles, self.window
+        # Weighted.draw written out (integer weights: a table lookup), as in people.person
+        profile_table, n_profiles = profiles.table, profiles.total
+        source_tables = self._source_tables
         for cid in range(first_id, first_id + size):
             if originals and rand() < DUPLICATE_RATE:
                 orig = originals[-1 - int(rand() * min(2000, len(originals)))]
@@ -160,8 +165,9 @@ class Generator:
                 custom = json.dumps(person.custom, ensure_ascii=False, sort_keys=True)
             else:
                 person = self.people.person(rng, cid)
-                profile = profiles.draw(rand())
-                src_index = self._source_pick[person.locale.region].draw(rand())
+                profile = profile_table[int(rand() * n_profiles)]
+                table, n_sources = source_tables[person.locale.region]
+                src_index = table[int(rand() * n_sources)]
                 day, days = orders_mod.order_days(rng, profile, window)
                 originals.append(person)
                 person.custom["_demo_profile"] = profile

@@ -55,7 +55,7 @@ class Name(NamedTuple):
         return cls(full, f["family_name"], f["given_name"], f["name_key"], f["given_key"], latin)
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
     id: int
     locale: Locale

@@ -212,7 +212,7 @@ def _opt(t: float | None) -> str | None:
     return None if t is None else stamp(t)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ticket:
     """The replayed state of one ticket, mirroring carectl.service.tickets."""
 
