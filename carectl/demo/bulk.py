@@ -15,6 +15,8 @@ stored SQL, so the schema ends exactly as it started.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -63,6 +65,56 @@ def deferred_indexes(
         indexes_set_aside(db, TABLES, keep=grows_at_end, announce=building, sort_runs_kib=runs),
     ):
         yield
+
+
+@contextlib.contextmanager
+def rollback_journal(db: sqlite_utils.Database) -> Iterator[bool]:
+    """For a load into an empty database: a rollback journal (TRUNCATE) without syncs instead of
+    the WAL for the block, and the WAL back after it; yields whether it switched.
+
+    In WAL mode every page is written twice (into the WAL at commit, then by a checkpoint into
+    the database); a load into an empty database writes new pages past the file's end, which a
+    rollback journal does not even copy, so each page is written once. A load killed outright
+    leaves a hot journal that the next connection rolls back: the database keeps the chunks
+    committed before. Unsynced commits only risk what an operating-system crash in the middle
+    of a demo load would lose anyway. Nothing changes when another connection has the database
+    open (WAL cannot be left then), nor for a database that is not in WAL mode."""
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()[0]
+    if mode != "wal" or not path:
+        yield False
+        return
+    sync, busy = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "busy_timeout"))
+    db.execute("PRAGMA busy_timeout = 0")  # another connection open: keep the WAL, do not wait
+    try:
+        switched = db.execute("PRAGMA journal_mode = TRUNCATE").fetchone()[0] == "truncate"
+    except sqlite3.OperationalError:  # locked
+        switched = False
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(busy)}")
+    if not switched:
+        yield False
+        return
+    db.execute("PRAGMA synchronous = OFF")
+    try:
+        yield True
+    finally:
+        db.execute(f"PRAGMA synchronous = {int(sync)}")
+        _back_to_wal(db)
+
+
+def _back_to_wal(db: sqlite_utils.Database) -> None:
+    """WAL again; a reader that came meanwhile (it waits for the load's locks) may hold a lock
+    for a moment, so the switch is retried, and a database still in rollback mode after that is
+    switched by the next connection carectl opens (every one asks for WAL)."""
+    for attempt in range(50):
+        try:
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        time.sleep(0.02 + 0.01 * attempt)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ import sqlite_utils
 
 from carectl.config import Config
 from carectl.demo import service, staging
-from carectl.demo.bulk import background_checkpoints, deferred_indexes
+from carectl.demo.bulk import background_checkpoints, deferred_indexes, rollback_journal
 from carectl.demo.generate import SOURCES, Settings
 from carectl.demo.search_index import SearchBuilder
 from carectl.demo.staging import Staged
@@ -132,11 +132,14 @@ def load(
             if big
             else nullcontext()
         )
+        # each page written once, not into the WAL and then by a checkpoint (else checkpoints
+        # on a thread of their own)
+        journal = rollback_journal(db) if big else nullcontext()
         checkpoints = background_checkpoints(db) if big else nullcontext(lambda: None)
         clear_dead_folders(SCRATCH)  # a killed load's chunks and search indexes
         staged = scratch_folder(SCRATCH)
         path = db.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
-        with checkpoints as checkpoint, _removed(staged):
+        with journal, checkpoints as checkpoint, _removed(staged):
             # A big load's search indexes are built beside the writer (search_index.py).
             builder = SearchBuilder(db.conn, path[0], Path(staged)) if big and path[0] else None
             try:

@@ -1,0 +1,91 @@
+"""A big demo load into an empty database writes through a rollback journal instead of the WAL
+(each page written once), and leaves the database in WAL mode; killed half-way, the database
+keeps what was committed; beside another open connection it keeps the WAL."""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from carectl.store import open_db
+
+loading = importlib.import_module("carectl.demo.load")
+
+
+@pytest.fixture
+def big(monkeypatch):
+    monkeypatch.setattr(loading, "PARALLEL_FROM", 100)  # a few hundred customers: a "big" load
+
+
+def _modes(db) -> list[str]:
+    seen: list[str] = []
+    db.execute("PRAGMA synchronous = FULL")
+
+    def progress(_: int) -> None:
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+        sync = db.execute("PRAGMA synchronous").fetchone()[0]
+        seen.append(f"{mode}/{sync}")
+
+    loading.load(db, 600, seed=2, workers=0, chunk=200, progress=progress)
+    return seen
+
+
+def test_a_big_load_uses_a_rollback_journal_and_ends_in_wal(tmp_path: Path, big):
+    db = open_db(tmp_path / "j.db")
+    try:
+        assert set(_modes(db)) == {"truncate/0"}
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # as it was
+        assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 600
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+    assert not Path(f"{tmp_path / 'j.db'}-journal").exists()
+
+
+def test_beside_another_connection_the_load_keeps_the_wal(tmp_path: Path, big):
+    path = tmp_path / "w.db"
+    db = open_db(path)
+    other = sqlite3.connect(path)
+    try:
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM customers").fetchone()  # holds a read snapshot
+        assert set(_modes(db)) == {"wal/2"}  # synchronous as the caller had it
+        other.execute("COMMIT")
+        assert other.execute("SELECT count(*) FROM customers").fetchone()[0] == 600
+    finally:
+        other.close()
+        db.close()
+
+
+KILLED = """
+import importlib, os, signal, sys
+from carectl.store import open_db
+loading = importlib.import_module("carectl.demo.load")
+loading.PARALLEL_FROM = 100
+done = []
+def progress(n):
+    done.append(n)
+    if sum(done) > 200:  # inside the second transaction, after the first one committed
+        os.kill(os.getpid(), signal.SIGKILL)
+loading.load(open_db(sys.argv[1]), 1000, seed=3, workers=0, chunk=200, progress=progress)
+"""
+
+
+def test_a_load_killed_outright_leaves_what_it_committed(tmp_path: Path):
+    path = tmp_path / "k.db"
+    run = subprocess.run([sys.executable, "-c", KILLED, str(path)], capture_output=True, text=True)
+    assert run.returncode == -9, run.stderr
+    assert Path(f"{path}-journal").exists()  # a hot journal: the second transaction's
+    db = open_db(path)  # rolls it back
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*), max(id) FROM customers").fetchone() == (200, 200)
+    finally:
+        db.close()
