@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHUNK = 500
-CACHE_KIB = 8 * 1024  # a scoring worker's page cache (the upper index levels)
+CACHE_KIB = 2 * 1024  # a scoring worker's page cache (the upper index levels)
 MIN_ROWS = 20_000  # below this, starting processes costs more than it saves
 WARM_MIN_ROWS = 2_000  # ... and below this, handing chunks to running ones does
 
@@ -235,8 +235,10 @@ def _score(items: list[Item], path: str, weights: dict) -> tuple[int, list]:
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         _CONN = (path, conn)
     conn = _CONN[1]
+    # No name counts read (a few hundred index entries a common name at 1M customers): the
+    # pairs are scored as if nobody else had the name, and weighed again for the count.
     people = [
-        (prep.person, prep.lookup, prep.namesake_keys)
+        (prep.person, prep.lookup, [])
         for lead, prep in items
         if prep is not None and not lead.errors
     ]
