@@ -29,6 +29,7 @@ from carectl.ingest.report import IngestReport
 from carectl.ingest.workers import Item
 from carectl.service import customers as svc
 from carectl.service import privacy
+from carectl.store.checkpointer import Checkpointer
 from carectl.store.connection import pragmas
 from carectl.store.transaction import Tx
 from carectl.store.util import now_iso
@@ -41,11 +42,14 @@ BATCH_ROWS = 2000
 SLOW_BATCH_ROWS = 500  # ... and when written row by row (a vendor's matcher)
 FULL_GC_BATCHES = 10  # batches before the first garbage collection (see _gc_per_batch)
 MAX_GC_BATCHES = 160  # ... and at most between two, while they find nothing
-# A larger WAL between checkpoints while a file goes in (~40 MB): a batch dirties the same index
-# pages as the one before (tails of the new rows, the upper levels), and each checkpoint copies a
-# page once however many commits wrote it (every commit had checkpointed its own pages, ~30 us a
-# row at 1M customers).
-WAL_PAGES = 10_000
+# While a file goes in, the WAL is checkpointed every CHECKPOINT_BATCHES batches (~10,000 pages,
+# ~40 MB) on a thread of its own (store/checkpointer.py), not by the commits of the thread that
+# matches and writes: a batch dirties the same index pages as the one before (tails of the new
+# rows, the upper levels), and a checkpoint copies a page once however many commits wrote it
+# (every commit had checkpointed its own pages, ~30 us a row at 1M customers). The commits'
+# own autocheckpoint stays as a backstop, at WAL_PAGES, should that thread fall behind.
+CHECKPOINT_BATCHES = 5
+WAL_PAGES = 40_000
 MATCHER = "carectl.builtin.match_scored"
 CACHE_KIB = 64 * 1024
 ACTIONS = ("new", "merge", "review")
@@ -89,7 +93,11 @@ def ingest_file(
         rows = _parse(ctx, path, options)
         items = workers.prepared(ctx, path.name, options, rows, expected, ahead)
         done, read = 0, None
-        with _gc_per_batch() as collect, pragmas(ctx.db, wal_autocheckpoint=WAL_PAGES):
+        with (
+            _gc_per_batch() as collect,
+            pragmas(ctx.db, wal_autocheckpoint=WAL_PAGES),
+            _checkpoints(ctx.db) as committed,
+        ):
             batches = _batches(items, BATCH_ROWS if fast else SLOW_BATCH_ROWS)
             for batch, following in _with_next(batches):
                 changes = Changes()
@@ -99,6 +107,7 @@ def ingest_file(
                     applied = _apply_batch(
                         ctx, tx, file_id, batch, source_id, report, fast, recorded, read, changes
                     )
+                committed()
                 steps.run(ctx, file_id, applied)  # classify, plan follow-ups: after the commit
                 read = ahead.take(changes) if ahead is not None else None
                 done += len(batch)
@@ -150,6 +159,21 @@ def _gc_per_batch() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
         if was:
             gc.enable()
+
+
+@contextlib.contextmanager
+def _checkpoints(db: Any) -> Iterator[Callable[[], None]]:
+    """A function to call after each batch's commit: every CHECKPOINT_BATCHES of them the WAL
+    is checkpointed on a thread of its own (nothing to do for a database in memory)."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        yield lambda: None
+        return
+    checkpointer = Checkpointer(path, CHECKPOINT_BATCHES)
+    try:
+        yield checkpointer.committed
+    finally:
+        checkpointer.close()
 
 
 def _close(tx: Tx, report: IngestReport, row: dict[str, Any]) -> None:
