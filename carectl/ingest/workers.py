@@ -192,6 +192,7 @@ def _init(config: Any, parent: int) -> None:
 
     _CTX = Context(config)
     gc.freeze()  # the plugins and phone metadata live as long as the worker: never walk them
+    gc.disable()  # collected once a chunk (_work)
     threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
 
 
@@ -206,18 +207,15 @@ def _orphaned(parent: int) -> None:
 def _work(
     file: str, options: LeadFileOptions, rows: list[Row], score: tuple[str, dict] | None = None
 ) -> Any:
-    """One chunk, with one garbage collection of its leftovers after it rather than many that
-    walk the chunk's rows while they are normalised. ``score``: (database, weights) to score
-    its leads with: (items, how far the read saw the leads table, scores) are returned."""
-    gc.disable()
-    try:
-        items = prepare_rows(_CTX, file, options, rows)
-        if score is None:
-            return items
-        return (items, *_score(items, *score))
-    finally:
-        gc.enable()
-        gc.collect(1)
+    """One chunk, with one garbage collection before it of the leftovers of the one before
+    rather than many that walk the chunk's rows while they are normalised (or its results
+    while they are pickled). ``score``: (database, weights) to score its leads with: (items,
+    how far the read saw the leads table, scores) are returned."""
+    gc.collect(1)
+    items = prepare_rows(_CTX, file, options, rows)
+    if score is None:
+        return items
+    return (items, *_score(items, *score))
 
 
 _CONN: tuple[str, sqlite3.Connection] | None = None
