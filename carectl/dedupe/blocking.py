@@ -289,10 +289,10 @@ class BatchMatcher:
         weights = self.learner.weights
         total, parts, why = got
         out = None
-        name = next((level for level, _ in parts if level.startswith("name_")), None)
-        named = name in ("name_same", "name_slip")  # else an address reads the name's weight
+        name = None  # the name's level: compare adds it before any address
         for i, (level, weight) in enumerate(parts):
             if level.startswith("name_"):
+                name = level
                 if then == now and level not in moved:
                     continue
                 same = _same_name(now)
@@ -307,7 +307,7 @@ class BatchMatcher:
                     new = min(W_NAME_SLIP, same)
                 else:
                     continue
-            elif level.startswith("addr_") and not named:
+            elif level.startswith("addr_") and name not in ("name_same", "name_slip"):
                 if level in moved or name in moved:
                     return None  # capped by a lift read from the name's weight
                 continue
