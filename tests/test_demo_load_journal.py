@@ -35,10 +35,20 @@ def _modes(db) -> list[str]:
     return seen
 
 
-def test_a_big_load_uses_a_rollback_journal_and_ends_in_wal(tmp_path: Path, big):
+def test_a_big_load_uses_a_rollback_journal_and_ends_in_wal(tmp_path: Path, big, monkeypatch):
+    from carectl.demo import search_index
+
+    real, copies = search_index._copy, []
+
+    def copy(path: str, scratch: Path, synchronous: int) -> None:
+        copies.append(synchronous)
+        real(path, scratch, synchronous)
+
+    monkeypatch.setattr(search_index, "_copy", copy)
     db = open_db(tmp_path / "j.db")
     try:
         assert set(_modes(db)) == {"truncate/0"}
+        assert copies == [0]  # the search indexes' copy commits without a sync too
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # as it was
         assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 600

@@ -44,6 +44,8 @@ class SearchBuilder:
     def __init__(self, db: sqlite3.Connection, path: str, folder: Path) -> None:
         self.path = path
         self.scratch = folder / "search.db"
+        # the copy commits as the writer does (no syncs while a load writes without them)
+        self._sync = int(db.execute("PRAGMA synchronous").fetchone()[0])
         ddl = [
             db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
             for name in search.INDEXES
@@ -105,20 +107,21 @@ class SearchBuilder:
         failed = [paths for paths, done in self._handed if paths and done.exception()]
         self.error = next((d.exception() for _, d in self._handed if d.exception()), None)
         try:
-            _copy(self.path, self.scratch)
+            _copy(self.path, self.scratch, self._sync)
         finally:
             self._conn.close()
             self.scratch.unlink(missing_ok=True)
         return failed
 
 
-def _copy(path: str, scratch: Path) -> None:
+def _copy(path: str, scratch: Path, synchronous: int) -> None:
     """Replace the database's (empty) search indexes with the scratch ones, on a connection of
     its own: FTS5 caches an index's structure per connection, and a connection sees another's
     commit (its data_version moves), never its own writes to shadow tables."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("ATTACH DATABASE ? AS scratch", (str(scratch),))
         conn.execute("BEGIN IMMEDIATE")
         try:
