@@ -284,10 +284,10 @@ def _apply_batch(
         for lead, _ in todo:
             done.append((lead, *_apply(ctx, tx, lead, source_id)))
         ledger.record_leads(tx, file_id, done)
-    counts: Counter[str] = Counter()
-    for lead, action, _, _ in done:
-        counts[ledger.ACTION_COUNT[action]] += 1
-        report.note(lead)
+    counts = Counter(ledger.ACTION_COUNT[action] for _, action, _, _ in done)
+    for lead, *_ in done:
+        if lead.errors or lead.warnings:  # what the report keeps of a lead
+            report.note(lead)
     ledger.add_counts(tx, file_id, counts)
     return done
 
