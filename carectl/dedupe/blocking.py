@@ -239,15 +239,17 @@ class BatchMatcher:
         """p's candidates as candidates() finds them (p itself left out)."""
         found: dict[int, None] = {}
         limit = self.cfg.max_candidates
-        for kind, key in sorted(lookup, key=lambda k: (KIND_ORDER.get(k[0], 9), k[1])):
-            ids = self._fresh(kind, key)
+        by_key, stale = self.by_key, self.stale
+        for k in sorted(lookup, key=_probe_order):
+            ids = self._fresh(*k) if k in stale else by_key.get(k, ())
             if below is not None:
                 ids = [i for i in ids if i < below]
-            for cid in ids[: _per_key(kind)]:
+            for cid in ids[: PER_NAME_REGION if k[0] == "name_region" else PER_KEY]:
                 found.setdefault(cid)
             if len(found) >= limit:
                 break
-        return [i for i in list(found)[:limit] if i != p.id]
+        out = list(found)[:limit]
+        return out if p.id is None else [i for i in out if i != p.id]
 
     def others(self, name_region: list[str], stored: bool = False) -> int:
         """Other people known under p's name (its name_region keys' counts)."""
@@ -408,6 +410,11 @@ class BatchMatcher:
             missing = [i for i in ids if i not in self.persons]
             self.persons.update(load_many(self.db, missing))
         return self.by_key.get((kind, key), [])
+
+
+def _probe_order(k: tuple[str, str]) -> tuple[int, str]:
+    """Strongest kinds first, as candidates() probes them."""
+    return KIND_ORDER.get(k[0], 9), k[1]
 
 
 def _per_key(kind: str) -> int:
