@@ -88,13 +88,9 @@ def apply(
     writer = BatchWriter(tx, source_id, ctx, file_id)
     if ahead is not None:
         writer.loaded.update(ahead.loaded)
-    writer.preload(
-        cid
-        for _, p in valid
-        for kind, key in p.lookup
-        if kind in CONTACT_KINDS
-        for cid in matcher.by_key.get((kind, key), ())
-    )
+    found = matcher.by_key
+    contacts = {k for _, p in valid for k in p.lookup if k[0] in CONTACT_KINDS and k in found}
+    writer.preload(set().union(*map(found.__getitem__, contacts)))
     done: list[Done] = []
     reviews = []
     for lead, prep in items:
@@ -297,7 +293,9 @@ class BatchWriter:
         """Load existing customers a batch will likely enrich (those sharing a phone or email
         with one of its leads) with a query per table for all of them, instead of one
         customer at a time as merges meet them."""
-        ids = sorted({i for i in ids if i not in self.drafts and i not in self.loaded})
+        ids = set(ids)
+        ids.difference_update(self.drafts, self.loaded)
+        ids = sorted(ids)
         if ids:
             self.loaded.update(stored_customers(self.tx, ids))
 
