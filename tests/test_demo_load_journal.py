@@ -22,7 +22,7 @@ def big(monkeypatch):
     monkeypatch.setattr(loading, "PARALLEL_FROM", 100)  # a few hundred customers: a "big" load
 
 
-def _modes(db) -> list[str]:
+def _modes(db, said: list[str] | None = None) -> list[str]:
     seen: list[str] = []
     db.execute("PRAGMA synchronous = FULL")
 
@@ -31,7 +31,8 @@ def _modes(db) -> list[str]:
         sync = db.execute("PRAGMA synchronous").fetchone()[0]
         seen.append(f"{mode}/{sync}")
 
-    loading.load(db, 600, seed=2, workers=0, chunk=200, progress=progress)
+    announce = said.append if said is not None else None
+    loading.load(db, 600, seed=2, workers=0, chunk=200, progress=progress, announce=announce)
     return seen
 
 
@@ -47,7 +48,9 @@ def test_a_big_load_uses_a_rollback_journal_and_ends_in_wal(tmp_path: Path, big,
     monkeypatch.setattr(search_index, "_copy", copy)
     db = open_db(tmp_path / "j.db")
     try:
-        assert set(_modes(db)) == {"truncate/0"}
+        said: list[str] = []
+        assert set(_modes(db, said)) == {"truncate/0"}
+        assert said[0].startswith("building") and said[-1].startswith("indexes built and copied in")
         assert copies == [0]  # the search indexes' copy commits without a sync too
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # as it was
