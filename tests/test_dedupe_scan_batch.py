@@ -8,6 +8,7 @@ import random
 import shutil
 import sqlite3
 import time
+from array import array
 from pathlib import Path
 
 import pytest
@@ -288,9 +289,9 @@ def test_people_files_read_back_what_the_database_gives(tmp_path):
     written = P.People.writing(str(folder))
     written.write({i: want[i] for i in [*ids[:200], rich]}, [(rich, "addr", "x")])
     written.close()
-    (flat,) = folder.glob("people-*.bin")
+    (flat,) = folder.glob("people-*.idx")
     with flat.open("ab") as fh:  # a record cut short: a worker killed mid-write
-        fh.write(P.People.HEAD.pack(ids[0], 1000) + b"\x00" * 10)
+        fh.write(array("q", [ids[0], 10**6, 100, ids[1]]).tobytes())
     people = P.People.reading(str(folder))
     assert people is not None
     from_file = people.load(ctx.db, [*ids[:200], rich])

@@ -27,13 +27,11 @@ import bisect
 import gc
 import logging
 import marshal
-import mmap
 import multiprocessing
 import os
 import shutil
 import signal
 import sqlite3
-import struct
 import threading
 import time
 from array import array
@@ -104,41 +102,40 @@ def _orphaned(parent: int) -> None:
 
 
 class People:
-    """Every customer as matching reads it, written once by the key pass into a flat file per
-    worker (records of id, length and the marshalled fields, appended a chunk at a time), and
-    each name's count in its region (``namesakes``), so that the scoring reads each of its ~4
-    loads per customer from memory instead of the database (the customer row's JSON, its
+    """Every customer as matching reads it, written once by the key pass into flat files per
+    worker (the marshalled fields one after another, and an index of customer id, offset and
+    length), and each name's count in its region (``namesakes``), so that the scoring reads
+    each of its ~4 loads per customer without the database (the customer row's JSON, its
     contact points, the address parsed again: ~15-25 us) and reads what was there before the
-    first merge. A reader maps the files and indexes them by id once (arrays: ~20 bytes a
-    customer); a record is then a slice and marshal.loads, ~3 us, where a B-tree file of a
-    million customers cost ~9 (a page read per customer: the candidates are all over it). Read
-    back exactly as ``load_many`` makes it; what a file lacks (a chunk computed inline after a
-    worker died) is loaded from the database. The keys to add go into a SQLite file beside it."""
-
-    HEAD = struct.Struct("<qI")  # customer id, length of its marshalled fields
+    first merge. A reader loads the indexes into arrays (~25 bytes a customer); a record is
+    then one pread and marshal.loads, ~3-4 us, where a SQLite table of a million customers
+    cost ~9 (a page read per customer: the candidates are all over it). Read back exactly as
+    ``load_many`` makes it; what a file lacks (a chunk computed inline after a worker died) is
+    loaded from the database. The keys to add go into a SQLite file beside them."""
 
     def __init__(self, conn: sqlite3.Connection, paths: list[str] | None = None) -> None:
         self.conn, self.paths = conn, paths or []
         self.names: dict[int, list[str]] = {}
-        self.out: Any = None  # the flat file being written
-        self.maps: list[mmap.mmap] = []
+        self.out: Any = None  # (data, index) files being written
+        self.fds: list[int] = []
         self.slot = array("q")  # customer id -> its record's number + 1 (0: not in a file)
         self.file, self.start, self.size = array("b"), array("q"), array("q")
 
     @classmethod
     def writing(cls, folder: str) -> People:
-        conn = sqlite3.connect(os.path.join(folder, f"people-{os.getpid()}.db"))
+        base = os.path.join(folder, f"people-{os.getpid()}")
+        conn = sqlite3.connect(base + ".db")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("CREATE TABLE IF NOT EXISTS keys (customer_id INT, kind TEXT, key TEXT)")
         people = cls(conn)
-        people.out = open(os.path.join(folder, f"people-{os.getpid()}.bin"), "ab")  # noqa: SIM115
+        people.out = (open(base + ".bin", "ab"), open(base + ".idx", "ab"))  # noqa: SIM115
         return people
 
     @classmethod
     def reading(cls, folder: str) -> People | None:
         names = sorted(f for f in os.listdir(folder) if f.startswith("people-"))
-        files = [os.path.join(folder, f) for f in names if f.endswith(".bin")][:100]
+        files = [os.path.join(folder, f[:-4]) for f in names if f.endswith(".idx")][:100]
         if not files:
             return None
         return cls(sqlite3.connect(os.path.join(folder, NAMESAKES)), files)
@@ -146,59 +143,61 @@ class People:
     def write(self, persons: dict[int, Person | None], keys: list[tuple]) -> None:
         """The customers as read, and their keys to add (the main process copies them into
         match_keys from here: they never travel through a pipe)."""
-        head, parts = self.HEAD.pack, []
+        data, index = self.out
+        at = data.tell()
+        parts, where = [], array("q")
         for cid, p in persons.items():
             if p is not None:
-                data = marshal.dumps(_packed(p))
-                parts += (head(cid, len(data)), data)
-        self.out.write(b"".join(parts))
-        self.out.flush()
+                part = marshal.dumps(_packed(p))
+                parts.append(part)
+                where.extend((cid, at, len(part)))
+                at += len(part)
+        data.write(b"".join(parts))
+        data.flush()
+        where.tofile(index)  # after the data: an entry never points past what was written
+        index.flush()
         self.conn.executemany("INSERT INTO keys VALUES (?, ?, ?)", keys)
         self.conn.commit()
 
     def _open(self) -> None:
-        """Map the files and index their records by customer id (a later record wins)."""
-        head, size = self.HEAD, self.HEAD.size
+        """Open the files and index their records by customer id (a later record wins)."""
         cids = array("q")
-        for path in self.paths:
-            with open(path, "rb") as fh:
-                if os.fstat(fh.fileno()).st_size == 0:
-                    continue
-                m = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            self.maps.append(m)
-            at, end = 0, len(m)
-            while at + size <= end:
-                cid, length = head.unpack_from(m, at)
-                if at + size + length > end:  # cut short (a worker killed mid-write)
-                    break
-                cids.append(cid)
-                self.file.append(len(self.maps) - 1)
-                self.start.append(at + size)
-                self.size.append(length)
-                at += size + length
+        for base in self.paths:
+            with open(base + ".idx", "rb") as fh:
+                raw = fh.read()
+            where = array("q", raw[: len(raw) // 24 * 24])
+            fd = os.open(base + ".bin", os.O_RDONLY)
+            self.fds.append(fd)
+            end = os.fstat(fd).st_size
+            for k in range(0, len(where), 3):
+                cid, at, length = where[k : k + 3]
+                if at + length <= end:  # a record cut short (a worker killed mid-write) is not
+                    cids.append(cid)
+                    self.file.append(len(self.fds) - 1)
+                    self.start.append(at)
+                    self.size.append(length)
         self.slot = array("q", bytes(8 * (max(cids, default=0) + 1)))
         for k, cid in enumerate(cids):
             self.slot[cid] = k + 1
 
     def load(self, db: Any, ids: list[int]) -> dict[int, Person | None]:
         """The customers ``ids``; ``self.names`` then holds their namesake keys."""
-        if not self.maps and self.paths:
+        if not self.fds and self.paths:
             self._open()
             self.paths = []
         out: dict[int, Person | None] = {}
         names: dict[int, list[str]] = {}
-        slot, file, start, size, maps = self.slot, self.file, self.start, self.size, self.maps
+        slot, file, start, size, fds = self.slot, self.file, self.start, self.size, self.fds
         top = len(slot)
-        loads = marshal.loads
+        loads, pread = marshal.loads, os.pread
         missing = []
         for cid in ids:
             k = slot[cid] - 1 if 0 <= cid < top else -1
             if k < 0:
                 missing.append(cid)
                 continue
-            at = start[k]
             name, bday, region, emails, phones, address, numbers, n1, n2, n3, keys = loads(
-                maps[file[k]][at : at + size[k]]
+                pread(fds[file[k]], size[k], start[k])
             )
             out[cid] = Person(  # marshal gives the sets back as sets
                 cid, name, bday, region, emails or set(), phones or set(), address,
@@ -230,11 +229,11 @@ class People:
 
     def close(self) -> None:
         self.conn.close()
-        if self.out is not None:
-            self.out.close()
-        for m in self.maps:
-            m.close()
-        self.maps = []
+        for fh in self.out or ():
+            fh.close()
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
 
 
 def _packed(p: Person) -> tuple:
