@@ -100,7 +100,7 @@ def prepared(
                 weights = learner_for(ctx.db, ctx.config.dedupe).weights
                 score, sent = (path, weights), (weights, ahead.version())  # type: ignore[union-attr]
             pending.append((pool.submit(_work, file, options, chunk, score), chunk, sent))
-            if len(pending) >= 3 * n:
+            if len(pending) >= 2 * n:
                 yield from result(*pending.popleft())
         while pending:
             yield from result(*pending.popleft())
