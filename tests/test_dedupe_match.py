@@ -253,7 +253,7 @@ def test_a_register_row_without_a_name_is_kept_by_its_address_and_id_number(ctx,
     assert (report.rows, report.rejected, report.merged) == (4, 2, 1), report.errors
     assert sorted((e.row, e.message) for e in report.errors) == [
         (4, "no name, phone, email or id number: an address alone does not say who this is"),
-        (5, "no phone number or email address: nobody could contact this lead"),
+        (5, "no phone number, email or postal address: nobody could contact this lead"),
     ]
     assert ctx.db.execute("SELECT full_name FROM customers").fetchall() == [("anna eglinton",)]
 

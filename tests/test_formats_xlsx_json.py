@@ -57,7 +57,7 @@ def test_xlsx_values_dates_numbers_and_formula_text(ctx, tmp_path):
     report = ingest_file(ctx, path, OPTS)
     assert (report.rows, report.created, report.rejected) == (3, 2, 1), report.errors
     assert [(e.row, e.message) for e in report.errors] == [
-        (5, "no phone number or email address: nobody could contact this lead")
+        (5, "no phone number, email or postal address: nobody could contact this lead")
     ]
     got = customers(ctx)
     assert got["Nguyễn Văn An"]["phones"] == ["+84901234567"]

@@ -29,7 +29,7 @@ from carectl.service import customers as svc
 
 log = logging.getLogger(__name__)
 
-NO_CONTACT = "no phone number or email address: nobody could contact this lead"
+NO_CONTACT = "no phone number, email or postal address: nobody could contact this lead"
 NO_IDENTITY = "no name, phone, email or id number: an address alone does not say who this is"
 # What says who a lead is: an address with an id number is a person (a register's row, its
 # name left blank), an address alone is a home.
