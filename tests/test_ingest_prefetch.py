@@ -52,6 +52,7 @@ def run(
             m.setattr(workers, "MIN_ROWS", 0)
             m.setattr(workers, "WARM_MIN_ROWS", 0)
             m.setattr(workers, "CHUNK", 7)
+            m.setattr(workers, "SCORE_MIN_CORES", 0)  # score there on any machine
         if not ahead:
             m.setattr(prefetch.Prefetch, "start", lambda self, items: None)
         try:
