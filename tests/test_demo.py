@@ -15,7 +15,6 @@ import pytest
 from carectl import search
 from carectl.demo import load
 from carectl.demo.bulk import background_checkpoints, deferred_indexes
-from carectl.demo.load import start_workers
 from carectl.normalize.emails import normalize_email
 from carectl.normalize.phones import to_e164
 from carectl.normalize.text import fold
@@ -259,25 +258,6 @@ def test_worker_processes_make_the_same_data(tmp_path: Path):
         db.close()
         dbs.append(_dump(tmp_path / f"w{workers}.db"))
     assert dbs[0] == dbs[1]
-
-
-def test_workers_started_before_the_load_make_the_same_data(tmp_path: Path):
-    day = date(2026, 1, 31)
-    db = open_db(tmp_path / "in.db")
-    load(db, 250, seed=3, as_of=day, workers=0, chunk=100)
-    db.close()
-    db = open_db(tmp_path / "early.db")
-    started = start_workers(250, seed=3, as_of=day, chunk=100, workers=1)
-    assert started is not None and started.count == 1
-    load(db, 250, seed=3, as_of=day, chunk=100, started=started)
-    db.close()
-    assert _dump(tmp_path / "in.db") == _dump(tmp_path / "early.db")
-    assert start_workers(100, chunk=100, workers=1) is None  # one chunk: made in-process
-    with start_workers(250, seed=4, as_of=day, chunk=100, workers=1) as other:
-        db = open_db(tmp_path / "other.db")
-        with pytest.raises(ValueError, match="another seed"):
-            load(db, 250, seed=3, as_of=day, chunk=100, started=other)
-        db.close()
 
 
 def test_deferred_indexes_come_back_exactly(tmp_path: Path):

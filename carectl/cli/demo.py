@@ -5,9 +5,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from contextlib import nullcontext
 from datetime import date
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,9 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from carectl import search
 from carectl.cli.common import UserError, context
-
-if TYPE_CHECKING:
-    from carectl.demo.load import Workers
 
 
 def demo(
@@ -33,35 +28,17 @@ def demo(
     ),
 ) -> None:
     """Add demo customers with contacts, orders, sources and planted duplicates."""
-    from carectl.demo.load import start_workers  # faker is imported only when demo data is made
-
-    try:
-        end = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise UserError(f"--as-of expects YYYY-MM-DD, got {as_of!r}") from None
-    config = context(ctx).config
-    # A big load's workers start now, while the database is opened (migrations) and prepared.
-    early = None if if_empty else start_workers(customers, seed=seed, as_of=end, history=config)
-    with early or nullcontext():
-        _load(ctx, customers, seed, if_empty, years, end, early)
-
-
-def _load(
-    ctx: typer.Context,
-    customers: int,
-    seed: int,
-    if_empty: bool,
-    years: float,
-    end: date | None,
-    early: Workers | None,
-) -> None:
-    from carectl.demo import load
+    from carectl.demo import load  # faker is imported only when demo data is made
 
     db = context(ctx).db
     existing = search.count(db)
     if if_empty and existing:
         typer.echo(f"database already has {existing:,} customers; no demo data added", err=True)
         return
+    try:
+        end = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise UserError(f"--as-of expects YYYY-MM-DD, got {as_of!r}") from None
     console = Console(file=sys.stderr)
     with Progress(
         TextColumn("demo customers"),
@@ -82,7 +59,6 @@ def _load(
             progress=lambda n: bar.advance(task, n),
             announce=lambda text: console.print(text),
             history=context(ctx).config,
-            started=early,
         )
     seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     span = f" (C-{result.first_id:06d} .. C-{result.last_id:06d})" if result.first_id else ""

@@ -85,17 +85,11 @@ class Batch:
     duplicates: int = 0
 
 
-def make_people(seed: int, as_of: date) -> People:
-    """The name pools and phone ranges: most of a Generator's making, and nothing of the
-    database's (a worker builds them while the loading process opens it)."""
-    return People(build(seed), PhoneBook(seed), as_of.year)
-
-
 class Generator:
-    def __init__(self, settings: Settings, people: People | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.s = settings
         self.window = max(1, round(settings.years * 365))
-        self.people = people or make_people(settings.seed, settings.as_of)
+        self.people = People(build(settings.seed), PhoneBook(settings.seed), settings.as_of.year)
         start = settings.as_of - timedelta(days=self.window)
         self._offset = 2 * self.window
         self._days = [

@@ -49,66 +49,6 @@ LOAD_CACHE_KIB = 256 * 1024
 
 
 @dataclass(frozen=True)
-class Workers:
-    """Worker processes started before the load (start_workers), building their pools while
-    the loading process opens the database and prepares it."""
-
-    pool: ProcessPoolExecutor
-    count: int
-    seed: int
-    as_of: date
-    history: Config | None
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def start_workers(
-    customers: int,
-    *,
-    seed: int = 42,
-    as_of: date | None = None,
-    history: Config | None = None,
-    chunk: int = CHUNK,
-    workers: int | None = None,
-) -> Workers | None:
-    """The worker processes ``load`` would start for ``customers`` (with the same arguments),
-    started now; None when it would make them in this process. Their start (~1 s: imports,
-    name pools, phone ranges, the desk's calendar) is the first chunk's wait otherwise."""
-    count = _worker_count(customers, workers)
-    if count <= 0 or customers <= chunk:
-        return None
-    return _spawn(count, seed, as_of or _yesterday(), history)
-
-
-def _spawn(count: int, seed: int, as_of: date, history: Config | None) -> Workers:
-    # spawn, not fork: the parent has an open database and maybe a progress thread.
-    pool = ProcessPoolExecutor(
-        count,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=staging.init_worker,
-        initargs=(seed, as_of, history),
-    )
-    for _ in range(count):  # processes start on submit
-        pool.submit(staging.ready)
-    return Workers(pool, count, seed, as_of, history)
-
-
-def _worker_count(customers: int, workers: int | None) -> int:
-    if workers is None:
-        # One per core: the workers (generate + stage) now cost more than the writer's copy.
-        return max(1, os.cpu_count() or 1) if customers >= PARALLEL_FROM else 0
-    return workers
-
-
-def _yesterday() -> date:
-    return date.today() - timedelta(days=1)
-
-
-@dataclass(frozen=True)
 class Result:
     customers: int
     duplicates: int
@@ -132,7 +72,6 @@ def load(
     announce: Callable[[str], None] | None = None,
     history: Config | None = None,
     now: datetime | str | None = None,
-    started: Workers | None = None,
 ) -> Result:
     """Add ``customers`` demo customers (with orders, contacts, sources) to db, and with
     ``history`` (the desk's config) a year of service-desk history for them; into an empty
@@ -142,16 +81,8 @@ def load(
     Big loads make their batches in worker processes (spawned: a script calling this needs
     the usual ``if __name__ == "__main__"`` guard). ``workers=0`` keeps everything in-process.
     The data depends on seed, as_of, years, chunk and the first free id, never on workers.
-    ``started``: workers from start_workers with the same arguments (this load shuts them down).
     """
-    as_of = as_of or _yesterday()
-    if started is not None and (started.seed, started.as_of, started.history) != (
-        seed,
-        as_of,
-        history,
-    ):
-        started.pool.shutdown(cancel_futures=True)
-        raise ValueError("workers started for another seed, day or desk config")
+    as_of = as_of or date.today() - timedelta(days=1)
     with transaction(db) as tx:
         ids = {
             region: [source_id(tx, v, c, k) for v, c, k, _ in rows]
@@ -177,7 +108,9 @@ def load(
         (n, start + off, min(chunk, customers - off))
         for n, off in enumerate(range(0, customers, chunk))
     ]
-    workers = started.count if started is not None else _worker_count(customers, workers)
+    if workers is None:
+        # One per core: the workers (generate + stage) now cost more than the writer's copy.
+        workers = max(1, os.cpu_count() or 1) if customers >= PARALLEL_FROM else 0
     totals = _Counts()
     old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
@@ -214,7 +147,7 @@ def load(
             try:
                 with fast:
                     try:
-                        chunks = _batches(settings, history, plan, workers, Path(staged), started)
+                        chunks = _batches(settings, history, plan, workers, Path(staged))
                         # The first transaction takes the first chunk alone: the writer starts
                         # as soon as a worker has one, not after the first five.
                         sizes = itertools.chain([1], itertools.repeat(max(1, BATCH_SIZE // chunk)))
@@ -336,25 +269,27 @@ def _batches(
     plan: list[tuple[int, int, int]],
     workers: int,
     folder: Path,
-    started: Workers | None = None,
 ) -> Iterator[Staged]:
-    if started is None and (workers <= 0 or len(plan) < 2):
+    if workers <= 0 or len(plan) < 2:
         gen, maker = staging.makers(settings, history)
         for args in plan:
             yield staging.make(gen, maker, *args, folder)
         return
-    with started or _spawn(workers, settings.seed, settings.as_of, history) as running:
-        pool = running.pool
+    # spawn, not fork: the parent has an open database and maybe a progress thread.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=staging.init_worker, initargs=(settings, history)
+    ) as pool:
         todo = iter(plan)
         pending: list[Future[Staged]] = [
-            pool.submit(staging.work, settings, *args, folder)
+            pool.submit(staging.work, *args, folder)
             for args in itertools.islice(todo, workers + 1 + BATCH_SIZE // CHUNK)
         ]
         while pending:
             staged = pending.pop(0).result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(staging.work, settings, *nxt, folder))
+                pending.append(pool.submit(staging.work, *nxt, folder))
             yield staged
 
 

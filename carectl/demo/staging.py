@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from carectl import search
@@ -26,9 +25,7 @@ from carectl.demo.generate import (
     Batch,
     Generator,
     Settings,
-    make_people,
 )
-from carectl.demo.people import People
 from carectl.service import lifecycle
 from carectl.store.transaction import Tx
 
@@ -154,22 +151,14 @@ def copy_search(tx: Tx | sqlite3.Connection, schemas: list[str]) -> None:
 
 # ---------------------------------------------------------------- in the worker process
 
-_PEOPLE: People | None = None
 _GENERATOR: Generator | None = None
 _HISTORY: service.Maker | None = None
 
 
-def init_worker(seed: int, as_of: date, history: Config | None) -> None:
-    """Worker-process initializer: build the pools (and the desk's calendar) once per process.
-    It needs nothing from the database, so the workers start (and build them) while the
-    loading process opens it; what does (the source ids) comes with each chunk's settings."""
-    global _PEOPLE, _HISTORY
-    _PEOPLE = make_people(seed, as_of)
-    _HISTORY = service.Maker(history, seed, as_of) if history else None
-
-
-def ready() -> None:
-    """A no-op task: submitted once per worker, it makes the pool start its processes."""
+def init_worker(settings: Settings, history: Config | None) -> None:
+    """Worker-process initializer: build the pools (and the desk's calendar) once per process."""
+    global _GENERATOR, _HISTORY
+    _GENERATOR, _HISTORY = makers(settings, history)
 
 
 def makers(settings: Settings, history: Config | None) -> tuple[Generator, service.Maker | None]:
@@ -177,11 +166,8 @@ def makers(settings: Settings, history: Config | None) -> tuple[Generator, servi
     return Generator(settings), maker
 
 
-def work(settings: Settings, number: int, first_id: int, size: int, folder: Path) -> Staged:
-    global _GENERATOR
-    assert _PEOPLE is not None, "init_worker was not called"
-    if _GENERATOR is None or _GENERATOR.s != settings:
-        _GENERATOR = Generator(settings, _PEOPLE)
+def work(number: int, first_id: int, size: int, folder: Path) -> Staged:
+    assert _GENERATOR is not None, "init_worker was not called"
     return make(_GENERATOR, _HISTORY, number, first_id, size, folder)
 
 
