@@ -208,6 +208,16 @@ def stamp(t: float) -> str:
     return text + _HMS[minute] + _SMS[sms]
 
 
+def stamp_ms(ms: int) -> str:
+    """Epoch milliseconds as stored (stamp written out there: it runs a few times a customer)."""
+    day, rest = divmod(ms, 86_400_000)
+    text = _DAYS.get(day)
+    if text is None:
+        text = _DAYS[day] = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+    minute, sms = divmod(rest, 60_000)
+    return text + _HMS[minute] + _SMS[sms]
+
+
 def _opt(t: float | None) -> str | None:
     return None if t is None else stamp(t)
 
@@ -318,7 +328,9 @@ class Maker:
         """Make the history of ``customers`` ((id, created_at, language) by rising id, already
         in conn's staged ``customers`` and ``orders``) into conn's history tables, ids from 1.
         The caller hands them over: reading them back from the file cost ~2 µs a customer."""
+        made = stamp(self._m.end)  # when the rows that record it were made: a default
         for table, columns in _STAGED:
+            columns = columns.replace("created_at", f"created_at DEFAULT '{made}'")
             conn.execute(f"CREATE TABLE {table} ({columns})")
         rng = random.Random(self._m.seed * 1_000_003 + 500_009 + number)
         return _block(conn, self._m, rng, customers)
@@ -413,12 +425,11 @@ def _block(
                         "",
                     )
                 )
-    made = stamp(m.end)
     for table, columns, rows in (
         ("tickets", TICKET_COLUMNS, tickets),
         ("ticket_events", EVENT_COLUMNS, events),
-        ("interactions", INTERACTION_COLUMNS, [(*r, made) for r in contacts]),
-        ("feedback", FEEDBACK_COLUMNS, [(*r, made) for r in answers]),
+        ("interactions", INTERACTION_COLUMNS.removesuffix(", created_at"), contacts),
+        ("feedback", FEEDBACK_COLUMNS.removesuffix(", created_at"), answers),
     ):
         marks = ", ".join("?" for _ in columns.split(","))
         conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
@@ -616,35 +627,39 @@ def _csat(rng: random.Random, t: _Ticket) -> int:
 
 
 class _Book:
-    """One member's ledger rows: lots spent oldest-expiring first, balance after each row."""
+    """One member's ledger rows: lots spent oldest-expiring first, balance after each row.
+    A lot's expiry is kept as whole milliseconds too: compared as integers, the order its
+    stored text has, without stamping each moment it is checked at."""
 
     def __init__(self, cid: int, first_id: int, expiry: float) -> None:
         self.cid, self.next_id, self.expiry = cid, first_id, expiry
         self.rows: list[list] = []
-        self.lots: list[list] = []  # rows with points left: [5] remaining, [6] expires_at
+        self.lots: list[tuple[int | None, list]] = []  # (expiry in ms, row): [5] remaining
         self.balance = 0
 
     def add(self, kind: str, at: float, points: int, reason: str, oid: int | None = None) -> None:
         self.balance += points
-        exp = stamp(at + self.expiry) if points > 0 and self.expiry else None
-        row = [self.next_id, self.cid, stamp(at), kind, points, max(points, 0), exp, reason, oid]
-        row += ["demo", self.balance]
+        row = [self.next_id, self.cid, stamp(at), kind, points, max(points, 0), None, reason, oid,
+               "demo", self.balance]  # fmt: skip
         self.next_id += 1
         self.rows.append(row)
         if points > 0:
-            self.lots.append(row)
+            due = None
+            if self.expiry:
+                due = int((at + self.expiry) * 1000 + 1e-4)
+                row[6] = stamp_ms(due)
+            self.lots.append((due, row))
 
     def expire(self, now: float) -> None:
-        limit = stamp(now)
-        for lot in self.lots:
-            if lot[5] and lot[6] is not None and lot[6] <= limit:
+        limit = int(now * 1000 + 1e-4)
+        for due, lot in self.lots:
+            if lot[5] and due is not None and due <= limit:
                 left, lot[5] = lot[5], 0
-                when = datetime.fromisoformat(lot[6]).timestamp()
-                self.add("expire", when, -left, f"lot {lot[0]}")
+                self.add("expire", due / 1000, -left, f"lot {lot[0]}")
 
     def redeem(self, at: float, points: int) -> None:
         left = points
-        for lot in sorted(self.lots, key=lambda r: (r[6] is None, r[6] or "", r[0])):
+        for _, lot in sorted(self.lots, key=lambda r: (r[0] is None, r[0] or 0, r[1][0])):
             take = min(left, lot[5])
             lot[5] -= take
             left -= take
