@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import hashlib
 import io
 import json
@@ -247,3 +248,27 @@ def test_prepared_leads_of_every_encoding_are_what_they_were(tmp_path):
     if version not in EXPECTED:
         pytest.skip(f"no digest recorded for phonenumbers {version} (see EXPECTED)")
     assert digest(tmp_path) == EXPECTED[version]
+
+
+def test_preparing_leaves_no_reference_cycles(tmp_path):
+    """Garbage the collector must find (an exception kept in a local holds every frame of the
+    call stack, so the whole chunk) costs a worker a collection that walks the chunk: its
+    leads, invalid numbers and all, are freed by reference counting alone."""
+    for bad in ("reject", "keep"):
+        settings = {"database": "x.db", "ingest": {"bad_field": bad}}
+        ctx = Context(config_mod.parse(settings, base=tmp_path))
+        try:
+            for path, region in files(tmp_path):
+                options = LeadFileOptions(source="t", region=region)
+                parsed = pipeline._parse(ctx, path, options)
+                rows = [(n, dict(c), list(getattr(c, "errors", ()))) for n, c in parsed]
+                prepare_rows(ctx, path.name, options, rows)  # caches filled, plugins loaded
+                gc.collect()
+                gc.disable()
+                try:
+                    assert len(prepare_rows(ctx, path.name, options, rows)) == len(rows)
+                    assert gc.collect() == 0, (path.name, bad)
+                finally:
+                    gc.enable()
+        finally:
+            ctx.close()

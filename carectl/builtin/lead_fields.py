@@ -30,7 +30,7 @@ from carectl.hookspecs import hookimpl
 from carectl.normalize.dates import DateError, parse_date
 from carectl.normalize.emails import EmailError, normalize_email
 from carectl.normalize.names import home_regions
-from carectl.normalize.phones import PhoneError, to_e164, to_e164_elsewhere
+from carectl.normalize.phones import e164_elsewhere, read_e164
 from carectl.normalize.text import fold, is_cjk, upper_code
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -240,17 +240,15 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
     for column, text in cells.get("phones", []):
         parts = _SPLIT.split(text) if _MAY_SPLIT.search(text) else (text,)
         for part in filter(None, (p.strip() for p in parts)):
-            try:
-                good["phones"].append(to_e164(part, region))
-                continue
-            except PhoneError as exc:
-                error = exc
-            # not valid in the file's region: maybe a foreigner's number written home-style
-            homes = home_regions(lead.fields.get("full_name") or "")
-            try:
-                good["phones"].append(to_e164_elsewhere(part, region, homes, error))
-            except PhoneError as exc:
-                bad.append(("phone", column, part, str(exc)))
+            ok, e164 = read_e164(part, region)
+            if not ok:  # not valid in the file's region: a foreigner's number written home-style?
+                homes = home_regions(lead.fields.get("full_name") or "")
+                other = e164_elsewhere(part, region, homes)
+                if other is None:
+                    bad.append(("phone", column, part, e164))
+                    continue
+                e164 = other
+            good["phones"].append(e164)
     for column, text in cells.get("emails", []):
         for part in filter(None, _SPLIT_EMAIL.split(text)):
             try:

@@ -5,7 +5,7 @@ way for its region (digits and separators, national prefix or +country code) is 
 region's own validation patterns from the same metadata (:func:`_fast`); anything else takes
 the full parse. An import meets each number several times, so results are cached, refusals
 too; a number refused in the file's region is tried elsewhere without parsing it there again
-(:func:`to_e164_elsewhere`).
+(:func:`e164_elsewhere`).
 """
 
 from __future__ import annotations
@@ -28,15 +28,24 @@ _NATIONAL: dict[str, str] = {}  # E.164 -> national digits, noted while parsing
 
 def to_e164(raw: str, region: str = "VN") -> str:
     """E.164 form of raw, read in region when it has no +country prefix; PhoneError if invalid."""
-    if raw in _VALID_E164:  # already normalised upstream (the lead pipeline, then the service)
-        return raw
-    ok, result = _parse_e164(raw, region)
+    ok, result = read_e164(raw, region)
     if not ok:
         raise PhoneError(result)
-    if len(_VALID_E164) > 200_000:
-        _VALID_E164.clear()
-    _VALID_E164.add(result)
     return result
+
+
+def read_e164(raw: str, region: str) -> tuple[bool, str]:
+    """(True, E.164) or (False, why not): :func:`to_e164` without the exception, for a caller
+    that meets many invalid numbers (an exception kept by its caller holds the frames of the
+    whole call stack in a reference cycle, left to the garbage collector)."""
+    if raw in _VALID_E164:  # already normalised upstream (the lead pipeline, then the service)
+        return True, raw
+    ok, result = _parse_e164(raw, region)
+    if ok:
+        if len(_VALID_E164) > 200_000:
+            _VALID_E164.clear()
+        _VALID_E164.add(result)
+    return ok, result
 
 
 @functools.lru_cache(maxsize=65536)
@@ -235,30 +244,30 @@ def to_e164_guess(raw: str, region: str, others: tuple[str, ...] = ()) -> str:
     region and exactly one of the other likely regions (e.g. the one the name's script points
     to) reads it as valid, that reading is taken; otherwise the original PhoneError stands.
     """
-    try:
-        return to_e164(raw, region)
-    except PhoneError as exc:
-        return to_e164_elsewhere(raw, region, others, exc)
+    ok, result = read_e164(raw, region)
+    if ok:
+        return result
+    other = e164_elsewhere(raw, region, others)
+    if other is None:
+        raise PhoneError(result)
+    return other
 
 
-def to_e164_elsewhere(raw: str, region: str, others: tuple[str, ...], error: PhoneError) -> str:
-    """The rest of :func:`to_e164_guess` once raw is known not to be valid in ``region``
-    (``error`` says why): for a caller that tried the file's region first, so the number is
-    not parsed there twice."""
+def e164_elsewhere(raw: str, region: str, others: tuple[str, ...]) -> str | None:
+    """The rest of :func:`to_e164_guess` once raw is known not to be valid in ``region``: its
+    one valid reading in the other regions, else None (for a caller that tried the file's
+    region first, so the number is not parsed there twice)."""
     text = (raw or "").strip()
     if not others or text.startswith(("+", "00")):
-        raise error
+        return None
     found = set()
     for other in others:
         if other.upper() == (region or "").upper():
             continue
-        try:
-            found.add(to_e164(text, other))
-        except PhoneError:
-            continue
-    if len(found) != 1:
-        raise error
-    return found.pop()
+        ok, result = read_e164(text, other)
+        if ok:
+            found.add(result)
+    return found.pop() if len(found) == 1 else None
 
 
 def national_digits(e164: str) -> str:
