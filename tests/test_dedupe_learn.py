@@ -167,7 +167,7 @@ def test_house_number_and_postcode_agreeing_learned_and_the_same_address_at_leas
                                             b.address)))  # fmt: skip
     learner.update()
     # Duplicates never showed the same address: it is still worth what the retyped one is.
-    assert W_ADDR < learner.weights["addr_parts"] <= learn.CAPS["addr_parts"]
+    assert W_ADDR < learner.weights["addr_parts"] <= learner.home_cap
     assert learner.weights["addr_same"] == learner.weights["addr_parts"]
 
 
@@ -193,26 +193,70 @@ def test_partial_agreement_learned_up_to_full_agreement():
         learner.stranger(Person(None, f"X{i}", ids={f"{i * 7919:07d}"}, address=f"{i} road {i}"))
     learner.update()
     assert W_ID_NEAR + 3 < learner.weights["id_slip"] <= W_ID
-    assert W_ADDR_CLOSE < learner.weights["addr_close"] <= learn.CAPS["addr_close"]
+    assert W_ADDR_CLOSE < learner.weights["addr_close"] <= learner.home_cap
     assert learner.weights["addr_close"] <= learner.weights["addr_same"]
 
 
-def test_a_shared_home_is_learned_but_never_worth_more_than_a_shared_phone():
-    """Strangers rarely share an address, so where duplicates keep theirs the same address
-    weighs more than the fixed +6; a family shares a home as it may a phone, so no more than
-    a phone."""
-    learner = _learner()
-    for i in range(2000):  # decided by phone and email; all kept their address
+def _at_home(learner: learn.Learner, duplicates: int, relatives: int, other_names: int = 0) -> None:
+    """Feed ``learner`` pairs at one address: duplicates decided by phone, email and id number
+    (the last ``other_names`` of them with another given name, as a register's retyped records),
+    and relatives (another given name, another birthday and phone): a family at home."""
+    for i in range(duplicates):
         a, b = _dup(i, "1990-01-01")
         a.address = b.address = f"{i} long street riverside 3000"
+        a.ids = b.ids = {f"{i:07d}"}
+        if i >= duplicates - other_names:
+            a.full_name, b.full_name = "Joel Ryan", "Emily Ryan"
         learner.observe(compare(a, b))
+    for i in range(relatives):
+        home = f"{i} short road hilltop 4000"
+        parent = Person(None, "Ann Walsh", "1950-02-03", "AU", set(), {f"+6141{i:07d}"}, home)
+        child = Person(i, "Bridget Walsh", "1980-04-05", "AU", set(), {f"+6142{i:07d}"}, home)
+        learner.observe(compare(parent, child))
     for i in range(2000 * learn.EVERY):
         learner.stranger(Person(None, f"X{i}", address=f"{i} road {i}"))
     learner.update()
-    assert learner.weights["addr_same"] == W_PHONE
+
+
+def test_a_shared_home_is_learned_but_never_worth_more_than_a_shared_phone_where_families_live():
+    """Strangers rarely share an address, so where duplicates keep theirs the same address
+    weighs more than the fixed +6. Where the data shows families at home (pairs at one
+    address with another name, more than its duplicates carry), a home is worth no more than a
+    phone, which families share too; where homes hold one person each, more."""
+    families, register = _learner(), _learner()
+    _at_home(families, 2000, 300)
+    _at_home(register, 2000, 0)
+    assert families.weights["addr_same"] == families.home_cap == W_PHONE
+    assert families.weights["home_other"] < W_ADDR  # two people at most homes
+    assert register.weights["addr_same"] > W_PHONE
+    assert register.weights["home_other"] > W_PHONE
     a, b = _dup(1, "1990-01-01")
     a.address = b.address = "1 long street riverside 3000"
-    assert f"same address {W_PHONE:+g}" in str(compare(a, b, weights=learner.weights))
+    assert f"same address {W_PHONE:+g}" in str(compare(a, b, weights=families.weights))
+
+
+def test_a_home_with_another_name_says_one_person_only_where_homes_hold_one_person():
+    """A retyped record that replaced the given name, same birthday and home: a register
+    with one person per home merges it (its homes' odds learned), a lead list with families at
+    home keeps it apart (a twin's shape); under the prior it waits in the review queue."""
+    families, register, mixed = _learner(), _learner(), _learner()
+    _at_home(families, 2000, 300)
+    _at_home(register, 2000, 0, other_names=100)
+    _at_home(mixed, 2000, 300, other_names=100)  # both: the families' odds
+    assert families.weights["home_other"] < W_ADDR < register.weights["home_other"]
+    assert mixed.weights["home_other"] < W_ADDR and mixed.home_cap == W_PHONE
+    me = Person(None, "Amelia Ryan", "1923-03-01", address="35 sidaway st avalon nsw 3184")
+    me.ids = {"5519837"}
+    again = Person(1, "Edward Ryan", "1923-03-01", address=me.address, ids={"2238810"})
+    weights = {**register.weights, "id_diff": -4.0}  # FEBRL3's: some duplicates retyped it
+    assert compare(me, again, weights=weights).total >= 12
+    # the home's weight is the register's odds, more than its duplicates' rate alone lifts it
+    lift = register.weights["name_relative"] - W_NAME_DIFF
+    assert compare(me, again, weights=weights).parts[-1][1] > W_ADDR + lift
+    assert compare(me, again, weights=families.weights).total < 6
+    assert compare(me, again).total < 12  # the prior: the review queue
+    # every pair at one address is counted, decided or not: [names agree, another name]
+    assert register.counts()["at_home"] == (1900, 100)
 
 
 def test_a_partly_agreeing_name_never_outweighs_the_same_name():

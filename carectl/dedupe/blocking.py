@@ -310,7 +310,7 @@ class BatchMatcher:
                 else:
                     continue
             elif level.startswith("addr_") and name not in ("name_same", "name_slip"):
-                if level in moved or name in moved:
+                if level in moved or name in moved or "home_other" in moved:
                     return None  # capped by a lift read from the name's weight
                 continue
             elif level in moved:

@@ -21,6 +21,16 @@ nothing, thousands replace it. A weight can grow more negative as well as less (
 duplicates never disagree on birthdays makes a birthday mismatch stronger evidence). Agreement
 weights stay fixed: their u is the frequency of a value (namesakes), counted per name.
 
+How much a shared home says is the data's too. Random pairs cannot tell it (strangers rarely
+share an address, families or not); the compared pairs at one address can: where the pairs
+there with another name outnumber what the duplicates' own rate of another name explains (by
+more than chance), they are co-residents, a family. ``home_odds`` turns their share into the
+log2 odds that two records at one address are one person (the prior: +6, the fixed weight);
+a home with another name weighs that (never under +6), and an address at most a shared
+phone's +11 plus what the odds exceed +6 by. A register's homes hold one person each (FEBRL3:
++11.3, so a retyped record with another given name at its home merges); a lead list's hold
+families (the "+ homes" set: +0.4, every weight as under the prior).
+
 The counts are kept in the database (table ``dedupe_learned``, ``save``): another process (a
 scan run again, the daemon, the next import) starts from them and adds only new evidence. Pairs
 whose younger customer is at or under ``through`` (the highest id an import or a scan has
@@ -80,14 +90,8 @@ LEVELS: dict[str, tuple[float, float]] = {
     "email_diff": (S.W_EMAIL_DIFF, 0.99),
 }
 # Partial agreement never weighs more than full agreement (learned from few strangers, u
-# can stay at its prior while m grows). A home is never worth more than a shared phone: a
-# family shares both.
+# can stay at its prior while m grows). An address level is capped by ``home_cap``.
 CAPS = {
-    "addr_same": S.W_PHONE,
-    "addr_parts": S.W_PHONE,
-    "addr_close": S.W_PHONE,
-    "addr_similar": S.W_PHONE,
-    "addr_one_part": S.W_PHONE,
     "id_slip": S.W_ID,
     "bday_near": S.W_BDAY,
 }
@@ -96,11 +100,28 @@ CAPS = {
 # as telling (strangers' addresses are alike more often than the same).
 AT_LEAST = {"addr_same": ("addr_parts", "addr_close", "addr_similar", "addr_one_part")}
 FIELDS = {level.split("_")[0] for level in LEVELS}
+# duplicates with another name (OTHER_NAME) per one whose name agrees, assumed
+OTHER_M0 = 0.05
 # Levels learned among pairs sharing a home only: random pairs rarely do, so u stays u0 and
 # m counts the pairs sharing one (a phone, an email or an address: HOME_PARTS) that the other
 # fields decide without it.
 HOME = {"name_relative", "name_household"}
 HOME_PARTS = frozenset({"phone_same", "phone_digits", "email_same", "email_named", "addr_same"})
+# How many of the pairs sharing a home are two people (a family, flatmates) is the data's
+# own: a register's homes hold one person each, a lead list's families. Counted over every
+# compared pair at one address (the same or retyped): the names agree (the same, one slip) or
+# are another (OTHER_NAME). Duplicates carry another name at the rate the decided pairs show
+# (NAMED_OTHER); what is left above that rate are co-residents. ``HOME_OTHER`` is then the
+# log2 odds that two records at one home are one person, the weight a home with another name
+# starts from (score.compare); prior CO_RESIDENT, worth PRIOR pairs: log2(64) = the fixed +6.
+HOME_OTHER = "home_other"
+AT_HOME = frozenset({"addr_same", "addr_close"})
+NAME_AGREES = frozenset({"name_same", "name_slip"})
+OTHER_NAME = frozenset(
+    {"name_diff", "name_household", "name_relative", "name_word", "name_surname"}
+)
+CO_RESIDENT = 1 / 65
+NOISE = 2.0  # standard deviations (Poisson) of the expected count that are not co-residents
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
 LOWEST = min(S.W_NAME_DIFF, *(w for w, _ in LEVELS.values()))
@@ -121,8 +142,11 @@ class Learner:
         self.hi = merge_threshold + MARGIN
         self.pairs = {f: [0, 0] for f in FIELDS}  # field -> [one person, random pairs]
         self.home = 0  # decided pairs sharing a home whose names were compared
+        self.at_home = [0, 0]  # compared pairs at one address: [names agree, another name]
+        self.named = [0, 0]  # decided pairs (apart from the name): [another name, agrees]
         self.levels = {lv: [0, 0] for lv in LEVELS}
         self.weights: dict[str, float] = {}
+        self.home_cap = S.W_PHONE  # the most an address weighs (update)
         self._seen = self._people = self._random = 0
         self._every = EVERY
         self._lowest = LOWEST
@@ -169,6 +193,9 @@ class Learner:
         if self._seen % UPDATE == 0:
             self.update()
         total = score.total
+        parts = score.parts
+        if parts and parts[-1][0] in AT_HOME:  # compare adds the address last
+            self._count_home(parts)
         if total - self._lowest < self.hi:  # no field's absence would leave it decided
             return
         pairs, levels, hi = self.pairs, self.levels, self.hi
@@ -177,12 +204,36 @@ class Learner:
             if fld is None or total - weight < hi:
                 continue
             pairs[fld][0] += 1
+            if fld == "name":
+                self.named[0] += level in OTHER_NAME
+                self.named[1] += level in NAME_AGREES
             if fld == "name" and self._decided_apart_from_home(score, total - weight):
                 self.home += 1
             elif level in HOME:  # twins: a birthday and a home decide it, not the person
                 continue
             if level in levels:
                 levels[level][0] += 1
+
+    def _count_home(self, parts: list[tuple[str, float]]) -> None:
+        for level, _ in parts:
+            if level in NAME_AGREES:
+                self.at_home[0] += 1
+            elif level in OTHER_NAME:
+                self.at_home[1] += 1
+            else:
+                continue
+            return
+
+    def home_odds(self) -> float:
+        """log2 odds that two records at one address are one person (HOME_OTHER): the pairs
+        there with another name beyond what duplicates carry (the decided pairs' rate, and
+        NOISE standard deviations of it) are two people."""
+        agree, other = self.at_home
+        ratio = (self.named[0] + PRIOR * OTHER_M0) / (self.named[1] + PRIOR)
+        expected = agree * ratio  # duplicates at one address with another name
+        two = max(other - expected - NOISE * math.sqrt(expected), 0.0)
+        share = (two + PRIOR * CO_RESIDENT) / (agree + other + PRIOR)
+        return math.log2((1.0 - share) / share)
 
     def _decided_apart_from_home(self, score: S.Score, rest: float) -> bool:
         """A pair sharing a home that is decided without its name by what co-residents do
@@ -193,6 +244,10 @@ class Learner:
 
     def update(self) -> None:
         out = {}
+        odds = self.home_odds()
+        # A home is capped at a shared phone's weight because families share both; where
+        # this source's homes hold one person each (odds above the prior's +6), less so.
+        self.home_cap = home_cap = S.W_PHONE + max(odds - S.W_ADDR, 0.0)
         for level, (fixed, u0) in LEVELS.items():
             m0 = u0 * 2.0**fixed
             n_m, n_u = self.pairs[level.partition("_")[0]]
@@ -201,11 +256,13 @@ class Learner:
                 n_m, n_u, c_u = self.home, 0, 0
             m = (c_m + PRIOR * m0) / (n_m + PRIOR)
             u = (c_u + PRIOR * u0) / (n_u + PRIOR)
-            out[level] = round(min(math.log2(m / u), CAPS.get(level, math.inf)), 1)
+            cap = home_cap if level.startswith("addr_") else CAPS.get(level, math.inf)
+            out[level] = round(min(math.log2(m / u), cap), 1)
         for level, partial in AT_LEAST.items():
             out[level] = max(out[level], *(out[p] for p in partial))
-        self.weights = out
         self._lowest = min(LOWEST, *out.values())
+        out[HOME_OTHER] = round(odds, 1)
+        self.weights = out
 
     def table(self) -> list[tuple[str, float, float, int, int]]:
         """(level, fixed, learned, one-person pairs, random pairs): for docs and reports."""
@@ -220,6 +277,7 @@ class Learner:
         out = {f"field:{f}": (m, u) for f, (m, u) in self.pairs.items()}
         out.update((f"level:{lv}", (m, u)) for lv, (m, u) in self.levels.items())
         out["home"], out["random"] = (self.home, 0), (0, self._random)
+        out["at_home"], out["named"] = tuple(self.at_home), tuple(self.named)
         return out
 
     def save(self, db: Any, *, scanned: bool = False) -> None:
@@ -261,6 +319,8 @@ class Learner:
             elif kind == "level" and key in self.levels:
                 self.levels[key] = [m, u]
         self.home = rows.get("home", (0, 0))[0]
+        self.at_home = list(rows.get("at_home", (0, 0)))
+        self.named = list(rows.get("named", (0, 0)))
         self._random = rows.get("random", (0, 0))[1]
         self.through = rows.get("through", (0, 0))[0]
         self._every = RARE if self._random >= ENOUGH else EVERY

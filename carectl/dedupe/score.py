@@ -40,7 +40,10 @@ id number same        +16    a national id / passport number is one person's: m 
                              u ~ 1/100,000 (only a number copied from a relative)
 id number one slip     +5    one digit typed wrong or two swapped
 id numbers differ      -2    m ~ 0.25: a passport in one file, a national id in another
-address same           +6    to start; learned, at most a phone's +11 (co-residents share it)
+address same           +6    to start; learned, at most a phone's +11 (co-residents share it),
+                             more where the data's homes hold one person each (learn.py);
+                             with another name +6, or the learned odds that two records at
+                             one address are one person ("home_other")
 address close          +3    similarity >= 90 (abbreviations, parts reordered, a typo), and
                              no other house number (that is a neighbour: "similar" at most)
 address similar        +1    similarity >= 80 (several typos, a part missing)
@@ -203,7 +206,7 @@ def compare(
         # A home says "this person" only with the person's name: co-residents share it, and a
         # family's names differ or only look alike (the family name, often a middle name too).
         # With another name it weighs no more than its fixed weight, however it was learned.
-        home = math.inf if named else W_ADDR + lift
+        home = math.inf if named else _home_other(weights) + lift
         if a.other_addresses or b.other_addresses:  # the best of every address either had
             found = [
                 _address(x, y)
@@ -214,6 +217,16 @@ def compare(
         else:
             add(*_address(a.address, b.address), home)
     return Score(round(total, 2), parts, why)
+
+
+def _home_other(weights: Mapping[str, float] | None) -> float:
+    """What a home shared with another name starts from: the fixed +6, or more where this
+    source's homes hold one person each (learn.Learner.home_odds: the log2 odds that two
+    records at one address are one person, learned as "home_other"). A lead list's families
+    keep it at +6."""
+    if not weights or "home_other" not in weights:
+        return W_ADDR
+    return max(W_ADDR, weights["home_other"])
 
 
 def _home_lift(level: str, weights: Mapping[str, float] | None) -> float:
