@@ -281,6 +281,25 @@ def test_provenance_of_every_row(ctx, tmp_path):
     assert audit == ["lead_file.start", "lead_file.done"]
 
 
+def test_a_json_file_with_nan_and_infinity_imports_with_valid_json_stored(ctx, tmp_path):
+    """Python reads NaN and Infinity in a JSON file as floats; json.dumps would write them
+    back as NaN, which is not JSON (the batch writer skips SQLite's json_valid checks)."""
+    rows = [
+        '{"name": "An Nguyen", "phone": "0901234567", "score": NaN}',
+        '{"name": "Binh Tran", "phone": "0912345678", "score": -Infinity}',
+    ]
+    report = run(ctx, write(tmp_path / "nan.json", "[" + ", ".join(rows) + "]"))
+    assert (report.created, report.rejected) == (2, 0)
+    stored = ctx.db.execute(
+        "SELECT raw, json_valid(raw), errors, json_valid(errors) FROM leads ORDER BY row_number"
+    ).fetchall()
+    assert [(valid, valid_errors) for _, valid, _, valid_errors in stored] == [(1, 1), (1, 1)]
+    assert json.loads(stored[0][0])["score"] == "NaN"
+    assert json.loads(stored[1][0])["score"] == "-Infinity"
+    customs = ctx.db.execute("SELECT json_valid(custom) FROM customers").fetchall()
+    assert customs == [(1,), (1,)]
+
+
 def test_mapping_wins_over_synonyms_and_renames_custom_columns(ctx, tmp_path):
     text = "Ten KH,DTDD,Tên,Mã nội bộ\nPhạm Minh,0901234567,ignored label,X-17\n"
     mapping = {"Ten KH": "full_name", "DTDD": "phone", "Tên": "label", "Mã nội bộ": "internal_id"}

@@ -11,6 +11,7 @@ leads' rows and, once they change, the ``before`` of that change's own entry.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import operator
@@ -332,38 +333,10 @@ class BatchWriter:
         updated = [d for d in self.drafts.values() if not d.new and d.changed]
         if not created and not updated:
             return
-        many = self.tx.db.conn.executemany
-        marks = ", ".join("?" * len(COLUMNS))
-        many(
-            f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({marks})",
-            [
-                (*_HEAD(r), d.custom_json(), r["created_at"], r["updated_at"])
-                for d in created
-                for r in (d.row,)
-            ],
-        )
-        # Only the columns that changed: SQLite rewrites the entry of every index whose column
-        # is SET, changed or not (the name, given name and source indexes, for a new phone).
-        by_columns: dict[tuple[str, ...], list[tuple]] = {}
-        for d in updated:
-            was = d.stored_row or {}
-            columns = tuple(c for c in UPDATED if c not in was or d.row[c] != was[c])
-            by_columns.setdefault(columns, []).append((*_values(d.row, columns), d.row["id"]))
-        for columns, values in by_columns.items():
-            if columns:
-                sets = ", ".join(f"{c} = ?" for c in columns)
-                many(f"UPDATE customers SET {sets} WHERE id = ?", values)
+        with ledger.own_values(self.tx.db):  # JSON from json_text, kinds and flags of ours
+            self._write_rows(created, updated)
         touched = created + updated
-        many(
-            "INSERT INTO contact_points (customer_id, kind, value_raw, value_norm, verified,"
-            " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (d.row["id"], c[0], c[2], c[1], c[4], c[3], self.now)
-                for d in touched
-                for c in d.contacts
-                if c[5]
-            ],
-        )
+        many = self.tx.db.conn.executemany
         # Existing customers: only the keys that changed; the search row only if it changed.
         # Phones and emails are blocked on through contact_points (migration 0021).
         many(
@@ -409,6 +382,40 @@ class BatchWriter:
             ],
         )
         self._emit(created, updated)
+
+    def _write_rows(self, created: list[Draft], updated: list[Draft]) -> None:
+        """The customers' rows and their new contact points."""
+        many = self.tx.db.conn.executemany
+        marks = ", ".join("?" * len(COLUMNS))
+        many(
+            f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({marks})",
+            [
+                (*_HEAD(r), d.custom_json(), r["created_at"], r["updated_at"])
+                for d in created
+                for r in (d.row,)
+            ],
+        )
+        # Only the columns that changed: SQLite rewrites the entry of every index whose column
+        # is SET, changed or not (the name, given name and source indexes, for a new phone).
+        by_columns: dict[tuple[str, ...], list[tuple]] = {}
+        for d in updated:
+            was = d.stored_row or {}
+            columns = tuple(c for c in UPDATED if c not in was or d.row[c] != was[c])
+            by_columns.setdefault(columns, []).append((*_values(d.row, columns), d.row["id"]))
+        for columns, values in by_columns.items():
+            if columns:
+                sets = ", ".join(f"{c} = ?" for c in columns)
+                many(f"UPDATE customers SET {sets} WHERE id = ?", values)
+        many(
+            "INSERT INTO contact_points (customer_id, kind, value_raw, value_norm, verified,"
+            " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (d.row["id"], c[0], c[2], c[1], c[4], c[3], self.now)
+                for d in (*created, *updated)
+                for c in d.contacts
+                if c[5]
+            ],
+        )
 
     def _created(self, created: list[Draft]) -> dict[str, Any]:
         """What the batch entry says of the customers it created."""
@@ -498,7 +505,9 @@ def _fts(d: Draft) -> tuple[str, str]:
 
 
 # Built once: json.dumps with options builds a new encoder on every call (several per row).
-_custom_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_custom_json = functools.partial(
+    ledger.json_text, json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False).encode
+)
 _audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
 
 
