@@ -204,8 +204,8 @@ def test_search_indexes_built_beside_the_writer_equal_the_writers_own(tmp_path: 
     _make(tmp_path / "writer.db", chunk=400)
     monkeypatch.setattr(loading, "PARALLEL_FROM", 1000)
     copied = []
-    real = search_index._shadow_copy
-    monkeypatch.setattr(search_index, "_shadow_copy", lambda conn: copied.append(real(conn)))
+    real = search_index._copy
+    monkeypatch.setattr(search_index, "_copy", lambda *a: copied.append(real(*a)))
     db = open_db(tmp_path / "beside.db")
     try:
         cfg = Config(database=str(tmp_path / "beside.db"))

@@ -26,7 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from carectl.config import Config
-from carectl.demo import service, staging
+from carectl.demo import search_index, service, staging
 from carectl.demo.bulk import background_checkpoints, deferred_indexes, rollback_journal
 from carectl.demo.generate import SOURCES, Settings
 from carectl.demo.search_index import SearchBuilder
@@ -143,7 +143,8 @@ def load(
         loaded = time.perf_counter()  # when the last chunk is in
         with journal, checkpoints as checkpoint, _removed(staged):
             # A big load's search indexes are built beside the writer (search_index.py).
-            builder = SearchBuilder(db.conn, path[0], Path(staged)) if big and path[0] else None
+            beside = big and path[0] and search_index.writable(db.conn)
+            builder = SearchBuilder(db.conn, path[0], Path(staged)) if beside else None
             try:
                 with fast:
                     try:
@@ -203,8 +204,8 @@ def _write_transaction(
     """Write per_tx chunks and their audit entries in one transaction; False when none left.
 
     Staged chunks are attached before BEGIN (SQLite cannot attach inside a transaction) and
-    detached and deleted after the commit; with a ``builder``, their search rows are left to
-    it, handed over (with the files) once committed.
+    detached and deleted after the commit; with a ``builder``, only their search text is
+    written here, their index left to it, handed over (with the files) once committed.
     """
     group = list(itertools.islice(chunks, per_tx))
     if not group:
@@ -224,6 +225,8 @@ def _write_transaction(
                     progress(item.customers)
             if builder is None:
                 staging.copy_search(tx, schemas)
+            else:
+                search_index.copy_content(tx, schemas)
             audit.record(tx, "demo.bulk_insert", "customer", None, None, counts.after(seed))
             if counts.history:
                 span = {"first_id": counts.first_id, "last_id": counts.last_id, "seed": seed}
@@ -255,6 +258,7 @@ def _finish_search(db: sqlite_utils.Database, builder: SearchBuilder) -> None:
             db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
         try:
             with transaction(db) as tx:
+                search_index.forget_content(tx, schemas)
                 staging.copy_search(tx, schemas)
         finally:
             for schema in schemas:

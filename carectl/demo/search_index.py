@@ -3,32 +3,42 @@
 Feeding the two FTS5 indexes was a third of the writer's work (the trigram index alone ~10 µs
 per customer), and the writer is a single thread: the load's bottleneck. Here a thread of its
 own feeds them from the staged chunks into a scratch database holding the same FTS5 tables
-(created from the database's own SQL), as the writer commits each group of chunks; SQLite
-runs without the GIL, so both cores work. At the end the scratch indexes are merged (while
-the writer builds its other indexes) and their shadow tables copied into the database in one
-transaction, row for row: an FTS5 index is nothing but those tables, and tests run FTS5's
-integrity-check on the result. Where shadow tables cannot be written (a SQLite built
-"defensive"), the rows go in through the indexes themselves instead, from the scratch copy.
+(created from the database's own SQL, but contentless), as the writer commits each group of
+chunks; SQLite runs without the GIL, so both cores work. The text itself the writer stores with
+the chunk's rows (``copy_content``: the indexes' _content tables), which costs it less than the
+scratch's copy and the copy at the end did. At the end the scratch indexes are merged (while
+the writer builds its other indexes) and their other shadow tables copied into the database in
+one transaction, row for row: an FTS5 index is nothing but those tables, and tests run FTS5's
+integrity-check on the result. Only where shadow tables can be written (not in a SQLite built
+"defensive": ``writable``); elsewhere the writer feeds the indexes itself.
 
 Only for a load into an empty database (the indexes are replaced, not added to). A load that
 fails still gets the chunks it committed indexed; one killed outright (like the B-tree indexes
-set aside) does not.
+set aside) does not: its customers' text is stored, their index empty.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from carectl import search
 from carectl.demo import staging
+from carectl.demo.generate import SEARCH_CONTACTS
 from carectl.store.connection import BUSY_TIMEOUT_MS
+from carectl.store.transaction import Tx
 
-# FTS5 keeps these for each index: the index itself (_data, _idx), its copy of the text
-# (_content) and each row's token counts (_docsize). _config stays the database's own.
-SHADOWS = ("data", "idx", "content", "docsize")
+# FTS5 keeps these for each index: the index itself (_data, _idx) and each row's token counts
+# (_docsize), copied from the scratch; its copy of the text (_content), written by the writer.
+# _config stays the database's own.
+SHADOWS = ("data", "idx", "docsize")
+# Each index's _content columns (c0, c1, ...) from a staged chunk's customers: what
+# staging.copy_search feeds the index with.
+CONTENT = {
+    search.TRIGRAMS: f"name_key, {SEARCH_CONTACTS}",
+    search.WORDS: "name_key",
+}
 # While loading, FTS5 neither merges segments as it goes (automerge) nor when a level holds 16
 # of them (crisismerge, up to ~1000 segments: about 2.5 million customers); the 'optimize' at
 # the end merges them all once (trigram index at 200k: ~14 -> ~10.5 µs CPU per customer).
@@ -50,6 +60,7 @@ class SearchBuilder:
             db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
             for name in search.INDEXES
         ]
+        ddl = [sql[: sql.rindex(")")] + ", content='')" for sql in ddl]  # the writer has the text
         self._conn = sqlite3.connect(self.scratch, isolation_level=None, check_same_thread=False)
         # a file that lives for the load: no journal, no sync, big pages (fewer system calls)
         for pragma in ("page_size = 65536", "journal_mode = OFF", "synchronous = OFF"):
@@ -125,12 +136,12 @@ def _copy(path: str, scratch: Path, synchronous: int) -> None:
         conn.execute("ATTACH DATABASE ? AS scratch", (str(scratch),))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            try:
-                _shadow_copy(conn)
-            except sqlite3.DatabaseError:  # shadow tables read-only here: through FTS5 itself
-                conn.execute("ROLLBACK")
-                conn.execute("BEGIN IMMEDIATE")
-                _row_copy(conn)
+            for fts in search.INDEXES:
+                for shadow in SHADOWS:
+                    table = f"{fts}_{shadow}"
+                    conn.execute(f"DELETE FROM main.{table}")
+                    # same table definition on both sides: SQLite copies the records as they are
+                    conn.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -140,24 +151,33 @@ def _copy(path: str, scratch: Path, synchronous: int) -> None:
         conn.close()
 
 
-def _shadow_copy(conn: sqlite3.Connection) -> None:
-    for fts in search.INDEXES:
-        for shadow in SHADOWS:
-            table = f"{fts}_{shadow}"
-            conn.execute(f"DELETE FROM main.{table}")
-            # same table definition on both sides: SQLite copies the records as they are
-            conn.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
+def writable(conn: sqlite3.Connection) -> bool:
+    """Whether this connection may write the search indexes' shadow tables (a SQLite built or
+    configured "defensive" refuses it when the statement is prepared)."""
+    try:
+        conn.execute(f"EXPLAIN DELETE FROM main.{search.TRIGRAMS}_content")
+    except sqlite3.DatabaseError:
+        return False
+    return True
 
 
-def _row_copy(conn: sqlite3.Connection) -> None:
-    for fts in search.INDEXES:
-        columns = _columns(conn, fts)
-        stored = ", ".join(f"c{i}" for i in range(len(columns)))
-        conn.execute(
-            f"INSERT INTO main.{fts} (rowid, {', '.join(columns)})"
-            f" SELECT id, {stored} FROM scratch.{fts}_content ORDER BY id"
-        )
+def copy_content(tx: Tx | sqlite3.Connection, schemas: list[str]) -> None:
+    """Store staged files' search text in the indexes' _content tables, as feeding the indexes
+    would (rowid -id; the files last to first, each newest first)."""
+    for fts, columns in CONTENT.items():
+        stored = ", ".join(f"c{i}" for i in range(len(columns.split(","))))
+        for schema in reversed(schemas):
+            tx.execute(
+                f"INSERT INTO main.{fts}_content (id, {stored})"
+                f" SELECT -id, {columns} FROM {schema}.customers ORDER BY rowid DESC"
+            )
 
 
-def _columns(conn: sqlite3.Connection, fts: str) -> Iterable[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA main.table_info({fts})")]
+def forget_content(tx: Tx | sqlite3.Connection, schemas: list[str]) -> None:
+    """Take staged files' text out of the _content tables again (before they are indexed the
+    ordinary way, which stores it once more)."""
+    for fts in CONTENT:
+        for schema in schemas:
+            tx.execute(
+                f"DELETE FROM main.{fts}_content WHERE id IN (SELECT -id FROM {schema}.customers)"
+            )
