@@ -20,6 +20,7 @@ set aside) does not: its customers' text is stored, their index empty.
 from __future__ import annotations
 
 import sqlite3
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,6 +74,7 @@ class SearchBuilder:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-demo-search")
         self._handed: list[tuple[list[Path], Future[None]]] = []
         self.error: BaseException | None = None  # the thread's, known after finish()
+        self.merged = 0.0  # when the merge ended (time.perf_counter)
 
     def add(self, paths: list[Path]) -> None:
         """Index these staged files (one committed group, in chunk order) after the ones before.
@@ -109,6 +111,7 @@ class SearchBuilder:
     def _merge(self) -> None:
         for fts in search.INDEXES:
             self._conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+        self.merged = time.perf_counter()
 
     def finish(self) -> list[list[Path]]:
         """Wait for the thread, copy what it built into the database and close; the groups
