@@ -149,9 +149,7 @@ def load(
                 with fast:
                     try:
                         chunks = _batches(settings, history, plan, workers, Path(staged))
-                        # The first transaction takes the first chunk alone: the writer starts
-                        # as soon as a worker has one, not after the first five.
-                        sizes = itertools.chain([1], itertools.repeat(max(1, BATCH_SIZE // chunk)))
+                        sizes = _group_sizes(len(plan), max(1, BATCH_SIZE // chunk))
                         while _write_transaction(
                             db, chunks, next(sizes), seed, totals, progress, builder
                         ):
@@ -192,6 +190,20 @@ def load(
         customers, totals.duplicates, totals.orders, start if customers else None, last, made,
         swept,
     )  # fmt: skip
+
+
+def _group_sizes(chunks: int, per: int) -> Iterator[int]:
+    """How many chunks each write transaction takes: the first chunk alone (the writer starts
+    as soon as a worker has one, not after the first ``per``), then ``per`` at a time, and the
+    last ``per`` one at a time (the writer copies each as it comes instead of waiting for the
+    workers' last chunk, so it is done soon after them, not a whole group later)."""
+    yield 1
+    left = chunks - 1
+    while left > per:
+        take = min(per, left - per)
+        yield take
+        left -= take
+    yield from itertools.repeat(1)
 
 
 @contextlib.contextmanager
