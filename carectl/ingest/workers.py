@@ -24,7 +24,9 @@ main thread: 3,264 rows/s against 3,861, 2,722 against 2,753, and 512 MB of memo
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import itertools
 import logging
 import multiprocessing
 import os
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from carectl.dedupe.blocking import Scored, score_ahead
 from carectl.dedupe.learn import learner_for
+from carectl.dedupe.score import Person
 from carectl.ingest.lead import Lead, LeadFileOptions
 from carectl.ingest.prepare import Prepared, Row, prepare_rows
 from carectl.store.connection import BUSY_TIMEOUT_MS
@@ -77,6 +80,7 @@ def prepared(
     pool = _pool(ctx, n)
     pending: deque[tuple[Future, list[Row], Any]] = deque()
     broken = False
+    serials: list[int] = []  # this file's chunks in _SENT
 
     def result(fut: Future, chunk: list[Row], sent: Any) -> list[Item]:
         nonlocal broken
@@ -104,7 +108,10 @@ def prepared(
             if path:  # the weights, and whether another connection wrote (PRAGMA data_version)
                 weights = learner_for(ctx.db, ctx.config.dedupe).weights
                 score, sent = (path, weights), (weights, ahead.version())  # type: ignore[union-attr]
-            pending.append((pool.submit(_work, file, options, chunk, score), chunk, sent))
+            serial = next(_SERIALS)
+            _SENT[serial] = chunk
+            serials.append(serial)
+            pending.append((pool.submit(_work, file, options, chunk, score, serial), chunk, sent))
             if len(pending) >= 2 * n:
                 yield from result(*pending.popleft())
         while pending:
@@ -112,6 +119,8 @@ def prepared(
     finally:
         for fut, *_ in pending:  # a file given up half-way: its chunks not started are dropped
             fut.cancel()
+        for serial in serials:
+            _SENT.pop(serial, None)
 
 
 def _attach(
@@ -214,17 +223,100 @@ def _orphaned(parent: int) -> None:
 
 
 def _work(
-    file: str, options: LeadFileOptions, rows: list[Row], score: tuple[str, dict] | None = None
+    file: str,
+    options: LeadFileOptions,
+    rows: list[Row],
+    score: tuple[str, dict] | None = None,
+    serial: int = 0,
 ) -> Any:
     """One chunk, with one garbage collection before it of the leftovers of the one before
     rather than many that walk the chunk's rows while they are normalised (or its results
     while they are pickled). ``score``: (database, weights) to score its leads with: (items,
-    how far the read saw the leads table, scores) are returned."""
+    how far the read saw the leads table, scores) are returned. ``serial``: the chunk's
+    number in the importing process's _SENT (its items go back packed, see _Packed)."""
     gc.collect(1)
     items = prepare_rows(_CTX, file, options, rows)
+    packed = _Packed(serial, _pack(items, rows)) if serial else items
     if score is None:
-        return items
-    return (items, *_score(items, *score))
+        return packed
+    return (packed, *_score(items, *score))
+
+
+# Results go back as tuples of the dataclasses' values rather than the objects themselves:
+# pickling an object writes its attribute names and unpickling rebuilds its __dict__ key by
+# key, ~30 names a lead (Lead, Prepared, Person); and a lead's raw row goes back only when a
+# plugin changed it (the importing process still holds the row it sent). Halves the unpickling
+# in the importing process, where it holds the GIL the matching thread needs.
+_LEAD = tuple(f.name for f in dataclasses.fields(Lead))
+_PREPARED = tuple(f.name for f in dataclasses.fields(Prepared))
+_PERSON = tuple(f.name for f in dataclasses.fields(Person))
+_RAW = _LEAD.index("raw")
+_SENT: dict[int, list[Row]] = {}  # serial -> a chunk sent and not yet back (importing process)
+_SERIALS = itertools.count(1)
+
+
+class _Packed:
+    """A chunk's items, packed by the worker and unpacked while they are unpickled."""
+
+    __slots__ = ("data", "serial")
+
+    def __init__(self, serial: int, data: list) -> None:
+        self.serial, self.data = serial, data
+
+    def __reduce__(self) -> tuple:
+        return _unpack, (self.serial, self.data)
+
+
+def _pack(items: list[Item], rows: list[Row]) -> list:
+    """Each (lead, prepared) as tuples of their fields' values where they have just those
+    fields (anything else, a plugin's subclass or attribute, goes as it is)."""
+    out = []
+    for (lead, prep), (_, cells, _) in zip(items, rows, strict=True):
+        d = lead.__dict__
+        if type(lead) is Lead and tuple(d) == _LEAD:
+            values = list(d.values())
+            if values[_RAW] == cells:  # not changed by a plugin: the sender has it
+                values[_RAW] = None
+            lead = tuple(values)
+        if type(prep) is Prepared and tuple(prep.__dict__) == _PREPARED:
+            person = prep.person
+            if type(person) is Person and tuple(person.__dict__) == _PERSON:
+                values = list(prep.__dict__.values())
+                values[_PERSON_AT] = tuple(person.__dict__.values())
+                if values[_LOOKUP_AT] is values[_KEYS_AT]:
+                    values[_LOOKUP_AT] = None  # the same set: pickled once anyway
+                prep = tuple(values)
+        out.append((lead, prep))
+    return out
+
+
+_PERSON_AT, _LOOKUP_AT, _KEYS_AT = (_PREPARED.index(k) for k in ("person", "lookup", "keys"))
+
+
+def _unpack(serial: int, data: list) -> list[Item]:
+    """The items of _pack, rebuilt without __init__ (the values are the objects' own)."""
+    rows = _SENT.pop(serial)
+    new = object.__new__
+    out = []
+    append = out.append
+    for (lead, prep), row in zip(data, rows, strict=True):
+        if type(lead) is tuple:
+            d = dict(zip(_LEAD, lead, strict=True))
+            lead = new(Lead)
+            lead.__dict__ = d
+            if d["raw"] is None:
+                d["raw"] = row[1]
+        if type(prep) is tuple:
+            person = new(Person)
+            person.__dict__ = dict(zip(_PERSON, prep[_PERSON_AT], strict=True))
+            d = dict(zip(_PREPARED, prep, strict=True))
+            d["person"] = person
+            if d["lookup"] is None:
+                d["lookup"] = d["keys"]
+            prep = new(Prepared)
+            prep.__dict__ = d
+        append((lead, prep))
+    return out
 
 
 _CONN: tuple[str, sqlite3.Connection] | None = None
