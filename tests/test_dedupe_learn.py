@@ -446,3 +446,19 @@ def test_a_scan_run_again_in_a_new_process_decides_as_in_the_same_process(tmp_pa
     third = scan_mod.scan(ctx)
     assert (third["merge"], third["review"]) == (0, 0)
     ctx.close()
+
+
+def test_twins_at_home_are_co_residents_not_duplicates_with_another_name():
+    """A birthday and a home decide a pair without its name: twins. They must not teach how
+    often duplicates carry another name, or the co-residents would explain themselves away."""
+    learner = _learner()
+    for i in range(500):
+        home = f"{i} twin street riverside 3000"
+        a = Person(None, "Joel Ryan", "1990-05-06", address=home)
+        b = Person(i + 1, "Emily Ryan", "1990-05-06", address=home)
+        assert compare(a, b).total - compare(a, b).parts[0][1] >= learner.hi  # decided so
+        learner.observe(compare(a, b))
+    learner.update()
+    assert learner.named == [0, 0]
+    assert learner.at_home == [0, 500]
+    assert learner.weights["home_other"] < 0  # two people at nearly every such home

@@ -110,10 +110,11 @@ HOME_PARTS = frozenset({"phone_same", "phone_digits", "email_same", "email_named
 # How many of the pairs sharing a home are two people (a family, flatmates) is the data's
 # own: a register's homes hold one person each, a lead list's families. Counted over every
 # compared pair at one address (the same or retyped): the names agree (the same, one slip) or
-# are another (OTHER_NAME). Duplicates carry another name at the rate the decided pairs show
-# (NAMED_OTHER); what is left above that rate are co-residents. ``HOME_OTHER`` is then the
-# log2 odds that two records at one home are one person, the weight a home with another name
-# starts from (score.compare); prior CO_RESIDENT, worth PRIOR pairs: log2(64) = the fixed +6.
+# are another (OTHER_NAME). Duplicates carry another name at the rate the pairs decided
+# without their name and address show (``named``); what is above that rate are co-residents.
+# ``HOME_OTHER`` is then the log2 odds that two records at one home are one person, the weight
+# a home with another name starts from (score.compare); prior CO_RESIDENT, worth PRIOR pairs:
+# log2(64) = the fixed +6.
 HOME_OTHER = "home_other"
 AT_HOME = frozenset({"addr_same", "addr_close"})
 NAME_AGREES = frozenset({"name_same", "name_slip"})
@@ -143,7 +144,7 @@ class Learner:
         self.pairs = {f: [0, 0] for f in FIELDS}  # field -> [one person, random pairs]
         self.home = 0  # decided pairs sharing a home whose names were compared
         self.at_home = [0, 0]  # compared pairs at one address: [names agree, another name]
-        self.named = [0, 0]  # decided pairs (apart from the name): [another name, agrees]
+        self.named = [0, 0]  # decided apart from name and address: [another name, agrees]
         self.levels = {lv: [0, 0] for lv in LEVELS}
         self.weights: dict[str, float] = {}
         self.home_cap = S.W_PHONE  # the most an address weighs (update)
@@ -204,7 +205,7 @@ class Learner:
             if fld is None or total - weight < hi:
                 continue
             pairs[fld][0] += 1
-            if fld == "name":
+            if fld == "name" and self._decided_apart_from_address(score, total - weight):
                 self.named[0] += level in OTHER_NAME
                 self.named[1] += level in NAME_AGREES
             if fld == "name" and self._decided_apart_from_home(score, total - weight):
@@ -234,6 +235,16 @@ class Learner:
         two = max(other - expected - NOISE * math.sqrt(expected), 0.0)
         share = (two + PRIOR * CO_RESIDENT) / (agree + other + PRIOR)
         return math.log2((1.0 - share) / share)
+
+    def _decided_apart_from_address(self, score: S.Score, rest: float) -> bool:
+        """Decided without its name and without anything co-residents share (an address, a
+        family phone or email): how often duplicates carry another name is read from these,
+        or a twin at home (a birthday and a home) would count as a duplicate with another
+        name, and make the co-residents it stands for look like duplicates."""
+        shared = [
+            max(w, 0.0) for lv, w in score.parts if lv in HOME_PARTS or lv.startswith("addr_")
+        ]
+        return rest - sum(shared) >= self.hi
 
     def _decided_apart_from_home(self, score: S.Score, rest: float) -> bool:
         """A pair sharing a home that is decided without its name by what co-residents do

@@ -205,7 +205,8 @@ def compare(
     if a.address and b.address:
         # A home says "this person" only with the person's name: co-residents share it, and a
         # family's names differ or only look alike (the family name, often a middle name too).
-        # With another name it weighs no more than its fixed weight, however it was learned.
+        # With another name it weighs no more than its fixed weight, however it was learned,
+        # unless this source's homes hold one person each (_home_other).
         home = math.inf if named else _home_other(weights) + lift
         if a.other_addresses or b.other_addresses:  # the best of every address either had
             found = [
