@@ -165,9 +165,10 @@ def keys_for(
     ids: Iterable[str] = (),
 ) -> set[tuple[str, str]]:
     """(kind, key) pairs of one person; emails, phones, address and ids already normalised."""
-    out: set[tuple[str, str]] = {("id", i) for i in ids}
-    for i in ids:  # one digit wrong or two swapped: both share an id with one digit dropped
-        if len(i) >= 6:
+    out: set[tuple[str, str]] = set()
+    for i in ids:
+        out.add(("id", i))
+        if len(i) >= 6:  # one digit wrong or two swapped: both share an id with one dropped
             out.update(("id_del", i[:n] + i[n + 1 :]) for n in range(len(i)))
             out.add(("id_del", i))  # one digit dropped or added
     if address:
@@ -185,20 +186,37 @@ def keys_for(
         canon = canonical_email(email, ("gmail",))
         if canon != email:
             out.add(("email_canon", canon))
-    out.update(("phone", p) for p in phones)
-    year = birthday[:4] if birthday and not birthday.startswith("--") else ""
     # The region a vendor's file says, and the countries of the phones (a Korean number in a
     # Vietnamese file is a Korean customer): the same person meets under either.
-    regions = {(region or "").upper(), *(phone_region(p) for p in phones)}
-    for key in name_keys(full_name or ""):
+    region = (region or "").upper()
+    regions: tuple[str, ...] = (region,)
+    for p in phones:
+        out.add(("phone", p))
+        other = phone_region(p)
+        if other != region and other not in regions:
+            regions = (*regions, other)
+    names, region_keys, ends = _by_name(full_name or "", tuple(sorted(regions)))
+    out.update(region_keys)
+    if birthday and not birthday.startswith("--"):
+        year = birthday[:4]
         if year:
-            out.add(("name_year", f"{key}|{year}"))
-        out.update(("name_region", f"{key}|{r}") for r in regions if r or len(regions) == 1)
-    if birthday and year:
-        tokens = name_tokens(full_name or "")
-        for tok in {tokens[0], tokens[-1]} if tokens else ():
-            out.add(("bday_tok", f"{birthday}|{tok}"))
+            out.update(("name_year", f"{key}|{year}") for key in names)
+            out.update(("bday_tok", f"{birthday}|{tok}") for tok in ends)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _by_name(
+    full_name: str, regions: tuple[str, ...]
+) -> tuple[frozenset[str], tuple[tuple[str, str], ...], frozenset[str]]:
+    """(name keys, name_region keys, first and last name tokens) of a name in these regions:
+    a file meets the same names again and again (and the keys, shared, are pickled once)."""
+    names = name_keys(full_name)
+    region_keys = tuple(
+        ("name_region", f"{key}|{r}") for key in names for r in regions if r or len(regions) == 1
+    )
+    tokens = name_tokens(full_name)
+    return names, region_keys, frozenset({tokens[0], tokens[-1]}) if tokens else frozenset()
 
 
 @functools.lru_cache(maxsize=1 << 14)
