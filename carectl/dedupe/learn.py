@@ -29,7 +29,7 @@ log2 odds that two records at one address are one person (the prior: +6, the fix
 a home with another name weighs that (never under +6), and an address at most a shared
 phone's +11 plus what the odds exceed +6 by. A register's homes hold one person each (FEBRL3:
 +11.3, so a retyped record with another given name at its home merges); a lead list's hold
-families (the "+ homes" set: +0.4, every weight as under the prior).
+families (the "+ homes" set: +0.6, every weight as under the prior).
 
 The counts are kept in the database (table ``dedupe_learned``, ``save``): another process (a
 scan run again, the daemon, the next import) starts from them and adds only new evidence. Pairs
