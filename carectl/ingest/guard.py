@@ -14,6 +14,7 @@ wrappers fall back to pluggy's own call (no naming there).
 from __future__ import annotations
 
 import logging
+import operator
 import signal
 import threading
 import time
@@ -55,7 +56,7 @@ class Guard:
         return self._pm()
 
     def call(self, hook: str, **kwargs: Any) -> Any:
-        caller = getattr(self.pm.hook, hook)
+        caller = getattr(self._pm().hook, hook)
         impls = caller.get_hookimpls()
         plan = self._plans.get(hook)
         if plan is None or plan[0] != impls:  # first call, or plugins came or went
@@ -65,19 +66,20 @@ class Guard:
             return caller(**kwargs)
         results = []
         timed = self._watch()
-        for name, function, argnames in steps:
-            if name in self.disabled:
+        disabled = self.disabled
+        for name, function, pick in steps:
+            if disabled and name in disabled:
                 continue
             try:
                 if timed:
                     self._started = time.monotonic()
-                result = function(*[kwargs[a] for a in argnames])
+                result = function(*pick(kwargs))
             except Exception as exc:
                 self._failed(name, hook, exc)
                 raise PluginFailed(name, hook, exc) from exc
             finally:
                 self._started = None
-            if self.failures.get(name):
+            if self.failures and self.failures.get(name):
                 self.failures[name] = 0
             if result is not None:
                 if first:
@@ -100,7 +102,7 @@ class Guard:
 
     def _watch(self) -> bool:
         """Whether calls on this thread can be timed; starts the watchdog the first time."""
-        if self.timeout <= 0 or threading.get_ident() != threading.main_thread().ident:
+        if self.timeout <= 0 or threading.get_ident() != _MAIN:
             return False
         if self._watchdog is None:
             signal.signal(signal.SIGALRM, _alarm)
@@ -113,11 +115,30 @@ class Guard:
 
 
 def _plan(caller: Any, impls: list) -> tuple:
-    """(impls, has a wrapper, firstresult, [(plugin, function, argument names)] in call order):
-    what every call of a hook looked up again, kept while its implementations stay the same."""
+    """(impls, has a wrapper, firstresult, [(plugin, function, its arguments from the call's
+    keywords)] in call order): what every call of a hook looked up again, kept while its
+    implementations stay the same."""
     wrapped = any(i.hookwrapper or i.wrapper for i in impls)
     first = bool(caller.spec and caller.spec.opts.get("firstresult"))
-    return impls, wrapped, first, [(i.plugin_name, i.function, i.argnames) for i in reversed(impls)]
+    return (
+        impls,
+        wrapped,
+        first,
+        [(i.plugin_name, i.function, _picker(i.argnames)) for i in reversed(impls)],
+    )
+
+
+def _picker(names: tuple[str, ...]) -> Any:
+    """kwargs -> the tuple of these arguments' values (KeyError for one not given)."""
+    if not names:
+        return lambda kwargs: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda kwargs: (kwargs[name],)
+    return operator.itemgetter(*names)
+
+
+_MAIN = threading.main_thread().ident  # the thread signals are delivered to
 
 
 def _bark(ref: weakref.ref[Guard]) -> None:
