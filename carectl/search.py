@@ -65,15 +65,29 @@ def index_text(
     syllables ("ngu", "yen", "thi") that dominate search time. ``national`` may give each
     phone's national digits when the caller already knows them (the demo's bulk load).
     """
-    from carectl.normalize.phones import national_digits  # phonenumbers: ~35 ms, not at start
-
     contacts = [e.lower() for e in emails]
-    phones = list(phones_e164)
-    nationals = list(national) if national is not None else [national_digits(p) for p in phones]
-    for p, n in zip(phones, nationals, strict=True):
-        contacts.append(p.lstrip("+"))
-        contacts.append(n)
+    if national is None:
+        digits = _NATIONAL[0] if _NATIONAL else _national_digits()
+        for p in phones_e164:
+            contacts.append(p.lstrip("+"))
+            contacts.append(digits(p))
+    else:
+        for p, n in zip(phones_e164, national, strict=True):
+            contacts.append(p.lstrip("+"))
+            contacts.append(n)
     return fold(full_name), " ".join(contacts)
+
+
+_NATIONAL: list = []  # normalize.phones.national_digits, imported on first use
+
+
+def _national_digits() -> Any:
+    """phones.national_digits: imported on first use (phonenumbers takes ~35 ms to load, too
+    long for the TUI's start), then kept (an import statement costs each call ~0.3 us)."""
+    from carectl.normalize.phones import national_digits
+
+    _NATIONAL.append(national_digits)
+    return national_digits
 
 
 def index_customer(tx: Tx, customer_id: int) -> None:
