@@ -135,7 +135,8 @@ def _columns(headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...]) -> 
 @hookimpl(tryfirst=True)
 def normalize_lead(ctx, lead):
     """Canonical fields from the raw row: names, phones (E.164), emails, birthday, extras."""
-    columns = _columns(tuple(lead.raw), tuple(sorted(lead.options.mapping.items())))
+    mapping = lead.options.mapping
+    columns = _columns(tuple(lead.raw), tuple(sorted(mapping.items())) if mapping else ())
     cells: dict[str, list[tuple[str, str]]] = {}
     for column, value in lead.raw.items():
         if type(value) is str:  # nearly every cell: _clean inline
@@ -282,7 +283,7 @@ def _birthday(text: str, region: str) -> str:
 _PAST = (date.today() - timedelta(days=2)).isoformat()  # before today for as long as we run
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 15)  # ~90 years of days
 def _date(text: str, region: str) -> tuple[bool, str]:
     """(True, ISO date) or (False, why not): a file holds the same birthdays many times."""
     try:

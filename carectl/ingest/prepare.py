@@ -68,12 +68,13 @@ def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row, guard: Any 
         except Exception as exc:  # one plugin's bug rejects the row, not the file
             plugin_failed(lead, "normalize_lead", exc)
     f = lead.fields
-    if not lead.errors and not (f.get("phones") or f.get("emails") or f.get("address")):
+    if not lead.errors and not (f.get("phones") or f.get("emails")):  # a phone or email: who
         # Checked after every plugin had its say: one of them may have found a contact. A
         # postal address reaches a person too (and is the only contact in some registers).
-        lead.error("", NO_CONTACT)
-    elif not lead.errors and not any(f.get(k) for k in WHO):  # a home, but whose?
-        lead.error("", NO_IDENTITY)
+        if not f.get("address"):
+            lead.error("", NO_CONTACT)
+        elif not any(f.get(k) for k in WHO):  # a home, but whose?
+            lead.error("", NO_IDENTITY)
     return lead
 
 
@@ -130,7 +131,7 @@ def prepare(lead: Lead) -> Prepared | None:
         contacts=contacts,
         person=person,
         lookup=keys if same else person_keys(person),  # one set: pickled once, read only
-        namesake_keys=[f"{k}|{person.region}" for k in name_keys(person.full_name)],
+        namesake_keys=list(_namesake_keys(person.full_name, person.region)),
         keys=keys,
         fts=search.index_text(full_name, emails, phones),
     )
@@ -138,7 +139,12 @@ def prepare(lead: Lead) -> Prepared | None:
 
 # A file names the same people many times (and namesakes share names): split and fold once.
 _name_fields = functools.lru_cache(maxsize=4096)(svc.name_fields)  # the commonest names stay
-_check_birthday = functools.lru_cache(maxsize=4096)(svc.check_birthday)
+_check_birthday = functools.lru_cache(maxsize=1 << 15)(svc.check_birthday)  # ~90 years of days
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _namesake_keys(full_name: str, region: str) -> tuple[str, ...]:
+    return tuple(f"{k}|{region}" for k in name_keys(full_name))
 
 
 def stored_keys(
