@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -258,6 +260,26 @@ def test_worker_processes_make_the_same_data(tmp_path: Path):
         db.close()
         dbs.append(_dump(tmp_path / f"w{workers}.db"))
     assert dbs[0] == dbs[1]
+
+
+def test_a_worker_runs_sqlite_unlocked_only_before_its_first_connection(tmp_path: Path):
+    """What init_worker does first, in a fresh process: SQLite without its locks, then a staged
+    write and read that work; once a connection exists, nothing changes."""
+    code = (
+        "import sqlite3, sys\n"
+        "from carectl.demo.staging import unlocked_sqlite\n"
+        "first = unlocked_sqlite()\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "c.execute('CREATE TABLE t (x)')\n"
+        "c.executemany('INSERT INTO t VALUES (?)', [(i,) for i in range(1000)])\n"
+        "c.commit()\n"
+        "print(first, unlocked_sqlite(), c.execute('SELECT sum(x) FROM t').fetchone()[0])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "t.db")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.split() == ["True", "False", str(sum(range(1000)))]
 
 
 def test_deferred_indexes_come_back_exactly(tmp_path: Path):
