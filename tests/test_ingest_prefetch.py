@@ -81,6 +81,29 @@ def test_reads_ahead_decide_and_store_what_reads_after_the_commit_do(tmp_path, m
         assert ahead[table] == after[table], table
 
 
+def test_what_earlier_batches_read_is_kept_and_decides_as_a_new_read(tmp_path, monkeypatch):
+    """Keys and customers read for earlier batches are not read again (kept up to date with
+    each commit's changes), also when the keys kept are trimmed batch after batch."""
+    files = [lead_file(tmp_path / f"leads{i}.csv", 400, seed=30 + i) for i in range(2)]
+    known: list[int] = []
+    view = prefetch.Known.view
+
+    def counted(self, people, fresh):
+        read = view(self, people, fresh)
+        known.append(len(read.keys - fresh.keys))
+        return read
+
+    monkeypatch.setattr(prefetch.Known, "view", counted)
+    kept = run(tmp_path, "kept", True, monkeypatch, files)
+    assert sum(known) > 100  # the names come back: their lists were kept
+    monkeypatch.setattr(prefetch, "KNOWN_KEYS", 60)  # most forgotten after each batch
+    trimmed = run(tmp_path, "trimmed", True, monkeypatch, files)
+    after = run(tmp_path, "after", False, monkeypatch, files)
+    for table in [*TABLES, "audit"]:
+        assert kept[table] == after[table], table
+        assert trimmed[table] == after[table], table
+
+
 def test_scores_made_ahead_in_workers_decide_and_store_what_scoring_now_does(tmp_path, monkeypatch):
     """Scores made in the workers from reads a batch or two old stand only where compare
     would give them now: in-file duplicates across chunks and batches, enriched customers,

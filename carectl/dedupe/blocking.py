@@ -6,7 +6,7 @@ costs no more than a rare one; such a key alone never decides a merge anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -480,10 +480,14 @@ class Read:
 
 
 def read_batch(
-    db: Any, people: list[tuple[Person, set, list[str]]], contact_cap: int = PER_KEY
+    db: Any,
+    people: list[tuple[Person, set, list[str]]],
+    contact_cap: int = PER_KEY,
+    known: Container[int] = (),
 ) -> Read:
     """One read for a batch of people (person, lookup keys, name_region keys), a few queries
-    for all of them. ``db``: a sqlite_utils Database or a plain sqlite3 connection."""
+    for all of them. ``db``: a sqlite_utils Database or a plain sqlite3 connection. ``known``:
+    customers whose records the caller has (ingest/prefetch.py), not loaded again."""
     conn = getattr(db, "conn", db)
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS batch_keys (kind TEXT, key TEXT, lim INT)")
     conn.execute("DELETE FROM temp.batch_keys")
@@ -502,7 +506,7 @@ def read_batch(
             if len(found) < cap:
                 found.append(cid)
     namesakes = dict(conn.execute(NAMESAKES_SQL).fetchall())
-    ids = sorted({cid for found in by_key.values() for cid in found})
+    ids = sorted({cid for found in by_key.values() for cid in found if cid not in known})
     persons = load_many(conn, ids)
     conn.execute("DELETE FROM temp.batch_keys")
     return Read(by_key, namesakes, persons, keys, contact_cap)

@@ -13,6 +13,12 @@ by recheck, another connection's commit: ``PRAGMA data_version``) throws the rea
 batch reads for itself as before. Not seen: a plugin that edits customers from a batch's
 after-commit event on the importing connection itself (none of the built-ins does).
 
+What earlier batches read is kept (``Known``) and brought up to date the same way after each
+commit, so a batch reads only the keys and customers no batch before it read: a file's names
+come back batch after batch, and once a name's list holds its first customers it no longer
+changes (later customers have higher ids). Kept while nothing else wrote (a merge, another
+connection: it is dropped, as the read is), and bounded: the keys least recently used go.
+
 The same goes for the scores the workers make ahead (ingest/workers.py): each chunk's are
 made from a read of its own, which saw the leads table up to some row. After each commit, the
 customers that batch created or enriched are dropped from the scores of every chunk received
@@ -22,6 +28,7 @@ and a recheck merge drops all of theirs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -40,6 +47,7 @@ log = logging.getLogger(__name__)
 Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys now
 CACHE_KIB = 16 * 1024  # the reading connection's page cache (upper index levels stay in it)
 WINDOW = 16  # batches whose changes are kept for scores made ahead (2 or 3 are ever needed)
+KNOWN_KEYS = 50_000  # keys kept read (a batch of 2,000 leads looks up ~8,000)
 
 
 @dataclass
@@ -49,6 +57,90 @@ class Ahead:
 
     read: Read
     loaded: dict[int, tuple]
+    fresh: Read | None = None  # what was read of the database (the rest was Known)
+
+
+class Known:
+    """The keys, name counts and customers earlier batches read, as of the last commit."""
+
+    def __init__(self) -> None:
+        self.read = Read({}, {}, {}, set())
+        self.used: dict[tuple[str, str], None] = {}  # keys and ("", name) in order of use
+
+    def missing(
+        self, people: list[tuple[Person, set, list[str]]]
+    ) -> list[tuple[None, set, list[str]]]:
+        """The keys and name counts of these people not known (read_batch's argument)."""
+        have, counts = self.read.keys, self.read.namesakes
+        keys = {k for _, lookup, _ in people for k in lookup if k not in have}
+        names = list({n for _, _, ns in people for n in ns if n not in counts})
+        return [(None, keys, names)]
+
+    def view(self, people: list[tuple[Person, set, list[str]]], fresh: Read) -> Read:
+        """These people's read: what is known, with ``fresh`` (what was not); lists copied
+        (the matcher changes its own)."""
+        known, used = self.read, self.used
+        by_key: dict[tuple[str, str], list[int]] = {}
+        namesakes: dict[str, int] = {}
+        keys: set[tuple[str, str]] = set()
+        for _, lookup, ns in people:
+            keys.update(lookup)
+            for n in ns:
+                namesakes[n] = fresh.namesakes[n] if n in fresh.namesakes else known.namesakes[n]
+        for k in keys:
+            found = fresh.by_key.get(k) if k in fresh.keys else known.by_key.get(k)
+            if found:
+                by_key[k] = list(found)
+            used.pop(k, None)
+            used[k] = None
+        for n in namesakes:
+            used.pop(("", n), None)
+            used[("", n)] = None
+        persons = fresh.persons
+        got: dict[int, Person | None] = {}
+        for found in by_key.values():
+            for cid in found:
+                if cid not in got:
+                    got[cid] = persons[cid] if cid in persons else known.persons[cid]
+        return Read(by_key, namesakes, got, keys, fresh.contact_cap)
+
+    def learn(self, db: Any, fresh: Read, changes: list[Change]) -> None:
+        """Take in a read made as of the commit before the last one, then that commit's
+        changes (Read.patch); lists it leaves incomplete are forgotten. Keys nobody had
+        (most: a new person's phone, email, birthday) and the customers no list holds are
+        not kept: they are seldom asked for again."""
+        known = self.read
+        known.by_key.update(fresh.by_key)
+        known.keys.update(fresh.by_key)
+        known.namesakes.update((n, c) for n, c in fresh.namesakes.items() if c)
+        known.persons.update(fresh.persons)
+        persons = known.persons
+        had = {cid for cid, *_ in changes if cid in persons}
+        known.patch(db, changes)
+        by_key, keys = known.by_key, known.keys
+        for cid, _, _, new in changes:
+            if cid not in had and not any(k in keys and cid in by_key[k] for k in new):
+                del persons[cid]
+        for k in known.stale:
+            keys.discard(k)
+            by_key.pop(k, None)
+        known.stale.clear()
+        if len(self.used) > KNOWN_KEYS:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Forget the least recently used half, and the customers no list kept holds."""
+        known, used = self.read, self.used
+        drop = len(used) - KNOWN_KEYS // 2
+        for k in list(itertools.islice(used, drop)):
+            del used[k]
+            if k[0]:
+                known.keys.discard(k)
+                known.by_key.pop(k, None)
+            else:
+                known.namesakes.pop(k[1], None)
+        held = {cid for found in known.by_key.values() for cid in found}
+        known.persons = {cid: p for cid, p in known.persons.items() if cid in held}
 
 
 @dataclass
@@ -77,6 +169,8 @@ class Prefetch:
         self.commits: deque[tuple[int, set[int] | None]] = deque()
         self.floor = -1  # a read that saw no further than this may miss a commit forgotten
         self.last = self._last_lead() if self.path else 0
+        self.known: Known | None = None  # what earlier reads found, as of the last commit
+        self.known_version = 0  # PRAGMA data_version when ``known`` was last brought up to date
 
     def start(self, items: list[tuple[Any, Any]]) -> None:
         if not self.path:  # an in-memory database has no second connection
@@ -89,8 +183,10 @@ class Prefetch:
         if self.pool is None:
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="carectl-ingest-read")
         version = self._version()
+        if self.known is None or version != self.known_version:  # another connection wrote
+            self.known, self.known_version = Known(), version
         taken = threading.Event()
-        future = self.pool.submit(self._read, people, taken)
+        future = self.pool.submit(self._read, people, taken, self.known)
         taken.wait()  # the snapshot is taken: nothing this process writes from now is in it
         self.pending = (future, version)
 
@@ -106,6 +202,7 @@ class Prefetch:
     def take(self, changes: Changes) -> Ahead | None:
         self._committed(changes)
         if self.pending is None:
+            self.known = None
             return None
         future, version = self.pending
         self.pending = None
@@ -116,7 +213,10 @@ class Prefetch:
             ahead = None
         if ahead is None or changes.merged or self._version() != version:
             self.dropped += 1
+            self.known = None
             return None
+        if self.known is not None and ahead.fresh is not None:
+            self.known.learn(self.db, ahead.fresh, changes.customers)
         ahead.read.patch(self.db, changes.customers)
         for cid, *_ in changes.customers:  # as stored now: read again by the batch
             ahead.loaded.pop(cid, None)
@@ -182,7 +282,12 @@ class Prefetch:
         """Changes when another connection commits (not this one's own commits)."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
-    def _read(self, people: list[tuple[Person, set, list[str]]], taken: threading.Event) -> Ahead:
+    def _read(
+        self,
+        people: list[tuple[Person, set, list[str]]],
+        taken: threading.Event,
+        known: Known,
+    ) -> Ahead:
         try:
             if self.conn is None:
                 self.conn = sqlite3.connect(
@@ -195,7 +300,8 @@ class Prefetch:
             try:
                 conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone()  # the snapshot
                 taken.set()
-                read = read_batch(conn, people)
+                fresh = read_batch(conn, known.missing(people), known=known.read.persons)
+                read = known.view(people, fresh)
                 ids = {
                     cid
                     for _, lookup, _ in people
@@ -208,6 +314,6 @@ class Prefetch:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-            return Ahead(read, loaded)
+            return Ahead(read, loaded, fresh)
         finally:
             taken.set()
