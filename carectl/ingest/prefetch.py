@@ -13,8 +13,9 @@ by recheck, another connection's commit: ``PRAGMA data_version``) throws the rea
 batch reads for itself as before. Not seen: a plugin that edits customers from a batch's
 after-commit event on the importing connection itself (none of the built-ins does).
 
-What earlier batches read is kept (``Known``) and brought up to date the same way after each
-commit, so a batch reads only the keys and customers no batch before it read: a file's names
+What earlier batches read is kept (``Known``) and brought up to date the same way with each
+commit's changes (by the next read, on its thread: within its snapshot, taken after that
+commit), so a batch reads only the keys and customers no batch before it read: a file's names
 come back batch after batch, and once a name's list holds its first customers it no longer
 changes (later customers have higher ids). Kept while nothing else wrote (a merge, another
 connection: it is dropped, as the read is), and bounded: the keys least recently used go.
@@ -66,6 +67,8 @@ class Known:
     def __init__(self) -> None:
         self.read = Read({}, {}, {}, set())
         self.used: dict[tuple[str, str], None] = {}  # keys and ("", name) in order of use
+        # (a read, the changes of the commit after it): for ``learn``, on the reading thread
+        self.pending: tuple[Read, list[Change]] | None = None
 
     def missing(
         self, people: list[tuple[Person, set, list[str]]]
@@ -215,8 +218,8 @@ class Prefetch:
             self.dropped += 1
             self.known = None
             return None
-        if self.known is not None and ahead.fresh is not None:
-            self.known.learn(self.db, ahead.fresh, changes.customers)
+        if self.known is not None and ahead.fresh is not None:  # taken in by the next read
+            self.known.pending = (ahead.fresh, changes.customers)
         ahead.read.patch(self.db, changes.customers)
         for cid, *_ in changes.customers:  # as stored now: read again by the batch
             ahead.loaded.pop(cid, None)
@@ -300,6 +303,9 @@ class Prefetch:
             try:
                 conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone()  # the snapshot
                 taken.set()
+                if known.pending is not None:  # this snapshot is as of that commit
+                    known.learn(conn, *known.pending)
+                    known.pending = None
                 fresh = read_batch(conn, known.missing(people), known=known.read.persons)
                 read = known.view(people, fresh)
                 ids = {
