@@ -83,6 +83,7 @@ def load(
     The data depends on seed, as_of, years, chunk and the first free id, never on workers.
     """
     as_of = as_of or date.today() - timedelta(days=1)
+    search_index.drop_loading(db.conn)  # a killed big load's text
     with transaction(db) as tx:
         ids = {
             region: [source_id(tx, v, c, k) for v, c, k, _ in rows]

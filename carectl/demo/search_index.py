@@ -5,16 +5,18 @@ per customer), and the writer is a single thread: the load's bottleneck. Here a 
 own feeds them from the staged chunks into a scratch database holding the same FTS5 tables
 (created from the database's own SQL, but contentless), as the writer commits each group of
 chunks; SQLite runs without the GIL, so both cores work. The text itself the writer stores with
-the chunk's rows (``copy_content``: the indexes' _content tables), which costs it less than the
-scratch's copy and the copy at the end did. At the end the scratch indexes are merged (while
-the writer builds its other indexes) and their other shadow tables copied into the database in
-one transaction, row for row: an FTS5 index is nothing but those tables, and tests run FTS5's
-integrity-check on the result. Only where shadow tables can be written (not in a SQLite built
-"defensive": ``writable``); elsewhere the writer feeds the indexes itself.
+the chunk's rows (``copy_content``) in a table shaped like an index's _content
+(``<index>_loading``), which costs it less than the scratch's copy and the copy at the end did.
+At the end the scratch indexes are merged (while the writer builds its other indexes) and their
+other shadow tables copied into the database in one transaction, row for row, in which the text
+table takes the place of the (empty) _content table: an FTS5 index is nothing but those tables,
+and tests run FTS5's integrity-check on the result. Only where shadow tables can be written (not in a SQLite
+built "defensive": ``writable``); elsewhere the writer feeds the indexes itself.
 
 Only for a load into an empty database (the indexes are replaced, not added to). A load that
 fails still gets the chunks it committed indexed; one killed outright (like the B-tree indexes
-set aside) does not: its customers' text is stored, their index empty.
+set aside) does not: its indexes stay empty, sound and writable (the text waits in the
+_loading tables, which the next demo load drops).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from carectl.store.transaction import Tx
 # (_docsize), copied from the scratch; its copy of the text (_content), written by the writer.
 # _config stays the database's own.
 SHADOWS = ("data", "idx", "docsize")
+# The writer's table of an index's text while loading: <index>_loading, then its _content.
+LOADING_TEXT = "_loading"
 # Each index's _content columns (c0, c1, ...) from a staged chunk's customers: what
 # staging.copy_search feeds the index with.
 CONTENT = {
@@ -62,6 +66,9 @@ class SearchBuilder:
             for name in search.INDEXES
         ]
         ddl = [sql[: sql.rindex(")")] + ", content='')" for sql in ddl]  # the writer has the text
+        for fts, columns in CONTENT.items():
+            stored = ", ".join(f"c{i}" for i in range(len(columns.split(","))))
+            db.execute(f"CREATE TABLE main.{fts}{LOADING_TEXT} (id INTEGER PRIMARY KEY, {stored})")
         self._conn = sqlite3.connect(self.scratch, isolation_level=None, check_same_thread=False)
         # a file that lives for the load: no journal, no sync, big pages (fewer system calls)
         for pragma in ("page_size = 65536", "journal_mode = OFF", "synchronous = OFF"):
@@ -145,6 +152,9 @@ def _copy(path: str, scratch: Path, synchronous: int) -> None:
                     conn.execute(f"DELETE FROM main.{table}")
                     # same table definition on both sides: SQLite copies the records as they are
                     conn.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
+                # the text the writer stored becomes the index's own (no row copied)
+                conn.execute(f"DROP TABLE main.{fts}_content")
+                conn.execute(f"ALTER TABLE main.{fts}{LOADING_TEXT} RENAME TO {fts}_content")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -164,14 +174,23 @@ def writable(conn: sqlite3.Connection) -> bool:
     return True
 
 
+def drop_loading(db: sqlite3.Connection) -> None:
+    """Drop the text tables a killed load left behind (they hold its customers' names)."""
+    for fts in CONTENT:
+        if db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (f"{fts}{LOADING_TEXT}",)
+        ).fetchone():
+            db.execute(f"DROP TABLE main.{fts}{LOADING_TEXT}")
+
+
 def copy_content(tx: Tx | sqlite3.Connection, schemas: list[str]) -> None:
-    """Store staged files' search text in the indexes' _content tables, as feeding the indexes
-    would (rowid -id; the files last to first, each newest first)."""
+    """Store staged files' search text where the indexes' _content will be (rowid -id; the
+    files last to first, each newest first, as feeding the indexes would)."""
     for fts, columns in CONTENT.items():
         stored = ", ".join(f"c{i}" for i in range(len(columns.split(","))))
         for schema in reversed(schemas):
             tx.execute(
-                f"INSERT INTO main.{fts}_content (id, {stored})"
+                f"INSERT INTO main.{fts}{LOADING_TEXT} (id, {stored})"
                 f" SELECT -id, {columns} FROM {schema}.customers ORDER BY rowid DESC"
             )
 
