@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from carectl.demo import romanize
@@ -67,7 +67,7 @@ class Person:
     custom: dict[str, Any]
     female: bool
     source_index: int = 0
-    notes: list[str] = field(default_factory=list)  # which duplicate variations were applied
+    notes: list[str] | tuple[()] = ()  # which duplicate variations were applied (duplicates)
 
 
 class People:
@@ -87,13 +87,17 @@ class People:
         # what _name reads, per language and sex, in one tuple
         self._female_parts = {lang: p.drawn(True, lang == "vi") for lang, p in self._parts.items()}
         self._male_parts = {lang: p.drawn(False, lang == "vi") for lang, p in self._parts.items()}
+        # the lookup tables of the draws person() makes for everyone (integer weights)
+        self._locale_table, self._locale_total = _table(self._locale)
+        self._city_tables = {r: _table(w) for r, w in self._cities.items()}
+        self._mobile_tables = {r: _table(w) for r, w in phones.mobile.items()}
 
     # ------------------------------------------------------------ originals
 
     def person(self, rng: random.Random, cid: int) -> Person:
         # Helpers inlined: this runs a million times. The draws are the same, in the same order.
         rand = rng.random
-        loc = self._locale.draw(rand())
+        loc = self._locale_table[int(rand() * self._locale_total)]  # Weighted.draw, inlined
         lang, region = loc.language, loc.region
         female = rand() < 0.52
         name = self._name(rng, lang, female)
@@ -102,14 +106,15 @@ class People:
             cities = US_CITIES[tz]
             city = cities[int(rand() * len(cities))]
             ranges = self.phones.us[tz]
-            draw_range = None
+            mobile = None
         else:
             tz = TIMEZONES[region]
-            city = self._cities[region].draw(rand())
-            draw_range = self.phones.mobile[region].draw
+            cities, total = self._city_tables[region]
+            city = cities[int(rand() * total)]
+            mobile = self._mobile_tables[region]
         phones: list[tuple[str, Phone]] = []
         if rand() < 0.95:  # PhoneBook.make, inlined
-            r = draw_range(rand()) if draw_range else ranges[int(rand() * len(ranges))]
+            r = mobile[0][int(rand() * mobile[1])] if mobile else ranges[int(rand() * len(ranges))]
             p = phone_in(rng, r)
             phones.append((p.national if rand() < 0.6 else written(rng, p), p))
             if rand() < 0.08:
@@ -334,6 +339,12 @@ class _NameParts:
         )
         return (self.cache, self.family, self.family_id, len(self.family), given, gid,
                 len(given), middle, mid, len(middle), vi)  # fmt: skip
+
+
+def _table(w: Weighted[Any]) -> tuple[list[Any], int]:
+    """(table, total) of a draw by integer weights: ``table[int(u * total)]`` is w.draw(u)."""
+    assert w.table is not None, "integer weights summing to at most draw.TABLE_MAX"
+    return w.table, w.total
 
 
 def _ids(words: list[str]) -> list[int]:

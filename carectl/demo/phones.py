@@ -156,22 +156,27 @@ def phone_in(rng: random.Random, r: Range) -> Phone:
 
 
 def written(rng: random.Random, phone: Phone, style: int | None = None) -> str:
-    """The number as a person or a vendor's form might write it; to_e164 reads all of these."""
-    nat, cc = phone.national, COUNTRY_CODES[phone.region]
-    nsn = phone.e164[1 + len(cc) :]
+    """The number as a person or a vendor's form might write it; to_e164 reads all of these.
+    Only the form drawn is formatted (one ``rng.random()``, as for a pick among all of them)."""
+    nat = phone.national
     if phone.region == "US":
+        i = int(rng.random() * 6) if style is None else style % 6
+        if i == 5:
+            return nat
         a, b, c = nat[:3], nat[3:6], nat[6:]
-        forms = (f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}",
-                 f"1-{a}-{b}-{c}", nat)  # fmt: skip
-    else:
-        forms = (
-            nat,
-            f"{nat[:-7]} {nat[-7:-4]} {nat[-4:]}",
-            f"{nat[:-8]}-{nat[-8:-4]}-{nat[-4:]}",
-            f"{nat[:-7]}.{nat[-7:-4]}.{nat[-4:]}",
-            f"+{cc} {nsn[:-7]} {nsn[-7:-4]} {nsn[-4:]}",
-            f"+{cc}{nsn}",
-            f"(+{cc}) {nsn}",
-            f"00{cc}{nsn}",
-        )
-    return forms[int(rng.random() * len(forms)) if style is None else style % len(forms)]
+        if i == 0:
+            return f"({a}) {b}-{c}"
+        sep = "-. -"[i - 1]  # a-b-c, a.b.c, +1 a b c, 1-a-b-c
+        return f"{('', '', '+1 ', '1-')[i - 1]}{a}{sep}{b}{sep}{c}"
+    i = int(rng.random() * 8) if style is None else style % 8
+    if i == 0:
+        return nat
+    if i < 4:
+        sep = " -."[i - 1]
+        cut = 8 if i == 2 else 7
+        return f"{nat[:-cut]}{sep}{nat[-cut:-4]}{sep}{nat[-4:]}"
+    cc = COUNTRY_CODES[phone.region]
+    nsn = phone.e164[1 + len(cc) :]
+    if i == 4:
+        return f"+{cc} {nsn[:-7]} {nsn[-7:-4]} {nsn[-4:]}"
+    return (f"+{cc}{nsn}", f"(+{cc}) {nsn}", f"00{cc}{nsn}")[i - 5]
