@@ -40,12 +40,12 @@ def collections(batches: int, cycles: bool) -> tuple[list[int], list[weakref.ref
 
 def test_collections_grow_apart_while_they_find_no_garbage():
     assert gc.isenabled()
-    ran, _ = collections(400, cycles=False)
-    assert ran == [10, 30, 70, 150, 310]  # the interval doubles up to MAX_GC_BATCHES
+    ran, _ = collections(500, cycles=False)
+    assert ran == [20, 60, 140, 300, 460]  # the interval doubles up to MAX_GC_BATCHES (160)
     assert gc.isenabled()  # given back to the collector after the file
 
 
 def test_garbage_found_brings_collections_back_every_few_batches():
     ran, made = collections(45, cycles=True)
-    assert ran == [10, 20, 30, 40]
+    assert ran == [20, 30, 40]  # after the first, every FULL_GC_BATCHES
     assert all(ref() is None for ref in made[:40])  # cycles of the batches collected are gone

@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 # at 1M customers and 100 MB more memory: this batch and the next one read ahead are held).
 BATCH_ROWS = 2000
 SLOW_BATCH_ROWS = 500  # ... and when written row by row (a vendor's matcher)
-FULL_GC_BATCHES = 10  # batches before the first garbage collection (see _gc_per_batch)
-MAX_GC_BATCHES = 160  # ... and at most between two, while they find nothing
+FIRST_GC_BATCHES = 20  # batches before the first garbage collection (see _gc_per_batch)
+MAX_GC_BATCHES = 160  # ... at most between two, while they find nothing
+FULL_GC_BATCHES = 10  # ... and between two once one found garbage
 # While a file goes in, the WAL is checkpointed every CHECKPOINT_BATCHES batches (~10,000 pages,
 # ~40 MB) on a thread of its own (store/checkpointer.py), not by the commits of the thread that
 # matches and writes: a batch dirties the same index pages as the one before (tails of the new
@@ -135,12 +136,13 @@ def _gc_per_batch() -> Iterator[Callable[[], None]]:
     older than the file (modules, caches) and the survivors of each collection are frozen out
     of the next walks; at the end of the file they go back to the collector.
 
-    A collection still walks every object alive that came since the last one (~360,000 at
-    2,000-row batches: the matcher's and the read-ahead's state, 0.4 s), so the first comes
-    after FULL_GC_BATCHES batches and, while they find no garbage, each next one after twice
-    as many batches as the last (up to MAX_GC_BATCHES): 6 instead of 50 in a 1M-row file. One
+    A collection still walks every object alive that came since the last one (~430,000 at
+    2,000-row batches: the matcher's and the read-ahead's state and the batches in hand,
+    0.45 s), whenever it comes, so the first comes after FIRST_GC_BATCHES batches (40,000
+    rows) and, while they find no garbage, each next one after twice as many batches as the
+    last (up to MAX_GC_BATCHES): 5 instead of 50 in a 1M-row file, 1 in 100,000 rows. One
     that finds garbage brings the interval back to FULL_GC_BATCHES."""
-    was, batches, gap, due = gc.isenabled(), 0, FULL_GC_BATCHES, FULL_GC_BATCHES
+    was, batches, gap, due = gc.isenabled(), 0, FIRST_GC_BATCHES, FIRST_GC_BATCHES
 
     def collect() -> None:
         nonlocal batches, gap, due
