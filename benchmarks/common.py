@@ -39,6 +39,7 @@ class DemoDb:
     load_seconds: float | None = None
     cpu_seconds: float | None = None  # user + system of carectl demo and its workers
     load_cpu_seconds: float | None = None  # the same while adding the customers
+    tail_seconds: float | None = None  # indexes built and copied after the last chunk
 
 
 _BUILT: DemoDb | None = None
@@ -94,10 +95,11 @@ def _build(db: Path, config: Path, n: int) -> DemoDb:
     cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
     largest = after.ru_maxrss / 1024  # KiB on Linux
     found = re.search(r"planted duplicates in ([\d.]+) s \(CPU ([\d.]+) s\)", said)
+    tail = re.search(r"tail ([\d.]+) s", said)
     return DemoDb(
         db, config, n, seconds, largest, peak_tree / 2**20, os.getloadavg()[0],
         float(found.group(1)) if found else None, cpu,
-        float(found.group(2)) if found else None,
+        float(found.group(2)) if found else None, float(tail.group(1)) if tail else None,
     )  # fmt: skip
 
 

@@ -36,6 +36,9 @@ def run() -> list[dict[str, Any]]:
                  f"{n:,} customers with contacts, orders, a year of service-desk history and"
                  f" lifecycle transitions in {load:.1f} s, indexes built (as carectl demo reports"
                  f" it); {where}"),
+            _row("demo tail", built.tail_seconds or "", "s",
+                 "after the last chunk: set-aside indexes built (search indexes merged beside),"
+                 " search indexes copied in, WAL again"),
             _row("demo command", n / built.seconds, "customers/s",
                  f"whole `carectl demo -n {n:,}` wall time, interpreter start to exit:"
                  f" {built.seconds:.1f} s"),
