@@ -272,3 +272,34 @@ def test_preparing_leaves_no_reference_cycles(tmp_path):
                     gc.enable()
         finally:
             ctx.close()
+
+
+def test_a_file_given_up_half_way_leaves_the_workers_usable(tmp_path, monkeypatch, caplog):
+    """Chunks still in the workers when a file is given up come back to nobody: their
+    unpacking (in the pool's own thread) must not fail, which would break the pool for the
+    daemon's next file."""
+    ctx = Context(config_mod.parse({"database": "x.db"}, base=tmp_path))
+    monkeypatch.setattr(workers, "MIN_ROWS", 0)
+    monkeypatch.setattr(workers, "CHUNK", 20)
+    ctx.config.ingest.workers = 2
+    try:
+        (path, region), *_ = files(tmp_path)
+        options = LeadFileOptions(source="v", region=region)
+        rows = list(pipeline._parse(ctx, path, options))
+        given_up = workers.prepared(ctx, path.name, options, iter(rows), len(rows))
+        assert next(given_up)[0].raw == rows[0][1]
+        given_up.close()  # chunks in flight: their results arrive later
+        pool = workers._POOL
+        again = list(workers.prepared(ctx, path.name, options, iter(rows), len(rows)))
+        assert [lead.raw for lead, _ in again] == [cells for _, cells in rows]
+        assert workers._POOL is pool and not workers._SENT
+        assert "ingest workers stopped" not in caplog.text
+        # However late a given-up chunk comes back, unpacking it does not fail.
+        chunk = [workers._row(n, cells) for n, cells in rows[:5]]
+        items = prepare_rows(ctx, path.name, options, chunk)
+        back = workers._unpack(10**9, workers._pack(items, chunk))
+        assert [lead.row for lead, _ in back] == [lead.row for lead, _ in items]
+        assert [prep for _, prep in back] == [prep for _, prep in items]
+    finally:
+        workers.shutdown()
+        ctx.close()

@@ -294,12 +294,14 @@ _PERSON_AT, _LOOKUP_AT, _KEYS_AT = (_PREPARED.index(k) for k in ("person", "look
 
 
 def _unpack(serial: int, data: list) -> list[Item]:
-    """The items of _pack, rebuilt without __init__ (the values are the objects' own)."""
-    rows = _SENT.pop(serial)
+    """The items of _pack, rebuilt without __init__ (the values are the objects' own). Never
+    raises: it runs in the pool's thread, which would take any error for a broken pool. A
+    chunk of a file given up (no longer in _SENT) comes back without raw rows, to nobody."""
+    rows = _SENT.pop(serial, None) or itertools.repeat((0, None, None))
     new = object.__new__
     out = []
     append = out.append
-    for (lead, prep), row in zip(data, rows, strict=True):
+    for (lead, prep), row in zip(data, rows, strict=False):
         if type(lead) is tuple:
             d = dict(zip(_LEAD, lead, strict=True))
             lead = new(Lead)
