@@ -8,7 +8,7 @@ start-up, and then a smaller file is worth sending them) until the config change
 :func:`shutdown`. Each worker builds its own plugin manager from the config, so it runs
 exactly the normalize_lead plugins the main process would; when the main process's plugins
 cannot be rebuilt that way (registered by code, as tests do) or the file is small, everything
-runs inline.
+runs inline. A chunk's leads go back packed as tuples (_pack, _unpack): see _Packed.
 
 With the built-in matcher, a worker also scores its chunk's leads against their candidates
 (blocking.score_ahead) on a read connection of its own, with the learned weights of the moment
