@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+import re._parser as sre_parse  # what the patterns can read: getwidth()
+from dataclasses import dataclass, field
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
@@ -101,6 +102,11 @@ class _Region:
     # national formats: (leading digits, pattern, replacement with the national prefix rule,
     # that replacement's digits as a str.format of the groups or None)
     formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], str, str | None], ...]
+    # How many leading digits the formats' leading-digits patterns can read at most (None:
+    # unbounded, or a lookaround that reads past them), and the formats those patterns let
+    # through for each such prefix: a file's numbers share their first digits.
+    lead_width: int | None = None
+    by_lead: dict[str, tuple] = field(default_factory=dict, compare=False, hash=False)
 
     def valid(self, nsn: str) -> bool:
         """phonenumbers' _number_type_helper(nsn) != UNKNOWN, without building a number."""
@@ -118,7 +124,17 @@ class _Region:
         (the last, most detailed leading-digits pattern, then the whole pattern), without
         building a number. A format whose pattern reads the whole number at once gives the
         digits straight from its groups (what re.sub would write, then kept digits only)."""
-        for leading, pattern, rule, digits in self.formats:
+        formats = self.formats
+        if self.lead_width is not None:
+            prefix = nsn[: self.lead_width]
+            formats = self.by_lead.get(prefix)
+            if formats is None:
+                if len(self.by_lead) >= 4096:
+                    self.by_lead.clear()
+                formats = self.by_lead[prefix] = tuple(
+                    (None, *f[1:]) for f in self.formats if f[0] is None or f[0].match(nsn)
+                )
+        for leading, pattern, rule, digits in formats:
             if leading is not None and not leading.match(nsn):
                 continue
             m = pattern.match(nsn)
@@ -182,7 +198,25 @@ def _region(region: str) -> _Region | None:
         general=general,
         types=types,
         formats=tuple(formats),
+        lead_width=_lead_width([f[0] for f in formats]),
     )
+
+
+def _lead_width(patterns: list[re.Pattern[str] | None]) -> int | None:
+    """The most characters any of these patterns, matched at the start, can read (so whether
+    each matches depends on that many first digits only); None when one can read any number
+    or looks past what it reads (lookarounds, anchors)."""
+    width = 0
+    for p in patterns:
+        if p is None:
+            continue
+        if any(t in p.pattern for t in ("(?=", "(?!", "(?<", "\\b", "\\B", "$", "\\Z")):
+            return None
+        most = sre_parse.parse(p.pattern).getwidth()[1]
+        if most > 64:
+            return None
+        width = max(width, most)
+    return width
 
 
 def _digits_template(rule: str) -> str | None:
