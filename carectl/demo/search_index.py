@@ -10,8 +10,8 @@ the chunk's rows (``copy_content``) in a table shaped like an index's _content
 At the end the scratch indexes are merged (while the writer builds its other indexes) and their
 other shadow tables copied into the database in one transaction, row for row, in which the text
 table takes the place of the (empty) _content table: an FTS5 index is nothing but those tables,
-and tests run FTS5's integrity-check on the result. Only where shadow tables can be written (not in a SQLite
-built "defensive": ``writable``); elsewhere the writer feeds the indexes itself.
+and tests run FTS5's integrity-check on the result. Only where shadow tables can be written
+(not in a SQLite built "defensive": ``writable``); elsewhere the writer feeds the indexes itself.
 
 Only for a load into an empty database (the indexes are replaced, not added to). A load that
 fails still gets the chunks it committed indexed; one killed outright (like the B-tree indexes
