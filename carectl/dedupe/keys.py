@@ -195,13 +195,16 @@ def keys_for(
         other = phone_region(p)
         if other != region and other not in regions:
             regions = (*regions, other)
-    names, region_keys, ends = _by_name(full_name or "", tuple(sorted(regions)))
+    names, region_keys, ends = _by_name(
+        full_name or "", regions if len(regions) == 1 else tuple(sorted(regions))
+    )
     out.update(region_keys)
     if birthday and not birthday.startswith("--"):
         year = birthday[:4]
-        if year:
-            out.update(("name_year", f"{key}|{year}") for key in names)
-            out.update(("bday_tok", f"{birthday}|{tok}") for tok in ends)
+        for key in names:
+            out.add(("name_year", f"{key}|{year}"))
+        for tok in ends:
+            out.add(("bday_tok", f"{birthday}|{tok}"))
     return out
 
 
