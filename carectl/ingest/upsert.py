@@ -17,12 +17,12 @@ from carectl.store.transaction import Tx
 NAMES = ("full_name", "family_name", "given_name")
 SCALARS = ("language", "timezone", "region", "birthday")
 CONTACTS = ("emails", "phones")
+_KNOWN = frozenset((*NAMES, *SCALARS, *CONTACTS))  # fields with columns of their own
 
 
 def custom_of(lead: Lead) -> dict[str, Any]:
     """What the customer's custom fields get: extra canonical fields, unmapped columns, tags."""
-    known = {*NAMES, *SCALARS, *CONTACTS}
-    out = {k: v for k, v in lead.fields.items() if k not in known and v not in (None, "", [])}
+    out = {k: v for k, v in lead.fields.items() if k not in _KNOWN and v not in (None, "", [])}
     out.update(lead.custom)
     if lead.tags:
         out["tags"] = list(dict.fromkeys(lead.tags))
