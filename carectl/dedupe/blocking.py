@@ -6,10 +6,12 @@ costs no more than a rare one; such a key alone never decides a merge anyway.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from carectl.dedupe.bound import EPSILON, Bound
 from carectl.dedupe.keys import (
     OTHER_ADDRESSES,
     OTHER_BIRTHDAYS,
@@ -20,7 +22,7 @@ from carectl.dedupe.keys import (
     other_addresses,
     seen,
 )
-from carectl.dedupe.learn import learner_for
+from carectl.dedupe.learn import UPDATE, Learner, learner_for
 from carectl.dedupe.score import W_NAME_SLIP, Person, Score, _same_name, compare
 
 PER_KEY = 20  # customers read per key at most
@@ -184,6 +186,8 @@ class BatchMatcher:
         self.used = self.scored = 0  # pairs whose score came from ahead / all pairs scored
         self._diff: tuple[Any, Any, Any] | None = None  # (weights then, now, what moved)
         self._version: int | None = None
+        self._bound: Bound | None = None  # for the learner's weights ``_bound_of``
+        self._bound_of: dict[str, float] | None = None
 
     def best(
         self,
@@ -210,6 +214,10 @@ class BatchMatcher:
             ids = [i for i in ids if i not in separated]
         others = self.others(name_region, stored)
         scores = self._usable(ahead, made)
+        if BOUNDED and not scores and len(ids) > 1:
+            found = self._bounded(p, ids, others)
+            if found is not False:
+                return found  # type: ignore[return-value]
         then = ahead.weights if ahead is not None else {}
         counted = ahead.others if ahead is not None else others
         best: Match | None = None
@@ -231,6 +239,55 @@ class BatchMatcher:
             self.learner.observe(score)
             if best is None or score.total > best.score.total:
                 best = Match(cid, score)
+        return best
+
+    def _bounded(self, p: Person, ids: list[int], others: int) -> Match | bool | None:
+        """best's loop, the same Match and the same pairs learned from, comparing fewer: each
+        pair's most (bound.Bound) first, and a pair is not compared when it can be neither
+        the best (under the best so far, or at most equal and later in ``ids``: the first of
+        equals wins) nor a pair the learner counts more of than its number (quiet_below),
+        nor one at a shared address (its learner counts those). False: the weights may change
+        among these pairs (they are compared one by one, as best does)."""
+        learner, persons = self.learner, self.persons
+        pairs = [(cid, other) for cid in ids if (other := persons.get(cid)) is not None]
+        floor = quiet_below(learner, len(pairs))
+        if floor is None:
+            return False
+        weights = learner.weights
+        bound = self._bound
+        if bound is None or self._bound_of is not weights:
+            bound, self._bound_of = Bound(weights), weights
+            self._bound = bound
+        rules = self.rules
+        name = bound.name(_same_name(others))
+        most = [bound.rest(p, other, rules) + name for _, other in pairs]
+        floor -= EPSILON
+        best: Match | None = None
+        first = 0  # best's place in ids
+        for i in sorted(range(len(pairs)), key=lambda i: (-most[i], i)):
+            cid, other = pairs[i]
+            self.scored += 1
+            top = most[i]
+            if (
+                best is not None
+                and top < floor
+                and (
+                    top < best.score.total - EPSILON
+                    or (top <= best.score.total + TIE and i > first)
+                )
+                and not (p.address and other.address)
+            ):
+                learner.observe(UNDER)
+                continue
+            score = compare(p, other, namesakes=others, email_rules=rules, weights=weights)
+            learner.observe(score)
+            total = score.total
+            if (
+                best is None
+                or total > best.score.total
+                or (total == best.score.total and i < first)
+            ):
+                best, first = Match(cid, score), i
         return best
 
     def candidate_ids(
@@ -410,6 +467,25 @@ class BatchMatcher:
             missing = [i for i in ids if i not in self.persons]
             self.persons.update(load_many(self.db, missing))
         return self.by_key.get((kind, key), [])
+
+
+# A pair not compared (BatchMatcher._bounded) is observed as one no field could leave decided:
+# counted among the pairs seen, nothing learned from it.
+UNDER = Score(-math.inf)
+BOUNDED = True  # BatchMatcher.best compares only the pairs that can matter (tests turn it off)
+TIE = 1e-6  # a bound this far over a (rounded) total cannot round above it
+
+
+def quiet_below(learner: Any, n: int) -> float | None:
+    """The total under which the learner learns nothing from a pair over its next n pairs
+    observed (learn.Learner.observe: its count of pairs seen goes on, and each pair is counted
+    as seen whatever its score); None: its weights are updated among them. A learner that is
+    not a Learner (recheck's) learns nothing."""
+    if not isinstance(learner, Learner) or learner._skip:
+        return math.inf
+    if learner._seen % UPDATE + n >= UPDATE:
+        return None
+    return learner.hi + learner._lowest
 
 
 def _probe_order(k: tuple[str, str]) -> tuple[int, str]:

@@ -49,6 +49,7 @@ class Bound:
         w = self.w
         self.phone_same = w["phone_same"]
         self.phone_other = max(w["phone_digits"], w["phone_diff"])
+        self.phone_diff = w["phone_diff"]
         self.email_shared = max(w["email_same"], w["email_named"])
         self.email_diff = w["email_diff"]
         addr = [level for level in fixed if level.startswith("addr_")]
@@ -62,12 +63,9 @@ class Bound:
             if level.startswith("name_")
         ]
         self._names: dict[float, float] = {}
-        # id(phones) -> (phones, their tails): the set kept alive with it, so an id is
-        # never taken for another set's; cleared by the caller per chunk (``forget``)
-        self.tails: dict[int, tuple[set[str], frozenset[str]]] = {}
 
     def forget(self) -> None:
-        self.tails.clear()
+        """Nothing is kept between pairs (a chunk's end: the scan calls it)."""
 
     def name(self, same: float) -> float:
         """The most a name comparison adds when the same name weighs ``same``."""
@@ -81,13 +79,13 @@ class Bound:
 
     def rest(self, a: S.Person, b: S.Person, rules: tuple = ()) -> float:
         """The most every field but the name adds."""
-        w, learned = self.w, self.weights
         total = 0.0
-        if a.phones and b.phones:
-            if not a.phones.isdisjoint(b.phones):
+        phones, theirs = a.phones, b.phones
+        if phones and theirs:
+            if not phones.isdisjoint(theirs):
                 total += self.phone_same
-            elif self._tails(a).isdisjoint(self._tails(b)):
-                total += w["phone_diff"]  # no 9 national digits in common (score._same_digits)
+            elif all(x[-9:] != y[-9:] for x in phones for y in theirs):
+                total += self.phone_diff  # no 9 national digits in common (score._same_digits)
             else:
                 total += self.phone_other
         if a.emails and b.emails:
@@ -98,6 +96,7 @@ class Bound:
             else:
                 total += self.email_diff
         if a.birthday and b.birthday:
+            learned = self.weights
             if a.other_birthdays or b.other_birthdays:
                 total += max(
                     learned.get(level, weight)  # as compare weighs it
@@ -110,7 +109,7 @@ class Bound:
                 total += learned.get(level, weight)
         if a.ids and b.ids:
             weight, _, level = S._ids(a.ids, b.ids)
-            total += learned.get(level, weight)
+            total += self.weights.get(level, weight)
         if a.address and b.address:
             if a.other_addresses or b.other_addresses:
                 same = not {a.address, *a.other_addresses}.isdisjoint(
@@ -120,14 +119,6 @@ class Bound:
                 same = a.address == b.address
             total += self.addr_any if same else self.addr_other
         return total
-
-    def _tails(self, p: S.Person) -> frozenset[str]:
-        """The last 9 digits of p's phones (kept: a person meets several candidates)."""
-        key = id(p.phones)
-        found = self.tails.get(key)
-        if found is None or found[0] is not p.phones:
-            found = self.tails[key] = (p.phones, frozenset(n[-9:] for n in p.phones))
-        return found[1]
 
     def below(self, a: S.Person, b: S.Person, floor: float, namesakes: int, rules: tuple) -> bool:
         """Whether compare(a, b, namesakes=...) is sure to stay under ``floor``."""

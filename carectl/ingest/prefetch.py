@@ -90,15 +90,17 @@ class Known:
             keys.update(lookup)
             for n in ns:
                 namesakes[n] = fresh.namesakes[n] if n in fresh.namesakes else known.namesakes[n]
-        for k in keys:
+        for k in keys:  # those kept (see learn) are marked used
             found = fresh.by_key.get(k) if k in fresh.keys else known.by_key.get(k)
             if found:
                 by_key[k] = list(found)
-            used.pop(k, None)
-            used[k] = None
-        for n in namesakes:
-            used.pop(("", n), None)
-            used[("", n)] = None
+            if found or k in known.keys:
+                used.pop(k, None)
+                used[k] = None
+        for n, count in namesakes.items():
+            if count or n in known.namesakes:
+                used.pop(("", n), None)
+                used[("", n)] = None
         persons = fresh.persons
         got: dict[int, Person | None] = {}
         for found in by_key.values():
