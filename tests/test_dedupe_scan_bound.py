@@ -105,7 +105,9 @@ def _check(pairs: list[tuple[S.Person, S.Person]], weights: dict[str, float] | N
         for a, b in ((x, y), (y, x)):
             for n in NAMESAKES:
                 total = S.compare(a, b, namesakes=n, email_rules=RULES, weights=weights).total
-                most = bound.rest(a, b, RULES) + bound.name(S._same_name(n))
+                rest = bound.rest(a, b, RULES)
+                assert bound.each(a, [b], RULES) == [rest]  # the import's way
+                most = rest + bound.name(S._same_name(n))
                 assert total <= most + 0.01, (total, most, a, b, n, weights)
                 skipped += bound.below(a, b, 6.0, n, RULES)
         bound.forget()

@@ -260,7 +260,7 @@ class BatchMatcher:
             self._bound = bound
         rules = self.rules
         name = bound.name(_same_name(others))
-        most = [bound.rest(p, other, rules) + name for _, other in pairs]
+        most = [rest + name for rest in bound.each(p, [other for _, other in pairs], rules)]
         floor -= EPSILON
         best: Match | None = None
         first = 0  # best's place in ids

@@ -77,6 +77,46 @@ class Bound:
             best = self._names[same] = max(best, 0.0)
         return best
 
+    def each(self, a: S.Person, others: list[S.Person], rules: tuple = ()) -> list[float]:
+        """rest(a, b) for each b: a's side looked at once, and for most pairs (no id numbers,
+        addresses or other birthdays on both sides) its fields in place (an import's lead
+        against its candidates: most of them the name's namesakes)."""
+        phones, emails, birthday = a.phones, a.emails, a.birthday
+        tails = {x[-9:] for x in phones}
+        ids, address, more = a.ids, a.address, a.other_birthdays
+        phone_same, phone_other, phone_diff = self.phone_same, self.phone_other, self.phone_diff
+        email_shared, email_diff, learned = self.email_shared, self.email_diff, self.weights
+        out = []
+        for b in others:
+            if (ids and b.ids) or (address and b.address) or more or b.other_birthdays:
+                out.append(self.rest(a, b, rules))
+                continue
+            total = 0.0
+            theirs = b.phones
+            if phones and theirs:
+                if not phones.isdisjoint(theirs):
+                    total += phone_same
+                else:
+                    for x in theirs:
+                        if x[-9:] in tails:
+                            total += phone_other
+                            break
+                    else:
+                        total += phone_diff
+            theirs = b.emails
+            if emails and theirs:
+                if not emails.isdisjoint(theirs) or (
+                    rules and S._shared_emails(emails, theirs, rules)
+                ):
+                    total += email_shared
+                else:
+                    total += email_diff
+            if birthday and b.birthday:
+                weight, _, level = S._birthday(birthday, b.birthday)
+                total += learned.get(level, weight)
+            out.append(total)
+        return out
+
     def rest(self, a: S.Person, b: S.Person, rules: tuple = ()) -> float:
         """The most every field but the name adds."""
         total = 0.0
