@@ -517,12 +517,13 @@ class Read:
         contact point comes last); a list that lost a member when full is read again when
         used (its next id is unknown), as is a name count at its cap."""
         by_key, counts, persons, read = self.by_key, self.namesakes, self.persons, self.keys
-        counted = {("name_region", key) for key in counts}
         recount: list[str] = []
         for cid, person, old, new in changes:
             persons[cid] = person
             diff = old ^ new
-            for kind, key in diff & counted:
+            for kind, key in diff:
+                if kind != "name_region" or key not in counts:
+                    continue
                 if (kind, key) in new:
                     counts[key] += 1
                 elif counts[key] >= NAMESAKE_CAP:
