@@ -45,7 +45,7 @@ from carectl.service import privacy
 from carectl.store import audit
 from carectl.store.audit import actor
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import json_text, now_iso
 
 COLUMNS = (
     "id", "code", "full_name", "family_name", "given_name", "name_key", "given_key", "language",
@@ -508,7 +508,7 @@ def _fts(d: Draft) -> tuple[str, str]:
 
 # Built once: json.dumps with options builds a new encoder on every call (several per row).
 _custom_json = functools.partial(
-    ledger.json_text, json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False).encode
+    json_text, json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False).encode
 )
 _audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from carectl.ingest.lead import Lead, MatchResult
 from carectl.store import audit
 from carectl.store.connection import pragmas
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import json_text, now_iso
 
 CHUNK = 1 << 20
 COUNTS = ("created", "merged", "review", "rejected")
@@ -190,26 +189,6 @@ def own_values(db: Any) -> Any:
     every JSON column again: half the cost of a ``leads`` row (the raw row's JSON above all).
     Foreign keys and uniqueness are still checked."""
     return pragmas(db, ignore_check_constraints=1)
-
-
-def json_text(encode: Any, value: Any) -> str:
-    """``encode(value)`` with an encoder built with ``allow_nan=False``, so the text is always
-    valid JSON: a value that is no finite number (a JSON lead file's NaN or Infinity, which
-    Python reads as floats) is written as the text it was read from."""
-    try:
-        return encode(value)
-    except ValueError:
-        return encode(_finite(value))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
-    if isinstance(value, dict):
-        return {_finite(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 # Built once: json.dumps with options builds a new encoder on every call (three per lead).

@@ -17,7 +17,7 @@ from carectl.normalize.phones import to_e164
 from carectl.normalize.text import fold
 from carectl.store import audit
 from carectl.store.transaction import Tx
-from carectl.store.util import dicts, now_iso
+from carectl.store.util import dicts, json_text, now_iso
 
 EDITABLE = (
     "full_name",
@@ -33,6 +33,10 @@ EDITABLE = (
 
 class NotFound(LookupError):
     pass
+
+
+# Built once (json.dumps builds an encoder per call); allow_nan=False: see json_text.
+_custom_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False).encode
 
 
 def format_code(customer_id: int) -> str:
@@ -131,7 +135,7 @@ def create_customer(
         "region": (region or "").upper(),
         "birthday": check_birthday(birthday),
         "source_id": source_id,
-        "custom": json.dumps(custom or {}, ensure_ascii=False, sort_keys=True),
+        "custom": json_text(_custom_json, custom or {}),
         "created_at": now,
         "updated_at": now,
     }
@@ -233,7 +237,7 @@ def changed_fields(current: dict[str, Any], changes: dict[str, Any]) -> dict[str
                 merged.pop(k, None)
             else:
                 merged[k] = v
-        new["custom"] = json.dumps(merged, ensure_ascii=False, sort_keys=True)
+        new["custom"] = json_text(_custom_json, merged)
     return {k: v for k, v in new.items() if current.get(k) != v and not _same_custom(k, v, current)}
 
 
