@@ -268,6 +268,7 @@ class Generator:
             return
         order_source = source_id if sells[p.source_index] else ids[0]
         orders = out.orders
+        ref = f"DM{cid}-"
         for k, d in enumerate(days, 1):
             amount, items = baskets[int(rand() * n_baskets)]
             b = bits(40)
@@ -278,7 +279,7 @@ class Generator:
             )
             r = rand()
             status = "paid" if r < 0.93 else "refunded" if r < 0.97 else "cancelled"
-            orders.append((cid, f"DM{cid}-{k}", at, amount, currency, status, items, order_source))
+            orders.append((cid, ref + str(k), at, amount, currency, status, items, order_source))
 
 
 def _clamp(day: int, offset: int, window: int) -> int:

@@ -13,6 +13,7 @@ import ctypes
 import gc
 import sqlite3
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from carectl import search
@@ -70,7 +71,10 @@ _COPIES = (
 TRANSITION_COLUMNS = "customer_id, at, from_state, to_state, left_at"
 TRANSITION_TABLE = "id INTEGER PRIMARY KEY, " + TRANSITION_COLUMNS
 _CUSTOMER_FIELDS = [c.strip() for c in CUSTOMER_COLUMNS.split(",")]
-_CREATED, _LANGUAGE = _CUSTOMER_FIELDS.index("created_at"), _CUSTOMER_FIELDS.index("language")
+# what a customer's history is made from: (id, created_at, language)
+_HISTORY_FIELDS = itemgetter(
+    0, _CUSTOMER_FIELDS.index("created_at"), _CUSTOMER_FIELDS.index("language")
+)
 # The search indexes' rowid is -id: copied newest first, so their rowids rise (see search).
 _SEARCH_COPIES = (
     f"INSERT INTO main.{search.TRIGRAMS} (rowid, names, contacts)"
@@ -118,8 +122,9 @@ def stage(
             marks = ", ".join("?" for _ in columns.split(","))
             conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
         first, last = batch.customers[0][0], batch.customers[-1][0]
-        made = history.stage(conn, number, [(c[0], c[_CREATED], c[_LANGUAGE]) for c in
-                                            batch.customers]) if history else None  # fmt: skip
+        made = None
+        if history:
+            made = history.stage(conn, number, list(map(_HISTORY_FIELDS, batch.customers)))
         derived = None
         if transitions:
             conn.execute(f"CREATE TABLE lifecycle_transitions ({TRANSITION_TABLE})")
