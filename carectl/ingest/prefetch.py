@@ -13,12 +13,13 @@ by recheck, another connection's commit: ``PRAGMA data_version``) throws the rea
 batch reads for itself as before. Not seen: a plugin that edits customers from a batch's
 after-commit event on the importing connection itself (none of the built-ins does).
 
-What earlier batches read is kept (``Known``) and brought up to date the same way with each
-commit's changes (by the next read, on its thread: within its snapshot, taken after that
-commit), so a batch reads only the keys and customers no batch before it read: a file's names
-come back batch after batch, and once a name's list holds its first customers it no longer
-changes (later customers have higher ids). Kept while nothing else wrote (a merge, another
-connection: it is dropped, as the read is), and bounded: the keys least recently used go.
+What earlier batches read of the names (their lists of customers, their counts) is kept
+(``Known``) and brought up to date the same way with each commit's changes (by the next read,
+on its thread: within its snapshot, taken after that commit), so a batch reads only the names
+no batch before it read: a file's names come back batch after batch, and once a name's list
+holds its first customers it no longer changes (later customers have higher ids). Kept while
+nothing else wrote (a merge, another connection: it is dropped, as the read is), and bounded:
+the names least recently used go.
 
 The same goes for the scores the workers make ahead (ingest/workers.py): each chunk's are
 made from a read of its own, which saw the leads table up to some row. After each commit, the
@@ -48,7 +49,11 @@ log = logging.getLogger(__name__)
 Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys now
 CACHE_KIB = 16 * 1024  # the reading connection's page cache (upper index levels stay in it)
 WINDOW = 16  # batches whose changes are kept for scores made ahead (2 or 3 are ever needed)
-KNOWN_KEYS = 50_000  # keys kept read (a batch of 2,000 leads looks up ~8,000)
+# What is kept read: the name lists (each a name's first customers in a region: the lists most
+# leads share) and name counts, at most so many keys and customers (~1.5 kB each).
+KEPT = frozenset({"name_region"})
+KNOWN_KEYS = 20_000
+KNOWN_PERSONS = 20_000
 
 
 @dataclass
@@ -94,7 +99,7 @@ class Known:
             found = fresh.by_key.get(k) if k in fresh.keys else known.by_key.get(k)
             if found:
                 by_key[k] = list(found)
-            if found or k in known.keys:
+            if k in known.keys or (found and k[0] in KEPT):
                 used.pop(k, None)
                 used[k] = None
         for n, count in namesakes.items():
@@ -111,15 +116,17 @@ class Known:
 
     def learn(self, db: Any, fresh: Read, changes: list[Change]) -> None:
         """Take in a read made as of the commit before the last one, then that commit's
-        changes (Read.patch); lists it leaves incomplete are forgotten. Keys nobody had
-        (most: a new person's phone, email, birthday) and the customers no list holds are
-        not kept: they are seldom asked for again."""
+        changes (Read.patch); lists it leaves incomplete are forgotten. Only the name lists
+        are kept (KEPT), not the keys of a person's phone, email or birthday: seldom asked
+        for again, and their customers would cost memory."""
         known = self.read
-        known.by_key.update(fresh.by_key)
-        known.keys.update(fresh.by_key)
+        kept = {k: found for k, found in fresh.by_key.items() if k[0] in KEPT}
+        known.by_key.update(kept)
+        known.keys.update(kept)
         known.namesakes.update((n, c) for n, c in fresh.namesakes.items() if c)
-        known.persons.update(fresh.persons)
         persons = known.persons
+        got = fresh.persons
+        persons.update((cid, got[cid]) for found in kept.values() for cid in found if cid in got)
         had = {cid for cid, *_ in changes if cid in persons}
         known.patch(db, changes)
         by_key, keys = known.by_key, known.keys
@@ -130,14 +137,13 @@ class Known:
             keys.discard(k)
             by_key.pop(k, None)
         known.stale.clear()
-        if len(self.used) > KNOWN_KEYS:
+        while len(self.used) > KNOWN_KEYS or len(known.persons) > KNOWN_PERSONS:
             self._trim()
 
     def _trim(self) -> None:
         """Forget the least recently used half, and the customers no list kept holds."""
         known, used = self.read, self.used
-        drop = len(used) - KNOWN_KEYS // 2
-        for k in list(itertools.islice(used, drop)):
+        for k in list(itertools.islice(used, (len(used) + 1) // 2)):
             del used[k]
             if k[0]:
                 known.keys.discard(k)
