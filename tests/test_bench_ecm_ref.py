@@ -28,3 +28,12 @@ def test_links_are_closed_transitively():
 def test_an_unknown_set_is_an_error_not_a_crash():
     with pytest.raises(RuntimeError, match="ecm failed"):
         ecm_ref.measure("febrl9")
+
+
+def test_peak_rss_is_the_childs_own_not_the_parents():
+    """ru_maxrss survives exec: a child of a big parent would report the parent's size."""
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # touch every page
+    got = ecm_ref.measure("febrl1", limit=300)
+    del ballast
+    assert 0 < got["peak_rss_mb"] < 400
