@@ -596,7 +596,8 @@ def _ecm_row(label: str, e: dict[str, Any]) -> dict[str, Any]:
         "",
         f"links closed transitively; raw links {e['true_links']:,} right of {e['links']:,}"
         f" (of {e['true_pairs']:,} true pairs); {e['candidates']:,} candidates hold"
-        f" {e['true_candidates']:,} true pairs; {e['rows_per_s']:,.0f} rows/s,"
+        f" {e['true_candidates']:,} true pairs; {e['rows_per_s']:,.0f} rows/s"
+        f" ({e['cpu_us_per_row']:,.0f} us CPU/row: index, compare, ECM),"
         f" peak RSS {e['peak_rss_mb']:,.0f} MB",
     )
 

@@ -36,7 +36,8 @@ def available() -> bool:
 def measure(name: str, limit: int | None = None) -> dict[str, Any] | None:
     """ECM on FEBRL set ``name`` (its first ``limit`` records if given) in a child process:
     {"pred", "true", "links", "true_links", "candidates", "true_pairs", "seconds",
-    "rows_per_s", "peak_rss_mb"}; None without recordlinkage. Raises RuntimeError if it fails."""
+    "rows_per_s", "cpu_us_per_row", "peak_rss_mb"}; None without recordlinkage.
+    Raises RuntimeError if it fails."""
     if not available():
         return None
     with tempfile.TemporaryDirectory(prefix="carectl-ecm-") as folder:
@@ -89,7 +90,7 @@ def _child(name: str, limit: int, out: Path) -> None:
     frame = getattr(datasets, f"load_{name}")()
     if limit:
         frame = frame.iloc[:limit]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     indexer = recordlinkage.Index()
     for column in BLOCKS:
         indexer.block(column)
@@ -102,6 +103,7 @@ def _child(name: str, limit: int, out: Path) -> None:
     features = compare.compute(candidates, frame)
     links = recordlinkage.ECMClassifier(binarize=0.5).fit_predict(features)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     index = [str(r) for r in frame.index]
     ref = {r: r.split("-")[1] for r in index}
     pairs = [(str(a), str(b)) for a, b in links]
@@ -118,6 +120,7 @@ def _child(name: str, limit: int, out: Path) -> None:
                 "true_pairs": sum(c * (c - 1) // 2 for c in people.values()),
                 "seconds": seconds,
                 "rows_per_s": len(index) / seconds,
+                "cpu_us_per_row": cpu / len(index) * 1e6,
                 "peak_rss_mb": _peak_rss_mb(),
             }
         ),
