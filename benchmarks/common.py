@@ -151,3 +151,15 @@ def plan_of(conn: Any, fn: Callable[[], Any]) -> str:
     # The list columns' per-row lookups (primary email/phone) are the same everywhere: skip them.
     main = [r[-1] for r in rows if r[1] == 0 and "CORRELATED" not in r[-1]]
     return "; ".join(main)
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak: ``ru_maxrss`` survives exec, so a child started from a big
+    parent reports the parent's size; VmHWM belongs to the memory map exec made."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

