@@ -9,7 +9,6 @@ chunk's service-desk history is made in the same file from its customers and ord
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import sqlite3
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from carectl.demo.generate import (
     Settings,
 )
 from carectl.service import lifecycle
+from carectl.store import library
 from carectl.store.transaction import Tx
 
 # The staged tables, in Batch field order: (name, columns, declared columns). Orders get ids
@@ -180,7 +180,6 @@ def copy_search(tx: Tx | sqlite3.Connection, schemas: list[str]) -> None:
 
 _GENERATOR: Generator | None = None
 _HISTORY: service.Maker | None = None
-_unlocked_tried = False
 
 
 def init_worker(settings: Settings, history: Config | None) -> None:
@@ -195,31 +194,10 @@ def init_worker(settings: Settings, history: Config | None) -> None:
 
 
 def unlocked_sqlite() -> bool:
-    """Run SQLite without its locks in this process, if no connection is open yet; True if so.
-
-    A worker uses each of its connections on one thread only, yet SQLite by default takes a
-    connection's mutex in every call (each value bound, each step) and a global one on every
-    allocation to count it: ~5% of a worker's instructions (cachegrind). Multi-thread mode and
-    no memory statistics drop both. Settings change only while the library is shut down, safe
-    only with nothing of SQLite's allocated, so a worker calls this first
-    (carectl.segments.halves.free_allocator does the same for the statistics alone). Once per
-    process: with the statistics off, SQLite's memory in use reads 0 whatever is open."""
-    global _unlocked_tried
-    if _unlocked_tried:
-        return False
-    _unlocked_tried = True
-    try:
-        import _sqlite3  # the library Python's sqlite3 is linked with, not another copy
-
-        lib = ctypes.CDLL(_sqlite3.__file__)
-        lib.sqlite3_memory_used.restype = ctypes.c_int64
-        if lib.sqlite3_memory_used() != 0 or lib.sqlite3_shutdown() != 0:
-            return False
-        multithread = lib.sqlite3_config(2) == 0  # SQLITE_CONFIG_MULTITHREAD
-        quiet = lib.sqlite3_config(9, ctypes.c_int(0)) == 0  # SQLITE_CONFIG_MEMSTATUS off
-        return lib.sqlite3_initialize() == 0 and multithread and quiet
-    except (OSError, AttributeError, ImportError):
-        return False
+    """SQLite without its locks in this worker (store.library): it uses each of its connections
+    on one thread only, yet by default SQLite takes a connection's mutex in every call and a
+    global one on every allocation (~5% of a worker's instructions, cachegrind)."""
+    return library.configure(multithread=True)
 
 
 def makers(settings: Settings, history: Config | None) -> tuple[Generator, service.Maker | None]:

@@ -12,17 +12,16 @@ written would hold its lock until the writer's commit).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import sqlite3
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from carectl.store import library
 from carectl.store.connection import BUSY_TIMEOUT_MS, checkpoint_passive
 
 # Below this many customers a second connection, a thread and scratch files cost more than the
@@ -31,38 +30,11 @@ MIN_CUSTOMERS = 50_000
 FIRST_ID, LAST_ID = -(2**63), 2**63 - 1
 
 
-_allocator = threading.Lock()
-_allocator_tried = False
-
-
 def free_allocator() -> bool:
-    """Turn SQLite's memory statistics off for this process, if no connection is open yet;
-    True if they are off now.
-
-    With them on (SQLite's default) every allocation and free of every connection takes one
-    global mutex to be counted, so two connections stepping allocation-heavy statements
-    (aggregates per group, sorts) on two threads mostly wait for each other: here one half of
-    the benchmark's orders GROUP BY took 1.1 s alone and 2.2 s beside the other half; with the
-    statistics off, 1.0-1.1 s side by side. The setting changes only while the library is shut
-    down, which is safe only with nothing of SQLite's allocated (no connection open:
-    ``sqlite3_memory_used()`` is 0), so a process calls this at its start (the benchmark,
-    ``carectl segments recompute``); anywhere else it changes nothing. Once per process."""
-    global _allocator_tried
-    with _allocator:
-        if _allocator_tried:
-            return False
-        _allocator_tried = True
-        try:
-            import _sqlite3  # the library Python's sqlite3 is linked with, not another copy
-
-            lib = ctypes.CDLL(_sqlite3.__file__)
-            lib.sqlite3_memory_used.restype = ctypes.c_int64
-            if lib.sqlite3_memory_used() != 0 or lib.sqlite3_shutdown() != 0:
-                return False
-            off = lib.sqlite3_config(9, ctypes.c_int(0)) == 0  # SQLITE_CONFIG_MEMSTATUS
-            return lib.sqlite3_initialize() == 0 and off
-        except (OSError, AttributeError, ImportError):
-            return False
+    """SQLite's memory statistics off for this process (store.library), before any connection
+    opens: with them on, two connections stepping allocation-heavy statements (aggregates per
+    group, sorts) on two threads mostly wait for each other's global mutex."""
+    return library.configure()
 
 
 class Conn:
