@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import peak_rss_mb
+from benchmarks.common import peak_rss_mb, run_child
 
 BLOCKS = ("given_name", "surname", "date_of_birth", "soc_sec_id", "postcode")
 EXACT = ("date_of_birth", "suburb", "state", "soc_sec_id", "postcode", "street_number")
@@ -43,13 +41,8 @@ def measure(name: str, limit: int | None = None) -> dict[str, Any] | None:
         return None
     with tempfile.TemporaryDirectory(prefix="carectl-ecm-") as folder:
         out = Path(folder) / "out.json"
-        cmd = [sys.executable, "-m", "benchmarks.ecm_ref", name, str(limit or 0), str(out)]
-        root = Path(__file__).resolve().parent.parent
-        env = {**os.environ, "PYTHONPATH": str(root)}
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"ecm failed: {done.stderr.strip()[-300:]}")
-        return json.loads(out.read_text(encoding="utf-8"))
+        args = [name, str(limit or 0), str(out)]
+        return run_child("benchmarks.ecm_ref", args, out, "ecm")
 
 
 # ---------------------------------------------------------------- the child process

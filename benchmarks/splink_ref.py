@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import peak_rss_mb
+from benchmarks.common import peak_rss_mb, run_child
 
 # Clusters are read at this match probability (Splink's tutorials use 0.95).
 THRESHOLD = 0.95
@@ -38,13 +36,7 @@ def measure(records: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory(prefix="carectl-splink-") as folder:
         src, out = Path(folder) / "in.json", Path(folder) / "out.json"
         src.write_text(json.dumps({"kind": kind, "records": records}), encoding="utf-8")
-        cmd = [sys.executable, "-m", "benchmarks.splink_ref", str(src), str(out)]
-        root = Path(__file__).resolve().parent.parent
-        env = {**os.environ, "PYTHONPATH": str(root)}
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"splink failed: {done.stderr.strip()[-300:]}")
-        return json.loads(out.read_text(encoding="utf-8"))
+        return run_child("benchmarks.splink_ref", [str(src), str(out)], out, "splink")
 
 
 # ---------------------------------------------------------------- the child process

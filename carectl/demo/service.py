@@ -199,17 +199,11 @@ _DAYS: dict[int, str] = {}
 def stamp(t: float) -> str:
     """Epoch seconds as stored: UTC ISO text with milliseconds and Z (table lookups, no
     datetime: the demo stamps a few rows per customer)."""
-    ms = int(t * 1000 + 1e-4)  # t * 1000 may land a hair below a whole millisecond
-    day, rest = divmod(ms, 86_400_000)
-    text = _DAYS.get(day)
-    if text is None:
-        text = _DAYS[day] = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
-    minute, sms = divmod(rest, 60_000)
-    return text + _HMS[minute] + _SMS[sms]
+    return stamp_ms(int(t * 1000 + 1e-4))  # t * 1000 may land a hair below a whole millisecond
 
 
 def stamp_ms(ms: int) -> str:
-    """Epoch milliseconds as stored (stamp written out there: it runs a few times a customer)."""
+    """Epoch milliseconds as stored."""
     day, rest = divmod(ms, 86_400_000)
     text = _DAYS.get(day)
     if text is None:
