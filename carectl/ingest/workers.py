@@ -8,7 +8,9 @@ start-up, and then a smaller file is worth sending them) until the config change
 :func:`shutdown`. Each worker builds its own plugin manager from the config, so it runs
 exactly the normalize_lead plugins the main process would; when the main process's plugins
 cannot be rebuilt that way (registered by code, as tests do) or the file is small, everything
-runs inline. A chunk's leads go back packed as tuples (_pack, _unpack): see _Packed.
+runs inline. A chunk's leads go back packed as tuples (_pack, _unpack): see _Packed. When a
+worker dies (killed, out of memory), the rest of the file, the chunks in flight first, is
+normalised in this process, in file order: matching sees the rows in the order it would have.
 
 With the built-in matcher, a worker also scores its chunk's leads against their candidates
 (blocking.score_ahead) on a read connection of its own, with the learned weights of the moment
@@ -78,19 +80,22 @@ def prepared(
     path = ahead.path if ahead is not None and _spare_cores() else ""
     chunks = _chunks(rows)
     pool = _pool(ctx, n)
-    pending: deque[tuple[Future, list[Row], Any]] = deque()
+    pending: deque[tuple[Future | None, list[Row], Any]] = deque()
     broken = False
     serials: list[int] = []  # this file's chunks in _SENT
 
-    def result(fut: Future, chunk: list[Row], sent: Any) -> list[Item]:
+    def stopped(exc: BaseException) -> None:
         nonlocal broken
-        if not broken:
+        log.warning("ingest workers stopped (%s); normalising in this process", exc)
+        broken = True
+        shutdown()  # the next file starts new ones
+
+    def result(fut: Future | None, chunk: list[Row], sent: Any) -> list[Item]:
+        if not broken and fut is not None:
             try:
                 out = fut.result()
             except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-                log.warning("ingest workers stopped (%s); normalising in this process", exc)
-                broken = True
-                shutdown()  # the next file starts new ones
+                stopped(exc)
             else:
                 if sent is None:
                     return out
@@ -99,26 +104,31 @@ def prepared(
                 return items
         return prepare_rows(ctx, file, options, chunk)
 
+    # Once the pool is broken, every chunk still pending is normalised here, in file order:
+    # the rows must reach matching in the order they would without workers.
     try:
         for chunk in chunks:
-            if broken:
-                yield from prepare_rows(ctx, file, options, chunk)
-                continue
-            score = sent = None
-            if path:  # the weights, and whether another connection wrote (PRAGMA data_version)
-                weights = learner_for(ctx.db, ctx.config.dedupe).weights
-                score, sent = (path, weights), (weights, ahead.version())  # type: ignore[union-attr]
-            serial = next(_SERIALS)
-            _SENT[serial] = chunk
-            serials.append(serial)
-            pending.append((pool.submit(_work, file, options, chunk, score, serial), chunk, sent))
-            if len(pending) >= 2 * n:
+            fut = score = sent = None
+            if not broken:
+                if path:  # the weights, and whether another connection wrote (data_version)
+                    weights = learner_for(ctx.db, ctx.config.dedupe).weights
+                    score, sent = (path, weights), (weights, ahead.version())  # type: ignore[union-attr]
+                serial = next(_SERIALS)
+                _SENT[serial] = chunk
+                serials.append(serial)
+                try:
+                    fut = pool.submit(_work, file, options, chunk, score, serial)
+                except BrokenProcessPool as exc:  # it broke since the last result
+                    stopped(exc)
+            pending.append((fut, chunk, sent))
+            while pending and (broken or len(pending) >= 2 * n):
                 yield from result(*pending.popleft())
         while pending:
             yield from result(*pending.popleft())
     finally:
         for fut, *_ in pending:  # a file given up half-way: its chunks not started are dropped
-            fut.cancel()
+            if fut is not None:
+                fut.cancel()
         for serial in serials:
             _SENT.pop(serial, None)
 
