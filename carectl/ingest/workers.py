@@ -153,8 +153,9 @@ _POOL: tuple[Any, int, ProcessPoolExecutor] | None = None
 
 def _pool(ctx: Any, n: int) -> ProcessPoolExecutor:
     global _POOL
-    if _POOL is not None and _POOL[0] is ctx.config and _POOL[1] == n:
-        return _POOL[2]
+    kept = _POOL is not None and _POOL[0] is ctx.config and _POOL[1] == n
+    if kept and not _POOL[2]._broken:  # type: ignore[index,attr-defined]  # (died while idle)
+        return _POOL[2]  # type: ignore[index]
     shutdown()
     spawn = multiprocessing.get_context("spawn")  # no fork of a process holding a database
     pool = ProcessPoolExecutor(
