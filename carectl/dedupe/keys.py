@@ -208,7 +208,7 @@ def keys_for(
     return out
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 12)  # a file's commonest names (~350 bytes each)
 def _by_name(
     full_name: str, regions: tuple[str, ...]
 ) -> tuple[frozenset[str], tuple[tuple[str, str], ...], frozenset[str]]:

@@ -47,7 +47,7 @@ from carectl.store.connection import BUSY_TIMEOUT_MS
 log = logging.getLogger(__name__)
 
 Change = tuple[int, Person, set, set]  # customer, person now, keys before, keys now
-CACHE_KIB = 16 * 1024  # the reading connection's page cache (upper index levels stay in it)
+CACHE_KIB = 8 * 1024  # the reading connection's page cache (upper index levels stay in it)
 WINDOW = 16  # batches whose changes are kept for scores made ahead (2 or 3 are ever needed)
 # What is kept read: the name lists (each a name's first customers in a region: the lists most
 # leads share) and name counts, at most so many keys and customers (~1.5 kB each).
