@@ -169,3 +169,18 @@ def test_an_address_is_remembered_only_when_it_normalises_to_itself():
     # "<a@b.vn" comes out of the mailto: form, but read again it loses its "<"
     assert normalize_email("<mailto:<A@B.vn>") == "<a@b.vn"
     assert normalize_email("<a@b.vn") == "a@b.vn"
+
+
+def test_phone_memories_stay_bounded_and_answer_for_the_number_just_read():
+    """An import worker reads every number of a big file: what is kept of them is bounded
+    (memory flat whatever the file's size), and a number is still known right after it is
+    read (validated again and indexed within its row)."""
+    phones._VALID_E164.clear()
+    phones._NATIONAL.clear()
+    for n in range(phones.RECENT * 3):
+        e164 = phones.to_e164(f"09{n:08d}", "VN")
+        assert e164 in phones._VALID_E164 and e164 in phones._NATIONAL
+        assert phones.national_digits(e164) == f"09{n:08d}"
+        assert phones.to_e164(e164, "VN") == e164
+    assert len(phones._VALID_E164) <= phones.RECENT
+    assert len(phones._NATIONAL) <= phones.RECENT
