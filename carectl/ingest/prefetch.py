@@ -67,11 +67,19 @@ class Ahead:
 
 
 class Known:
-    """The keys, name counts and customers earlier batches read, as of the last commit."""
+    """The keys, name counts and customers earlier batches read, as of the last commit.
+
+    Its bookkeeping runs on the reading thread but holds the GIL the matching thread needs, so
+    it works on whole sets (in C) rather than key by key: a key or name is stamped with the
+    number of the last batch that used it, and the least recently used half goes when over
+    the bounds."""
 
     def __init__(self) -> None:
         self.read = Read({}, {}, {}, set())
-        self.used: dict[tuple[str, str], None] = {}  # keys and ("", name) in order of use
+        self.used: dict[tuple[str, str], int] = {}  # kept keys -> the last batch using them
+        self.named: dict[str, int] = {}  # and names (their counts)
+        self.batch = 0
+        self._people: tuple[list, set, set] | None = None  # the last batch's keys and names
         # (a read, the changes of the commit after it): for ``learn``, on the reading thread
         self.pending: tuple[Read, list[Change]] | None = None
 
@@ -79,40 +87,36 @@ class Known:
         self, people: list[tuple[Person, set, list[str]]]
     ) -> list[tuple[None, set, list[str]]]:
         """The keys and name counts of these people not known (read_batch's argument)."""
-        have, counts = self.read.keys, self.read.namesakes
-        keys = {k for _, lookup, _ in people for k in lookup if k not in have}
-        names = list({n for _, _, ns in people for n in ns if n not in counts})
-        return [(None, keys, names)]
+        keys, names = self._keys_names(people)
+        counts = self.read.namesakes
+        return [(None, keys - self.read.keys, [n for n in names if n not in counts])]
 
     def view(self, people: list[tuple[Person, set, list[str]]], fresh: Read) -> Read:
         """These people's read: what is known, with ``fresh`` (what was not); lists copied
         (the matcher changes its own)."""
-        known, used = self.read, self.used
-        by_key: dict[tuple[str, str], list[int]] = {}
-        namesakes: dict[str, int] = {}
-        keys: set[tuple[str, str]] = set()
-        for _, lookup, ns in people:
-            keys.update(lookup)
-            for n in ns:
-                namesakes[n] = fresh.namesakes[n] if n in fresh.namesakes else known.namesakes[n]
-        for k in keys:  # those kept (see learn) are marked used
-            found = fresh.by_key.get(k) if k in fresh.keys else known.by_key.get(k)
-            if found:
-                by_key[k] = list(found)
-            if k in known.keys or (found and k[0] in KEPT):
-                used.pop(k, None)
-                used[k] = None
-        for n, count in namesakes.items():
-            if count or n in known.namesakes:
-                used.pop(("", n), None)
-                used[("", n)] = None
-        persons = fresh.persons
-        got: dict[int, Person | None] = {}
-        for found in by_key.values():
-            for cid in found:
-                if cid not in got:
-                    got[cid] = persons[cid] if cid in persons else known.persons[cid]
-        return Read(by_key, namesakes, got, keys, fresh.contact_cap)
+        known = self.read
+        keys, names = self._keys_names(people)
+        kept = keys & known.keys  # disjoint from fresh.keys (see missing)
+        have = known.by_key
+        by_key = {k: list(found) for k in kept if (found := have.get(k))}
+        got = fresh.by_key
+        by_key.update({k: list(found) for k, found in got.items()})
+        counts = known.namesakes
+        namesakes = {n: counts[n] for n in names if n in counts}
+        namesakes.update(fresh.namesakes)
+        # stamped as used: the known, and the fresh ones learn will keep
+        self.batch += 1
+        kept.update(k for k in got if k[0] in KEPT)
+        self.used.update(dict.fromkeys(kept, self.batch))
+        self.named.update(
+            dict.fromkeys([n for n, c in namesakes.items() if c or n in counts], self.batch)
+        )
+        persons, had = fresh.persons, known.persons
+        ids = set().union(*by_key.values())
+        old = [cid for cid in ids if cid not in persons]
+        out: dict[int, Person | None] = dict(zip(old, map(had.__getitem__, old), strict=True))
+        out.update(persons)  # loaded: in those lists (read_batch)
+        return Read(by_key, namesakes, out, keys, fresh.contact_cap)
 
     def learn(self, db: Any, fresh: Read, changes: list[Change]) -> None:
         """Take in a read made as of the commit before the last one, then that commit's
@@ -123,34 +127,49 @@ class Known:
         kept = {k: found for k, found in fresh.by_key.items() if k[0] in KEPT}
         known.by_key.update(kept)
         known.keys.update(kept)
-        known.namesakes.update((n, c) for n, c in fresh.namesakes.items() if c)
+        known.namesakes.update({n: c for n, c in fresh.namesakes.items() if c})
         persons = known.persons
         got = fresh.persons
-        persons.update((cid, got[cid]) for found in kept.values() for cid in found if cid in got)
+        persons.update({cid: got[cid] for cid in got.keys() & set().union(*kept.values())})
         had = {cid for cid, *_ in changes if cid in persons}
         known.patch(db, changes)
         by_key, keys = known.by_key, known.keys
         for cid, _, _, new in changes:
-            if cid not in had and not any(k in keys and cid in by_key[k] for k in new):
+            if cid not in had and not any(cid in by_key[k] for k in new & keys):
                 del persons[cid]
         for k in known.stale:
             keys.discard(k)
             by_key.pop(k, None)
         known.stale.clear()
-        while len(self.used) > KNOWN_KEYS or len(known.persons) > KNOWN_PERSONS:
+        while len(self.used) + len(self.named) > KNOWN_KEYS or len(persons) > KNOWN_PERSONS:
             self._trim()
+            persons = known.persons
+
+    def _keys_names(self, people: list[tuple[Person, set, list[str]]]) -> tuple[set, set]:
+        """All the lookup keys and name_region keys of these people, one set each."""
+        if self._people is None or self._people[0] is not people:
+            keys: set[tuple[str, str]] = set().union(*[lookup for _, lookup, _ in people])
+            names = set(itertools.chain.from_iterable([ns for _, _, ns in people]))
+            self._people = (people, keys, names)
+        return self._people[1], self._people[2]
 
     def _trim(self) -> None:
         """Forget the least recently used half, and the customers no list kept holds."""
-        known, used = self.read, self.used
-        for k in list(itertools.islice(used, (len(used) + 1) // 2)):
+        known, used, named = self.read, self.used, self.named
+        stamps = sorted([*used.values(), *named.values()])
+        if not stamps:
+            known.persons = {}
+            return
+        mid = stamps[len(stamps) // 2]  # those used before it go (all of its batch: if first)
+        below = mid if stamps[0] < mid else mid + 1
+        for k in [k for k, at in used.items() if at < below]:
             del used[k]
-            if k[0]:
-                known.keys.discard(k)
-                known.by_key.pop(k, None)
-            else:
-                known.namesakes.pop(k[1], None)
-        held = {cid for found in known.by_key.values() for cid in found}
+            known.keys.discard(k)
+            known.by_key.pop(k, None)
+        for n in [n for n, at in named.items() if at < below]:
+            del named[n]
+            known.namesakes.pop(n, None)
+        held = set().union(*known.by_key.values())
         known.persons = {cid: p for cid, p in known.persons.items() if cid in held}
 
 
