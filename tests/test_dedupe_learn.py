@@ -1,5 +1,7 @@
 """Disagreement weights learned from the pairs compared (carectl/dedupe/learn.py)."""
 
+import math
+
 from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe import learn
@@ -402,6 +404,8 @@ def test_an_import_keeps_its_counts_and_a_scan_after_it_counts_nothing_again(tmp
 SCAN = """
 import sys
 from pathlib import Path
+import math
+
 from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe import scan as scan_mod
@@ -462,3 +466,28 @@ def test_twins_at_home_are_co_residents_not_duplicates_with_another_name():
     assert learner.named == [0, 0]
     assert learner.at_home == [0, 500]
     assert learner.weights["home_other"] < 0  # two people at nearly every such home
+
+
+def test_pairs_passed_count_as_observed_pairs_no_field_decides_also_across_an_update():
+    """BatchMatcher._bounded passes the pairs it does not compare (Learner.passed) and
+    compares the one the weights are updated at (Learner.quiet): the same as observing each."""
+    passing, observing = _learner(), _learner()
+    under = compare(Person(None, "An Vu", "1990-01-01"), Person(1, "Binh Le", "1971-02-03"))
+    decided = [compare(*_dup(i, "1991-07-09" if i % 3 else "1990-01-01")) for i in range(300)]
+    for i, score in enumerate(decided):
+        for learner in (passing, observing):
+            k, floor = learner.quiet()
+            assert k == learn.UPDATE - learner._seen % learn.UPDATE
+            assert floor == learner.hi + learner._lowest and under.total < floor
+            learner.observe(score)
+        n = i % 7 + 1  # sometimes over an update
+        passing.passed(n)
+        for _ in range(n):
+            observing.observe(under)
+        assert passing._seen == observing._seen and passing.weights == observing.weights
+    assert passing.counts() == observing.counts() and passing.levels["bday_diff"][0] > 0
+    assert passing.weights["bday_diff"] != learn.LEVELS["bday_diff"][0]
+    skip = _learner()
+    skip._skip = True  # a customer learned from already: its pairs teach nothing
+    skip.passed(5)
+    assert skip._seen == 0 and skip.quiet() == (math.inf, math.inf)

@@ -22,7 +22,7 @@ from carectl.dedupe.keys import (
     other_addresses,
     seen,
 )
-from carectl.dedupe.learn import UPDATE, Learner, learner_for
+from carectl.dedupe.learn import Learner, learner_for
 from carectl.dedupe.score import W_NAME_SLIP, Person, Score, _same_name, compare
 
 PER_KEY = 20  # customers read per key at most
@@ -215,9 +215,7 @@ class BatchMatcher:
         others = self.others(name_region, stored)
         scores = self._usable(ahead, made)
         if BOUNDED and not scores and len(ids) > 1:
-            found = self._bounded(p, ids, others)
-            if found is not False:
-                return found  # type: ignore[return-value]
+            return self._bounded(p, ids, others)
         then = ahead.weights if ahead is not None else {}
         counted = ahead.others if ahead is not None else others
         best: Match | None = None
@@ -241,54 +239,84 @@ class BatchMatcher:
                 best = Match(cid, score)
         return best
 
-    def _bounded(self, p: Person, ids: list[int], others: int) -> Match | bool | None:
-        """best's loop, the same Match and the same pairs learned from, comparing fewer: each
-        pair's most (bound.Bound) first, and a pair is not compared when it can be neither
-        the best (under the best so far, or at most equal and later in ``ids``: the first of
-        equals wins) nor a pair the learner counts more of than its number (quiet_below),
-        nor one at a shared address (its learner counts those). False: the weights may change
-        among these pairs (they are compared one by one, as best does)."""
-        learner, persons = self.learner, self.persons
+    def _bounded(self, p: Person, ids: list[int], others: int) -> Match | None:
+        """best's loop, the same Match and the same pairs learned from, comparing fewer.
+
+        The pairs go in spans over which the learner's weights stay the same (it updates
+        them every learn.UPDATE pairs observed: two spans at most here). In a span, a pair is
+        compared and observed when the learner may learn from it: its most (bound.Bound) is
+        not under the learner's floor (Learner.quiet), or both sides have an address (its
+        learner counts those); so is the pair the weights are updated at, with the weights
+        before, observed last. The others are passed (counted as seen, nothing learned).
+        Then the best: pairs by their most, highest first, each compared with its span's
+        weights unless it can be neither the best (under the best so far, or at most equal
+        and later in ``ids``: the first of equals wins)."""
+        learner, persons, rules = self.learner, self.persons, self.rules
         pairs = [(cid, other) for cid in ids if (other := persons.get(cid)) is not None]
-        floor = quiet_below(learner, len(pairs))
-        if floor is None:
-            return False
-        weights = learner.weights
-        bound = self._bound
-        if bound is None or self._bound_of is not weights:
-            bound, self._bound_of = Bound(weights), weights
-            self._bound = bound
-        rules = self.rules
-        name = bound.name(_same_name(others))
-        most = [rest + name for rest in bound.each(p, [other for _, other in pairs], rules)]
-        floor -= EPSILON
-        best: Match | None = None
-        first = 0  # best's place in ids
-        for i in sorted(range(len(pairs)), key=lambda i: (-most[i], i)):
-            cid, other = pairs[i]
-            self.scored += 1
-            top = most[i]
-            if (
-                best is not None
-                and top < floor
-                and (
-                    top < best.score.total - EPSILON
-                    or (top <= best.score.total + TIE and i > first)
+        n = len(pairs)
+        same = _same_name(others)
+        address = p.address
+        tops: list[float] = []
+        scores: list[Score | None] = [None] * n
+        spans: list[tuple[int, Any]] = []  # (end, the span's weights)
+        start = 0
+        while start < n:
+            k, floor = _quiet(learner)
+            end = n if start + k > n else start + int(k)
+            last = end - 1 if start + k <= n else -1  # observed after the weights' update
+            weights = learner.weights
+            bound = self._bound
+            if bound is None or self._bound_of is not weights:
+                bound, self._bound_of = Bound(weights), weights
+                self._bound = bound
+            name = bound.name(same)
+            span = pairs[start:end]
+            floor -= EPSILON
+            passed = 0
+            i = start
+            most = bound.each(p, [o for _, o in span], rules)
+            for rest, (_, other) in zip(most, span, strict=True):
+                top = rest + name
+                tops.append(top)
+                if i != last:
+                    if top >= floor or (address and other.address):
+                        score = compare(
+                            p, other, namesakes=others, email_rules=rules, weights=weights
+                        )
+                        scores[i] = score
+                        learner.observe(score)
+                    else:
+                        passed += 1
+                i += 1
+            if passed and floor < math.inf:  # else it learns nothing (Learner.quiet)
+                learner.passed(passed)
+            if last >= 0:
+                score = compare(
+                    p, pairs[last][1], namesakes=others, email_rules=rules, weights=weights
                 )
-                and not (p.address and other.address)
-            ):
-                learner.observe(UNDER)
-                continue
-            score = compare(p, other, namesakes=others, email_rules=rules, weights=weights)
-            learner.observe(score)
+                scores[last] = score
+                learner.observe(score)
+            spans.append((end, weights))
+            start = end
+        self.scored += n
+        best, high = -1, 0.0  # the best's place in pairs (ids' order), its total
+        for i in sorted(range(n), key=tops.__getitem__, reverse=True):  # equals in order
+            score = scores[i]
+            if score is None:
+                top = tops[i]
+                if best >= 0:
+                    if top < high - EPSILON:
+                        break  # and so is every pair after it
+                    if top <= high + TIE and i > best:
+                        continue
+                weights = next(w for end, w in spans if i < end)
+                other = pairs[i][1]
+                score = compare(p, other, namesakes=others, email_rules=rules, weights=weights)
+                scores[i] = score
             total = score.total
-            if (
-                best is None
-                or total > best.score.total
-                or (total == best.score.total and i < first)
-            ):
-                best, first = Match(cid, score), i
-        return best
+            if best < 0 or total > high or (total == high and i < best):
+                best, high = i, total
+        return Match(pairs[best][0], scores[best]) if best >= 0 else None  # type: ignore[arg-type]
 
     def candidate_ids(
         self, p: Person, lookup: set[tuple[str, str]], below: int | None = None
@@ -469,23 +497,13 @@ class BatchMatcher:
         return self.by_key.get((kind, key), [])
 
 
-# A pair not compared (BatchMatcher._bounded) is observed as one no field could leave decided:
-# counted among the pairs seen, nothing learned from it.
-UNDER = Score(-math.inf)
 BOUNDED = True  # BatchMatcher.best compares only the pairs that can matter (tests turn it off)
 TIE = 1e-6  # a bound this far over a (rounded) total cannot round above it
 
 
-def quiet_below(learner: Any, n: int) -> float | None:
-    """The total under which the learner learns nothing from a pair over its next n pairs
-    observed (learn.Learner.observe: its count of pairs seen goes on, and each pair is counted
-    as seen whatever its score); None: its weights are updated among them. A learner that is
-    not a Learner (recheck's) learns nothing."""
-    if not isinstance(learner, Learner) or learner._skip:
-        return math.inf
-    if learner._seen % UPDATE + n >= UPDATE:
-        return None
-    return learner.hi + learner._lowest
+def _quiet(learner: Any) -> tuple[float, float]:
+    """learn.Learner.quiet; a learner that is not a Learner (recheck's) learns nothing."""
+    return learner.quiet() if isinstance(learner, Learner) else (math.inf, math.inf)
 
 
 def _probe_order(k: tuple[str, str]) -> tuple[int, str]:

@@ -215,6 +215,26 @@ class Learner:
             if level in levels:
                 levels[level][0] += 1
 
+    def quiet(self) -> tuple[float, float]:
+        """(k, floor): the k-th pair observed from now is counted after the weights' update
+        (observe updates first, so it is scored with the weights of now), and until then a
+        pair whose total is under floor teaches nothing (it is counted as seen whatever its
+        score: ``passed``)."""
+        if self._skip:
+            return math.inf, math.inf
+        return UPDATE - self._seen % UPDATE, self.hi + self._lowest
+
+    def passed(self, n: int) -> None:
+        """n pairs not compared, none of which a field could leave decided: observe's count
+        of pairs seen, nothing learned from them."""
+        if self._skip or n <= 0:
+            return
+        if self._seen % UPDATE + n < UPDATE:
+            self._seen += n
+            return
+        for _ in range(n):
+            self.observe(_UNDER)
+
     def _count_home(self, parts: list[tuple[str, float]]) -> None:
         for level, _ in parts:
             if level in NAME_AGREES:
@@ -273,7 +293,8 @@ class Learner:
             out[level] = max(out[level], *(out[p] for p in partial))
         self._lowest = min(LOWEST, *out.values())
         out[HOME_OTHER] = round(odds, 1)
-        self.weights = out
+        if out != self.weights:  # the same weights stay the same object (blocking's bounds)
+            self.weights = out
 
     def table(self) -> list[tuple[str, float, float, int, int]]:
         """(level, fixed, learned, one-person pairs, random pairs): for docs and reports."""
@@ -349,6 +370,7 @@ class Learner:
         self._clean = self.through >= top
 
 
+_UNDER = S.Score(-math.inf)  # a pair no field could leave decided (Learner.passed)
 _LEARNERS: dict[str, Learner] = {}
 
 
