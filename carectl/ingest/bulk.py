@@ -11,7 +11,6 @@ leads' rows and, once they change, the ``before`` of that change's own entry.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import operator
@@ -40,12 +39,13 @@ from carectl.ingest.lead import Lead, MatchResult
 from carectl.ingest.prefetch import Ahead, Changes
 from carectl.ingest.prepare import Prepared, index_text, stored_keys
 from carectl.ingest.upsert import NAMES, SCALARS, custom_of
+from carectl.ingest.upsert import custom_json as _custom_json
 from carectl.service import customers as svc
 from carectl.service import privacy
 from carectl.store import audit
 from carectl.store.audit import actor
 from carectl.store.transaction import Tx
-from carectl.store.util import json_text, now_iso
+from carectl.store.util import now_iso
 
 COLUMNS = (
     "id", "code", "full_name", "family_name", "given_name", "name_key", "given_key", "language",
@@ -128,7 +128,7 @@ def apply(
     writer.flush()
     for cid, match in reviews:
         review.propose(tx, cid, match.customer_id, match.score, match.reason)
-    ledger.record_leads(tx, file_id, done)
+    ledger.record_leads(tx, file_id, done, writer.raws)
     if changes is not None:
         changes.customers = [
             (cid, matcher.persons.get(cid) or d.person(), set(d.found_by or ()), d.keys)
@@ -206,6 +206,7 @@ class BatchWriter:
         self.now = now_iso()
         self.drafts: dict[int, Draft] = {}
         self.loaded: dict[int, tuple] = {}  # preloaded: (row, contacts, match keys, fts)
+        self.raws: dict[int, str] = {}  # row number -> its raw row's JSON made by prepare
         self.next_id = tx.execute(
             "SELECT max(coalesce((SELECT max(id) FROM customers), 0),"
             " coalesce((SELECT max(merged_id) FROM merges), 0)) + 1"
@@ -218,6 +219,7 @@ class BatchWriter:
             raise ValueError("a customer needs at least a name, an email, a phone or an id number")
         cid, self.next_id = self.next_id, self.next_id + 1
         f = lead.fields
+        custom = prep.custom if prep.custom is not None else custom_of(lead)
         row = {
             "id": cid,
             "code": svc.format_code(cid),
@@ -227,17 +229,21 @@ class BatchWriter:
             "region": prep.region,
             "birthday": prep.birthday,
             "source_id": self.source_id,
-            "custom": custom_of(lead),
+            "custom": custom,
             "created_at": self.now,
             "updated_at": self.now,
         }
         draft = Draft(row, [], new=True, changed=True)
+        if prep.custom_json is not None:
+            draft._custom = (custom, prep.custom_json)
         for kind, raw, norm in prep.contacts:
             if not draft.has(kind, norm):
                 primary = not any(c[0] == kind for c in draft.contacts)
                 draft.contacts.append([kind, norm, raw, int(primary), 0, True])
         self.drafts[cid] = draft
         draft.keys, draft.fts = prep.keys, prep.fts
+        if prep.raw_json is not None:
+            self.raws[lead.row] = prep.raw_json
         return draft
 
     def enrich(self, cid: int, lead: Lead, prep: Prepared) -> Draft:
@@ -267,9 +273,11 @@ class BatchWriter:
                 else:
                     row[key] = f[key]
                 draft.changed = True
-        have = row["custom"]
-        extra = {k: v for k, v in custom_of(lead).items() if k not in have}
-        extra.update(more_ids(have, custom_of(lead), row, f))
+        have, custom = row["custom"], prep.custom
+        if custom is None:
+            custom = custom_of(lead)
+        extra = {k: v for k, v in custom.items() if k not in have}
+        extra.update(more_ids(have, custom, row, f))
         if lead.tags and isinstance(have.get("tags"), list):
             united = list(dict.fromkeys([*have["tags"], *lead.tags]))
             if united != have["tags"]:
@@ -283,6 +291,8 @@ class BatchWriter:
             draft.grew = True
             draft.refresh_keys()
             draft.fts = None
+        if prep.raw_json is not None:
+            self.raws[lead.row] = prep.raw_json
         return draft
 
     def enriched(self) -> list[int]:
@@ -506,10 +516,6 @@ def _fts(d: Draft) -> tuple[str, str]:
     return index_text(d.row["full_name"], [(c[0], c[1]) for c in d.contacts])
 
 
-# Built once: json.dumps with options builds a new encoder on every call (several per row).
-_custom_json = functools.partial(
-    json_text, json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False).encode
-)
 _audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
 
 

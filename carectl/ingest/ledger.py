@@ -152,18 +152,23 @@ def record_leads(
     tx: Tx,
     file_id: int,
     done: Iterable[tuple[Lead, str, int | None, MatchResult | None]],
+    raws: Mapping[int, str] | None = None,
 ) -> None:
     """The ``leads`` rows of a batch: (lead, action, customer id, match) each, with provenance
-    (the raw row) and the row's errors and warnings; same transaction as the customers."""
+    (the raw row) and the row's errors and warnings; same transaction as the customers.
+    ``raws``: row number -> raw_json(lead.raw) made already (ingest/prepare.py, in a worker),
+    for the leads that were not rejected (a rejected lead's raw row may have been emptied)."""
     now = now_iso()
     rows = []
+    raws = raws or {}
     for lead, action, customer_id, match in done:
         doubtful = match is not None and match.action == "review"
+        raw = raws.get(lead.row) if action != "rejected" else None
         rows.append(
             (
                 file_id,
                 lead.row,
-                json_text(_raw_json, lead.raw),
+                raw if raw is not None else raw_json(lead.raw),
                 customer_id,
                 action,
                 match.customer_id if doubtful else None,
@@ -189,6 +194,11 @@ def own_values(db: Any) -> Any:
     every JSON column again: half the cost of a ``leads`` row (the raw row's JSON above all).
     Foreign keys and uniqueness are still checked."""
     return pragmas(db, ignore_check_constraints=1)
+
+
+def raw_json(raw: Mapping[str, Any]) -> str:
+    """A lead's raw row as ``leads.raw`` stores it (its provenance: header -> cell)."""
+    return json_text(_raw_json, raw)
 
 
 # Built once: json.dumps with options builds a new encoder on every call (three per lead).

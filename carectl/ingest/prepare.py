@@ -21,6 +21,8 @@ from carectl.dedupe.keys import ADDRESS_FIELD, ID_FIELD, identity, keys_for
 from carectl.dedupe.score import Person
 from carectl.ingest.guard import PluginFailed, guard_for
 from carectl.ingest.lead import Lead, LeadFileOptions
+from carectl.ingest.ledger import raw_json
+from carectl.ingest.upsert import custom_json, custom_of
 from carectl.normalize.emails import normalize_email
 from carectl.normalize.names import name_keys
 from carectl.normalize.phones import to_e164
@@ -52,6 +54,11 @@ class Prepared:
     keys: set[tuple[str, str]]  # the blocking keys its customer would be stored with
     fts: tuple[str, str]  # and its search index text
     scored: Scored | None = None  # its pairs scored in a worker (ingest/workers.py)
+    # Made here, where there are cores to spare, not by the importing process's one thread
+    # (None: it could not be encoded here, the writer tries as it did before):
+    custom: dict[str, Any] | None = None  # upsert.custom_of(lead): a new customer's, or to add
+    custom_json: str | None = None  # ... as stored (upsert.custom_json)
+    raw_json: str | None = None  # the raw row as ``leads`` stores it (ledger.raw_json)
 
 
 def lead_of(ctx: Any, file: str, options: LeadFileOptions, row: Row, guard: Any = None) -> Lead:
@@ -122,6 +129,7 @@ def prepare(lead: Lead) -> Prepared | None:
     keys = keys_for(
         full_name, birthday, region, emails, phones, *(identity(f) if has_identity else ())
     )  # what stored_keys gives, the contacts split once
+    custom = custom_of(lead)
     same = (person.full_name, person.birthday, person.region) == (full_name, birthday, region)
     # ... then the lookup keys are the stored ones (same contacts, address and ids)
     return Prepared(
@@ -134,7 +142,19 @@ def prepare(lead: Lead) -> Prepared | None:
         namesake_keys=list(_namesake_keys(person.full_name, person.region)),
         keys=keys,
         fts=search.index_text(full_name, emails, phones),
+        custom=custom,
+        custom_json=_encoded(custom_json, custom),
+        raw_json=_encoded(raw_json, lead.raw),
     )
+
+
+def _encoded(encode: Any, value: Any) -> str | None:
+    """encode(value), or None where it fails (a plugin's value JSON cannot hold): the writer
+    encodes it again then, and fails where and as it did before."""
+    try:
+        return encode(value)
+    except Exception:
+        return None
 
 
 # A file names the same people many times (and namesakes share names): split and fold once.
