@@ -1,11 +1,11 @@
 """Phone numbers to E.164 with the libphonenumber metadata (phonenumbers).
 
 A full parse costs ~30 µs and is most of a lead's normalising, so a number written the usual
-way for its region (digits and separators, national prefix or +country code) is read with the
-region's own validation patterns from the same metadata (:func:`_fast`); anything else takes
-the full parse. An import meets each number several times, so results are cached, refusals
-too; a number refused in the file's region is tried elsewhere without parsing it there again
-(:func:`e164_elsewhere`).
+way (digits and separators; a national prefix, or the +country code of any country) is read
+with its region's own validation patterns from the same metadata (:func:`_fast`); anything
+else takes the full parse. An import meets each number several times, so results are cached,
+refusals too; a number refused in the file's region is tried elsewhere without parsing it
+there again (:func:`e164_elsewhere`).
 """
 
 from __future__ import annotations
@@ -45,23 +45,27 @@ def read_e164(raw: str, region: str) -> tuple[bool, str]:
     whole call stack in a reference cycle, left to the garbage collector)."""
     if raw in _VALID_E164:  # already normalised upstream (the lead pipeline, then the service)
         return True, raw
-    ok, result = _parse_e164(raw, region)
+    ok, result, national = _parse_e164(raw, region)
     if ok:
         if len(_VALID_E164) >= RECENT:
             _VALID_E164.clear()
         _VALID_E164.add(result)
+        if len(_NATIONAL) >= RECENT:  # noted again: it may have been forgotten since the parse
+            _NATIONAL.clear()
+        _NATIONAL[result] = national
     return ok, result
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _parse_e164(raw: str, region: str) -> tuple[bool, str]:
-    """(True, E.164) or (False, why not): a refused number is remembered too, so the same bad
-    value met again in a file is not parsed again (a file repeats a person a few rows or
-    thousands of rows later; ~250 bytes an entry, with the raw text it keeps)."""
+def _parse_e164(raw: str, region: str) -> tuple[bool, str, str]:
+    """(True, E.164, national digits) or (False, why not, ""): a refused number is remembered
+    too, so the same bad value met again in a file is not parsed again (a file repeats a person
+    a few rows or thousands of rows later; ~300 bytes an entry, with the raw text it keeps)."""
     try:
-        return True, _read_e164(raw, region)
+        e164 = _read_e164(raw, region)
     except PhoneError as exc:
-        return False, str(exc)
+        return False, str(exc), ""
+    return True, e164, _NATIONAL[e164]
 
 
 def _read_e164(raw: str, region: str) -> str:
@@ -239,26 +243,29 @@ def _digits_template(rule: str) -> str | None:
 
 
 def _fast(text: str, region: str) -> str | None:
-    """E.164 of text when it is a valid number of ``region`` written plainly, else None (then
-    the full parse decides, also every error message). Mirrors phonenumbers.parse for these
-    shapes: "+<code> <number>", or "<national prefix><number>" / "<number>" with no
+    """E.164 of text when it is a valid number written plainly, else None (then the full
+    parse decides, also every error message). Mirrors phonenumbers.parse for these shapes:
+    "+<code> <number>" of any country (read in its own region, as the full parse reads it),
+    or a number of ``region`` as "<national prefix><number>" / "<number>" with no
     international or country prefix in front; a national prefix after "+<code>", a leading
     zero left in the number (Italy) or a country code without "+" are left to the full parse.
     """
     if len(text) > 40 or not _PLAIN.fullmatch(text):
         return None
-    rules = _region(region)
-    if rules is None:
-        return None
     digits = text if text.isdigit() else _NON_DIGITS.sub("", text)  # _PLAIN: ASCII digits
-    prefix = rules.national_prefix
-    if text[0] == "+":
-        if not digits.startswith(rules.code):
+    if text[0] == "+":  # read in its calling code's region, whatever the file's
+        rules = _by_code(digits[:3])
+        if rules is None:
             return None
         nsn = digits[len(rules.code) :]
+        prefix = rules.national_prefix
         if prefix is not None and (m := prefix.match(nsn)) and m.end():
             return None
     else:
+        rules = _region(region)
+        if rules is None:
+            return None
+        prefix = rules.national_prefix
         if rules.international is not None and rules.international.match(digits):
             return None
         if digits.startswith(rules.code):
@@ -273,6 +280,31 @@ def _fast(text: str, region: str) -> str | None:
         _NATIONAL.clear()
     _NATIONAL[e164] = rules.national(nsn)
     return e164
+
+
+def _by_code(head: str) -> _Region | None:
+    """The rules of the region a number's calling code belongs to, from its first three
+    digits (calling codes are prefix-free): the full parse reads "+<code> <number>" in that
+    region whatever the default region, and validates it there first. None for no code, a
+    non-geographic one (+800) or a region the fast path leaves alone (see _region)."""
+    rules = _BY_CODE.get(head, _UNSEEN)
+    if rules is _UNSEEN:
+        rules = _BY_CODE[head] = _region_for_code(head)
+    return rules  # type: ignore[return-value]
+
+
+_BY_CODE: dict[str, _Region | None] = {}  # at most 1,110 keys: "", "0".."999"
+_UNSEEN = object()
+
+
+def _region_for_code(head: str) -> _Region | None:
+    if head[:1] == "0":  # phonenumbers' _extract_country_code: no code starts with 0
+        return None
+    for n in range(1, len(head) + 1):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(head[:n]))
+        if regions:  # its main region ("001", non-geographic, has no region metadata)
+            return _region(regions[0])
+    return None
 
 
 def to_e164_guess(raw: str, region: str, others: tuple[str, ...] = ()) -> str:
