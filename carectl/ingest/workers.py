@@ -8,7 +8,7 @@ start-up, and then a smaller file is worth sending them) until the config change
 :func:`shutdown`. Each worker builds its own plugin manager from the config, so it runs
 exactly the normalize_lead plugins the main process would; when the main process's plugins
 cannot be rebuilt that way (registered by code, as tests do) or the file is small, everything
-runs inline. A chunk's leads go back packed as tuples (_pack, _unpack): see _Packed. When a
+runs inline. A chunk's leads go back as marshal data (_pack, _unpack): see _Packed. When a
 worker dies (killed, out of memory), the rest of the file, the chunks in flight first, is
 normalised in this process, in file order: matching sees the rows in the order it would have.
 
@@ -30,6 +30,7 @@ import dataclasses
 import gc
 import itertools
 import logging
+import marshal
 import multiprocessing
 import os
 import sqlite3
@@ -253,15 +254,19 @@ def _work(
     return (packed, *_score(items, *score))
 
 
-# Results go back as tuples of the dataclasses' values rather than the objects themselves:
-# pickling an object writes its attribute names and unpickling rebuilds its __dict__ key by
-# key, ~30 names a lead (Lead, Prepared, Person); and a lead's raw row goes back only when a
-# plugin changed it (the importing process still holds the row it sent). Halves the unpickling
-# in the importing process, where it holds the GIL the matching thread needs.
+# Results go back as marshal data (dicts, lists, sets, tuples, strings, numbers) rather than
+# pickled objects: unpickling an object writes each attribute name into its __dict__ again,
+# ~30 names a lead (Lead, Prepared, Person), and rebuilds every container through the
+# unpickler's stack; marshal.loads builds the same containers directly, with the strings the
+# worker had interned interned here too (attribute names, field names), so a lead's objects
+# only need their __dict__ given. A lead's raw row goes back only when a plugin changed it (the
+# importing process still holds the row it sent), and the file's options once a chunk. What
+# marshal cannot hold exactly (a rejected row's LeadError, a plugin's subclass or value of
+# another type) goes pickled, item by item. This runs in the importing process, on the
+# pool's result thread: it holds the GIL the matching thread needs.
 _LEAD = tuple(f.name for f in dataclasses.fields(Lead))
 _PREPARED = tuple(f.name for f in dataclasses.fields(Prepared))
 _PERSON = tuple(f.name for f in dataclasses.fields(Person))
-_RAW = _LEAD.index("raw")
 _SENT: dict[int, list[Row]] = {}  # serial -> a chunk sent and not yet back (importing process)
 _SERIALS = itertools.count(1)
 
@@ -271,63 +276,95 @@ class _Packed:
 
     __slots__ = ("data", "serial")
 
-    def __init__(self, serial: int, data: list) -> None:
+    def __init__(self, serial: int, data: tuple) -> None:
         self.serial, self.data = serial, data
 
     def __reduce__(self) -> tuple:
         return _unpack, (self.serial, self.data)
 
 
-def _pack(items: list[Item], rows: list[Row]) -> list:
-    """Each (lead, prepared) as tuples of their fields' values where they have just those
-    fields (anything else, a plugin's subclass or attribute, goes as it is)."""
-    out = []
-    for (lead, prep), (_, cells, _) in zip(items, rows, strict=True):
-        d = lead.__dict__
-        if type(lead) is Lead and tuple(d) == _LEAD:
-            values = list(d.values())
-            if values[_RAW] == cells:  # not changed by a plugin: the sender has it
-                values[_RAW] = None
-            lead = tuple(values)
-        if type(prep) is Prepared and tuple(prep.__dict__) == _PREPARED:
-            person = prep.person
-            if type(person) is Person and tuple(person.__dict__) == _PERSON:
-                values = list(prep.__dict__.values())
-                values[_PERSON_AT] = tuple(person.__dict__.values())
-                if values[_LOOKUP_AT] is values[_KEYS_AT]:
-                    values[_LOOKUP_AT] = None  # the same set: pickled once anyway
-                prep = tuple(values)
-        out.append((lead, prep))
-    return out
+def _pack(items: list[Item], rows: list[Row]) -> tuple[bytes, Any, dict[int, Item]]:
+    """(marshal data of the items' plain forms, the leads' options, {place: item} of those
+    sent as they are): a lead as its __dict__ without options (and raw, when unchanged), a
+    prepared lead as its __dict__ with its person's."""
+    options = items[0][0].options if items else None
+    plain: list[Any] = []
+    kept: dict[int, Item] = {}
+    for i, ((lead, prep), (_, cells, _)) in enumerate(zip(items, rows, strict=True)):
+        form = _plain(lead, prep, cells, options)
+        if form is None:
+            kept[i] = (lead, prep)
+        plain.append(form)
+    try:
+        data = marshal.dumps(plain)
+    except ValueError:  # some value marshal cannot hold: those items go as they are
+        for i, form in enumerate(plain):
+            if form is not None and not _marshals(form):
+                plain[i], kept[i] = None, items[i]
+        data = marshal.dumps(plain)
+    return data, options, kept
 
 
-_PERSON_AT, _LOOKUP_AT, _KEYS_AT = (_PREPARED.index(k) for k in ("person", "lookup", "keys"))
+def _plain(lead: Lead, prep: Prepared | None, cells: Any, options: Any) -> tuple | None:
+    """A valid (lead, prepared) as plain dicts; None: sent as it is."""
+    d = lead.__dict__
+    if type(lead) is not Lead or tuple(d) != _LEAD or d["options"] is not options:
+        return None
+    if d["errors"] or d["warnings"]:  # LeadError objects: few rows
+        return None
+    d = dict(d, options=None)
+    if d["raw"] == cells:  # not changed by a plugin: the sender has it
+        d["raw"] = None
+    if prep is None:
+        return d, None
+    person = prep.person
+    if type(prep) is not Prepared or tuple(prep.__dict__) != _PREPARED:
+        return None
+    if type(person) is not Person or tuple(person.__dict__) != _PERSON:
+        return None
+    p = dict(prep.__dict__, person=person.__dict__)
+    if p["lookup"] is p["keys"]:
+        p["lookup"] = None  # the same set: rebuilt as one
+    return d, p
 
 
-def _unpack(serial: int, data: list) -> list[Item]:
+def _marshals(value: Any) -> bool:
+    try:
+        marshal.dumps(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _unpack(serial: int, packed: tuple[bytes, Any, dict[int, Item]]) -> list[Item]:
     """The items of _pack, rebuilt without __init__ (the values are the objects' own). Never
     raises: it runs in the pool's thread, which would take any error for a broken pool. A
     chunk of a file given up (no longer in _SENT) comes back without raw rows, to nobody."""
+    data, options, kept = packed
     rows = _SENT.pop(serial, None) or itertools.repeat((0, None, None))
     new = object.__new__
-    out = []
+    out: list[Item] = []
     append = out.append
-    for (lead, prep), row in zip(data, rows, strict=False):
-        if type(lead) is tuple:
-            d = dict(zip(_LEAD, lead, strict=True))
-            lead = new(Lead)
-            lead.__dict__ = d
-            if d["raw"] is None:
-                d["raw"] = row[1]
-        if type(prep) is tuple:
-            person = new(Person)
-            person.__dict__ = dict(zip(_PERSON, prep[_PERSON_AT], strict=True))
-            d = dict(zip(_PREPARED, prep, strict=True))
-            d["person"] = person
-            if d["lookup"] is None:
-                d["lookup"] = d["keys"]
-            prep = new(Prepared)
-            prep.__dict__ = d
+    for i, (form, row) in enumerate(zip(marshal.loads(data), rows, strict=False)):
+        if form is None:
+            append(kept[i])
+            continue
+        d, p = form
+        d["options"] = options
+        if d["raw"] is None:
+            d["raw"] = row[1]
+        lead = new(Lead)
+        lead.__dict__ = d
+        if p is None:
+            append((lead, None))
+            continue
+        person = new(Person)
+        person.__dict__ = p["person"]
+        p["person"] = person
+        if p["lookup"] is None:
+            p["lookup"] = p["keys"]
+        prep = new(Prepared)
+        prep.__dict__ = p
         append((lead, prep))
     return out
 
