@@ -109,8 +109,15 @@ class _Region:
     general: tuple[frozenset[int], re.Pattern[str]]
     types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]  # every number type
     # national formats: (leading digits, pattern, replacement with the national prefix rule,
-    # that replacement's digits as a str.format of the groups or None)
-    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], str, str | None], ...]
+    # that replacement's digits as a str.format of the groups or None, and when the pattern
+    # is digit groups only and the replacement writes them in order after fixed digits:
+    # (fewest digits it reads, most, those fixed digits), else None)
+    formats: tuple[
+        tuple[
+            re.Pattern[str] | None, re.Pattern[str], str, str | None, tuple[int, int, str] | None
+        ],
+        ...,
+    ]
     # How many leading digits the formats' leading-digits patterns can read at most (None:
     # unbounded, or a lookaround that reads past them), and the formats those patterns let
     # through for each such prefix: a file's numbers share their first digits.
@@ -143,8 +150,13 @@ class _Region:
                 formats = self.by_lead[prefix] = tuple(
                     (None, *f[1:]) for f in self.formats if f[0] is None or f[0].match(nsn)
                 )
-        for leading, pattern, rule, digits in formats:
+        n = len(nsn)
+        for leading, pattern, rule, digits, grouped in formats:
             if leading is not None and not leading.match(nsn):
+                continue
+            if grouped is not None:  # it reads the whole number iff its length fits (nsn: digits)
+                if grouped[0] <= n <= grouped[1]:
+                    return grouped[2] + nsn
                 continue
             m = pattern.match(nsn)
             if m is None:  # no match at the start: no full match either
@@ -199,7 +211,7 @@ def _region(region: str) -> _Region | None:
         digits = None if empty else _digits_template(rule)
         if digits is not None and digits.count("{") > pattern.groups:  # a group it lacks
             digits = None
-        formats.append((leading, pattern, rule, digits))
+        formats.append((leading, pattern, rule, digits, _grouped(pattern, digits)))
     return _Region(
         code=str(meta.country_code),
         national_prefix=re.compile(parsing) if parsing else None,
@@ -228,6 +240,35 @@ def _lead_width(patterns: list[re.Pattern[str] | None]) -> int | None:
     return width
 
 
+def _grouped(pattern: re.Pattern[str], digits: str | None) -> tuple[int, int, str] | None:
+    """(fewest, most digits, fixed digits) when ``pattern`` is capturing groups of \\d{a,b}
+    only ("(\\d{3})(\\d{4,5})", as nearly every format is) and ``digits`` writes the groups
+    in order after fixed digits ("0{0}{1}"): on a string of digits its greedy match then
+    reads the whole string exactly when the length is in range, and the format's digits are
+    the fixed ones and the number. Else None (the pattern is matched)."""
+    if digits is None:
+        return None
+    low = high = 0
+    items = sre_parse.parse(pattern.pattern).data
+    for i, (op, arg) in enumerate(items):
+        if op is not sre_parse.SUBPATTERN or arg[0] != i + 1 or arg[1] or arg[2]:
+            return None
+        body = arg[3].data
+        if len(body) == 1 and body[0][0] is sre_parse.MAX_REPEAT:
+            least, most, body = body[0][1][0], body[0][1][1], body[0][1][2].data
+        else:
+            least = most = 1
+        if body != [(sre_parse.IN, [(sre_parse.CATEGORY, sre_parse.CATEGORY_DIGIT)])]:
+            return None
+        if most == sre_parse.MAXREPEAT or least < 1:
+            return None
+        low, high = low + least, high + most
+    fixed = digits.removesuffix("".join(f"{{{i}}}" for i in range(len(items))))
+    if not items or fixed == digits or "{" in fixed:
+        return None
+    return low, high, fixed
+
+
 def _digits_template(rule: str) -> str | None:
     """The digits a format's replacement ("0\\1 \\2-\\3") writes, as a str.format of the
     match's groups ("0{0}{1}{2}"); None for any other escape (then re.sub writes it)."""
@@ -252,7 +293,11 @@ def _fast(text: str, region: str) -> str | None:
     """
     if len(text) > 40 or not _PLAIN.fullmatch(text):
         return None
-    digits = text if text.isdigit() else _NON_DIGITS.sub("", text)  # _PLAIN: ASCII digits
+    digits = text  # _PLAIN: ASCII digits, separators and a leading +
+    if not digits.isdigit():  # each replace returns the string itself when the mark is absent
+        digits = text.replace(" ", "").replace("-", "").replace(".", "").replace("+", "")
+        if not digits.isdigit():
+            digits = digits.replace("(", "").replace(")", "").replace("/", "")
     if text[0] == "+":  # read in its calling code's region, whatever the file's
         rules = _by_code(digits[:3])
         if rules is None:
