@@ -53,8 +53,10 @@ COLUMNS = (
 )  # fmt: skip
 UPDATED = (*COLUMNS[2:13], "updated_at")
 CONTACT_KINDS = ("phone", "email")
-# The custom fields matching reads (with the names, birthday, region and contacts).
+# The custom fields matching reads (with the names, birthday, region and contacts): a
+# customer's evidence, which its keys, scores and search text follow.
 EVIDENCE = (ADDRESS_FIELD, ID_FIELD, OTHER_NAMES, OTHER_BIRTHDAYS, OTHER_ADDRESSES)
+_EVIDENCE = frozenset(EVIDENCE)
 
 log = logging.getLogger(__name__)
 
@@ -160,15 +162,9 @@ class Draft:
     stored_keys: set[tuple[str, str]] = field(default_factory=set)  # in match_keys now
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
     stored_row: dict[str, Any] | None = None  # the row as stored (existing customers)
-    grew: bool = False  # a lead of the batch changed its evidence() (see enriched())
+    grew: bool = False  # a lead of the batch changed its evidence (see enriched())
     found_by: set[tuple[str, str]] | None = None  # blocking.person_keys_stored when loaded
     _custom: tuple[dict, str] | None = None  # (custom, its JSON): see custom_json()
-
-    def evidence(self) -> tuple:
-        """What matching reads of the customer: its keys, scores and search text follow it."""
-        r, custom = self.row, self.row["custom"]
-        contacts = frozenset((c[0], c[1]) for c in self.contacts)
-        return (r["full_name"], r["birthday"], r["region"], contacts, *map(custom.get, EVIDENCE))
 
     def custom_json(self) -> str:
         """The custom fields as stored (and as the audit entry holds them): encoded once."""
@@ -177,17 +173,20 @@ class Draft:
             self._custom = (custom, _custom_json(custom))
         return self._custom[1]
 
-    def has(self, kind: str, norm: str) -> bool:
-        return any(c[0] == kind and c[1] == norm for c in self.contacts)
-
     def person(self) -> Person:
         r = self.row
-        address, ids = identity(r["custom"])
-        p = Person(r["id"], r["full_name"], r["birthday"], r["region"], address=address, ids=ids)
-        p.other_names, p.other_birthdays = seen(r["custom"])
-        p.other_addresses = other_addresses(r["custom"])
-        for kind, norm, *_ in self.contacts:
-            (p.emails if kind == "email" else p.phones).add(norm)
+        custom = r["custom"]
+        emails, phones = set(), set()
+        for c in self.contacts:
+            (emails if c[0] == "email" else phones).add(c[1])
+        if _EVIDENCE.isdisjoint(custom):  # most customers: no address, id or other names
+            return Person(r["id"], r["full_name"], r["birthday"], r["region"], emails, phones)
+        address, ids = identity(custom)
+        p = Person(
+            r["id"], r["full_name"], r["birthday"], r["region"], emails, phones, address, ids
+        )
+        p.other_names, p.other_birthdays = seen(custom)
+        p.other_addresses = other_addresses(custom)
         return p
 
     def refresh_keys(self) -> set[tuple[str, str]]:
@@ -236,10 +235,13 @@ class BatchWriter:
         draft = Draft(row, [], new=True, changed=True)
         if prep.custom_json is not None:
             draft._custom = (custom, prep.custom_json)
-        for kind, raw, norm in prep.contacts:
-            if not draft.has(kind, norm):
-                primary = not any(c[0] == kind for c in draft.contacts)
-                draft.contacts.append([kind, norm, raw, int(primary), 0, True])
+        contacts, kinds = draft.contacts, set()
+        for kind, raw, norm in prep.contacts:  # the first of each kind is its primary
+            if kind not in kinds:
+                kinds.add(kind)
+                contacts.append([kind, norm, raw, 1, 0, True])
+            elif not any(c[1] == norm and c[0] == kind for c in contacts):
+                contacts.append([kind, norm, raw, 0, 0, True])
         self.drafts[cid] = draft
         draft.keys, draft.fts = prep.keys, prep.fts
         if prep.raw_json is not None:
@@ -249,13 +251,16 @@ class BatchWriter:
     def enrich(self, cid: int, lead: Lead, prep: Prepared) -> Draft:
         """upsert.enrich on the draft: add contacts, fill what is empty, never overwrite."""
         draft = self.drafts.get(cid) or self._load(cid)
-        was = draft.evidence()
+        row, f, contacts = draft.row, lead.fields, draft.contacts
+        # Whether this lead changes the evidence: a contact point, a name, birthday or region,
+        # a custom field of EVIDENCE (compared as values, as tuples compare them).
+        was = (row["full_name"], row["birthday"], row["region"])
+        grew = False
         for kind, raw, norm in prep.contacts:
-            if not draft.has(kind, norm):
-                primary = not any(c[0] == kind and c[3] for c in draft.contacts)
-                draft.contacts.append([kind, norm, raw, int(primary), 0, True])
-                draft.changed = True
-        row, f = draft.row, lead.fields
+            if not any(c[1] == norm and c[0] == kind for c in contacts):
+                primary = not any(c[0] == kind and c[3] for c in contacts)
+                contacts.append([kind, norm, raw, int(primary), 0, True])
+                draft.changed = grew = True  # a contact point it had not
         if not row["full_name"] and f.get("full_name"):
             given = {k: f[k] for k in NAMES if f.get(k)}
             row.update(
@@ -283,11 +288,13 @@ class BatchWriter:
             if united != have["tags"]:
                 extra["tags"] = united
         if extra:
-            row["custom"] = {**have, **extra}
+            row["custom"] = custom = {**have, **extra}
             draft.changed = True
+            grew = grew or any((have.get(k),) != (custom.get(k),) for k in EVIDENCE)
         if draft.changed and not draft.new:
             row["updated_at"] = self.now
-        if draft.changed and draft.evidence() != was:  # else a note: same keys, same text
+        if grew or was != (row["full_name"], row["birthday"], row["region"]):
+            # else nothing matching reads changed (a note): same keys, same search text
             draft.grew = True
             draft.refresh_keys()
             draft.fts = None
