@@ -6,6 +6,7 @@ costs no more than a rare one; such a key alone never decides a merge anyway.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
@@ -146,6 +147,13 @@ KEYS_SQL = (
     "   ORDER BY customer_id LIMIT 1 OFFSET {n} - 1), 9223372036854775807)"
     " ORDER BY k.kind, k.key, m.customer_id"
 )
+# read_batch's keys (and their lists' lengths) and names, from JSON arrays.
+FILL_SQL = (
+    "INSERT INTO temp.batch_keys SELECT value ->> 0, value ->> 1, CASE value ->> 0"
+    f" WHEN 'name_region' THEN {PER_NAME_REGION} ELSE {PER_KEY} END FROM json_each(?)"
+)
+FILL_NAMES_SQL = "INSERT INTO temp.batch_keys SELECT 'ns', value, 0 FROM json_each(?)"
+_json_list = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 NAMESAKES_SQL = (
     "SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"
     f" AND key = k.key LIMIT {NAMESAKE_CAP})) FROM temp.batch_keys k WHERE k.kind = 'ns'"
@@ -586,12 +594,12 @@ def read_batch(
     conn = getattr(db, "conn", db)
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS batch_keys (kind TEXT, key TEXT, lim INT)")
     conn.execute("DELETE FROM temp.batch_keys")
-    keys = {k for _, lookup, _ in people for k in lookup}
+    keys: set[tuple[str, str]] = set().union(*[lookup for _, lookup, _ in people])
     names = {n for _, _, ns in people for n in ns}
-    conn.executemany(
-        "INSERT INTO temp.batch_keys VALUES (?, ?, ?)",
-        [(kind, key, _per_key(kind)) for kind, key in keys] + [("ns", key, 0) for key in names],
-    )
+    # One JSON text per statement, taken apart by SQLite without the GIL (a row bound at a time
+    # held it, on the read-ahead's thread, from the matching thread).
+    conn.execute(FILL_SQL, (_json_list(list(keys)),))
+    conn.execute(FILL_NAMES_SQL, (_json_list(list(names)),))
     by_key: dict[tuple[str, str], list[int]] = {}
     sqls = [KEYS_SQL.format(n=n) for n in {PER_KEY, PER_NAME_REGION}]
     for sql in (CONTACT_SQL, *sqls):
@@ -662,6 +670,7 @@ def person_keys_stored(db: Any, cid: int) -> set[tuple[str, str]]:
 def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
     """load() for many customers in two queries (None for ids without a customer)."""
     out: dict[int, Person | None] = dict.fromkeys(ids)
+    new = object.__new__
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         marks = ", ".join("?" * len(part))
@@ -673,10 +682,23 @@ def load_many(db: Any, ids: list[int]) -> dict[int, Person | None]:
             part,
         ):
             if address is None and id_number is None:  # most customers: skip the parsing
-                p = out[cid] = Person(cid, name, bday, region)
+                address_key, numbers = "", set()
             else:
                 address_key, numbers = identity({"address": address, "id_number": id_number})
-                p = out[cid] = Person(cid, name, bday, region, address=address_key, ids=numbers)
+            p = out[cid] = new(Person)  # Person(...) without its __init__'s calls
+            p.__dict__ = {
+                "id": cid,
+                "full_name": name,
+                "birthday": bday,
+                "region": region,
+                "emails": set(),
+                "phones": set(),
+                "address": address_key,
+                "ids": numbers,
+                "other_names": (),
+                "other_birthdays": (),
+                "other_addresses": (),
+            }
             if names is not None or days is not None:
                 p.other_names, p.other_birthdays = seen({OTHER_NAMES: names, OTHER_BIRTHDAYS: days})
             if places is not None:
