@@ -160,9 +160,10 @@ def normalize_lead(ctx, lead):
     region = (lead.options.region or "").upper()
     for key in ("full_name", "family_name", "given_name", "city", "language", "timezone"):
         if key in cells:
-            text = cells[key][0][1]
-            single = " ".join(text.split())
-            f[key] = text if single == text else single  # the cell's own string: pickled once
+            text = cells[key][0][1]  # stripped: only runs of spaces or other blanks to join
+            if "  " in text or not text.isprintable():  # (every blank but " " is unprintable)
+                text = " ".join(text.split())
+            f[key] = text  # the cell's own string when it is single-spaced: pickled once
     if "note" in cells:
         f["note"] = "; ".join(v for _, v in cells["note"])
     if "address" in cells or not cells.keys().isdisjoint(ADDRESS_PARTS):
@@ -236,11 +237,15 @@ def _names(f: dict[str, Any], region: str) -> None:
 
 
 def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: bool) -> None:
-    good: dict[str, list[str]] = {"phones": [], "emails": []}
+    phones: list[str] = []
+    emails: list[str] = []
     bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
-    for column, text in cells.get("phones", []):
-        parts = _SPLIT.split(text) if _MAY_SPLIT.search(text) else (text,)
-        for part in filter(None, (p.strip() for p in parts)):
+    for column, text in cells.get("phones", ()):  # a cell's text: stripped, not empty
+        if _MAY_SPLIT.search(text):
+            parts = [p for p in (p.strip() for p in _SPLIT.split(text)) if p]
+        else:
+            parts = [text]
+        for part in parts:
             ok, e164 = read_e164(part, region)
             if not ok:  # not valid in the file's region: a foreigner's number written home-style?
                 homes = home_regions(lead.fields.get("full_name") or "")
@@ -249,17 +254,23 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
                     bad.append(("phone", column, part, e164))
                     continue
                 e164 = other
-            good["phones"].append(e164)
-    for column, text in cells.get("emails", []):
-        for part in filter(None, _SPLIT_EMAIL.split(text)):
+            phones.append(e164)
+    for column, text in cells.get("emails", ()):
+        for part in _SPLIT_EMAIL.split(text):
+            if not part:
+                continue
             try:
-                good["emails"].append(normalize_email(part))
+                emails.append(normalize_email(part))
             except EmailError as exc:
                 bad.append(("email", column, part, str(exc)))
-    for key, values in good.items():
-        if values:  # this call's own list: kept as it is when it cannot hold a repeat
-            lead.fields[key] = values if len(values) == 1 else list(dict.fromkeys(values))
-    reachable = keep and bool(good["phones"] or good["emails"])
+    f = lead.fields
+    if phones:  # this call's own list: kept as it is when it cannot hold a repeat
+        f["phones"] = phones if len(phones) == 1 else list(dict.fromkeys(phones))
+    if emails:
+        f["emails"] = emails if len(emails) == 1 else list(dict.fromkeys(emails))
+    if not bad:
+        return
+    reachable = keep and bool(phones or emails)
     for kind, column, value, message in bad:
         if not reachable:
             lead.error(column, message)

@@ -183,7 +183,9 @@ def keys_for(
                 out.add(("bday_post", f"{birthday}|{postcode}"))
     for email in emails:
         out.add(("email", email))
-        canon = canonical_email(email, ("gmail",))
+        canon = email.lower()  # canonical_email's answer for any domain but gmail's
+        if "gmail" in canon:
+            canon = canonical_email(email, ("gmail",))
         if canon != email:
             out.add(("email_canon", canon))
     # The region a vendor's file says, and the countries of the phones (a Korean number in a
@@ -219,7 +221,10 @@ def _by_name(
         ("name_region", f"{key}|{r}") for key in names for r in regions if r or len(regions) == 1
     )
     tokens = name_tokens(full_name)
-    return names, region_keys, frozenset({tokens[0], tokens[-1]}) if tokens else frozenset()
+    return names, region_keys, frozenset({tokens[0], tokens[-1]}) if tokens else _NO_TOKENS
+
+
+_NO_TOKENS: frozenset[str] = frozenset()
 
 
 @functools.lru_cache(maxsize=1 << 14)

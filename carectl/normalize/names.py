@@ -115,4 +115,4 @@ def _tokens(full_name: str) -> tuple[str, ...]:
 
 
 def _strip_punct(token: str) -> str:
-    return "".join(c for c in token if c.isalnum())
+    return token if token.isalnum() else "".join(c for c in token if c.isalnum())
