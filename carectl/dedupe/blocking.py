@@ -334,10 +334,13 @@ class BatchMatcher:
         limit = self.cfg.max_candidates
         by_key, stale = self.by_key, self.stale
         for k in sorted(lookup, key=_probe_order):
-            ids = self._fresh(*k) if k in stale else by_key.get(k, ())
+            ids = by_key.get(k) if k not in stale else self._fresh(*k)
+            if not ids:
+                continue
             if below is not None:
                 ids = [i for i in ids if i < below]
-            for cid in ids[: PER_NAME_REGION if k[0] == "name_region" else PER_KEY]:
+            cap = PER_NAME_REGION if k[0] == "name_region" else PER_KEY
+            for cid in ids if len(ids) <= cap else ids[:cap]:
                 found.setdefault(cid)
             if len(found) >= limit:
                 break
@@ -556,24 +559,26 @@ class Read:
                     recount.append(key)
                 else:
                     counts[key] -= 1
-            for kind, key in diff & read:
+            for k in diff & read:
+                kind = k[0]
                 contact = kind in ("phone", "email")
-                cap = self.contact_cap if contact else _per_key(kind)
-                found = by_key.setdefault((kind, key), [])
-                if (kind, key) in new:
-                    if cid in found:
-                        continue
+                if contact:
+                    cap = self.contact_cap
+                else:
+                    cap = PER_NAME_REGION if kind == "name_region" else PER_KEY
+                found = by_key.setdefault(k, [])
+                if k in new:  # joins the list where its place is within the first cap
                     if contact:
-                        if len(found) < cap:
+                        if len(found) < cap and cid not in found:
                             found.append(cid)
-                    elif len(found) < cap or cid < found[-1]:
+                    elif (len(found) < cap or cid < found[-1]) and cid not in found:
                         found.append(cid)
                         found.sort()
                         del found[cap:]
                 elif cid in found:
                     found.remove(cid)
                     if len(found) == cap - 1:
-                        self.stale.add((kind, key))
+                        self.stale.add(k)
         for key in recount:
             (counts[key],) = db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM match_keys WHERE kind = 'name_region'"

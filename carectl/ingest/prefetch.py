@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import operator
 import sqlite3
 import threading
 from collections import deque
@@ -54,6 +55,7 @@ WINDOW = 16  # batches whose changes are kept for scores made ahead (2 or 3 are 
 KEPT = frozenset({"name_region"})
 KNOWN_KEYS = 20_000
 KNOWN_PERSONS = 20_000
+_first = operator.itemgetter(0)  # a change's customer
 
 
 @dataclass
@@ -131,7 +133,7 @@ class Known:
         persons = known.persons
         got = fresh.persons
         persons.update({cid: got[cid] for cid in got.keys() & set().union(*kept.values())})
-        had = {cid for cid, *_ in changes if cid in persons}
+        had = persons.keys() & set(map(_first, changes))
         known.patch(db, changes)
         by_key, keys = known.by_key, known.keys
         for cid, _, _, new in changes:
@@ -248,8 +250,9 @@ class Prefetch:
         if self.known is not None and ahead.fresh is not None:  # taken in by the next read
             self.known.pending = (ahead.fresh, changes.customers)
         ahead.read.patch(self.db, changes.customers)
-        for cid, *_ in changes.customers:  # as stored now: read again by the batch
-            ahead.loaded.pop(cid, None)
+        loaded = ahead.loaded  # those changed, as stored now: read again by the batch
+        for cid in loaded.keys() & set(map(_first, changes.customers)):
+            del loaded[cid]
         self.used += 1
         return ahead
 
@@ -270,7 +273,7 @@ class Prefetch:
         if not self.path:
             return
         top = self._last_lead()
-        self.commits.append((self.last, {cid for cid, *_ in changes.customers}))
+        self.commits.append((self.last, set(map(_first, changes.customers))))
         if changes.merged:  # after that commit, in transactions of their own
             self.commits.append((top, None))
         self.last = top
@@ -335,13 +338,9 @@ class Prefetch:
                     known.pending = None
                 fresh = read_batch(conn, known.missing(people), known=known.read.persons)
                 read = known.view(people, fresh)
-                ids = {
-                    cid
-                    for _, lookup, _ in people
-                    for kind, key in lookup
-                    if kind in ("phone", "email")
-                    for cid in read.by_key.get((kind, key), ())
-                }
+                ids = set().union(  # the lists of the batch's phones and emails
+                    *[found for k, found in read.by_key.items() if k[0] in ("phone", "email")]
+                )
                 loaded = self.load(conn, sorted(ids)) if ids else {}
             except BaseException:
                 conn.execute("ROLLBACK")
