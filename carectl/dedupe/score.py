@@ -135,30 +135,31 @@ def compare(
 ) -> Score:
     """Score a pair. ``namesakes``: other people known under the same name (frequency);
     ``weights``: learned weights of some levels (carectl/dedupe/learn.py), by level name."""
+    # Each field's (level, weight) and reason are appended in this order, and the total summed
+    # in it (rounding): a learned weight replaces a level's fixed one, capped where noted.
+    learned = weights or None
     total, why, parts = 0.0, [], []
-    household = bool(a.address) and a.address == b.address  # shared by a family, like a phone
+    address = a.address
+    household = bool(address) and address == b.address  # shared by a family, like a phone
     if a.other_addresses or b.other_addresses:
-        mine = {a.address, *a.other_addresses} - {""}
+        mine = {address, *a.other_addresses} - {""}
         household = not mine.isdisjoint({b.address, *b.other_addresses})
-
-    def add(weight: float, reason: str, level: str = "", cap: float = math.inf) -> None:
-        nonlocal total
-        if weights and level in weights:
-            weight = min(weights[level], cap)
+    phones, theirs = a.phones, b.phones
+    if phones and theirs:
+        shared = phones & theirs
+        if shared:
+            level, weight, reason = "phone_same", W_PHONE, f"phone {min(shared)}"
+            household = True
+        elif _same_digits(phones, theirs):
+            level, weight, reason = "phone_digits", W_PHONE_DIGITS, _SAME_DIGITS
+            household = True
+        else:
+            level, weight, reason = "phone_diff", W_PHONE_DIFF, "phones differ"
+        if learned is not None and level in learned:
+            weight = learned[level]
         total += weight
         why.append(reason)
         parts.append((level, weight))
-
-    if a.phones and b.phones:
-        shared = a.phones & b.phones
-        if shared:
-            add(W_PHONE, f"phone {min(shared)}", "phone_same")
-            household = True
-        elif _same_digits(a.phones, b.phones):
-            add(W_PHONE_DIGITS, "same number digits, another country code", "phone_digits")
-            household = True
-        else:
-            add(W_PHONE_DIFF, "phones differ", "phone_diff")
     names = _best_name(a, b, namesakes, weights)
     lift = 0.0  # what a home may weigh above its fixed weight with another name (_home_lift)
     named = False  # the names agree (the same, or one typing slip)
@@ -173,10 +174,15 @@ def compare(
             if named:  # the digits a person adds ("anhle1988") are evidence the name is not
                 digits = sum(c.isdigit() for c in shared.partition("@")[0])
                 weight = W_EMAIL_NAMED + (W_EMAIL_NUMBER if digits >= 2 else 0.0)
-            add(weight, f"email {shared}", "email_named" if named else "email_same")
+            level, reason = ("email_named" if named else "email_same"), f"email {shared}"
             household = True
         else:
-            add(W_EMAIL_DIFF, "emails differ", "email_diff")
+            level, weight, reason = "email_diff", W_EMAIL_DIFF, "emails differ"
+        if learned is not None and level in learned:
+            weight = learned[level]
+        total += weight
+        why.append(reason)
+        parts.append((level, weight))
     if names:
         best = None
         for name_w in names:  # the best reading of any name either was seen with
@@ -184,12 +190,17 @@ def compare(
                 name_w = (W_NAME_DIFF_ALONE, name_w[1], "name_diff")
             elif name_w[2] == "name_word" and household:  # same family name and home: a relative
                 name_w = (W_NAME_DIFF, "given name differs, same home", "name_relative")
-            w = min(weights.get(name_w[2], name_w[0]), same) if weights else name_w[0]
+            w = min(learned.get(name_w[2], name_w[0]), same) if learned else name_w[0]
             if best is None or w > best[0]:
                 best = (w, *name_w)
-        add(*best[1:], cap=same)  # type: ignore[misc]
-        named = best[3] in ("name_same", "name_slip")
-        lift = _home_lift(best[3], weights)
+        _, weight, reason, level = best  # type: ignore[misc]
+        if learned is not None and level in learned:
+            weight = min(learned[level], same)
+        total += weight
+        why.append(reason)
+        parts.append((level, weight))
+        named = level in ("name_same", "name_slip")
+        lift = _home_lift(level, weights)
     if a.birthday and b.birthday:
         if a.other_birthdays or b.other_birthdays:
             found = [
@@ -197,12 +208,24 @@ def compare(
                 for x in (a.birthday, *a.other_birthdays)
                 for y in (b.birthday, *b.other_birthdays)
             ]
-            add(*max(found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]))
+            weight, reason, level = max(
+                found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]
+            )
         else:
-            add(*_birthday(a.birthday, b.birthday))
+            weight, reason, level = _birthday(a.birthday, b.birthday)
+        if learned is not None and level in learned:
+            weight = learned[level]
+        total += weight
+        why.append(reason)
+        parts.append((level, weight))
     if a.ids and b.ids:
-        add(*_ids(a.ids, b.ids))
-    if a.address and b.address:
+        weight, reason, level = _ids(a.ids, b.ids)
+        if learned is not None and level in learned:
+            weight = learned[level]
+        total += weight
+        why.append(reason)
+        parts.append((level, weight))
+    if address and b.address:
         # A home says "this person" only with the person's name: co-residents share it, and a
         # family's names differ or only look alike (the family name, often a middle name too).
         # With another name it weighs no more than its fixed weight, however it was learned,
@@ -211,13 +234,23 @@ def compare(
         if a.other_addresses or b.other_addresses:  # the best of every address either had
             found = [
                 _address(x, y)
-                for x in (a.address, *a.other_addresses)
+                for x in (address, *a.other_addresses)
                 for y in (b.address, *b.other_addresses)
             ]
-            add(*max(found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]), home)
+            weight, reason, level = max(
+                found, key=lambda r: weights.get(r[2], r[0]) if weights else r[0]
+            )
         else:
-            add(*_address(a.address, b.address), home)
+            weight, reason, level = _address(address, b.address)
+        if learned is not None and level in learned:
+            weight = min(learned[level], home)
+        total += weight
+        why.append(reason)
+        parts.append((level, weight))
     return Score(round(total, 2), parts, why)
+
+
+_SAME_DIGITS = "same number digits, another country code"
 
 
 def _home_other(weights: Mapping[str, float] | None) -> float:
@@ -259,7 +292,15 @@ def _best_name(
 def _same_digits(a: set[str], b: set[str]) -> bool:
     # a national number is a suffix of its E.164 digits: numbers whose last 9 differ cannot
     # share 9 or more national digits, and most pairs end here without reading a country code
-    if {p[-9:] for p in a}.isdisjoint({p[-9:] for p in b}):
+    for x in a:
+        tail = x[-9:]
+        for y in b:
+            if y[-9:] == tail:
+                break
+        else:
+            continue
+        break
+    else:
         return False
     digits = {n for n in map(_national, a) if len(n) >= 9}
     return bool(digits) and not digits.isdisjoint(map(_national, b))
@@ -277,13 +318,16 @@ def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
 
 
 def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
-    script = script_of(x) if x and y else None
-    if script is None or script != script_of(y):
+    if not x or not y:
+        return None
+    script, joined = _form(x)
+    other, joined_y = _form(y)
+    if script != other:
         return None
     same = _same_name(namesakes)
+    if joined == joined_y or name_keys(x) & name_keys(y):  # also "Black Well"
+        return same, _same_reason(namesakes), "name_same"
     tx, ty = name_tokens(x), name_tokens(y)
-    if "".join(tx) == "".join(ty) or name_keys(x) & name_keys(y):  # also "Black Well"
-        return same, "same name" + (f" ({namesakes} namesakes)" if namesakes else ""), "name_same"
     if script == "latin" and _one_slip(tx, ty):
         return min(W_NAME_SLIP, same), "name with a typo", "name_slip"
     if script == "cjk":
@@ -310,6 +354,18 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
     if replaced == "given":
         return W_NAME_WORD, "one name word differs", "name_word"
     return W_NAME_DIFF, f"names differ ({similarity:.0f})", "name_household"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _form(name: str) -> tuple[str, str]:
+    """(script, folded tokens joined) of a name: what _name reads of it for every pair (the
+    same names meet pair after pair)."""
+    return script_of(name), "".join(name_tokens(name))
+
+
+@functools.lru_cache(maxsize=256)
+def _same_reason(namesakes: int) -> str:
+    return "same name" + (f" ({namesakes} namesakes)" if namesakes else "")
 
 
 @functools.lru_cache(maxsize=256)
@@ -423,15 +479,21 @@ def _numbers(address: str) -> tuple[str, str]:
 
 def _birthday(x: str, y: str) -> tuple[float, str, str]:
     if x == y and not x.startswith("--"):
-        return W_BDAY, "same birthday", "bday_same"
+        return _BDAY_SAME
     if x.startswith("--") or y.startswith("--"):  # one or both without a year
         if x[-5:] == y[-5:]:  # the month and day agree
-            return W_BDAY_MD, "same birthday (month-day)", "bday_md"
-        return W_BDAY_DIFF, "birthdays differ", "bday_diff"
-    swapped = f"{x[:4]}-{x[8:10]}-{x[5:7]}" == y
+            return _BDAY_MD
+        return _BDAY_DIFF
     distance = Levenshtein.distance(x, y)
-    if swapped or distance == 1:
-        return W_BDAY_NEAR, "birthday near", "bday_near"
+    if distance == 1 or (y.startswith(x[:4]) and f"{x[:4]}-{x[8:10]}-{x[5:7]}" == y):
+        return _BDAY_NEAR  # one digit off, or day and month swapped
     if distance == 2:
-        return W_BDAY_CLOSE, "birthday two digits off", "bday_close"
-    return W_BDAY_DIFF, "birthdays differ", "bday_diff"
+        return _BDAY_CLOSE
+    return _BDAY_DIFF
+
+
+_BDAY_SAME = (W_BDAY, "same birthday", "bday_same")
+_BDAY_MD = (W_BDAY_MD, "same birthday (month-day)", "bday_md")
+_BDAY_NEAR = (W_BDAY_NEAR, "birthday near", "bday_near")
+_BDAY_CLOSE = (W_BDAY_CLOSE, "birthday two digits off", "bday_close")
+_BDAY_DIFF = (W_BDAY_DIFF, "birthdays differ", "bday_diff")
