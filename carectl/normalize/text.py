@@ -21,8 +21,22 @@ def fold(text: str) -> str:
     if text.isascii():
         return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = decomposed.translate(_MARKS)
     return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
+
+
+class _Marks(dict):
+    """str.translate table that drops combining marks, filled as characters are first met
+    (one dict lookup a character in C, where a generator asked unicodedata for each)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if len(self) < 65536:
+            self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
 
 
 @functools.lru_cache(maxsize=1024)
