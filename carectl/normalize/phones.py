@@ -119,10 +119,12 @@ class _Region:
         ...,
     ]
     # How many leading digits the formats' leading-digits patterns can read at most (None:
-    # unbounded, or a lookaround that reads past them), and the formats those patterns let
-    # through for each such prefix: a file's numbers share their first digits.
+    # unbounded, or a lookaround that reads past them); with every format made of digit
+    # groups, the one chosen depends on those digits and the length only, and its fixed
+    # digits are kept for each (prefix, length) met: a file's numbers share their first digits.
     lead_width: int | None = None
-    by_lead: dict[str, tuple] = field(default_factory=dict, compare=False, hash=False)
+    grouped: bool = False  # every format is (see formats)
+    by_lead: dict[tuple[str, int], str] = field(default_factory=dict, compare=False, hash=False)
 
     def valid(self, nsn: str) -> bool:
         """phonenumbers' _number_type_helper(nsn) != UNKNOWN, without building a number."""
@@ -137,26 +139,29 @@ class _Region:
 
     def national(self, nsn: str) -> str:
         """Digits of format_number(..., NATIONAL): its format chosen and applied the same way
-        (the last, most detailed leading-digits pattern, then the whole pattern), without
-        building a number. A format whose pattern reads the whole number at once gives the
-        digits straight from its groups (what re.sub would write, then kept digits only)."""
-        formats = self.formats
-        if self.lead_width is not None:
-            prefix = nsn[: self.lead_width]
-            formats = self.by_lead.get(prefix)
-            if formats is None:
-                if len(self.by_lead) >= 4096:
-                    self.by_lead.clear()
-                formats = self.by_lead[prefix] = tuple(
-                    (None, *f[1:]) for f in self.formats if f[0] is None or f[0].match(nsn)
-                )
+        (the first whose last, most detailed leading-digits pattern matches and whose pattern
+        reads the whole number), without building a number. A format of digit groups reads
+        the whole number iff its length fits; another one's pattern is matched, and gives the
+        digits straight from its groups when it reads the whole number at once."""
         n = len(nsn)
-        for leading, pattern, rule, digits, grouped in formats:
+        key = None
+        if self.grouped and self.lead_width is not None:
+            key = (nsn[: self.lead_width], n)
+            fixed = self.by_lead.get(key)
+            if fixed is not None:
+                return fixed + nsn
+        for leading, pattern, rule, digits, grouped in self.formats:
+            if grouped is not None:  # (nsn: ASCII digits)
+                if not grouped[0] <= n <= grouped[1]:
+                    continue
+                if leading is not None and not leading.match(nsn):
+                    continue
+                if key is not None:
+                    if len(self.by_lead) >= 4096:
+                        self.by_lead.clear()
+                    self.by_lead[key] = grouped[2]
+                return grouped[2] + nsn
             if leading is not None and not leading.match(nsn):
-                continue
-            if grouped is not None:  # it reads the whole number iff its length fits (nsn: digits)
-                if grouped[0] <= n <= grouped[1]:
-                    return grouped[2] + nsn
                 continue
             m = pattern.match(nsn)
             if m is None:  # no match at the start: no full match either
@@ -220,6 +225,7 @@ def _region(region: str) -> _Region | None:
         types=types,
         formats=tuple(formats),
         lead_width=_lead_width([f[0] for f in formats]),
+        grouped=all(f[4] is not None for f in formats),
     )
 
 
