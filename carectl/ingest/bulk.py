@@ -148,7 +148,7 @@ def _recheck(ctx: Any, enriched: list[int], changes: Changes | None) -> None:
         changes.merged = True
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
     """One customer as the batch leaves it."""
 
@@ -191,8 +191,9 @@ class Draft:
 
     def refresh_keys(self) -> set[tuple[str, str]]:
         r = self.row
-        pairs = [(c[0], c[1]) for c in self.contacts]
-        self.keys = stored_keys(r["full_name"], r["birthday"], r["region"], pairs, r["custom"])
+        self.keys = stored_keys(
+            r["full_name"], r["birthday"], r["region"], self.contacts, r["custom"]
+        )
         return self.keys
 
 
@@ -325,7 +326,7 @@ class BatchWriter:
         if cid not in self.loaded:
             raise svc.NotFound(f"customer {svc.format_code(cid)} vanished before the merge")
         current, contacts, keys, fts = self.loaded.pop(cid)
-        row = {k: current[k] for k in COLUMNS}
+        row = dict(zip(COLUMNS, _ROW(current), strict=True))
         draft = Draft(row, contacts, new=False, before=self._snapshot(current, contacts))
         draft.stored_keys = keys
         draft.stored_fts = draft.fts = fts  # kept unless the name or a contact changes
@@ -339,7 +340,7 @@ class BatchWriter:
     @staticmethod
     def _snapshot(stored: dict[str, Any], contacts: list[list[Any]]) -> dict[str, Any]:
         snap = svc._public(stored)
-        order = sorted(contacts, key=lambda c: (c[0], -c[3]))
+        order = sorted(contacts, key=_contact_order)
         snap["contacts"] = [
             {"kind": c[0], "value_norm": c[1], "is_primary": c[3], "verified": c[4]} for c in order
         ]
@@ -527,6 +528,7 @@ _audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).
 
 
 _HEAD = operator.itemgetter(*COLUMNS[:12])  # the columns before custom
+_ROW = operator.itemgetter(*COLUMNS)
 _text = json.encoder.encode_basestring  # a JSON string, not ASCII-escaped (as ensure_ascii=False)
 # BatchWriter._snapshot (the row but its folded keys, plus contacts) as _dump writes it: keys
 # sorted, ", " and ": " between items.

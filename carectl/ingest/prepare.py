@@ -170,7 +170,7 @@ def _namesake_keys(full_name: str, region: str) -> tuple[str, ...]:
 def stored_keys(
     full_name: str, birthday: str | None, region: str, contacts, custom: dict | None = None
 ) -> set:
-    """The blocking keys create_customer / keys.refresh store; contacts: (kind, norm) pairs;
+    """The blocking keys create_customer / keys.refresh store; contacts: (kind, norm, ...) each;
     custom: the fields holding identity evidence (address, id number)."""
     emails = [c[1] for c in contacts if c[0] == "email"]
     phones = [c[1] for c in contacts if c[0] == "phone"]

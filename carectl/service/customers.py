@@ -454,8 +454,10 @@ def orders(db: sqlite_utils.Database, customer_id: int, limit: int = 100) -> lis
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
-    hidden = ("name_key", "given_key", "source_vendor", "source_channel", "source_campaign")
-    return {k: v for k, v in row.items() if k not in hidden}
+    out = dict(row)  # copied and trimmed in C: an import snapshots every customer it enriches
+    for key in ("name_key", "given_key", "source_vendor", "source_channel", "source_campaign"):
+        out.pop(key, None)
+    return out
 
 
 def _snapshot(tx: Tx, cid: int) -> dict[str, Any]:
