@@ -45,7 +45,7 @@ from carectl.service import privacy
 from carectl.store import audit
 from carectl.store.audit import actor
 from carectl.store.transaction import Tx
-from carectl.store.util import now_iso
+from carectl.store.util import json_encoder, now_iso
 
 COLUMNS = (
     "id", "code", "full_name", "family_name", "given_name", "name_key", "given_key", "language",
@@ -524,7 +524,7 @@ def _fts(d: Draft) -> tuple[str, str]:
     return index_text(d.row["full_name"], [(c[0], c[1]) for c in d.contacts])
 
 
-_audit_json = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True).encode
+_audit_json = json_encoder(ensure_ascii=False, default=str, sort_keys=True)
 
 
 _HEAD = operator.itemgetter(*COLUMNS[:12])  # the columns before custom

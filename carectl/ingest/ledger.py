@@ -7,7 +7,6 @@ account for them commit together: after a crash the ledger is exactly as far as 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from carectl.ingest.lead import Lead, MatchResult
 from carectl.store import audit
 from carectl.store.connection import pragmas
 from carectl.store.transaction import Tx
-from carectl.store.util import json_text, now_iso
+from carectl.store.util import json_encoder, json_text, now_iso
 
 CHUNK = 1 << 20
 COUNTS = ("created", "merged", "review", "rejected")
@@ -201,9 +200,8 @@ def raw_json(raw: Mapping[str, Any]) -> str:
     return json_text(_raw_json, raw)
 
 
-# Built once: json.dumps with options builds a new encoder on every call (three per lead).
-_raw_json = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False).encode
-_list_json = json.JSONEncoder(ensure_ascii=False).encode
+_raw_json = json_encoder(ensure_ascii=False, default=str, allow_nan=False)
+_list_json = json_encoder(ensure_ascii=False)
 
 
 def add_counts(tx: Tx, file_id: int, counts: Mapping[str, int]) -> None:

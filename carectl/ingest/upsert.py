@@ -8,14 +8,13 @@ The raw row stays in ``leads`` for anything the customer record does not show.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from carectl.dedupe import keys as match_keys
 from carectl.ingest.lead import Lead
 from carectl.service import customers as svc
 from carectl.store.transaction import Tx
-from carectl.store.util import json_text
+from carectl.store.util import json_encoder, json_text
 
 NAMES = ("full_name", "family_name", "given_name")
 SCALARS = ("language", "timezone", "region", "birthday")
@@ -32,10 +31,9 @@ def custom_of(lead: Lead) -> dict[str, Any]:
     return out
 
 
-# The custom fields' JSON as the batch writer stores it (and its audit entries hold it). Built
-# once: json.dumps with options builds a new encoder on every call.
+# The custom fields' JSON as the batch writer stores it (and its audit entries hold it).
 custom_json = functools.partial(
-    json_text, json.JSONEncoder(ensure_ascii=False, sort_keys=True, allow_nan=False).encode
+    json_text, json_encoder(ensure_ascii=False, sort_keys=True, allow_nan=False)
 )
 
 
