@@ -161,7 +161,7 @@ class Draft:
     fts: tuple[str, str] | None = None  # search index text, None: compute from the row
     stored_keys: set[tuple[str, str]] = field(default_factory=set)  # in match_keys now
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
-    stored_row: dict[str, Any] | None = None  # the row as stored (existing customers)
+    stored_row: dict[str, Any] | None = None  # the row as stored, read only (existing customers)
     grew: bool = False  # a lead of the batch changed its evidence (see enriched())
     found_by: set[tuple[str, str]] | None = None  # blocking.person_keys_stored when loaded
     _custom: tuple[dict, str] | None = None  # (custom, its JSON): see custom_json()
@@ -330,7 +330,7 @@ class BatchWriter:
         draft = Draft(row, contacts, new=False, before=self._snapshot(current, contacts))
         draft.stored_keys = keys
         draft.stored_fts = draft.fts = fts  # kept unless the name or a contact changes
-        draft.stored_row = dict(row)  # enrich replaces values (custom too), never edits them
+        draft.stored_row = current  # enrich replaces values (custom too), never edits them
         draft.refresh_keys()
         draft.found_by = {(c[0], c[1]) for c in contacts}
         draft.found_by.update(k for k in keys if k[0] not in CONTACT_KINDS)
