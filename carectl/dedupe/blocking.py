@@ -260,8 +260,11 @@ class BatchMatcher:
         weights unless it can be neither the best (under the best so far, or at most equal
         and later in ``ids``: the first of equals wins)."""
         learner, persons, rules = self.learner, self.persons, self.rules
-        pairs = [(cid, other) for cid in ids if (other := persons.get(cid)) is not None]
-        n = len(pairs)
+        folks = list(map(persons.get, ids))  # the candidates' records, in ids' order
+        if len(known := list(filter(None, folks))) != len(folks):  # a Person is never false
+            ids = [cid for cid, other in zip(ids, folks, strict=True) if other is not None]
+            folks = known
+        n = len(folks)
         same = _same_name(others)
         address = p.address
         tops: list[float] = []
@@ -278,12 +281,12 @@ class BatchMatcher:
                 bound, self._bound_of = Bound(weights), weights
                 self._bound = bound
             name = bound.name(same)
-            span = pairs[start:end]
+            span = folks[start:end] if start or end < n else folks
             floor -= EPSILON
             passed = 0
             i = start
-            most = bound.each(p, [o for _, o in span], rules)
-            for rest, (_, other) in zip(most, span, strict=True):
+            most = bound.each(p, span, rules)
+            for rest, other in zip(most, span, strict=True):
                 top = rest + name
                 tops.append(top)
                 if i != last:
@@ -300,14 +303,14 @@ class BatchMatcher:
                 learner.passed(passed)
             if last >= 0:
                 score = compare(
-                    p, pairs[last][1], namesakes=others, email_rules=rules, weights=weights
+                    p, folks[last], namesakes=others, email_rules=rules, weights=weights
                 )
                 scores[last] = score
                 learner.observe(score)
             spans.append((end, weights))
             start = end
         self.scored += n
-        best, high = -1, 0.0  # the best's place in pairs (ids' order), its total
+        best, high = -1, 0.0  # the best's place in ids, its total
         for i in sorted(range(n), key=tops.__getitem__, reverse=True):  # equals in order
             score = scores[i]
             if score is None:
@@ -317,14 +320,16 @@ class BatchMatcher:
                         break  # and so is every pair after it
                     if top <= high + TIE and i > best:
                         continue
-                weights = next(w for end, w in spans if i < end)
-                other = pairs[i][1]
+                end, weights = spans[0]
+                if i >= end:  # the weights after the update
+                    weights = spans[1][1]
+                other = folks[i]
                 score = compare(p, other, namesakes=others, email_rules=rules, weights=weights)
                 scores[i] = score
             total = score.total
             if best < 0 or total > high or (total == high and i < best):
                 best, high = i, total
-        return Match(pairs[best][0], scores[best]) if best >= 0 else None  # type: ignore[arg-type]
+        return Match(ids[best], scores[best]) if best >= 0 else None  # type: ignore[arg-type]
 
     def candidate_ids(
         self, p: Person, lookup: set[tuple[str, str]], below: int | None = None
@@ -349,8 +354,12 @@ class BatchMatcher:
 
     def others(self, name_region: list[str], stored: bool = False) -> int:
         """Other people known under p's name (its name_region keys' counts)."""
-        counts = [min(self.namesakes.get(k, 0), NAMESAKE_CAP) for k in name_region]
-        return max(max(counts, default=0) - (2 if stored else 1), 0)
+        most, counts = 0, self.namesakes
+        for k in name_region:
+            n = counts.get(k, 0)
+            if n > most:
+                most = n
+        return max(min(most, NAMESAKE_CAP) - (2 if stored else 1), 0)
 
     def _usable(self, ahead: Scored | None, made: dict[int, tuple]) -> dict[int, tuple]:
         """The scores made ahead, unless another connection wrote since their read (the

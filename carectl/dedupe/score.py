@@ -328,7 +328,8 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
     if joined == joined_y or name_keys(x) & name_keys(y):  # also "Black Well"
         return same, _same_reason(namesakes), "name_same"
     tx, ty = name_tokens(x), name_tokens(y)
-    if script == "latin" and _one_slip(tx, ty):
+    rest = _unshared(tx, ty) if script == "latin" else None
+    if rest is not None and _one_slip(*rest):
         return min(W_NAME_SLIP, same), "name with a typo", "name_slip"
     if script == "cjk":
         similarity = max(fuzz.ratio(kx, ky) for kx in name_keys(x) for ky in name_keys(y))
@@ -344,7 +345,7 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
         return W_NAME_CLOSE, f"name close ({similarity:.0f})", "name_close"
     if similarity >= 80:
         return 0.0, f"name similar ({similarity:.0f})", "name_similar"
-    if script == "latin" and _one_word_apart(tx, ty):
+    if rest is not None and _one_word_apart(tx, ty, rest):
         if _family_name_only(x, y):  # a married name, or a stranger with the given name
             return W_NAME_WORD, "family name differs", "name_surname"
         return W_NAME_WORD, "one name word differs", "name_word"
@@ -375,9 +376,21 @@ def _same_name(namesakes: int) -> float:
 
 def _family_name_only(x: str, y: str) -> bool:
     """The given names agree and the family names do not (by the script's name order)."""
-    (fx, gx), (fy, gy) = split_name(x), split_name(y)
-    given = sorted(name_tokens(gx))
-    return bool(given) and given == sorted(name_tokens(gy)) and name_tokens(fx) != name_tokens(fy)
+    (fx, given), (fy, other) = _parts(x), _parts(y)
+    return bool(given) and given == other and fx != fy
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parts(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(family name's tokens, given name's tokens sorted), by the script's name order."""
+    family, given = split_name(name)
+    return tuple(name_tokens(family)), tuple(sorted(name_tokens(given)))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _family_first(name: str) -> bool:
+    """Whether the name's first word is its family name (split_name: CJK, Vietnamese)."""
+    return name_tokens(split_name(name)[0])[:1] == name_tokens(name)[:1]
 
 
 def _part_replaced(x: str, y: str, tx: list[str], ty: list[str]) -> str:
@@ -388,7 +401,7 @@ def _part_replaced(x: str, y: str, tx: list[str], ty: list[str]) -> str:
     in length. "" otherwise."""
     if min(len(tx), len(ty)) < 2:
         return ""
-    if any(name_tokens(split_name(n)[0])[:1] == t[:1] for n, t in ((x, tx), (y, ty))):
+    if _family_first(x) or _family_first(y):
         return ""  # family-first (Vietnamese): the first word is the family name
     for part, kept, rest_x, rest_y in (
         ("family", 0, tx[1:], ty[1:]),
@@ -402,12 +415,15 @@ def _part_replaced(x: str, y: str, tx: list[str], ty: list[str]) -> str:
     return ""
 
 
-def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
+def _one_word_apart(
+    tx: list[str], ty: list[str], rest: tuple[list[str], list[str]] | None = None
+) -> bool:
     """Two or more words each, all the same but one (another given name, a married name);
-    one of the others may carry a typing slip (_slip): the record was retyped as well."""
+    one of the others may carry a typing slip (_slip): the record was retyped as well.
+    ``rest``: _unshared(tx, ty) when the caller has it."""
     if len(tx) != len(ty) or len(tx) < 2:
         return False
-    rest_x, rest_y = _unshared(tx, ty)
+    rest_x, rest_y = rest if rest is not None else _unshared(tx, ty)
     if len(rest_x) == 1:
         return True
     if len(rest_x) != 2:
@@ -417,19 +433,20 @@ def _one_word_apart(tx: list[str], ty: list[str]) -> bool:
 
 
 def _unshared(tx: list[str], ty: list[str]) -> tuple[list[str], list[str]]:
-    """The words of each that the other does not have (as multisets)."""
-    rest_x, rest_y = list(tx), list(ty)
+    """The words of each that the other does not have (as multisets), in their order."""
+    rest_x, rest_y = [], list(ty)
     for t in tx:
         if t in rest_y:
-            rest_x.remove(t)
             rest_y.remove(t)
+        else:
+            rest_x.append(t)
     return rest_x, rest_y
 
 
-def _one_slip(tx: list[str], ty: list[str]) -> bool:
-    """The same words but one, which is one typing slip away (_slip); or words split
-    elsewhere with one slip in their letters ("Lachlq-njohn" / "Lachlan-John")."""
-    rest_x, rest_y = _unshared(tx, ty)
+def _one_slip(rest_x: list[str], rest_y: list[str]) -> bool:
+    """The same words but one (``rest``: _unshared's), which is one typing slip away
+    (_slip); or words split elsewhere with one slip in their letters ("Lachlq-njohn" /
+    "Lachlan-John")."""
     if len(rest_x) == len(rest_y) == 1:
         return _slip(rest_x[0], rest_y[0])
     # Two or more words differ: only a moved word break makes that one slip.
