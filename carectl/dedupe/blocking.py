@@ -338,18 +338,24 @@ class BatchMatcher:
         found: dict[int, None] = {}
         limit = self.cfg.max_candidates
         by_key, stale = self.by_key, self.stale
-        for k in sorted(lookup, key=_probe_order):
-            ids = by_key.get(k) if k not in stale else self._fresh(*k)
+        fresh = bool(stale) and not stale.isdisjoint(lookup)  # lists read again as reached
+        if fresh:
+            keys = sorted(lookup, key=_probe_order)
+        else:  # a key held by nobody adds nobody: only the others are sorted
+            keys = [k for k in lookup if by_key.get(k)]
+            if len(keys) > 1:
+                keys.sort(key=_probe_order)
+        for k in keys:
+            ids = self._fresh(*k) if fresh and k in stale else by_key.get(k)
             if not ids:
                 continue
             if below is not None:
                 ids = [i for i in ids if i < below]
             cap = PER_NAME_REGION if k[0] == "name_region" else PER_KEY
-            for cid in ids if len(ids) <= cap else ids[:cap]:
-                found.setdefault(cid)
+            found.update(dict.fromkeys(ids if len(ids) <= cap else ids[:cap]))  # first places kept
             if len(found) >= limit:
                 break
-        out = list(found)[:limit]
+        out = list(found) if len(found) <= limit else list(found)[:limit]
         return out if p.id is None else [i for i in out if i != p.id]
 
     def others(self, name_region: list[str], stored: bool = False) -> int:

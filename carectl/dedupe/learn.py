@@ -126,6 +126,20 @@ NOISE = 2.0  # standard deviations (Poisson) of the expected count that are not 
 # The lowest weight compare adds (a name differing at home): a pair whose total is this far
 # below the "decided" line stays below it without any one field.
 LOWEST = min(S.W_NAME_DIFF, *(w for w, _ in LEVELS.values()))
+# Each level's constants for update: (level, field, m0, u0, learned at home, an address
+# level (capped by home_cap), cap).
+_PLAN = tuple(
+    (
+        level,
+        level.partition("_")[0],
+        u0 * 2.0**fixed,
+        u0,
+        level in HOME,
+        level.startswith("addr_"),
+        CAPS.get(level, math.inf),
+    )
+    for level, (fixed, u0) in LEVELS.items()
+)
 _FIELD: dict[str, str | None] = {}  # level -> its field when learned (phone_same -> phone)
 
 
@@ -157,6 +171,7 @@ class Learner:
         self._skip = False  # the person being matched is one of them: its pairs teach nothing
         self._clean = False  # at the last save, every customer had been learned from
         self._synced: dict[str, tuple[int, int]] = {}  # the counts as the database had them
+        self._last: dict[str, tuple[tuple, float]] = {}  # level -> (update's inputs, weight)
 
     def stranger(self, p: S.Person) -> None:
         """Now and then: compare p with a random person seen before (u), keep p. Called
@@ -279,16 +294,24 @@ class Learner:
         # A home is capped at a shared phone's weight because families share both; where
         # this source's homes hold one person each (odds above the prior's +6), less so.
         self.home_cap = home_cap = S.W_PHONE + max(odds - S.W_ADDR, 0.0)
-        for level, (fixed, u0) in LEVELS.items():
-            m0 = u0 * 2.0**fixed
-            n_m, n_u = self.pairs[level.partition("_")[0]]
-            c_m, c_u = self.levels[level]
-            if level in HOME:
+        pairs, levels, last = self.pairs, self.levels, self._last
+        for level, fld, m0, u0, home, addr, cap in _PLAN:
+            c_m, c_u = levels[level]
+            if home:
                 n_m, n_u, c_u = self.home, 0, 0
+            else:
+                n_m, n_u = pairs[fld]
+            if addr:
+                cap = home_cap
+            seen = (c_m, c_u, n_m, n_u, cap)
+            was = last.get(level)
+            if was is not None and was[0] == seen:  # most levels' counts did not move
+                out[level] = was[1]
+                continue
             m = (c_m + PRIOR * m0) / (n_m + PRIOR)
             u = (c_u + PRIOR * u0) / (n_u + PRIOR)
-            cap = home_cap if level.startswith("addr_") else CAPS.get(level, math.inf)
-            out[level] = round(min(math.log2(m / u), cap), 1)
+            weight = out[level] = round(min(math.log2(m / u), cap), 1)
+            last[level] = (seen, weight)
         for level, partial in AT_LEAST.items():
             out[level] = max(out[level], *(out[p] for p in partial))
         self._lowest = min(LOWEST, *out.values())
