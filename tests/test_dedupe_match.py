@@ -6,6 +6,7 @@ from pathlib import Path
 from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe import blocking
+from carectl.dedupe.score import Score
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
 
@@ -445,3 +446,10 @@ def test_a_birthday_with_the_postcode_finds_a_record_without_its_house_number():
     full = keys_for("tynan blacklow", "1969-05-20", "AU", (), (), "15 annear pl nioka rheola 4034")
     lost = keys_for("tyan blackxlow", "1969-05-20", "AU", (), (), "annear pl nioka rheola 4034")
     assert full & lost == {("bday_post", "1969-05-20|4034")}
+
+
+def test_a_scores_text_spells_each_weight_signed_also_after_its_text_is_cached():
+    for _ in range(2):  # the second time from the cache of weights' text
+        for w in (0.0, -0.0, 6.0, 6, -3.0, 4.68, -12.34, 1e-7):
+            score = Score(round(w + 1.0, 2), [("phone_same", 1.0), ("name_same", w)], ["a", "b"])
+            assert str(score) == f"{w + 1.0:+.1f}: a +1, b {w:+g}"

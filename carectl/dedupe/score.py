@@ -122,7 +122,22 @@ class Score:
         return [f"{r} {w:+g}" for r, (_, w) in zip(self.why, self.parts, strict=True)]
 
     def __str__(self) -> str:
-        return f"{self.total:+.1f}: " + ", ".join(self.reasons)
+        """The reason stored with each lead's match: its weights' text cached (few values)."""
+        why = [f"{r} {_signed(w)}" for r, (_, w) in zip(self.why, self.parts, strict=True)]
+        return f"{self.total:+.1f}: " + ", ".join(why)
+
+
+_SIGNED: dict[float, str] = {}
+
+
+def _signed(w: float) -> str:
+    """f"{w:+g}" (weights are few values: fixed, learned to 0.1, the namesakes' name)."""
+    text = _SIGNED.get(w)
+    if text is None:
+        text = f"{w:+g}"
+        if w and len(_SIGNED) < 4096:  # 0.0 and -0.0 are one key but "+0" and "-0"
+            _SIGNED[w] = text
+    return text
 
 
 def compare(
