@@ -13,6 +13,7 @@ indexed prefix path on the folded name columns instead. Pages are keyset
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -159,9 +160,13 @@ def write_index_many(tx: Tx, rows: Iterable[tuple[int, str, str]], *, new: bool 
     conn = tx.db.conn
     # Descending ids give ascending rowids: FTS5 keeps its pending rows in one batch only while
     # rowids rise.
-    rows.sort(key=lambda r: r[0], reverse=True)
+    rows.sort(key=_first, reverse=True)
     conn.executemany(f"INSERT INTO {TRIGRAMS} (rowid, names, contacts) VALUES (-?, ?, ?)", rows)
-    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (-?, ?)", [r[:2] for r in rows])
+    conn.executemany(f"INSERT INTO {WORDS} (rowid, names) VALUES (-?, ?)", map(_id_names, rows))
+
+
+_first = operator.itemgetter(0)
+_id_names = operator.itemgetter(0, 1)
 
 
 def drop_index(tx: Tx, customer_ids: Iterable[int]) -> None:

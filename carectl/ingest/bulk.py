@@ -155,7 +155,6 @@ class Draft:
     row: dict[str, Any]  # COLUMNS, custom as a dict
     contacts: list[list[Any]]  # [kind, norm, raw, primary, verified, new]
     new: bool
-    before: dict[str, Any] | None = None  # the audit snapshot before the batch (existing)
     changed: bool = False
     keys: set[tuple[str, str]] = field(default_factory=set)
     fts: tuple[str, str] | None = None  # search index text, None: compute from the row
@@ -172,6 +171,13 @@ class Draft:
         if self._custom is None or self._custom[0] is not custom:  # enrich replaces it
             self._custom = (custom, _custom_json(custom))
         return self._custom[1]
+
+    def before(self) -> dict[str, Any] | None:
+        """The audit snapshot before the batch (an existing customer's): its stored row and
+        the contact points it was loaded with, made only when asked for (enrich appends)."""
+        if self.stored_row is None:
+            return None
+        return BatchWriter._snapshot(self.stored_row, [c for c in self.contacts if not c[5]])
 
     def person(self) -> Person:
         r = self.row
@@ -327,7 +333,7 @@ class BatchWriter:
             raise svc.NotFound(f"customer {svc.format_code(cid)} vanished before the merge")
         current, contacts, keys, fts = self.loaded.pop(cid)
         row = dict(zip(COLUMNS, _ROW(current), strict=True))
-        draft = Draft(row, contacts, new=False, before=self._snapshot(current, contacts))
+        draft = Draft(row, contacts, new=False)
         draft.stored_keys = keys
         draft.stored_fts = draft.fts = fts  # kept unless the name or a contact changes
         draft.stored_row = current  # enrich replaces values (custom too), never edits them
@@ -395,7 +401,7 @@ class BatchWriter:
                     "customer.update",
                     "customer",
                     d.row["code"],
-                    _dump(d.before),
+                    _before_json(d),
                     _after_json(d),
                 )
                 for d in updated
@@ -474,7 +480,7 @@ class BatchWriter:
         if not any(c.get_hookimpls() for c in callers.values()):
             return
         stored = _read(tx, new_ids + changed_ids)
-        befores = {d.row["id"]: d.before for d in updated}
+        befores = {d.row["id"]: d.before() for d in updated}
         calls = [(callers["customer_created"], {"customer": stored[i]}) for i in new_ids]
         calls += [
             (callers["customer_updated"], {"customer": stored[i], "before": befores[i]})
@@ -538,6 +544,8 @@ _AFTER = (
     ' "region": %s, "source_id": %s, "timezone": %s, "updated_at": %s}'
 )
 _CONTACT = '{"is_primary": %d, "kind": %s, "value_norm": %s, "verified": %d}'
+# A stored row as _read gives it: _AFTER's columns once svc._public drops the rest.
+_STORED_KEYS = frozenset((*COLUMNS, "source_vendor", "source_channel", "source_campaign"))
 
 
 def _values(row: dict[str, Any], columns: tuple[str, ...]) -> tuple:
@@ -548,24 +556,48 @@ def _after_json(d: Draft) -> str:
     """_dump(BatchWriter._snapshot(row, contacts)) written directly: the same text (a test
     compares) for a fraction of the work, the custom fields' JSON reused from the INSERT. A
     value of a type other than the columns' own (a plugin's) goes the general way."""
-    r = d.row
     try:
-        if r["id"].__class__ is not int:
-            raise TypeError
-        contacts = []
-        for kind, norm, _, primary, verified, *_ in sorted(d.contacts, key=_contact_order):
-            if primary.__class__ is not int or verified.__class__ is not int:
-                raise TypeError
-            contacts.append(_CONTACT % (primary, _text(kind), _text(norm), verified))
-        return _AFTER % (
-            _optional(r["birthday"]), _text(r["code"]), ", ".join(contacts),
-            _text(r["created_at"]), d.custom_json(), _text(r["family_name"]),
-            _text(r["full_name"]), _text(r["given_name"]), r["id"], _text(r["language"]),
-            _text(r["region"]), _optional(r["source_id"]), _text(r["timezone"]),
-            _text(r["updated_at"]),
-        )  # fmt: skip
+        return _snapshot_json(d.row, d.contacts, d.custom_json())
     except TypeError:
-        return _audit_json(BatchWriter._snapshot(r, d.contacts))
+        return _audit_json(BatchWriter._snapshot(d.row, d.contacts))
+
+
+def _before_json(d: Draft) -> str | None:
+    """_dump(d.before()) the same way: the stored row and the contact points it was loaded
+    with (those the batch did not add), when the stored row has the columns _AFTER writes."""
+    was = d.stored_row
+    if was is None or was.keys() != _STORED_KEYS:
+        return _dump(d.before())
+    try:
+        old = [c for c in d.contacts if not c[5]]
+        # The custom fields as _dump writes them: the stored text the draft made, when the
+        # batch added none and it holds no number written as text (json_text: "NaN", ...).
+        custom = was["custom"]
+        text = d.custom_json() if custom is d.row["custom"] else "NaN"
+        if "NaN" in text or "Infinity" in text:
+            text = _audit_json(custom)
+        return _snapshot_json(was, old, text)
+    except TypeError:
+        return _dump(d.before())
+
+
+def _snapshot_json(r: dict[str, Any], contacts: list[list[Any]], custom: str) -> str:
+    """_AFTER filled from a row (COLUMNS) and its contact points; TypeError: a value of a
+    type other than the columns' own."""
+    if r["id"].__class__ is not int:
+        raise TypeError
+    out = []
+    for kind, norm, _, primary, verified, *_ in sorted(contacts, key=_contact_order):
+        if primary.__class__ is not int or verified.__class__ is not int:
+            raise TypeError
+        out.append(_CONTACT % (primary, _text(kind), _text(norm), verified))
+    return _AFTER % (
+        _optional(r["birthday"]), _text(r["code"]), ", ".join(out),
+        _text(r["created_at"]), custom, _text(r["family_name"]),
+        _text(r["full_name"]), _text(r["given_name"]), r["id"], _text(r["language"]),
+        _text(r["region"]), _optional(r["source_id"]), _text(r["timezone"]),
+        _text(r["updated_at"]),
+    )  # fmt: skip
 
 
 def _contact_order(c: list[Any]) -> tuple:
