@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 
-from carectl.normalize.text import fold, is_cjk
+from carectl.normalize.text import fold, is_cjk, optional_mark
 
 # Two-character Chinese and Korean family names; everything else is one character.
 _COMPOUND_SURNAMES = frozenset(
@@ -16,22 +17,65 @@ _COMPOUND_SURNAMES = frozenset(
 def split_name(full_name: str) -> tuple[str, str]:
     """(family, given) for names written family-first (CJK, Vietnamese) or given-first (Latin).
 
-    CJK names without spaces: first one or two characters are the family name. Names with
-    spaces: CJK/Vietnamese-style lead with the family name; other Latin names end with it.
+    CJK names without spaces: a Kanji family name before a kana given name ("山田はなこ"); of
+    four Han characters or more, the first two (Japanese 山田太郎, Chinese 欧阳娜娜); else the
+    first one or two (compound surnames). Names with spaces: CJK/Vietnamese-style lead with
+    the family name, and so does a Russian name ending in a patronymic ("Иванов Иван
+    Петрович"); other Latin names end with it.
     """
     name = " ".join(full_name.split())
     if not name:
         return "", ""
     if " " not in name:
         if len(name) >= 2 and all(is_cjk(c) for c in name):
-            n = 2 if name[:2] in _COMPOUND_SURNAMES and len(name) > 2 else 1
+            n = _family_length(name)
             return name[:n], name[n:]
         return "", name
     first, rest = name.split(" ", 1)
-    if is_cjk(first[0]) or _looks_vietnamese(name):
+    if is_cjk(first[0]) or _looks_vietnamese(name) or _patronymic_last(name):
         return first, rest
     head, last = name.rsplit(" ", 1)
     return last, head
+
+
+def _family_length(name: str) -> int:
+    """How many leading characters of an unspaced CJK name are the family name."""
+    if name[:2] in _COMPOUND_SURNAMES and len(name) > 2:
+        return 2
+    han = 0
+    while han < len(name) and _is_han(name[han]):
+        han += 1
+    if 1 <= han <= 3 and han < len(name) and _is_kana(name[han]):
+        return han  # Kanji family name, kana given name
+    if han == len(name) >= 4:
+        return 2  # two Han characters each: Japanese names, Chinese double family names
+    return 1
+
+
+def _is_han(ch: str) -> bool:
+    o = ord(ch)
+    return is_cjk(ch) and not _is_hangul(o) and not _is_kana(ch)
+
+
+def _is_hangul(o: int) -> bool:
+    return 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F
+
+
+def _is_kana(ch: str) -> bool:
+    return 0x3040 <= ord(ch) <= 0x30FF or 0x31F0 <= ord(ch) <= 0x31FF or 0xFF66 <= ord(ch) <= 0xFF9F
+
+
+# Patronymic endings (Russian, Ukrainian, Belarusian; Cyrillic and romanised): a name whose
+# last of three words is one is written family name first ("Ivanov Ivan Petrovich").
+_PATRONYMIC = (
+    "ович", "евич", "ьич", "овна", "евна", "ична", "инична",
+    "ovich", "evich", "ovitch", "evitch", "ovna", "evna", "ichna",
+)  # fmt: skip
+
+
+def _patronymic_last(name: str) -> bool:
+    words = fold(name).split()
+    return len(words) == 3 and words[2].endswith(_PATRONYMIC) and not words[1].endswith(_PATRONYMIC)
 
 
 _VI_SURNAMES = frozenset(
@@ -52,14 +96,15 @@ def home_regions(full_name: str) -> tuple[str, ...]:
     """Countries whose phone numbers a person of this name may write in national form: from the
     script (Hangul: KR; kana: JP; Hanzi: CN, TW, HK) or a Vietnamese-looking name (VN). Only a
     hint for reading a number that is not valid in the file's own region."""
-    for ch in full_name or "":
-        o = ord(ch)
-        if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
-            return ("KR",)
-        if 0x3040 <= o <= 0x30FF:
-            return ("JP",)
-        if is_cjk(ch):
-            return ("CN", "TW", "HK")
+    name = full_name or ""
+    if name.isascii():
+        return ("VN",) if name and _looks_vietnamese(" ".join(name.split())) else ()
+    if any(_is_hangul(ord(ch)) for ch in name):
+        return ("KR",)
+    if any(_is_kana(ch) for ch in name):  # a Kanji name with kana is Japanese
+        return ("JP",)
+    if any(is_cjk(ch) for ch in name):
+        return ("CN", "TW", "HK")
     return ("VN",) if full_name and _looks_vietnamese(" ".join(full_name.split())) else ()
 
 
@@ -81,21 +126,52 @@ def name_keys(full_name: str) -> frozenset[str]:
     """Order- and spacing-free forms of a name: equal keys mean the same name as written.
 
     Latin: folded tokens sorted ("Nguyễn Văn Anh", "NGUYEN VAN ANH" and "Anh Nguyen Van" share
-    "anh nguyen van"); hyphens split tokens. CJK: the characters without spaces, and when the
-    name was written with a space both part orders ("김 민준", "김민준" and "민준 김" share
-    "김민준"). Full-width letters fold to their normal width first.
+    "anh nguyen van"); hyphens split tokens; "bin" / "binti" (Malay, Indonesian: son or
+    daughter of), often left out, are left out; the spellings of Muhammad are one; a German
+    umlaut also as its two-letter spelling ("Müller": "muller" and "mueller"). CJK: the
+    characters without spaces or dots ("ヤマダ・タロウ"), and when the name was written with
+    a space both part orders ("김 민준", "김민준" and "민준 김" share "김민준"). Full-width
+    letters fold to their normal width first. Scripts other than Latin keep their vowel signs
+    and tone marks (Thai, Indic): they spell the name.
     """
     folded = fold(full_name).replace("-", " ")
     if not folded:
         return frozenset()
     if script_of(folded) == "cjk":
-        parts = folded.split()
+        parts = _cjk_parts(folded)
         keys = {"".join(parts)}
         if len(parts) == 2:
             keys.add(parts[1] + parts[0])
         return frozenset(keys)
     tokens = [t for t in (_strip_punct(t) for t in folded.split()) if t]
-    return frozenset({" ".join(sorted(tokens))}) if tokens else frozenset()
+    if not tokens:
+        return frozenset()
+    if len(tokens) > 2 and not _CONNECTORS.isdisjoint(tokens):
+        tokens = [t for t in tokens if t not in _CONNECTORS]
+    if not _VARIANTS.keys().isdisjoint(tokens):
+        tokens = [_VARIANTS.get(t, t) for t in tokens]
+    keys = {" ".join(sorted(tokens))}
+    if _UMLAUTS.intersection(full_name):
+        spelled = fold(full_name.translate(_UMLAUT_SPELLED)).replace("-", " ")
+        keys |= name_keys(spelled)
+    return frozenset(keys)
+
+
+# Words between a person's and a parent's name, often left out ("Ahmad bin Abdullah").
+_CONNECTORS = frozenset({"bin", "binti", "binte", "bte", "bt"})
+# Romanised spellings of one name that vendors use for one person.
+_VARIANTS = dict.fromkeys(
+    "mohammed mohammad mohamed mohamad muhammed muhamad mohd muhd mohammod".split(), "muhammad"
+)
+_UMLAUTS = frozenset("äöüÄÖÜ")
+_UMLAUT_SPELLED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _cjk_parts(folded: str) -> list[str]:
+    """A folded CJK name's parts: split at spaces and at the dots that separate them."""
+    if not folded.isalnum() and any(not c.isalnum() and not c.isspace() for c in folded):
+        folded = "".join(c if c.isalnum() or _is_mark(c) else " " for c in folded)
+    return folded.split()
 
 
 def name_tokens(full_name: str) -> list[str]:
@@ -107,7 +183,7 @@ def name_tokens(full_name: str) -> list[str]:
 def _tokens(full_name: str) -> tuple[str, ...]:
     folded = fold(full_name).replace("-", " ")
     if script_of(folded) == "cjk":
-        parts = folded.split()
+        parts = _cjk_parts(folded)
         if len(parts) == 2:  # spaced: the shorter part is the family name, whichever side
             return tuple(sorted(parts, key=len))
         return tuple(p for p in split_name("".join(parts)) if p)
@@ -115,4 +191,10 @@ def _tokens(full_name: str) -> tuple[str, ...]:
 
 
 def _strip_punct(token: str) -> str:
-    return token if token.isalnum() else "".join(c for c in token if c.isalnum())
+    """A token's letters, digits and the marks fold keeps (Thai, Indic vowel signs)."""
+    return token if token.isalnum() else "".join(c for c in token if c.isalnum() or _is_mark(c))
+
+
+def _is_mark(ch: str) -> bool:
+    """A mark that spells a letter (fold keeps it): Thai, Indic vowel signs, kana voicing."""
+    return unicodedata.category(ch)[0] == "M" and not optional_mark(ord(ch))
