@@ -35,11 +35,19 @@ def json_encoder(**options: Any) -> Callable[[Any], str]:
         plain.sort_keys, plain.skipkeys, plain.allow_nan,
     )  # fmt: skip
     circular = plain.check_circular
+    # C encoders made ahead and given back after a call that did not fail (one that failed
+    # may have left its circular-reference marks behind): making one costs as much as
+    # encoding a small row. One each for calls at the same time (threads, a default=
+    # function that encodes too).
+    free = [c_make_encoder({} if circular else None, *args)]
 
     def encode(value: Any) -> str:
         if isinstance(value, str):
             return string(value)
-        return "".join(c_make_encoder({} if circular else None, *args)(value, 0))
+        c = free.pop() if free else c_make_encoder({} if circular else None, *args)
+        text = "".join(c(value, 0))
+        free.append(c)
+        return text
 
     return encode
 
