@@ -24,7 +24,7 @@ def normalize(ctx, raw: dict, region: str = "VN", **options) -> Lead:
         ("姓名", "full_name"), ("名字", "full_name"), ("客户名称", "full_name"),
         ("Mobile", "phones"), ("Tel.", "phones"), ("Số điện thoại (*)", "phones"),
         ("SĐT", "phones"), ("sdt", "phones"), ("Điện thoại", "phones"), ("전화", "phones"),
-        ("휴대폰", "phones"), ("연락처", "phones"), ("电话", "phones"), ("手机号", "phones"),
+        ("휴대폰", "phones"), ("연락처", "contact"), ("电话", "phones"), ("手机号", "phones"),
         ("联系电话", "phones"), ("Phone 2", "phones"),
         ("E-Mail", "emails"), ("mail", "emails"), ("Thư điện tử", "emails"),
         ("이메일", "emails"), ("电子邮件", "emails"), ("邮箱", "emails"), ("電子郵件", "emails"),

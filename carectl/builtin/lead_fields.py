@@ -37,13 +37,17 @@ from carectl.normalize.phones import e164_elsewhere, read_e164
 from carectl.normalize.text import fold, is_cjk, upper_code
 
 ADDRESS_PARTS = ("house_number", "address", "locality", "state", "postcode")
-FIELDS = frozenset(SYNONYMS) | {"language", "timezone", "region"}
+FIELDS = (frozenset(SYNONYMS) - {"contact"}) | {"language", "timezone", "region"}
+# Columns that reach the person: without one, the file's rows say which headers were seen.
+REACH = frozenset({"phones", "emails", "contact", *ADDRESS_PARTS})
 FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
 EMPTY = frozenset({"", "-", "--", "n/a", "#n/a", "null", "none", "nil"})
 _EMPTY_LEN = max(map(len, EMPTY))  # casefold never shortens: longer text is no EMPTY word
-_SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+")
-_MAY_SPLIT = re.compile(r"[,;/|\n\r，；、]|or|hoặc|或")  # what _SPLIT needs to find anything
-_SPLIT_EMAIL = re.compile(r"[,;/|\s，；、]+")
+_SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+|\s*:::\s*")  # ":::" Google's
+_MAY_SPLIT = re.compile(r"[,;/|\n\r，；、]|or|hoặc|或|:::")  # what _SPLIT needs to find anything
+_SPLIT_EMAIL = re.compile(r"(?:[,;/|\s，；、]|:::)+")
+# What Outlook writes for a date nobody entered.
+NO_DATE = frozenset({"0/0/00", "0/0/0000", "00/00/00", "00/00/0000", "0000-00-00"})
 GENDERS = {
     "male": ("m", "male", "man", "nam", "남", "남자", "남성", "男", "男性"),
     "female": ("f", "female", "woman", "nữ", "nu", "여", "여자", "여성", "女", "女性"),
@@ -69,7 +73,7 @@ def normalize_lead(ctx, lead):
         target = columns.get(column)
         if target is None:
             lead.custom[column] = text
-        elif target not in FIELDS:  # an explicit mapping to a custom field name
+        elif target not in FIELDS and target != "contact":  # mapped to a custom field name
             lead.custom[target] = text
         elif target in cells:
             cells[target].append((column, text))
@@ -83,6 +87,15 @@ def normalize_lead(ctx, lead):
             if "  " in text or not text.isprintable():  # (every blank but " " is unprintable)
                 text = " ".join(text.split())
             f[key] = text  # the cell's own string when it is single-spaced: pickled once
+    if "middle_name" in cells:  # "Middle Name", "Tên đệm": part of the given name
+        middle = " ".join(cells["middle_name"][0][1].split())
+        given = f.get("given_name")
+        if not given:
+            f["given_name"] = middle
+        elif region in FAMILY_FIRST:  # Nguyễn | Văn | An: given "Văn An"
+            f["given_name"] = f"{middle} {given}"
+        else:
+            f["given_name"] = f"{given} {middle}"
     if "note" in cells:
         f["note"] = "; ".join(v for _, v in cells["note"])
     if "address" in cells or not cells.keys().isdisjoint(ADDRESS_PARTS):
@@ -95,7 +108,7 @@ def normalize_lead(ctx, lead):
     keep = ctx.config.ingest.bad_field == "keep"
     _names(f, region)
     _contacts(lead, cells, region, keep)
-    if "birthday" in cells:
+    if "birthday" in cells and cells["birthday"][0][1] not in NO_DATE:
         column, text = cells["birthday"][0]
         try:
             f["birthday"] = _birthday(text, region)
@@ -105,10 +118,27 @@ def normalize_lead(ctx, lead):
             else:  # a mistyped birthday does not lose the customer
                 lead.custom["invalid_birthday"] = text
                 lead.warn(column, f"{exc}; kept in custom field 'invalid_birthday'")
+    reached = f.get("phones") or f.get("emails") or f.get("address") or lead.errors
+    if not reached and REACH.isdisjoint(columns.values()):  # no row of this file reaches anyone
+        lead.error("", _no_contact_columns(tuple(lead.raw)))
     f["region"] = upper_code(f.get("region") or region)
     f.setdefault("language", lead.options.language or ctx.config.default_language)
     if not f.get("timezone"):
         f["timezone"] = _timezone(f.get("phones") or [], region, ctx.config)
+
+
+@lru_cache(maxsize=64)
+def _no_contact_columns(headers: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(h) for h in headers[:MAX_SHOWN_HEADERS])
+    extra = len(headers) - MAX_SHOWN_HEADERS
+    more = f" and {extra} more" if extra > 0 else ""
+    return (
+        f"no column of this file is a phone, email or address (its columns: {shown}{more});"
+        " name one in the folder's mapping or with --map 'COLUMN=phones'"
+    )
+
+
+MAX_SHOWN_HEADERS = 30
 
 
 def _clean(value: Any) -> str:
@@ -142,7 +172,7 @@ def _address(cells: dict[str, list[tuple[str, str]]]) -> str:
 def _names(f: dict[str, Any], region: str) -> None:
     """Fill full_name from name parts, or treat a "Tên" next to a "Họ" column as the given name."""
     family, given, full = f.get("family_name"), f.get("given_name"), f.get("full_name")
-    if family and full and not given and not full.startswith(family):
+    if family and full and not given and not (full.startswith(family) or family in full.split()):
         f["given_name"], given, full = full, full, None
     if (family or given) and not (family and given) and not full:  # one part known
         f["full_name"] = family or given
@@ -156,6 +186,7 @@ def _names(f: dict[str, Any], region: str) -> None:
 
 
 def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: bool) -> None:
+    f = lead.fields
     phones: list[str] = []
     emails: list[str] = []
     bad: list[tuple[str, str, str, str]] = []  # (kind, column, value, message)
@@ -173,6 +204,21 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
                     bad.append(("phone", column, part, e164))
                     continue
                 e164 = other
+            phones.append(e164)
+    for column, text in cells.get("contact", ()):  # phones or emails: each value says which
+        for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
+            if "@" in part:
+                try:
+                    emails.append(normalize_email(part))
+                except EmailError as exc:
+                    bad.append(("email", column, part, str(exc)))
+                continue
+            ok, e164 = read_e164(part, region)
+            if not ok:
+                e164 = e164_elsewhere(part, region, home_regions(f.get("full_name") or ""))
+                if e164 is None:
+                    bad.append(("phone", column, part, read_e164(part, region)[1]))
+                    continue
             phones.append(e164)
     for column, text in cells.get("emails", ()):
         for part in _SPLIT_EMAIL.split(text):
