@@ -312,11 +312,15 @@ def test_a_thai_file(ctx, tmp_path):
 
 
 def test_a_contact_column_holds_phones_and_emails(ctx, tmp_path):
-    rows = [["고객명", "연락처"], ["김민준", "010-1234-5678, minjun@example.kr"]]
+    rows = [
+        ["고객명", "연락처", "SĐT / Email"],
+        ["김민준", "010-1234-5678, minjun@example.kr", "mj@example.kr 010 9876 5432"],
+    ]
     report = _import(ctx, _write(tmp_path / "kr.csv", rows), "KR")
     assert (report.created, report.rejected) == (1, 0), report.errors
     person = _people(ctx)["김민준"]
-    assert (person["phones"], person["emails"]) == (["+821012345678"], ["minjun@example.kr"])
+    assert person["phones"] == ["+821012345678", "+821098765432"]
+    assert person["emails"] == ["minjun@example.kr", "mj@example.kr"]
 
 
 def test_a_file_with_no_contact_column_names_its_headers(ctx, tmp_path):
@@ -329,3 +333,25 @@ def test_a_file_with_no_contact_column_names_its_headers(ctx, tmp_path):
     mapped = _write(tmp_path / "mapped.csv", [*rows, ["Trần Bình", "0912345678", ""]])
     report = _import(ctx, mapped, "VN", mapping={"Handphone của KH": "phones"})
     assert (report.created, report.rejected) == (2, 0), report.errors
+
+
+def test_dry_run_says_which_header_became_which_field_and_writes_nothing(cli, ctx, tmp_path):
+    rows = [
+        ["Họ tên", "SĐT khách hàng", "Phone 1 - Type", "Company Name"],
+        ["Nguyễn An", "0901234567", "Mobile", "ACME"],
+        ["Trần Bình", "123", "", ""],
+    ]
+    path = _write(tmp_path / "vendor.csv", rows)
+    r = cli("import", str(path), "--source", "v", "--region", "VN", "--dry-run", "--json")
+    assert r.code == 0, r.err
+    shown = json.loads(r.out)
+    assert [(c["header"], c["field"]) for c in shown["columns"]] == [
+        ("Họ tên", "full_name"), ("SĐT khách hàng", "phones"), ("Phone 1 - Type", None),
+        ("Company Name", None),
+    ]  # fmt: skip
+    assert (shown["rows"], shown["rejected"]) == (2, 1)
+    assert shown["errors"][0]["row"] == 3 and shown["errors"][0]["column"] == "SĐT khách hàng"
+    text = cli("import", str(path), "--source", "v", "--region", "VN", "--dry-run").out
+    assert "SĐT khách hàng  -> phones" in text and "nothing was written" in text
+    assert ctx.db.execute("SELECT count(*) FROM lead_files").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0

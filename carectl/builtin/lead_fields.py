@@ -207,12 +207,16 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
             phones.append(e164)
     for column, text in cells.get("contact", ()):  # phones or emails: each value says which
         for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
-            if "@" in part:
-                try:
-                    emails.append(normalize_email(part))
-                except EmailError as exc:
-                    bad.append(("email", column, part, str(exc)))
-                continue
+            if "@" in part:  # "an@x.vn 0901 234 567": the words with @ are emails
+                words = part.split()
+                for word in (w for w in words if "@" in w):
+                    try:
+                        emails.append(normalize_email(word))
+                    except EmailError as exc:
+                        bad.append(("email", column, word, str(exc)))
+                part = " ".join(w for w in words if "@" not in w)
+                if not part:
+                    continue
             ok, e164 = read_e164(part, region)
             if not ok:
                 e164 = e164_elsewhere(part, region, home_regions(f.get("full_name") or ""))

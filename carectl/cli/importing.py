@@ -15,6 +15,7 @@ from carectl.ingest import workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
+from carectl.ingest.preview import preview
 from carectl.ingest.report import MAX_REPORTED, IngestReport
 
 SHOWN_PROBLEMS = 10
@@ -40,6 +41,9 @@ def import_file(
         [], "--map", "-m", help="COLUMN=field, e.g. 'Ten KH=full_name' (repeatable)."
     ),
     encoding: str = typer.Option("", "--encoding", help="Text encoding, when detection fails."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show which column becomes which field; import nothing."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import a lead file: dedupe against customers, create or enrich, report every bad row.
@@ -58,6 +62,9 @@ def import_file(
         campaign=campaign,
         encoding=encoding,
     )
+    if dry_run:
+        _dry_run(app_ctx, file, options, as_json)
+        return
     try:
         with _progress(file.name) as progress:
             report = ingest_file(app_ctx, file, options, progress=progress)
@@ -69,6 +76,26 @@ def import_file(
         print_json(report.as_dict())
     else:
         _summary(report, Path(file).name)
+
+
+def _dry_run(app_ctx, file: Path, options: LeadFileOptions, as_json: bool) -> None:
+    try:
+        seen = preview(app_ctx, file, options)
+    except LeadFileError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        print_json(seen.as_dict())
+        return
+    typer.echo(f"{seen.file}: {len(seen.columns)} columns read as")
+    width = max((len(d.header) for d in seen.columns), default=0)
+    for d in seen.columns:
+        target = d.field or "custom field"
+        typer.echo(f"  {d.header:<{width}}  -> {target}  ({d.how})")
+    typer.echo(f"first {seen.rows} rows: {seen.rows - seen.rejected} would import,"
+               f" {seen.rejected} would be rejected")  # fmt: skip
+    for problem in seen.errors[:SHOWN_PROBLEMS]:
+        typer.echo(f"  {problem}")
+    typer.echo("dry run: nothing was written")
 
 
 @contextlib.contextmanager

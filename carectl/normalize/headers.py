@@ -55,7 +55,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "phones": (
         "phone", "phone number", "phone no", "mobile", "mobile phone", "mobile no", "cell",
         "cellphone", "tel", "telephone", "contact number", "contact no", "contact phone",
-        "phones", "phone numbers", "mobile number", "cell number",
+        "phones", "phone numbers", "mobile number", "cell number", "mob", "mob no", "ph no",
+        "whatsapp number", "whatsapp no", "số zalo", "số whatsapp", "nomor whatsapp", "nomor wa",
+        "no wa",
         "số điện thoại", "sđt", "sdt", "số đt", "điện thoại", "di động",
         "số di động", "điện thoại di động", "đt", "đtdđ",
         "전화", "전화번호", "휴대폰", "휴대전화", "핸드폰", "휴대전화번호",
@@ -105,7 +107,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "id number", "id no", "national id", "id card", "identity card", "passport",
         "passport number", "passport no", "ssn", "social security number", "soc sec id",
         "cmnd", "cccd", "số cmnd", "số cccd", "căn cước", "신분증 번호", "여권 번호",
-        "身份证", "身份证号", "身份证号码", "护照号码", "nik", "no ktp", "dni", "cpf",
+        "身份证", "身份证号", "身份证号码", "护照号码", "护照", "nik", "no ktp", "dni", "cpf",
+        "hộ chiếu", "số hộ chiếu", "여권", "パスポート", "pasaporte", "passeport", "reisepass",
+        "паспорт",
     ),
     "address": (
         "address", "street", "street address", "address line", "địa chỉ", "đường", "주소",
@@ -210,7 +214,7 @@ class Decision(NamedTuple):
 
     header: str
     field: str | None
-    how: str  # "mapping", "synonym", "around a synonym", "custom", "not the first address"
+    how: str  # "mapping", "synonym", "around a synonym", "no synonym", "ambiguous", ...
 
 
 def header_key(text: str) -> str:
@@ -298,7 +302,7 @@ def field_of(header: str) -> tuple[str | None, str, str]:
     """(field or None, how, the address kind its words name) for one header, alone."""
     words = _words(header)
     if not words:
-        return None, "custom", ""
+        return None, "no synonym", ""
     exact = _SYNONYM_KEYS.get("".join(words))
     if exact is not None:
         return exact, "synonym", ""
@@ -321,7 +325,24 @@ def field_of(header: str) -> tuple[str | None, str, str]:
     if len(found) == 1:
         ((target, kind),) = found.items()
         return target, "around a synonym", kind
-    return None, "custom" if not found else "ambiguous", ""
+    if not found and _either(words):
+        return "contact", "phone or email", ""
+    return None, "no synonym" if not found else "ambiguous", ""
+
+
+_OR = frozenset({"or", "and", "hoac", "va", "또는", "或", "或者", "o", "ou", "oder", "atau", "или"})
+
+
+def _either(words: tuple[str, ...]) -> bool:
+    """A phone synonym and an email synonym side by side ("Phone/Email", "SĐT hoặc email")."""
+    for i in range(1, len(words)):
+        left, right = words[:i], words[i:]
+        while right and right[0] in _OR:
+            right = right[1:]
+        kinds = {_SYNONYM_KEYS.get("".join(left)), _SYNONYM_KEYS.get("".join(right))}
+        if kinds == {"phones", "emails"}:
+            return True
+    return False
 
 
 def _kind(peeled: tuple[str, ...]) -> str:
