@@ -43,9 +43,10 @@ REACH = frozenset({"phones", "emails", "contact", *ADDRESS_PARTS})
 FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
 EMPTY = frozenset({"", "-", "--", "n/a", "#n/a", "null", "none", "nil"})
 _EMPTY_LEN = max(map(len, EMPTY))  # casefold never shortens: longer text is no EMPTY word
-_SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+|\s*:::\s*")  # ":::" Google's
-_MAY_SPLIT = re.compile(r"[,;/|\n\r，；、]|or|hoặc|或|:::")  # what _SPLIT needs to find anything
-_SPLIT_EMAIL = re.compile(r"(?:[,;/|\s，；、]|:::)+")
+_SPLIT = re.compile(r"[,;/|\n\r，；、]+|\s+(?:or|hoặc|或)\s+")
+_MAY_SPLIT = re.compile(r"[,;/|\n\r，；、]|or|hoặc|或")  # what _SPLIT needs to find anything
+_SPLIT_EMAIL = re.compile(r"[,;/|\s，；、]+")
+GOOGLE_SPLIT = ":::"  # Google Contacts' separator of several values in one cell
 # What Outlook writes for a date nobody entered.
 NO_DATE = frozenset({"0/0/00", "0/0/0000", "00/00/00", "00/00/0000", "0000-00-00"})
 GENDERS = {
@@ -108,18 +109,25 @@ def normalize_lead(ctx, lead):
     keep = ctx.config.ingest.bad_field == "keep"
     _names(f, region)
     _contacts(lead, cells, region, keep)
-    if "birthday" in cells and cells["birthday"][0][1] not in NO_DATE:
+    if "birthday" in cells:
         column, text = cells["birthday"][0]
         try:
             f["birthday"] = _birthday(text, region)
         except DateError as exc:
-            if not keep:
+            if text in NO_DATE:
+                pass
+            elif not keep:
                 lead.error(column, str(exc))
             else:  # a mistyped birthday does not lose the customer
                 lead.custom["invalid_birthday"] = text
                 lead.warn(column, f"{exc}; kept in custom field 'invalid_birthday'")
-    reached = f.get("phones") or f.get("emails") or f.get("address") or lead.errors
-    if not reached and REACH.isdisjoint(columns.values()):  # no row of this file reaches anyone
+    if (
+        "phones" not in f
+        and "emails" not in f
+        and "address" not in f
+        and not lead.errors
+        and REACH.isdisjoint(columns.values())  # no row of this file reaches anyone
+    ):
         lead.error("", _no_contact_columns(tuple(lead.raw)))
     f["region"] = upper_code(f.get("region") or region)
     f.setdefault("language", lead.options.language or ctx.config.default_language)
@@ -197,6 +205,9 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
             parts = [text]
         for part in parts:
             ok, e164 = read_e164(part, region)
+            if not ok and GOOGLE_SPLIT in part:  # "+1 202... ::: +1 415...": read each
+                parts.extend(p.strip() for p in part.split(GOOGLE_SPLIT) if p.strip())
+                continue
             if not ok:  # not valid in the file's region: a foreigner's number written home-style?
                 homes = home_regions(lead.fields.get("full_name") or "")
                 other = e164_elsewhere(part, region, homes)
@@ -205,7 +216,44 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
                     continue
                 e164 = other
             phones.append(e164)
-    for column, text in cells.get("contact", ()):  # phones or emails: each value says which
+    if "contact" in cells:
+        _either(lead, cells["contact"], region, phones, emails, bad)
+    for column, text in cells.get("emails", ()):
+        for part in _SPLIT_EMAIL.split(text):
+            if not part:
+                continue
+            try:
+                emails.append(normalize_email(part))
+            except EmailError as exc:
+                if GOOGLE_SPLIT not in part:
+                    bad.append(("email", column, part, str(exc)))
+                    continue
+                for each in filter(None, part.split(GOOGLE_SPLIT)):  # "a@x.com:::b@y.com"
+                    try:
+                        emails.append(normalize_email(each))
+                    except EmailError as exc2:
+                        bad.append(("email", column, each, str(exc2)))
+    if phones:  # this call's own list: kept as it is when it cannot hold a repeat
+        f["phones"] = phones if len(phones) == 1 else list(dict.fromkeys(phones))
+    if emails:
+        f["emails"] = emails if len(emails) == 1 else list(dict.fromkeys(emails))
+    if not bad:
+        return
+    reachable = keep and bool(phones or emails)
+    for kind, column, value, message in bad:
+        if not reachable:
+            lead.error(column, message)
+            continue
+        key = f"invalid_{kind}"
+        lead.custom[key] = f"{lead.custom[key]}, {value}" if key in lead.custom else value
+        lead.warn(column, f"{message}; kept in custom field {key!r}")
+
+
+def _either(lead, cells, region: str, phones: list, emails: list, bad: list) -> None:
+    """Cells of a column that holds phones or emails ("연락처", "Phone/Email"): a word with an
+    @ is an email, the rest a phone."""
+    f = lead.fields
+    for column, text in cells:
         for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
             if "@" in part:  # "an@x.vn 0901 234 567": the words with @ are emails
                 words = part.split()
@@ -224,29 +272,6 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
                     bad.append(("phone", column, part, read_e164(part, region)[1]))
                     continue
             phones.append(e164)
-    for column, text in cells.get("emails", ()):
-        for part in _SPLIT_EMAIL.split(text):
-            if not part:
-                continue
-            try:
-                emails.append(normalize_email(part))
-            except EmailError as exc:
-                bad.append(("email", column, part, str(exc)))
-    f = lead.fields
-    if phones:  # this call's own list: kept as it is when it cannot hold a repeat
-        f["phones"] = phones if len(phones) == 1 else list(dict.fromkeys(phones))
-    if emails:
-        f["emails"] = emails if len(emails) == 1 else list(dict.fromkeys(emails))
-    if not bad:
-        return
-    reachable = keep and bool(phones or emails)
-    for kind, column, value, message in bad:
-        if not reachable:
-            lead.error(column, message)
-            continue
-        key = f"invalid_{kind}"
-        lead.custom[key] = f"{lead.custom[key]}, {value}" if key in lead.custom else value
-        lead.warn(column, f"{message}; kept in custom field {key!r}")
 
 
 def _birthday(text: str, region: str) -> str:
