@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
+import itertools
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -33,6 +36,9 @@ from carectl.ingest.decoding import check_text
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.lead import ParsedRow
 
+log = logging.getLogger(__name__)
+
+TITLE_ROWS = 20  # rows of one cell at most, above a header, taken for a report's titles
 DEFAULT_DELIMITER = {".csv": ",", ".tsv": "\t", ".txt": ","}
 SNIFF_DELIMITERS = ",;\t|"
 SAMPLE_BYTES = 64 * 1024
@@ -62,9 +68,28 @@ CODE_PAGES = {
         "cp1250",
     ),
 }  # fmt: skip
+# Among readings equally good, the code pages most files are written in first (the Windows
+# ones, then their ISO cousins): a tie is broken toward what the vendor's tools most likely used.
+COMMON = ("cp1252", "cp1250", "cp1251", "iso8859_2", "iso8859_15", "latin_1", "iso8859_5")
+# Code pages few tools write today (DOS, Mac, the later ISO Latin parts): when one of them and
+# a common one read a sample equally well, the file is in the common one.
+RARE = (
+    "iso8859_3", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_16", "mac_",
+    "hp_roman8", "kz1048", "ptcp154", "cp437", "cp7", "cp85", "cp86", "cp1125",
+)  # fmt: skip
 _DATA_LIKE = re.compile(r"@|\d{6,}")  # an email, or a phone once separators are gone
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+CHAOS_SLACK = 0.1  # readings charset-normalizer finds this much messier are still weighed
+# Scripts written together in one word: Japanese kanji and kana, Korean hangul and hanja.
+_EAST_ASIAN = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH", "FULLWIDTH", "IDEOGRAPHIC"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*\r?\n')
+# What spreadsheets make of a long number: Excel's text escape ="0901234567" (its inner text is
+# the value), and scientific notation (8.49012E+10), exact only when every digit is shown.
+_TEXT_ESCAPE = re.compile(r'="([^"]*)"')
+_SCIENTIFIC = re.compile(r"\s*([+-]?)(\d)(?:[.,](\d+))?[eE]\+?(\d+)\s*")
+_MIN_EXPONENT = 6  # under a million a number is not a phone or an id: left as written
 
 
 @hookimpl(trylast=True)
@@ -89,8 +114,11 @@ def read_rows(
     except LookupError:
         raise LeadFileError(path, f"unknown encoding {encoding!r}") from None
     check_text(path, encoding)
-    delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"), default_delimiter)
-    return _rows(path, encoding, delimiter)
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
+    declared = _SEP_LINE.match(text)
+    if declared:  # Excel's "sep=;" first line: the delimiter said, not sniffed
+        return _rows(path, encoding, declared.group(1), skip=1)
+    return _rows(path, encoding, sniff_delimiter(text, default_delimiter))
 
 
 def _telling_sample(path: Path, sample: bytes) -> bytes:
@@ -137,7 +165,44 @@ def detect_encoding(path: Path, sample: bytes, language: str = "") -> str:
         raise LeadFileError(
             path, "not a text file, or an encoding carectl cannot tell (try --encoding)", line=1
         )
-    return _code_page(best, results, language)
+    near = _least_odd([m for m in results if m.chaos <= best.chaos + CHAOS_SLACK], sample)
+    near = [m for m in near if not m.encoding.startswith(RARE)] or near
+    return _code_page(near[0], near, language)
+
+
+def _least_odd(matches: list[Any], sample: bytes) -> list[Any]:
+    """The matches whose reading of the sample has the fewest odd characters (see _oddity), in
+    charset-normalizer's order. Its mess measure passes short samples read in the wrong code
+    page ("£ukasz ¯ó³æ" for an ISO-8859-2 "Łukasz Żółć"); a symbol inside a word does not."""
+    if len(matches) < 2:
+        return matches
+    odd = [_oddity(sample.decode(m.encoding, "replace")) for m in matches]
+    return [m for m, n in zip(matches, odd, strict=True) if n == min(odd)]
+
+
+def _oddity(text: str) -> int:
+    """Non-ASCII characters as no one writes them: a symbol, digit-like sign or U+FFFD next to
+    a letter ("£ukasz", "tos³aw"), or a letter of another script than the one before it in
+    the same word ("Jьrgen")."""
+    odd = 0
+    for found in _NON_ASCII.finditer(text):
+        at = found.start()
+        ch, before = text[at], text[at - 1] if at else " "
+        after = text[at + 1] if at + 1 < len(text) else " "
+        kind = unicodedata.category(ch)[0]
+        if kind == "L":
+            odd += before.isalpha() and _script(before) != _script(ch)
+        elif kind != "M":
+            odd += before.isalpha() or after.isalpha()
+    return odd
+
+
+@functools.lru_cache(maxsize=4096)
+def _script(ch: str) -> str:
+    """A letter's script: the first word of its Unicode name, the scripts written together in
+    one word as one (kanji with kana, hanja with hangul; "KATAKANA-HIRAGANA" marks too)."""
+    name = unicodedata.name(ch, "").split(" ", 1)[0].split("-", 1)[0]
+    return "CJK" if name in _EAST_ASIAN else name
 
 
 def _code_page(best: Any, results: Any, language: str) -> str:
@@ -152,7 +217,7 @@ def _code_page(best: Any, results: Any, language: str) -> str:
     own = [CODE_PAGES.get(m.language.lower()) for m in tied]
     wanted = [CODE_PAGES.get(language.lower())]
     wanted += [page for page, m in zip(own, tied, strict=True) if page in m.could_be_from_charset]
-    wanted += [CODE_PAGES.get(best.language.lower()), "cp1252"]
+    wanted += [CODE_PAGES.get(best.language.lower()), *COMMON]
     return next((name for name in wanted if name in names), best.encoding)
 
 
@@ -174,14 +239,17 @@ def sniff_delimiter(text: str, default: str) -> str:
     return default if default in lines[0] or not counts[best] else best
 
 
-def _rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+def _rows(path: Path, encoding: str, delimiter: str, skip: int = 0) -> Iterator[tuple[int, dict]]:
     with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        yield from table_rows(path, _records(csv.reader(fh, delimiter=delimiter)), encoding)
+        for _ in range(skip):
+            fh.readline()
+        records = _records(csv.reader(fh, delimiter=delimiter), skip)
+        yield from table_rows(path, records, encoding)
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
+def _records(reader: Any, skip: int = 0) -> Iterator[tuple[int, list[str] | str]]:
     while True:
-        line = reader.line_num + 1
+        line = reader.line_num + 1 + skip
         try:
             yield line, next(reader)
         except StopIteration:
@@ -198,6 +266,7 @@ def table_rows(
     duplicate columns, ragged and NUL-holding rows rejected, no data at all refused)."""
     header: list[str] | None = None
     data = False
+    records = _after_titles(path, records)
     for line, cells in records:
         if isinstance(cells, str):
             if header is None:
@@ -213,11 +282,40 @@ def table_rows(
             header = _header(path, cells, line)
             continue
         data = True
-        yield line, _row(header, cells, what, "\ufffd" in joined or "\x00" in joined)
+        suspect = "\ufffd" in joined or "\x00" in joined or '="' in joined or "E+" in joined
+        suspect = suspect or "e+" in joined
+        yield line, _row(header, cells, what, suspect)
     if header is None:
         raise LeadFileError(path, "no header row: the file has only blank lines", line=1)
     if not data:
         raise LeadFileError(path, "only a header row, no data rows", line=2)
+
+
+def _after_titles(
+    path: Path, records: Iterable[tuple[int, list[str] | str]]
+) -> Iterator[tuple[int, list[str] | str]]:
+    """The records from the header on: a report's title, date or logo rows above the header
+    (at most one filled cell each, and a row of several cells after them) are skipped and said
+    in the log. A file whose first TITLE_ROWS rows all have one cell is a one-column table:
+    nothing is skipped. The rest of the records are chained on, not yielded one by one."""
+    it = iter(records)
+    held: list[tuple[int, list[str] | str]] = []
+    for record in it:
+        cells = record[1]
+        filled = 2 if isinstance(cells, str) else sum(1 for c in cells if c.strip())
+        if filled >= 2 and held:
+            titles = [r for r in held if not isinstance(r[1], str) and "".join(r[1]).strip()]
+            if titles:
+                log.warning(
+                    "%s: the header is on row %d; %d title row(s) above it skipped: %s",
+                    path.name, record[0], len(titles),
+                    " | ".join(" ".join("".join(r[1]).split())[:60] for r in titles[:3]),
+                )  # fmt: skip
+            held = []
+        if filled >= 2 or len(held) >= TITLE_ROWS:
+            return itertools.chain(held, [record], it)
+        held.append(record)
+    return iter(held)
 
 
 def _header(path: Path, cells: list[str], line: int) -> list[str]:
@@ -242,11 +340,18 @@ def _header(path: Path, cells: list[str], line: int) -> list[str]:
 
 
 def _row(header: list[str], cells: list[str], encoding: str, suspect: bool = True) -> dict:
-    """header -> cell; ``suspect``: whether a cell may hold U+FFFD or NUL (else not looked at)."""
+    """header -> cell; ``suspect``: whether a cell may hold U+FFFD, NUL, or a spreadsheet's
+    rendering of a long number (="...", 8.49E+10; else the cells are not looked at)."""
     row = dict(zip(header, cells, strict=False))
     if len(cells) == len(header) and not suspect:  # nearly every row
         return row
     errors: list[tuple[str, str]] = []
+    for column, cell in row.items():
+        if "=" in cell or "+" in cell:
+            value, problem = _spreadsheet_number(cell)
+            row[column] = value
+            if problem:
+                errors.append((column, problem))
     extra = {f"column {i}": c for i, c in enumerate(cells[len(header) :], len(header) + 1)}
     filled = [name for name, cell in extra.items() if cell.strip()]
     if filled:
@@ -261,3 +366,24 @@ def _row(header: list[str], cells: list[str], encoding: str, suspect: bool = Tru
         elif "\x00" in cell:
             errors.append((column, "NUL bytes in this cell"))
     return ParsedRow(row, errors) if errors else row
+
+
+def _spreadsheet_number(cell: str) -> tuple[str, str]:
+    """(the cell's value, a problem or ""): Excel's ="..." text escape read as its inner text,
+    a number in scientific notation written out when every digit is there, and refused when
+    the spreadsheet dropped digits (a phone or an id read from it would be someone else's)."""
+    escaped = _TEXT_ESCAPE.fullmatch(cell)
+    if escaped:
+        return escaped.group(1), ""
+    sci = _SCIENTIFIC.fullmatch(cell)
+    if sci is None or int(sci.group(4)) < _MIN_EXPONENT:
+        return cell, ""
+    sign, first, rest, exponent = sci.group(1), sci.group(2), sci.group(3) or "", int(sci.group(4))
+    if len(rest.rstrip("0")) > exponent:  # a fraction: not a number that lost digits
+        return cell, ""
+    if len(rest) >= exponent:  # every digit shown: the number itself
+        return sign + first + rest[:exponent], ""
+    return cell, (
+        f"{cell.strip()!r} is a long number a spreadsheet wrote in scientific notation: its last"
+        f" {exponent - len(rest)} digits are lost (format the column as text and export again)"
+    )

@@ -1,4 +1,10 @@
-"""Built-in parse_lead_file for Excel workbooks (``.xlsx``, ``.xlsm``): the first sheet, streamed.
+"""Built-in parse_lead_file for Excel workbooks (``.xlsx``, ``.xlsm``): one sheet, streamed.
+
+The sheet read is the first visible one that holds a table (a row of two or more cells with
+rows below it: a "Readme" or cover sheet before the data is passed over), else the first; with
+several sheets, the log says which was read and which were not. Other spreadsheet files
+(``.xls``, ``.ods``, ``.numbers``, or an old .xls renamed .xlsx) are refused with what to do:
+save as .xlsx or .csv.
 
 openpyxl's read-only mode reads the sheet XML as a stream (flat memory for any row count), with
 defusedxml installed so entity tricks in the XML are refused. Before openpyxl opens anything the
@@ -11,9 +17,10 @@ CSV parser's, so both formats reject the same mistakes the same way.
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +28,27 @@ from carectl.builtin.formats_csv import table_rows
 from carectl.hookspecs import hookimpl
 from carectl.ingest.errors import LeadFileError
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".xlsx", ".xlsm")
+# Spreadsheets carectl does not read, each named so the vendor knows what they sent.
+OTHER_SHEETS = {
+    ".xls": "an old binary Excel workbook (.xls)",
+    ".xlsb": "a binary Excel workbook (.xlsb)",
+    ".ods": "an OpenDocument spreadsheet (.ods)",
+    ".numbers": "an Apple Numbers file",
+}
+SAVE_AS = "open it and save as .xlsx or .csv (UTF-8), then drop it again"
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # .xls, .doc: the old Office container
+# Words in the (folded) headers of columns holding dates: a number there is Excel's serial
+# date, 1900-03-01 to 9999.
+DATE_WORDS = (
+    "date", "dob", "birth", "ngay", "datum", "fecha", "生日", "出生", "日期", "生年月日",
+    "誕生日", "생년월일", "생일", "날짜", "일자",
+)  # fmt: skip
+EXCEL_EPOCH = date(1899, 12, 30)
+SERIALS = (61, 2_958_466)
+PROBE_ROWS = 30  # rows looked at to tell a sheet with a table from a cover or notes sheet
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML is about 5 million rows: more is not a lead file
 MAX_RATIO = 200  # sheet XML compresses 10-30x; hundreds to millions is a bomb
 MAX_MEMBERS = 10_000
@@ -29,7 +56,10 @@ MAX_MEMBERS = 10_000
 
 @hookimpl(trylast=True)
 def parse_lead_file(path, options):
-    if path.suffix.lower() not in SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in OTHER_SHEETS:
+        raise LeadFileError(path, f"{OTHER_SHEETS[suffix]}: carectl cannot read it; {SAVE_AS}")
+    if suffix not in SUFFIXES:
         return None
     check_zip(path)
     return table_rows(path, _records(path), "xlsx")
@@ -38,6 +68,10 @@ def parse_lead_file(path, options):
 def check_zip(path: Path) -> None:
     """Refuse a file that is not a zip, or whose declared contents would inflate too far."""
     try:
+        with path.open("rb") as fh:
+            if fh.read(len(OLE_MAGIC)) == OLE_MAGIC:
+                what = OTHER_SHEETS[".xls"]
+                raise LeadFileError(path, f"{what} named {path.suffix}: {SAVE_AS}")
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
@@ -65,12 +99,74 @@ def _records(path: Path) -> Iterator[tuple[int, list[str] | str]]:
             path, f"cannot open the workbook: {type(exc).__name__}: {exc}"
         ) from None
     try:
-        if not wb.worksheets:
-            raise LeadFileError(path, "the workbook has no sheets")
-        for number, values in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
+        sheet = _sheet(path, wb)
+        dates: frozenset[int] | None = None  # the date columns, once the header is seen
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            if dates is None:
+                dates = _date_columns(values)
+            elif dates:
+                values = _serial_dates(values, dates)
             yield number, [_text(v) for v in values]
     finally:
         wb.close()
+
+
+def _date_columns(values: tuple) -> frozenset[int] | None:
+    """For a header row (two or more cells, all text: rows above it are titles), the columns
+    whose name says they hold dates; None for a row that is no header."""
+    filled = [v for v in values if v is not None and str(v).strip()]
+    if len(filled) < 2 or not all(isinstance(v, str) for v in filled):
+        return None
+    from carectl.normalize.text import fold
+
+    keys = [fold(v).replace(" ", "") if isinstance(v, str) else "" for v in values]
+    return frozenset(i for i, k in enumerate(keys) if any(w in k for w in DATE_WORDS))
+
+
+def _serial_dates(values: tuple, columns: frozenset[int]) -> tuple:
+    """A date typed into a date column without a date format is Excel's serial number
+    (days since 1899-12-30): read as the date Excel would show once formatted."""
+    out = list(values)
+    for i in columns:
+        v = out[i] if i < len(out) else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and SERIALS[0] <= v < SERIALS[1]:
+            day = EXCEL_EPOCH + timedelta(days=int(v))
+            out[i] = (
+                day
+                if v == int(v)
+                else datetime.combine(day, time()) + timedelta(seconds=round((v - int(v)) * 86400))
+            )
+    return tuple(out)
+
+
+def _sheet(path: Path, wb: Any) -> Any:
+    """The first visible sheet holding a table, else the first sheet; which one is logged."""
+    sheets = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    sheets = sheets or list(wb.worksheets)
+    if not sheets:
+        raise LeadFileError(path, "the workbook has no sheets")
+    tables = [ws for ws in sheets if _holds_table(ws)]
+    chosen = tables[0] if tables else sheets[0]
+    if len(wb.worksheets) > 1:
+        others = [ws.title for ws in wb.worksheets if ws is not chosen]
+        log.log(
+            logging.WARNING if len(tables) > 1 else logging.INFO,
+            "%s: read sheet %r; not read: %s",
+            path.name, chosen.title, ", ".join(map(repr, others)),
+        )  # fmt: skip
+    return chosen
+
+
+def _holds_table(ws: Any) -> bool:
+    """Whether a row of two or more filled cells has a non-blank row after it (probed on the
+    first PROBE_ROWS rows, streamed)."""
+    header = False
+    for values in ws.iter_rows(max_row=PROBE_ROWS, values_only=True):
+        filled = sum(1 for v in values if v is not None and str(v).strip())
+        if header and filled:
+            return True
+        header = header or filled >= 2
+    return False
 
 
 def _text(value: Any) -> str:

@@ -172,20 +172,30 @@ class _MixedUtf8:
         return False
 
     def _error(self) -> LeadFileError:  # once per refused file: line by line is fine
-        first: dict[bool, int] = {}
+        first: dict[bool, tuple[int, bytes]] = {}
         with self.path.open("rb") as fh:
             for number, raw in enumerate(fh, 1):
                 if not raw.isascii():
-                    first.setdefault(self.is_utf8(raw), number)
+                    first.setdefault(self.is_utf8(raw), (number, raw))
                 if len(first) == 2:
                     break
-        utf8, other = first.get(True, 0), first.get(False, 0)
+        utf8, (other, raw) = first.get(True, (0, b"")), first.get(False, (0, b""))
         return LeadFileError(
             self.path,
-            f"mixed encodings: line {utf8} is UTF-8 and line {other} is not (re-save the file"
-            " in one encoding, e.g. UTF-8)",
-            max(utf8, other),
+            f"mixed encodings: line {utf8[0]} is UTF-8 and line {other} is not{_first_bad(raw)}"
+            " (re-save the file in one encoding, e.g. UTF-8)",
+            max(utf8[0], other),
         )
+
+
+def _first_bad(raw: bytes) -> str:
+    """Where a line stops being UTF-8: its first byte that is not, and the character it is in."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        column = len(raw[: exc.start].decode("utf-8")) + 1
+        return f" (byte 0x{raw[exc.start]:02X} at character {column})"
+    return ""
 
 
 # Scripts that share words: Japanese writes kanji and kana together, Korean hangul and hanja.
