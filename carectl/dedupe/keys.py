@@ -210,21 +210,21 @@ def keys_for(
     return out
 
 
-@functools.lru_cache(maxsize=1 << 12)  # a file's commonest names (~350 bytes each)
+@functools.lru_cache(maxsize=1 << 13)  # a file's commonest names (~450 bytes each)
 def _by_name(
     full_name: str, regions: tuple[str, ...]
-) -> tuple[frozenset[str], tuple[tuple[str, str], ...], frozenset[str]]:
+) -> tuple[frozenset[str], tuple[tuple[str, str], ...], tuple[str, ...]]:
     """(name keys, name_region keys, first and last name tokens) of a name in these regions:
-    a file meets the same names again and again (and the keys, shared, are pickled once)."""
+    a file meets the same names again and again (and the keys, shared, are pickled once).
+    The name keys are name_keys' own (cached there); the tokens a tuple, only iterated."""
     names = name_keys(full_name)
     region_keys = tuple(
         ("name_region", f"{key}|{r}") for key in names for r in regions if r or len(regions) == 1
     )
     tokens = name_tokens(full_name)
-    return names, region_keys, frozenset({tokens[0], tokens[-1]}) if tokens else _NO_TOKENS
-
-
-_NO_TOKENS: frozenset[str] = frozenset()
+    if not tokens:
+        return names, region_keys, ()
+    return names, region_keys, tuple(dict.fromkeys((tokens[0], tokens[-1])))
 
 
 @functools.lru_cache(maxsize=1 << 14)

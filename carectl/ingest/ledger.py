@@ -6,6 +6,7 @@ account for them commit together: after a crash the ledger is exactly as far as 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
@@ -195,12 +196,10 @@ def own_values(db: Any) -> Any:
     return pragmas(db, ignore_check_constraints=1)
 
 
-def raw_json(raw: Mapping[str, Any]) -> str:
-    """A lead's raw row as ``leads.raw`` stores it (its provenance: header -> cell)."""
-    return json_text(_raw_json, raw)
-
-
-_raw_json = json_encoder(ensure_ascii=False, default=str, allow_nan=False)
+# A lead's raw row as ``leads.raw`` stores it (its provenance: header -> cell).
+raw_json = functools.partial(
+    json_text, json_encoder(ensure_ascii=False, default=str, allow_nan=False)
+)
 _list_json = json_encoder(ensure_ascii=False)
 
 

@@ -10,6 +10,7 @@ a bad birthday) is rejected here with the same message.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from carectl.normalize.names import name_keys
 from carectl.normalize.phones import to_e164
 from carectl.normalize.text import upper_code
 from carectl.service import customers as svc
+from carectl.store.util import json_text
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +119,15 @@ def prepare(lead: Lead) -> Prepared | None:
     except (ValueError, LookupError) as exc:  # what create_customer would refuse
         lead.error("", str(exc))
         return None
-    contacts = [("email", e, n) for e, n in zip(given_emails, emails, strict=True)]
-    contacts += [("phone", p, n) for p, n in zip(given_phones, phones, strict=True)]
-    emails, phones = list(dict.fromkeys(emails)), list(dict.fromkeys(phones))
+    # (kind, as given, normalised): each list normalised from the other, item by item
+    contacts = [
+        *zip(_EMAIL, given_emails, emails, strict=False),
+        *zip(_PHONE, given_phones, phones, strict=False),
+    ]
+    if len(emails) > 1:
+        emails = list(dict.fromkeys(emails))
+    if len(phones) > 1:
+        phones = list(dict.fromkeys(phones))
     person = lead_person(lead)
     region = upper_code(f.get("region") or "")
     full_name = names["full_name"]
@@ -143,18 +151,36 @@ def prepare(lead: Lead) -> Prepared | None:
         keys=keys,
         fts=search.index_text(full_name, emails, phones),
         custom=custom,
-        custom_json=_encoded(custom_json, custom),
-        raw_json=_encoded(raw_json, lead.raw),
+        custom_json=_encoded(_CUSTOM_JSON, custom_json, custom),
+        raw_json=_encoded(_RAW_JSON, raw_json, lead.raw),
     )
 
 
-def _encoded(encode: Any, value: Any) -> str | None:
+def _encoded(plain: Any, encode: Any, value: Any) -> str | None:
     """encode(value), or None where it fails (a plugin's value JSON cannot hold): the writer
-    encodes it again then, and fails where and as it did before."""
+    encodes it again then, and fails where and as it did before. ``plain``: the encoder
+    ``encode`` ends in, which gives the same text when it does not fail (see json_text)."""
+    try:
+        return plain(value)
+    except Exception:
+        pass
     try:
         return encode(value)
     except Exception:
         return None
+
+
+_EMAIL, _PHONE = itertools.repeat("email"), itertools.repeat("phone")
+
+
+def _plain_encoder(encode: Any) -> Any:
+    """The encoder of ``functools.partial(json_text, encoder)``; else ``encode`` itself."""
+    if type(encode) is functools.partial and encode.func is json_text and not encode.keywords:
+        return encode.args[0] if len(encode.args) == 1 else encode
+    return encode
+
+
+_CUSTOM_JSON, _RAW_JSON = _plain_encoder(custom_json), _plain_encoder(raw_json)
 
 
 # A file names the same people many times (and namesakes share names): split and fold once.
