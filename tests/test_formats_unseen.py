@@ -267,3 +267,24 @@ def test_a_zip_that_is_not_a_workbook_is_still_refused_as_one(ctx, tmp_path):
         zf.writestr("hello.txt", "hi")
     with pytest.raises(LeadFileError, match="cannot open the workbook"):
         ingest_file(ctx, path, OPTS)
+
+
+def test_a_csv_report_with_title_lines_keeps_its_own_delimiter(tmp_path, caplog):
+    path = tmp_path / "report.csv"
+    path.write_text(
+        "Danh sách khách hàng\n\nXuất ngày 01/05/2024\nHọ tên;Số điện thoại;Email\n"
+        "An;0901234567;a@x.vn\nBình;0912345678;b@x.vn\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="carectl"):
+        rows = list(read_rows(path))
+    assert [n for n, _ in rows] == [5, 6]
+    assert rows[1][1] == {"Họ tên": "Bình", "Số điện thoại": "0912345678", "Email": "b@x.vn"}
+    assert "header is on row 4; 2 title row(s) above it skipped" in caplog.text
+
+
+def test_a_one_column_file_is_not_taken_for_titles(tmp_path):
+    path = tmp_path / "emails.csv"
+    path.write_text("Email\n" + "".join(f"p{i}@example.com\n" for i in range(30)), "utf-8")
+    rows = list(read_rows(path))
+    assert len(rows) == 30 and rows[0] == (2, {"Email": "p0@example.com"})

@@ -222,10 +222,13 @@ def _code_page(best: Any, results: Any, language: str) -> str:
 
 
 def sniff_delimiter(text: str, default: str) -> str:
-    """The sniffed delimiter when it splits the header line, else the extension's default."""
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    """The sniffed delimiter when it splits the header line, else the extension's default.
+    Title lines above the header that hold no delimiter at all are not looked at."""
+    lines = [ln for ln in text.splitlines()[: 50 + TITLE_ROWS] if ln.strip()]
     if len(text) >= SAMPLE_BYTES // 4 and len(lines) > 1:
         lines = lines[:-1]  # the last line of a cut sample may be partial
+    split = [i for i, ln in enumerate(lines[:TITLE_ROWS]) if any(d in ln for d in SNIFF_DELIMITERS)]
+    lines = lines[split[0] : split[0] + 50] if split else lines[:50]
     if not lines:
         return default
     try:
