@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
+from carectl import config as config_mod
+from carectl.context import Context
+from carectl.ingest.daemon import Daemon
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
 from carectl.normalize import headers
+from tests.conftest import write_config
 
 # (header, field it must become; None: kept as a custom field under its own name)
 CASES = [
@@ -355,3 +360,30 @@ def test_dry_run_says_which_header_became_which_field_and_writes_nothing(cli, ct
     assert "SĐT khách hàng  -> phones" in text and "nothing was written" in text
     assert ctx.db.execute("SELECT count(*) FROM lead_files").fetchone()[0] == 0
     assert ctx.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+
+
+def test_import_and_the_daemon_say_which_header_became_which_field(cli, tmp_path, caplog):
+    rows = [["Tên KH", "Di động", "Mã đơn %"], ["Lê Chi", "0901234567", "A1"]]
+    path = _write(tmp_path / "chi.csv", rows)
+    r = cli("import", str(path), "--source", "v", "--region", "VN", "--map", "Tên KH=full_name")
+    assert r.code == 0, r.err
+    assert "columns: Tên KH -> full_name, Di động -> phones; custom: Mã đơn %" in r.out
+    extra = '[[drop_folders]]\npath = "../drop"\nsource = "vendor_a"\nregion = "VN"\n'
+    extra += 'settle_seconds = 0\n[drop_folders.mapping]\n"Tên KH" = "full_name"\n'
+    ctx = Context(config_mod.load_file(write_config(tmp_path / "cfg", extra)))
+    (tmp_path / "drop").mkdir()
+    _write(tmp_path / "drop" / "chi2.csv", [*rows, ["Lê Dũng", "0912345678", ""]])
+    caplog.set_level(logging.INFO, logger="carectl")
+    try:
+        assert Daemon(ctx).run_once().files_done == 1
+    finally:
+        ctx.close()
+    done = [rec for rec in caplog.records if rec.getMessage().startswith("chi2.csv: done")]
+    assert (
+        "columns: Tên KH -> full_name, Di động -> phones; custom: Mã đơn %" in done[0].getMessage()
+    )
+    assert done[0].report["columns"] == {
+        "Tên KH": "full_name",
+        "Di động": "phones",
+        "Mã đơn %": None,
+    }

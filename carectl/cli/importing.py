@@ -15,7 +15,7 @@ from carectl.ingest import workers
 from carectl.ingest.errors import LeadFileError
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
-from carectl.ingest.preview import preview
+from carectl.ingest.preview import columns_of, describe, preview
 from carectl.ingest.report import MAX_REPORTED, IngestReport
 
 SHOWN_PROBLEMS = 10
@@ -72,10 +72,14 @@ def import_file(
         raise UserError(str(exc)) from None
     finally:
         workers.shutdown()
+    columns = columns_of(app_ctx.db, report.file_id, options.mapping) if report.file_id else []
     if as_json:
-        print_json(report.as_dict())
+        shown = [{"header": d.header, "field": d.field, "how": d.how} for d in columns]
+        print_json({**report.as_dict(), "columns": shown})
     else:
         _summary(report, Path(file).name)
+        if columns and report.status != "duplicate":
+            typer.echo(f"columns: {describe(columns)}")
 
 
 def _dry_run(app_ctx, file: Path, options: LeadFileOptions, as_json: bool) -> None:

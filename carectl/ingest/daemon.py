@@ -34,6 +34,7 @@ from carectl.ingest.errors import LeadFileError
 from carectl.ingest.guard import guard_for
 from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.pipeline import ingest_file
+from carectl.ingest.preview import columns_of, describe
 from carectl.ingest.report import IngestReport
 from carectl.ingest.settle import Settler, is_temporary
 from carectl.outbox import runner as outbox_runner
@@ -262,8 +263,11 @@ class Daemon:
             self._processed(folder, path, report.file_id)
         self.stats.last_file, self.stats.last_seconds = path.name, round(seconds, 3)
         self.stats.seconds = round(self.stats.seconds + seconds, 3)
+        columns = columns_of(self.ctx.db, report.file_id, options.mapping) if report.rows else []
+        shown = {k: v for k, v in report.as_dict().items() if k != "warnings"}
+        shown["columns"] = {d.header: d.field for d in columns}  # None: a custom field
         log.info(
-            "%s: %s, %d rows, %d created, %d merged, %d rejected in %.2fs",
+            "%s: %s, %d rows, %d created, %d merged, %d rejected in %.2fs%s",
             path.name,
             report.status + (f" of {report.duplicate_of}" if report.duplicate_of else ""),
             report.rows,
@@ -271,7 +275,8 @@ class Daemon:
             report.merged,
             report.rejected,
             seconds,
-            extra={"report": {k: v for k, v in report.as_dict().items() if k != "warnings"}},
+            f"; columns: {describe(columns)}" if columns else "",
+            extra={"report": shown},
         )
 
     def _feedback(self, folder: DropFolder, path: Path) -> None:

@@ -1,12 +1,16 @@
-"""`carectl import --dry-run`: how a file would be read, written nowhere.
+"""Which header became which field: before an import (`carectl import --dry-run`, written
+nowhere) and after one (from the file's first stored row, for the import summary and the daemon's
+log).
 
-Reads the file through the same parse hook and normalise step as an import, for its first rows
-only, and says which header became which field (and why) and which of those rows would be
-rejected. Nothing touches the database, so a vendor's file can be checked before it is dropped.
+The dry run reads the file through the same parse hook and normalise step as an import, for its
+first rows only, and says which header became which field (and why) and which of those rows
+would be rejected. Nothing touches the database, so a vendor's file can be checked before it is
+dropped.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -52,3 +56,22 @@ def preview(ctx: Any, path: Path, options: LeadFileOptions, rows: int = ROWS) ->
             out.rejected += 1
             out.errors.extend(lead.errors[: max(0, 100 - len(out.errors))])
     return out
+
+
+def columns_of(db: Any, file_id: int, mapping: dict[str, str]) -> list[Decision]:
+    """The decisions for an ingested file, from the headers of its first stored row."""
+    row = db.execute(
+        "SELECT raw FROM leads WHERE file_id = ? AND raw != '{}' ORDER BY row_number LIMIT 1",
+        (file_id,),
+    ).fetchone()
+    if row is None:
+        return []
+    raw = json.loads(row[0])
+    return explain(tuple(raw), tuple(sorted(mapping.items()))) if isinstance(raw, dict) else []
+
+
+def describe(columns: list[Decision]) -> str:
+    """One line: "Họ tên -> full_name, SĐT -> phones; custom: Nguồn"."""
+    mapped = ", ".join(f"{d.header} -> {d.field}" for d in columns if d.field)
+    custom = ", ".join(d.header for d in columns if not d.field)
+    return (mapped or "no column is a field") + (f"; custom: {custom}" if custom else "")
