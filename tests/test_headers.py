@@ -128,6 +128,11 @@ def test_no_synonym_belongs_to_two_fields():
             assert seen.setdefault(key, field) == field, (word, field, seen[key])
 
 
+def test_a_huge_header_is_a_custom_field():
+    huge = ("Phone " * 200_000, "Phone/" + "x" * 1_000_000, "Email")
+    assert headers.columns(huge, ()) == {"Email": "emails"}
+
+
 def test_the_mapping_wins_and_takes_a_single_field_from_the_synonyms():
     got = headers.columns(("Name", "Tên KH thật", "Phone"), (("Tên KH thật", "full_name"),))
     assert got == {"Tên KH thật": "full_name", "Phone": "phones"}

@@ -137,7 +137,9 @@ def normalize_lead(ctx, lead):
 
 @lru_cache(maxsize=64)
 def _no_contact_columns(headers: tuple[str, ...]) -> str:
-    shown = ", ".join(repr(h) for h in headers[:MAX_SHOWN_HEADERS])
+    shown = ", ".join(
+        repr(h if len(h) <= 60 else h[:57] + "...") for h in headers[:MAX_SHOWN_HEADERS]
+    )
     extra = len(headers) - MAX_SHOWN_HEADERS
     more = f" and {extra} more" if extra > 0 else ""
     return (

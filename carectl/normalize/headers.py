@@ -209,6 +209,10 @@ _PLACE_KINDS = (
 _OTHER_RANK = len(_PLACE_KINDS)
 
 
+# Longer headers are no field's name (and are not searched word by word).
+MAX_CHARS, MAX_WORDS = 200, 12
+
+
 class Decision(NamedTuple):
     """One header's fate: ``field`` is None for a custom field; ``how`` says why."""
 
@@ -300,12 +304,16 @@ def _peel(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], frozenset[str],
 @lru_cache(maxsize=4096)
 def field_of(header: str) -> tuple[str | None, str, str]:
     """(field or None, how, the address kind its words name) for one header, alone."""
+    if len(header) > MAX_CHARS:  # a sentence, or a cell read as a header: no field's name
+        return None, "no synonym", ""
     words = _words(header)
     if not words:
         return None, "no synonym", ""
     exact = _SYNONYM_KEYS.get("".join(words))
     if exact is not None:
         return exact, "synonym", ""
+    if len(words) > MAX_WORDS:
+        return None, "no synonym", ""
     found: dict[str, str] = {}  # field -> the place words around it
     seen = set()
     todo = [(words, PERSON_FIELDS | {"note"}, ())]
@@ -368,7 +376,7 @@ def explain(headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...] = ())
     explicit.update((k.strip(), v.strip()) for k, v in mapping)
     out: list[Decision] = []
     for h in headers:
-        target = explicit.get(h.strip()) or explicit.get(header_key(h))
+        target = explicit and (explicit.get(h.strip()) or explicit.get(header_key(h)))
         if target:
             out.append(Decision(h, ALIASES.get(target, target), "mapping"))
         else:
