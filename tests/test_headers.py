@@ -32,6 +32,8 @@ CASES = [
     ("Primary Phone", "phones"), ("Other Phone", "phones"), ("Work Phone", "phones"),
     ("Cell Phone", "phones"), ("Mobile Number", "phones"), ("Contact Number", "phones"),
     ("Default Address Phone", "phones"), ("Customer Phone (required)", "phones"),
+    ("Gender (M/F)", "gender"), ("Phone or Email", "contact"), ("full_name", "full_name"),
+    ("phone_number", "phones"), ("ad_name", None), ("campaign_name", None), ("form_name", None),
     ("*Phone", "phones"), ("Tel.", "phones"), ("Phone (Mobile)", "phones"),
     ("Email", "emails"), ("E-mail", "emails"), ("E-mail Address", "emails"),
     ("E-mail 2 Address", "emails"), ("E-mail 1 - Value", "emails"), ("Email Address", "emails"),
@@ -66,7 +68,9 @@ CASES = [
     ("Số ĐT", "phones"), ("SĐT Zalo", "phones"), ("Điện thoại liên hệ", "phones"),
     ("Số điện thoại (bắt buộc)", "phones"), ("Email (bắt buộc)", "emails"),
     ("Địa chỉ email", "emails"), ("Ngày sinh (dd/mm/yyyy)", "birthday"), ("Địa chỉ", "address"),
-    ("Thông tin liên hệ", "contact"), ("Tên sản phẩm", None), ("Tên công ty", None),
+    ("Giới tính (Nam/Nữ)", "gender"), ("Email (nếu có)", "emails"), ("Tỉnh/TP", "city"),
+    ("SĐT/Email", "contact"), ("Thông tin liên hệ", "contact"), ("Tên sản phẩm", None),
+    ("Tên công ty", None),
     ("Nguồn", None), ("Loại khách hàng", None), ("Tên nhân viên", None),
     # Korean
     ("휴대폰 번호", "phones"), ("고객 연락처", "contact"), ("연락처1", "contact"),
@@ -74,7 +78,8 @@ CASES = [
     ("성함", "full_name"), ("회사명", None), ("담당자", None),
     # Chinese
     ("联系方式", "contact"), ("手机号码(必填)", "phones"), ("客户手机号", "phones"),
-    ("电子邮箱（选填）", "emails"), ("联系人", "full_name"), ("详细地址", "address"),
+    ("电子邮箱（选填）", "emails"), ("性别(男/女)", "gender"), ("微信", None),
+    ("联系人", "full_name"), ("详细地址", "address"),
     ("公司名称", None), ("客户类型", None),
     # Japanese
     ("氏名", "full_name"), ("お名前", "full_name"), ("姓", "family_name"), ("名", "given_name"),
@@ -91,7 +96,8 @@ CASES = [
     ("Nama", "full_name"), ("Nama Lengkap", "full_name"), ("Nomor HP", "phones"),
     ("No. Telepon", "phones"), ("No HP", "phones"), ("Alamat Email", "emails"),
     ("Tanggal Lahir", "birthday"), ("Alamat", "address"), ("Kode Pos", "postcode"),
-    ("No. Telefon", "phones"), ("Emel", "emails"), ("Nama Perusahaan", None),
+    ("No. Telefon", "phones"), ("No. WhatsApp", "phones"), ("Emel", "emails"),
+    ("Nama Perusahaan", None),
     # Spanish, Portuguese
     ("Teléfono", "phones"), ("Número de teléfono", "phones"), ("Celular", "phones"),
     ("Correo electrónico", "emails"), ("Nombre completo", "full_name"), ("Nombre", "full_name"),

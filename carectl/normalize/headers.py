@@ -57,7 +57,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "cellphone", "tel", "telephone", "contact number", "contact no", "contact phone",
         "phones", "phone numbers", "mobile number", "cell number", "mob", "mob no", "ph no",
         "whatsapp number", "whatsapp no", "số zalo", "số whatsapp", "nomor whatsapp", "nomor wa",
-        "no wa",
+        "no wa", "no whatsapp",
         "số điện thoại", "sđt", "sdt", "số đt", "điện thoại", "di động",
         "số di động", "điện thoại di động", "đt", "đtdđ",
         "전화", "전화번호", "휴대폰", "휴대전화", "핸드폰", "휴대전화번호",
@@ -141,7 +141,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "plz", "postleitzahl", "почтовый индекс", "индекс",
     ),
     "city": (
-        "city", "town", "province", "thành phố", "tỉnh", "tỉnh thành", "tỉnh thành phố",
+        "city", "town", "province", "thành phố", "tỉnh", "tỉnh thành", "tỉnh thành phố", "tỉnh/tp",
         "도시", "시도", "城市", "省份", "市", "จังหวัด", "kota", "kabupaten", "bandar",
         "ciudad", "cidade", "ville", "stadt", "ort", "город",
     ),
@@ -191,6 +191,13 @@ _NOISE = (  # anywhere, any field: Google's "- Value", required / optional marks
     "필수", "선택", "必填", "选填", "必須", "任意", "จำเป็น", "wajib", "opsional",
     "obligatorio", "obrigatório", "obligatoire", "pflicht", "pflichtfeld", "обязательно",
     "of", "de", "da", "do", "del", "du", "des", "der", "la", "el", "le", "the", "의", "的", "の",
+    "if any", "if available", "nếu có", "있으면", "如有", "あれば", "jika ada", "si aplica",
+)  # fmt: skip
+_SEXES = (  # "Giới tính (Nam/Nữ)": the values a gender column takes
+    "male", "female", "m", "f", "man", "woman", "nam", "nữ", "남", "여", "남자", "여자", "男", "女",
+    "ชาย", "หญิง", "laki laki", "perempuan", "l", "p", "hombre", "mujer", "h", "masculino",
+    "femenino", "homme", "femme", "männlich", "weiblich", "w", "мужской", "женский", "м", "ж",
+    "other", "khác",
 )  # fmt: skip
 _NAME_WORDS = ("full", "complete", "legal", "đầy đủ", "lengkap", "completo", "complet", "полное")
 _PLACE_WORDS = ("address", "street", "địa chỉ", "주소", "地址", "住所", "formatted", "line")
@@ -269,6 +276,7 @@ _AROUND = _table(
     (_NUMBER, _PHONE),
     (_NOISE, PERSON_FIELDS | {"note"}),
     (_NAME_WORDS, NAME_FIELDS),
+    (_SEXES, frozenset({"gender"})),
     (_PLACE_WORDS, PLACE_FIELDS),
 )
 _WHICH_WORDS = {" ".join(_words(w)) for w in _WHICH}
