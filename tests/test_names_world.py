@@ -63,7 +63,9 @@ def test_no_letter_of_another_script_is_dropped():
 
 def test_scripts_recognised():
     assert script_of("佐々木") == script_of("ﾔﾏﾀﾞ") == script_of("やまだ") == "cjk"
-    assert script_of("Иван") == script_of("สมชาย") == "latin"  # words with spaces between
+    assert script_of("Ivan") == script_of("Nguyễn") == script_of("Ｗａｎｇ") == "latin"
+    assert script_of("Иван") == "cyrillic" and script_of("สมชาย") == "thai"
+    assert script_of("Ἀλέξανδρος") == "greek" and script_of("محمد") == "arabic"
     assert home_regions("ﾔﾏﾀﾞ ﾀﾛｳ") == ("JP",) and home_regions("山田はなこ") == ("JP",)
 
 
@@ -109,6 +111,18 @@ def _person(i, name, phone, bday):
 def test_one_person_written_two_ways_scores_as_the_same_name(x, y):
     score = compare(_person(1, x, "+81901234567", "1980-01-02"), _person(2, y, "", None))
     assert ("name_same", 8.0) in score.parts, score
+
+
+@pytest.mark.parametrize(
+    ("native", "romanised"),
+    [("Иван Петрович Иванов", "Ivan Petrovich Ivanov"), ("สมชาย ใจดี", "Somchai Jaidee")],
+)
+def test_a_native_and_a_romanised_name_are_not_compared(native, romanised):
+    a = _person(1, native, "+79161234567", "1980-01-02")
+    b = _person(2, romanised, "+79161234567", "1980-01-02")
+    score = compare(a, b)
+    assert not [level for level, _ in score.parts if level.startswith("name")], score
+    assert score.total == 21  # the phone and the birthday, the names saying nothing either way
 
 
 @pytest.mark.parametrize(

@@ -130,12 +130,30 @@ _SCRIPT_REGIONS = (
 
 @functools.lru_cache(maxsize=1 << 16)
 def script_of(name: str) -> str:
-    """ "cjk" or "latin" (or "" for no letters): romanised and native names are separate evidence,
-    never compared with each other ("Kim Min-jun" says nothing about "김민준" by spelling)."""
+    """ "cjk" (Hangul, Han, kana: written without spaces), "latin", another alphabet's name
+    ("cyrillic", "thai", "greek", ...) or "" for no letters: names in two scripts are separate
+    evidence, never compared with each other ("Kim Min-jun" says nothing about "김민준" by
+    spelling, nor "Ivan Ivanov" about "Иван Иванов")."""
     for ch in name:
         if ch.isalpha():
-            return "cjk" if is_cjk(ch) else "latin"
+            if is_cjk(ch):
+                return "cjk"
+            o = ord(ch)
+            if o < 0x0370 or 0x1E00 <= o <= 0x1EFF or 0xFF21 <= o <= 0xFF5A:
+                return "latin"
+            for lo, hi, script in _ALPHABETS:
+                if lo <= o <= hi:
+                    return script
+            return "other"
     return ""
+
+
+_ALPHABETS = (
+    (0x0370, 0x03FF, "greek"), (0x1F00, 0x1FFF, "greek"), (0x0400, 0x052F, "cyrillic"),
+    (0x0530, 0x058F, "armenian"), (0x0590, 0x05FF, "hebrew"), (0x0600, 0x06FF, "arabic"),
+    (0x0900, 0x0DFF, "indic"), (0x0E00, 0x0E7F, "thai"), (0x0E80, 0x0EFF, "lao"),
+    (0x10A0, 0x10FF, "georgian"), (0x1780, 0x17FF, "khmer"), (0x1000, 0x109F, "myanmar"),
+)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=65536)
