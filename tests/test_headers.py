@@ -75,7 +75,8 @@ CASES = [
     # Korean
     ("휴대폰 번호", "phones"), ("고객 연락처", "contact"), ("연락처1", "contact"),
     ("휴대전화번호", "phones"), ("이메일 주소", "emails"), ("이름(필수)", "full_name"),
-    ("성함", "full_name"), ("회사명", None), ("담당자", None),
+    ("성함", "full_name"), ("이름(한글)", "full_name"), ("이름(영문)", None),
+    ("회사명", None), ("담당자", None),
     # Chinese
     ("联系方式", "contact"), ("手机号码(必填)", "phones"), ("客户手机号", "phones"),
     ("电子邮箱（选填）", "emails"), ("性别(男/女)", "gender"), ("微信", None),
@@ -83,6 +84,7 @@ CASES = [
     ("公司名称", None), ("客户类型", None),
     # Japanese
     ("氏名", "full_name"), ("お名前", "full_name"), ("姓", "family_name"), ("名", "given_name"),
+    ("姓（漢字）", "family_name"), ("名（漢字）", "given_name"), ("姓（カナ）", None),
     ("フリガナ", None), ("氏名（フリガナ）", None), ("電話番号", "phones"), ("携帯電話", "phones"),
     ("お電話番号", "phones"), ("メールアドレス", "emails"), ("生年月日", "birthday"),
     ("住所", "address"), ("ご住所", "address"), ("郵便番号", "postcode"),

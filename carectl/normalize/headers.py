@@ -199,7 +199,10 @@ _SEXES = (  # "Giới tính (Nam/Nữ)": the values a gender column takes
     "femenino", "homme", "femme", "männlich", "weiblich", "w", "мужской", "женский", "м", "ж",
     "other", "khác",
 )  # fmt: skip
-_NAME_WORDS = ("full", "complete", "legal", "đầy đủ", "lengkap", "completo", "complet", "полное")
+_NAME_WORDS = (  # a name in its own script ("姓（漢字）"); a reading or romanisation is not
+    "full", "complete", "legal", "đầy đủ", "có dấu", "lengkap", "completo", "complet", "полное",
+    "漢字", "한글", "中文",
+)  # fmt: skip
 _PLACE_WORDS = ("address", "street", "địa chỉ", "주소", "地址", "住所", "formatted", "line")
 # An address's kind, by the words around it: the home one is read before the others.
 _PLACE_KINDS = (
