@@ -288,3 +288,33 @@ def test_a_one_column_file_is_not_taken_for_titles(tmp_path):
     path.write_text("Email\n" + "".join(f"p{i}@example.com\n" for i in range(30)), "utf-8")
     rows = list(read_rows(path))
     assert len(rows) == 30 and rows[0] == (2, {"Email": "p0@example.com"})
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"response": {"status": "ok", "page": {"n": 1}, "items": [AN, BINH]}},
+        {"codes": [1, 2], "data": {"leads": [AN, BINH]}, "later": [{"x": 1}]},
+    ],
+)
+def test_json_leads_nested_in_wrapping_objects(tmp_path, document):
+    for indent in (None, 2):  # on one line, or over many
+        path = tmp_path / "api.json"
+        path.write_text(json.dumps(document, indent=indent), encoding="utf-8")
+        assert parsed(path) == [(1, AN), (2, BINH)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"data": [{"name": "An"}', "invalid JSON in element 2 of 'data'|expected"),
+        ('{"data": [{"name": "An"}], ', "invalid JSON"),
+        ('{\n"a": {"b": {"c": {"d": {"e": [{"name": "An"}]}}}}}', "holding no array of leads"),
+        ("{1: 2}", "invalid JSON"),
+    ],
+)
+def test_broken_wrappers_are_file_errors(tmp_path, text, message):
+    path = tmp_path / "broken.json"
+    path.write_text(text + "\n\n", encoding="utf-8")
+    with pytest.raises(LeadFileError, match=message):
+        parsed(path)

@@ -5,9 +5,9 @@ The shapes exports come in, all streamed (decoded one element at a time with
 memory together):
 
 - an array of objects, ``[{...}, {...}]``;
-- an object wrapping that array, ``{"data": [...]}``, ``{"meta": {...}, "customers": [...]}``:
-  the first top-level array of objects (or of arrays) is read, the log names its key, and a
-  later one is skipped (streamed past, logged);
+- an object wrapping that array, ``{"data": [...]}``, ``{"meta": {...}, "customers": [...]}``,
+  ``{"response": {"items": [...]}}``: the first array of objects (or of arrays) in key order is
+  read, the log names its key, and a later one is skipped (streamed past, logged);
 - an array of arrays whose first is the header (``[["name", "phone"], ["An", "09..."]]``),
   read with the same table rules as a CSV file (title rows, duplicate columns, ragged rows);
 - one object per line (NDJSON: a ``.ndjson``/``.jsonl`` file, or a ``.json`` file whose first
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 MAX_ELEMENT = 16 << 20  # one lead larger than 16 MiB is an attack or a mistake
 MAX_DEPTH = 8  # nested objects flattened this deep; deeper ones stay JSON text
+MAX_WRAP = 3  # objects around the array of leads looked into this deep
 NDJSON = (".ndjson", ".jsonl")
 _DECODER = json.JSONDecoder(object_pairs_hook=lambda pairs: _Pairs(pairs))
 
@@ -102,11 +103,17 @@ def _one_object_per_line(path: Path, encoding: str) -> bool:
         rest = _readline(path, fh)
         while rest and not rest.strip():
             rest = _readline(path, fh)
-    return bool(rest) or not any(_is_table(v) for _, v in value)
+    return bool(rest) or not _wraps_table(value, 0)
 
 
-def _is_table(value: Any) -> bool:
-    return type(value) is list and bool(value) and isinstance(value[0], (_Pairs, list))
+def _wraps_table(value: Any, depth: int) -> bool:
+    """Whether an object holds an array of objects or arrays, as _wrapped looks for one."""
+    for _, v in value:
+        if type(v) is list and v and isinstance(v[0], (_Pairs, list)):
+            return True
+        if isinstance(v, _Pairs) and depth < MAX_WRAP and _wraps_table(v, depth + 1):
+            return True
+    return False
 
 
 def _open(path: Path, encoding: str) -> TextIO:
@@ -189,32 +196,42 @@ def _document(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
 
 
 def _wrapped(path: Path, stream: _Stream) -> Iterator[Any]:
-    """The elements of the first top-level array of objects or arrays in an object; other
-    keys' values are read past (arrays element by element, so any size stays flat)."""
+    """The elements of the first array of objects or arrays in an object, looked for in key
+    order, in nested objects too (``{"response": {"items": [...]}}``, to MAX_WRAP levels);
+    other values are read past (arrays element by element, so any size stays flat)."""
+    chosen: list[str] = []
+    yield from _object(path, stream, "", chosen, 0)
+    if not chosen:
+        raise LeadFileError(path, "a JSON object holding no array of leads", 1)
+
+
+def _object(path: Path, stream: _Stream, prefix: str, chosen: list[str], depth: int) -> Iterator:
     stream.pos += 1  # the "{"
-    chosen = ""
     while True:
         ch = stream.peek()
         if ch == "}":
-            break
+            stream.pos += 1
+            return
         if ch == ",":
             stream.pos += 1
             continue
         key = stream.value("a key of the top-level object")
         if not isinstance(key, str) or stream.peek() != ":":
-            raise LeadFileError(
-                path, "invalid JSON: expected a key and ':' in the top-level object"
-            )
+            raise LeadFileError(path, "invalid JSON: expected a key and ':' in an object")
         stream.pos += 1
-        if stream.peek() != "[":
-            stream.value(f"the value of {key!r}")
+        name = f"{prefix}{key}"
+        ch = stream.peek()
+        if ch == "{" and depth < MAX_WRAP:
+            yield from _object(path, stream, name + ".", chosen, depth + 1)
             continue
-        where = f" of {key!r}"
-        elements = stream.elements(where)
+        if ch != "[":
+            stream.value(f"the value of {name!r}")
+            continue
+        elements = stream.elements(f" of {name!r}")
         first = next(elements, None)
         if not chosen and isinstance(first, (_Pairs, list)):
-            chosen = key
-            log.info("%s: leads read from the array under the key %r", path.name, key)
+            chosen.append(name)
+            log.info("%s: leads read from the array under %r", path.name, name)
             yield first
             yield from elements
             continue
@@ -222,10 +239,8 @@ def _wrapped(path: Path, stream: _Stream) -> Iterator[Any]:
         if isinstance(first, (_Pairs, list)):
             log.warning(
                 "%s: the array under %r (%d elements) was not read: only %r is",
-                path.name, key, skipped, chosen,
+                path.name, name, skipped, chosen[0],
             )  # fmt: skip
-    if not chosen:
-        raise LeadFileError(path, "a JSON object holding no array of leads", 1)
 
 
 def _table_or_objects(path: Path, elements: Iterator[Any]) -> Iterator[tuple[int, dict]]:
