@@ -141,6 +141,10 @@ def test_a_huge_header_is_a_custom_field():
     assert headers.columns(huge, ()) == {"Email": "emails"}
 
 
+def test_headers_that_are_not_text_are_custom_fields():
+    assert headers.columns((None, 3, 2.5, "Phone"), ()) == {"Phone": "phones"}
+
+
 def test_the_mapping_wins_and_takes_a_single_field_from_the_synonyms():
     got = headers.columns(("Name", "Tên KH thật", "Phone"), (("Tên KH thật", "full_name"),))
     assert got == {"Tên KH thật": "full_name", "Phone": "phones"}

@@ -387,11 +387,12 @@ def explain(headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...] = ())
     explicit.update((k.strip(), v.strip()) for k, v in mapping)
     out: list[Decision] = []
     for h in headers:
-        target = explicit and (explicit.get(h.strip()) or explicit.get(header_key(h)))
+        text = h if type(h) is str else str(h)  # a plugin's parser may give other keys
+        target = explicit and (explicit.get(text.strip()) or explicit.get(header_key(text)))
         if target:
             out.append(Decision(h, ALIASES.get(target, target), "mapping"))
         else:
-            field, how, _ = field_of(h)
+            field, how, _ = field_of(text)
             out.append(Decision(h, field, how))
     mapped = {d.field for d in out if d.how == "mapping"}
     places = _places(out)
@@ -414,11 +415,12 @@ def _places(decisions: list[Decision]) -> set[str]:
     for d in decisions:
         if d.field not in PLACE_FIELDS or d.how == "mapping":
             continue
-        m = _GROUP.match(d.header)
+        text = str(d.header)
+        m = _GROUP.match(text)
         group = header_key(m.group(1)) if m else ""
         order = groups.setdefault(group, len(groups)) if group else 0
-        rank = _PLACE_RANK.get(field_of(d.header)[2], _OTHER_RANK)
-        formatted = bool(m) and "formatted" in _words(d.header[m.end() :])
+        rank = _PLACE_RANK.get(field_of(text)[2], _OTHER_RANK)
+        formatted = bool(m) and "formatted" in _words(text[m.end() :])
         found.append((rank, order, d.header, group, formatted))
     if not found:
         return set()
