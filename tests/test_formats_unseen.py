@@ -72,7 +72,7 @@ def test_a_stray_byte_in_utf8_is_refused_naming_line_and_byte(tmp_path):
     assert exc.value.line == 3
 
 
-def test_excel_csv_habits(ctx, tmp_path):
+def test_excel_csv_habits(ctx, tmp_path, caplog):
     """sep= line after a BOM, CR-only lines (old Mac), a quoted field over lines, ="..." text
     escapes, and a number scientific notation has cut short: that row rejected, named."""
     lines = [
@@ -85,7 +85,9 @@ def test_excel_csv_habits(ctx, tmp_path):
     ]
     path = tmp_path / "excel.csv"
     path.write_bytes(codecs.BOM_UTF8 + "\r".join(lines).encode("utf-8") + b"\r")
-    rows = dict(read_rows(path))
+    with caplog.at_level(logging.INFO, logger="carectl"):
+        rows = dict(read_rows(path))
+    assert "title" not in caplog.text  # the sep= line is a declaration, not a title
     assert sorted(rows) == [3, 5, 6, 7]  # lines as an editor counts them, the sep= line too
     assert rows[3] == {"Name": "An", "Phone": "0901234567", "Note": "line one\nline two",
                        "Total": "1.234,56"}  # fmt: skip
@@ -281,6 +283,13 @@ def test_a_csv_report_with_title_lines_keeps_its_own_delimiter(tmp_path, caplog)
     assert [n for n, _ in rows] == [5, 6]
     assert rows[1][1] == {"Họ tên": "Bình", "Số điện thoại": "0912345678", "Email": "b@x.vn"}
     assert "header is on row 4; 2 title row(s) above it skipped" in caplog.text
+
+
+def test_a_declared_delimiter_wins_over_the_sniffed_one(tmp_path):
+    path = tmp_path / "declared.csv"
+    path.write_text('sep=,\r\nName,Note\r\nAn,"a;b;c;d"\r\nBinh,"e;f;g;h"\r\n', "utf-8")
+    assert list(read_rows(path)) == [(3, {"Name": "An", "Note": "a;b;c;d"}),
+                                     (4, {"Name": "Binh", "Note": "e;f;g;h"})]  # fmt: skip
 
 
 def test_a_one_column_file_is_not_taken_for_titles(tmp_path):

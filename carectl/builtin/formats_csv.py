@@ -84,7 +84,7 @@ CHAOS_SLACK = 0.1  # readings charset-normalizer finds this much messier are sti
 # Scripts written together in one word: Japanese kanji and kana, Korean hangul and hanja.
 _EAST_ASIAN = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH", "FULLWIDTH", "IDEOGRAPHIC"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*\r?\n')
+_SEP_LINE = re.compile(r'"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\r|\n)')
 # What spreadsheets make of a long number: Excel's text escape ="0901234567" (its inner text is
 # the value), and scientific notation (8.49012E+10), exact only when every digit is shown.
 _TEXT_ESCAPE = re.compile(r'="([^"]*)"')
