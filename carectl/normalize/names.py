@@ -161,7 +161,8 @@ def name_keys(full_name: str) -> frozenset[str]:
     """Order- and spacing-free forms of a name: equal keys mean the same name as written.
 
     Latin: folded tokens sorted ("Nguyễn Văn Anh", "NGUYEN VAN ANH" and "Anh Nguyen Van" share
-    "anh nguyen van"); hyphens split tokens; "bin" / "binti" (Malay, Indonesian: son or
+    "anh nguyen van"); hyphens split tokens; titles and degrees ("Dr.", "Ir.", ", S.E.",
+    "г-н") are left out; "bin" / "binti" (Malay, Indonesian: son or
     daughter of), often left out, are left out; the spellings of Muhammad are one; a German
     umlaut also as its two-letter spelling ("Müller": "muller" and "mueller"). CJK: the
     characters without spaces or dots ("ヤマダ・タロウ"), and when the name was written with
@@ -169,16 +170,19 @@ def name_keys(full_name: str) -> frozenset[str]:
     letters fold to their normal width first. Scripts other than Latin keep their vowel signs
     and tone marks (Thai, Indic): they spell the name.
     """
-    folded = fold(full_name).replace("-", " ")
+    folded = fold(full_name)
     if not folded:
         return frozenset()
     if script_of(folded) == "cjk":
-        parts = _cjk_parts(folded)
+        parts = _cjk_parts(folded.replace("-", " "))
         keys = {"".join(parts)}
         if len(parts) == 2:
             keys.add(parts[1] + parts[0])
         return frozenset(keys)
-    tokens = [t for t in (_strip_punct(t) for t in folded.split()) if t]
+    words = folded.split()
+    if len(words) > 1 and any(_is_title(w) for w in words):  # "Dr.", "Ir.", ", S.E.", "г-н"
+        words = [w for w in words if not _is_title(w)] or words
+    tokens = [t for t in (_strip_punct(t) for t in " ".join(words).replace("-", " ").split()) if t]
     if not tokens:
         return frozenset()
     if len(tokens) > 2 and not _CONNECTORS.isdisjoint(tokens):
@@ -190,6 +194,22 @@ def name_keys(full_name: str) -> frozenset[str]:
         spelled = fold(full_name.translate(_UMLAUT_SPELLED)).replace("-", " ")
         keys |= name_keys(spelled)
     return frozenset(keys)
+
+
+# Titles and degrees written before or after a name, left out of its keys: in any spelling,
+# and some only when written with a dot (S.E., M.M.: "se", "mm" may be name words).
+_TITLES = frozenset(
+    "mr mrs ms mx miss dr prof herr frau drg drs dra dipl phd mba msc bsc dds dvm skom sked"
+    " ssos spd г-н г-жа นาย นาง นางสาว".split()
+)
+_DOTTED_TITLES = frozenset("se sh mm ir hj ing st sp mh mt mpd ssi".split())
+
+
+def _is_title(word: str) -> bool:
+    bare = word.strip(".,")
+    if bare in _TITLES:
+        return True
+    return "." in word and bare.replace(".", "") in _DOTTED_TITLES
 
 
 # Words between a person's and a parent's name, often left out ("Ahmad bin Abdullah").
