@@ -98,6 +98,18 @@ def test_name_parts_are_composed(ctx):
     assert zh.fields["full_name"] == "王伟"
 
 
+def test_a_middle_name_joins_the_given_name(ctx):
+    ru = normalize(ctx, {"Фамилия": "Петров", "Имя": "Иван", "Отчество": "Иванович"}, "RU")
+    assert (ru.fields["full_name"], ru.fields["given_name"]) == (
+        "Иван Иванович Петров",
+        "Иван Иванович",
+    )
+    vi = normalize(ctx, {"Họ": "Nguyễn", "Tên đệm": "Văn", "Tên": "An"})
+    assert (vi.fields["full_name"], vi.fields["given_name"]) == ("Nguyễn Văn An", "Văn An")
+    en = normalize(ctx, {"Name": "Anna M. Smith", "Middle Name": "Maria"}, "US")
+    assert (en.fields["full_name"], en.fields["middle_name"]) == ("Anna M. Smith", "Maria")
+
+
 def test_an_address_in_split_columns_is_one_address(ctx):
     """A register's export: house number, street lines, suburb, state and postcode each in a
     column of its own (here FEBRL's headers). Nothing lands in custom fields, and the address

@@ -88,15 +88,6 @@ def normalize_lead(ctx, lead):
             if "  " in text or not text.isprintable():  # (every blank but " " is unprintable)
                 text = " ".join(text.split())
             f[key] = text  # the cell's own string when it is single-spaced: pickled once
-    if "middle_name" in cells:  # "Middle Name", "Tên đệm": part of the given name
-        middle = " ".join(cells["middle_name"][0][1].split())
-        given = f.get("given_name")
-        if not given:
-            f["given_name"] = middle
-        elif region in FAMILY_FIRST:  # Nguyễn | Văn | An: given "Văn An"
-            f["given_name"] = f"{middle} {given}"
-        else:
-            f["given_name"] = f"{given} {middle}"
     if "note" in cells:
         f["note"] = "; ".join(v for _, v in cells["note"])
     if "address" in cells or not cells.keys().isdisjoint(ADDRESS_PARTS):
@@ -107,7 +98,9 @@ def normalize_lead(ctx, lead):
         g = cells["gender"][0][1]
         f["gender"] = _GENDER.get(fold(g), g)
     keep = ctx.config.ingest.bad_field == "keep"
-    _names(f, region)
+    _names(
+        f, region, " ".join(cells["middle_name"][0][1].split()) if "middle_name" in cells else ""
+    )
     _contacts(lead, cells, region, keep)
     if "birthday" in cells:
         column, text = cells["birthday"][0]
@@ -179,11 +172,22 @@ def _address(cells: dict[str, list[tuple[str, str]]]) -> str:
     return "; ".join(lines)
 
 
-def _names(f: dict[str, Any], region: str) -> None:
-    """Fill full_name from name parts, or treat a "Tên" next to a "Họ" column as the given name."""
+def _names(f: dict[str, Any], region: str, middle: str = "") -> None:
+    """Fill full_name from name parts, or treat a "Tên" next to a "Họ" column as the given name;
+    a middle name ("Middle Name", "Tên đệm", "Отчество") is part of the given name."""
     family, given, full = f.get("family_name"), f.get("given_name"), f.get("full_name")
     if family and full and not given and not (full.startswith(family) or family in full.split()):
         f["given_name"], given, full = full, full, None
+    if middle and full and not given:  # next to a whole name: kept as it is
+        f["middle_name"] = middle
+    elif middle:
+        if given and region in FAMILY_FIRST:  # Nguyễn | Văn | An: given "Văn An"
+            given = f"{middle} {given}"
+        elif given:
+            given = f"{given} {middle}"
+        else:
+            given = middle
+        f["given_name"] = given
     if (family or given) and not (family and given) and not full:  # one part known
         f["full_name"] = family or given
     elif family and given and not full:
