@@ -42,13 +42,15 @@ def _family_length(name: str) -> int:
     """How many leading characters of an unspaced CJK name are the family name."""
     if name[:2] in _COMPOUND_SURNAMES and len(name) > 2:
         return 2
+    if len(name) < 4 or _is_hangul(ord(name[0])):
+        return 1
     han = 0
     while han < len(name) and _is_han(name[han]):
         han += 1
-    if 1 <= han <= 3 and han < len(name) and _is_kana(name[han]):
+    if 1 <= han <= 3 and _is_kana(name[han]):
         return han  # Kanji family name, kana given name
-    if han == len(name) >= 4:
-        return 2  # two Han characters each: Japanese names, Chinese double family names
+    if han == len(name):
+        return 2  # four Han characters or more: Japanese names, Chinese double family names
     return 1
 
 
@@ -180,17 +182,19 @@ def name_keys(full_name: str) -> frozenset[str]:
             keys.add(parts[1] + parts[0])
         return frozenset(keys)
     words = folded.split()
-    if len(words) > 1 and any(_is_title(w) for w in words):  # "Dr.", "Ir.", ", S.E.", "г-н"
-        words = [w for w in words if not _is_title(w)] or words
-    tokens = [t for t in (_strip_punct(t) for t in " ".join(words).replace("-", " ").split()) if t]
+    if len(words) > 1 and ("." in folded or "," in folded or not _TITLES.isdisjoint(words)):
+        words = [w for w in words if not _is_title(w)] or words  # "Dr.", ", S.E.", "г-н"
+    if "-" in folded:
+        words = " ".join(words).replace("-", " ").split()
+    tokens = [t for t in map(_strip_punct, words) if t]
     if not tokens:
         return frozenset()
-    if len(tokens) > 2 and not _CONNECTORS.isdisjoint(tokens):
-        tokens = [t for t in tokens if t not in _CONNECTORS]
-    if not _VARIANTS.keys().isdisjoint(tokens):
+    if not _SPECIAL.isdisjoint(tokens):
+        if len(tokens) > 2:
+            tokens = [t for t in tokens if t not in _CONNECTORS] or tokens
         tokens = [_VARIANTS.get(t, t) for t in tokens]
     keys = {" ".join(sorted(tokens))}
-    if _UMLAUTS.intersection(full_name):
+    if not full_name.isascii() and not _UMLAUTS.isdisjoint(full_name):
         spelled = fold(full_name.translate(_UMLAUT_SPELLED)).replace("-", " ")
         keys |= name_keys(spelled)
     return frozenset(keys)
@@ -218,13 +222,14 @@ _CONNECTORS = frozenset({"bin", "binti", "binte", "bte", "bt"})
 _VARIANTS = dict.fromkeys(
     "mohammed mohammad mohamed mohamad muhammed muhamad mohd muhd mohammod".split(), "muhammad"
 )
+_SPECIAL = _CONNECTORS | _VARIANTS.keys()
 _UMLAUTS = frozenset("äöüÄÖÜ")
 _UMLAUT_SPELLED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
 def _cjk_parts(folded: str) -> list[str]:
     """A folded CJK name's parts: split at spaces and at the dots that separate them."""
-    if not folded.isalnum() and any(not c.isalnum() and not c.isspace() for c in folded):
+    if not folded.replace(" ", "").isalnum():
         folded = "".join(c if c.isalnum() or _is_mark(c) else " " for c in folded)
     return folded.split()
 
