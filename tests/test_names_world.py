@@ -27,6 +27,8 @@ from carectl.normalize.text import fold
         ["Jürgen Müller", "Juergen Mueller", "Jurgen Muller", "Müller Jürgen"],
         ["Groß", "Gross", "GROSS"],
         ["Işık", "Isik"],
+        ["مُحَمَّد عَلِي", "محمد علي", "محمد على"],  # vowel points, alef maqsura for ya
+        ["فاطمة أحمد", "فاطمه احمد"],  # ta marbuta, hamza on alef
         ["Dr. Gada Pradipta", "Gada Pradipta, M.M.", "drg. Gada Pradipta", "Gada Pradipta"],
         ["Ir. Halim Hassanah", "Halim Hassanah, S.E.", "Prof. Dr. Halim Hassanah"],
         ["г-н Никифоров Евлампий", "Никифоров Евлампий"],

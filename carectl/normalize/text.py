@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-# Letters that carry no combining mark to strip but still have a plain Latin reading.
+# Letters that carry no combining mark to strip but still have a plain Latin reading; and
+# Arabic letters written either way (alef maqsura / ya, ta marbuta / ha, Persian kaf and ya).
 _EXTRA = str.maketrans(
     {"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "ı": "i", "æ": "ae",
-     "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH"}
+     "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ى": "ي", "ی": "ي", "ة": "ه",
+     "ک": "ك"}
 )  # fmt: skip
 
 
