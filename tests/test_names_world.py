@@ -156,3 +156,22 @@ def test_a_russian_number_written_as_at_home_in_a_foreign_file():
 
     assert to_e164_guess("8 985 809-09-39", "JP", home_regions("Иван Иванов")) == "+79858090939"
     assert to_e164_guess("08 1234 5678", "ES", home_regions("สมชาย ใจดี")) == "+66812345678"
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "derived"),
+    [
+        ("karlfeodosevichpanfilov@outlook.com", "Карл Феодосьевич Панфилов", True),
+        ("ivan.petrov1985@mail.ru", "Иван Петров", True),
+        ("ipetrov@mail.ru", "Иван Петров", True),
+        ("yuliya.kozlova@mail.ru", "Юлия Козлова", True),
+        ("julia.kozlova@mail.ru", "Юлия Козлова", True),
+        ("andrey.shchukin@yandex.ru", "Андрей Щукин", True),
+        ("sunflower@mail.ru", "Иван Петров", False),
+        ("petrova.anna@mail.ru", "Иван Петров", False),
+    ],
+)
+def test_an_email_spelled_from_a_cyrillic_name(email, name, derived):
+    from carectl.normalize.emails import local_part_from_name
+
+    assert local_part_from_name(email, name_tokens(name)) is derived

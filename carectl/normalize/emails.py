@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import re
 
+from carectl.normalize.names import latin_spelling
+
 _SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -62,15 +64,22 @@ def canonical_email(email: str, rules: tuple[str, ...] | frozenset[str] = ("gmai
 
 
 def local_part_from_name(email: str, name_tokens: list[str]) -> bool:
-    """True when the local part is spelled from the name ("nguyenvananh90", "nva.anh"): such an
-    address repeats the name's evidence, so two namesakes can share it by coincidence."""
+    """True when the local part is spelled from the name ("nguyenvananh90", "nva.anh"; a
+    Cyrillic name in any usual Latin spelling, "ivan.petrov"): such an address repeats the
+    name's evidence, so two namesakes can share it by coincidence."""
     local = email.rpartition("@")[0].lower()
     letters = re.sub(r"[^a-z]", "", local)
     # Every token as often as the name has it: "Bảo Bảo" spells "baobao".
     tokens = sorted((t for t in name_tokens if t.isascii() and t.isalpha()), key=len, reverse=True)
-    if not letters or not tokens:
+    spelled = []
+    if len(tokens) < len(name_tokens):  # a word of another script: Cyrillic in Latin letters
+        spelled = [s for s in map(latin_spelling, name_tokens) if s]
+    if not letters or not (tokens or spelled):
         return False
     for token in tokens:
         letters = letters.replace(token, "", 1) if len(token) > 1 else letters
     initials = {t[0] for t in tokens}
+    for pattern, first in sorted(spelled, key=lambda s: len(s[0].pattern), reverse=True):
+        letters = pattern.sub("", letters, count=1)
+        initials |= first
     return len(letters) <= 3 and all(c in initials for c in letters)

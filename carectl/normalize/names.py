@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 from carectl.normalize.text import fold, is_cjk, optional_mark
@@ -248,6 +249,30 @@ def _tokens(full_name: str) -> tuple[str, ...]:
             return tuple(sorted(parts, key=len))
         return tuple(p for p in split_name("".join(parts)) if p)
     return tuple(t for t in (_strip_punct(t) for t in folded.split()) if t)
+
+
+# How Cyrillic letters are spelled in Latin letters by the schemes people use (passports'
+# ICAO, BGN/PCGN, German and informal): a name-built email of a Russian name ("Панфилов",
+# "panfilov"). Folded forms: й is и and ё is е by then.
+_CYRILLIC_LATIN = {
+    "а": "a", "б": "b", "в": "v|w", "г": "g|h", "д": "d", "е": "e|ye|je|ie", "ж": "zh|j|z|g",
+    "з": "z|s", "и": "i|y|j|iy|ij", "к": "k|c", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u|ou", "ф": "f|ph", "х": "kh|h|x|ch",
+    "ц": "ts|c|tz|z", "ч": "ch|tch|tsch|c", "ш": "sh|sch|s", "щ": "shch|sch|sh|shh",
+    "ъ": "|ie", "ы": "y|i", "ь": "|i|j", "э": "e", "ю": "yu|iu|ju|u", "я": "ya|ia|ja|a",
+    "і": "i", "ї": "yi|i|ji", "є": "ye|ie|je|e", "ґ": "g",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def latin_spelling(token: str) -> tuple[re.Pattern[str], frozenset[str]] | None:
+    """For a folded Cyrillic word: a pattern its Latin spellings match, and the letters they
+    may start with; None for a word of another script."""
+    if not token or any(c not in _CYRILLIC_LATIN for c in token):
+        return None
+    alternatives = [_CYRILLIC_LATIN[c].split("|") for c in token]
+    pattern = "".join(f"(?:{'|'.join(sorted(a, key=len, reverse=True))})" for a in alternatives)
+    return re.compile(pattern), frozenset(a[0] for a in alternatives[0] if a)
 
 
 def _strip_punct(token: str) -> str:
