@@ -13,6 +13,8 @@ from carectl.normalize.text import fold
     [
         ["山田太郎", "山田 太郎", "山田　太郎", "太郎 山田", "山田太郎 "],
         ["ヤマダ タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ・タロウ", "ヤマダタロウ"],  # half-width, dotted
+        ["山田太郎", "山田太郎様", "山田 太郎 様", "山田太郎さん", "山田太郎殿"],  # honorifics
+        ["김민준", "김민준님", "김민준 님"],
         ["Yamada Taro", "Taro Yamada", "YAMADA Tarō", "ＹＡＭＡＤＡ　Ｔａｒｏ"],
         ["สมชาย ใจดี", "ใจดี สมชาย", "สมชาย  ใจดี"],
         ["Somchai Jaidee", "JAIDEE Somchai"],
@@ -56,6 +58,7 @@ def test_spellings_of_one_name_share_a_key(same):
         ("Md. Rahim", "Rahim"),
         ("山田太郎", "山田花子"),
         ("Yamada Taro", "ヤマダ タロウ"),  # romanised and native are separate evidence
+        ("様", "さま"),  # an honorific alone is not left out
         ("Иван Иванов", "Ivan Ivanov"),
     ],
 )
@@ -72,7 +75,8 @@ def test_no_letter_of_another_script_is_dropped():
 
 
 def test_scripts_recognised():
-    assert script_of("佐々木") == script_of("ﾔﾏﾀﾞ") == script_of("やまだ") == "cjk"
+    assert script_of("佐々木") == script_of("山田はなこ") == script_of("김민준") == "cjk"
+    assert script_of("ﾔﾏﾀﾞ") == script_of("やまだ") == script_of("ヤマダ タロウ") == "kana"
     assert script_of("Ivan") == script_of("Nguyễn") == script_of("Ｗａｎｇ") == "latin"
     assert script_of("Иван") == "cyrillic" and script_of("สมชาย") == "thai"
     assert script_of("Ἀλέξανδρος") == "greek" and script_of("محمد") == "arabic"
@@ -125,7 +129,11 @@ def test_one_person_written_two_ways_scores_as_the_same_name(x, y):
 
 @pytest.mark.parametrize(
     ("native", "romanised"),
-    [("Иван Петрович Иванов", "Ivan Petrovich Ivanov"), ("สมชาย ใจดี", "Somchai Jaidee")],
+    [
+        ("Иван Петрович Иванов", "Ivan Petrovich Ivanov"),
+        ("สมชาย ใจดี", "Somchai Jaidee"),
+        ("山田 太郎", "ヤマダ タロウ"),  # the Kanji and its reading
+    ],
 )
 def test_a_native_and_a_romanised_name_are_not_compared(native, romanised):
     a = _person(1, native, "+79161234567", "1980-01-02")

@@ -133,14 +133,15 @@ _SCRIPT_REGIONS = (
 
 @functools.lru_cache(maxsize=1 << 16)
 def script_of(name: str) -> str:
-    """ "cjk" (Hangul, Han, kana: written without spaces), "latin", another alphabet's name
-    ("cyrillic", "thai", "greek", ...) or "" for no letters: names in two scripts are separate
-    evidence, never compared with each other ("Kim Min-jun" says nothing about "김민준" by
-    spelling, nor "Ivan Ivanov" about "Иван Иванов")."""
+    """ "cjk" (Hangul, Han: written without spaces), "kana" (a Japanese name's reading, also
+    unspaced), "latin", another alphabet's name ("cyrillic", "thai", "greek", ...) or "" for no
+    letters: names in two scripts are separate evidence, never compared with each other ("Kim
+    Min-jun" says nothing about "김민준" by spelling, nor "Ivan Ivanov" about "Иван Иванов",
+    nor "ヤマダ タロウ" about "山田太郎")."""
     for ch in name:
         if ch.isalpha():
             if is_cjk(ch):
-                return "cjk"
+                return "kana" if _is_kana(ch) else "cjk"
             o = ord(ch)
             if o < 0x0370 or 0x1E00 <= o <= 0x1EFF or 0xFF21 <= o <= 0xFF5A:
                 return "latin"
@@ -176,7 +177,7 @@ def name_keys(full_name: str) -> frozenset[str]:
     folded = fold(full_name)
     if not folded:
         return frozenset()
-    if script_of(folded) == "cjk":
+    if script_of(folded) in _UNSPACED:
         parts = _cjk_parts(folded.replace("-", " "))
         keys = {"".join(parts)}
         if len(parts) == 2:
@@ -228,11 +229,23 @@ _UMLAUTS = frozenset("äöüÄÖÜ")
 _UMLAUT_SPELLED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
+_UNSPACED = ("cjk", "kana")
+# Honorifics written after a Japanese or Korean name in customer lists ("山田太郎様", "김민준님").
+_CJK_HONORIFICS = ("さま", "さん", "様", "殿", "님")
+
+
 def _cjk_parts(folded: str) -> list[str]:
-    """A folded CJK name's parts: split at spaces and at the dots that separate them."""
+    """A folded CJK name's parts: split at spaces and at the dots that separate them, an
+    honorific after it left out."""
     if not folded.replace(" ", "").isalnum():
         folded = "".join(c if c.isalnum() or _is_mark(c) else " " for c in folded)
-    return folded.split()
+    parts = folded.split()
+    if parts and parts[-1].endswith(_CJK_HONORIFICS):
+        last = parts[-1]
+        bare = last[: -2 if last.endswith(("さま", "さん")) else -1]
+        if len("".join(parts[:-1]) + bare) >= 2:
+            parts = [*parts[:-1], bare] if bare else parts[:-1]
+    return parts
 
 
 def name_tokens(full_name: str) -> list[str]:
@@ -243,7 +256,7 @@ def name_tokens(full_name: str) -> list[str]:
 @functools.lru_cache(maxsize=65536)
 def _tokens(full_name: str) -> tuple[str, ...]:
     folded = fold(full_name).replace("-", " ")
-    if script_of(folded) == "cjk":
+    if script_of(folded) in _UNSPACED:
         parts = _cjk_parts(folded)
         if len(parts) == 2:  # spaced: the shorter part is the family name, whichever side
             return tuple(sorted(parts, key=len))
