@@ -164,6 +164,7 @@ _PHONE = frozenset({"phones", "contact"})
 _WHOSE = (  # the lead's own: any field of the person
     "customer", "client", "contact", "lead", "member", "buyer", "guest", "patient", "student",
     "your", "you", "user", "personal", "private", "primary", "main", "preferred",
+    "profile", "person", "properties", "attributes", "fields",  # nested JSON: "profile.email"
     "khách hàng", "kh", "của bạn", "của khách hàng", "người liên hệ", "cá nhân", "chính",
     "고객", "회원", "귀하의", "개인", "客户", "顾客", "会员", "您的", "你的", "个人", "客戶",
     "お客様", "顧客", "会員", "ご", "お", "ลูกค้า", "ของคุณ", "ของลูกค้า", "pelanggan", "anda",
