@@ -110,6 +110,24 @@ def test_a_middle_name_joins_the_given_name(ctx):
     assert (en.fields["full_name"], en.fields["middle_name"]) == ("Anna M. Smith", "Maria")
 
 
+def test_a_birthday_in_year_month_and_day_columns(ctx):
+    parts = {"Name": "A", "Phone": "202 555 0123", "Birth Year": "1990", "Birth Month": "3"}
+    lead = normalize(ctx, {**parts, "Birth Day": "15"}, "US")
+    assert lead.fields["birthday"] == "1990-03-15" and lead.custom == {}
+    no_year = normalize(ctx, {**parts, "Birth Year": "", "Birth Day": "15"}, "US")
+    assert no_year.fields["birthday"] == "--03-15"
+    words = normalize(ctx, {**parts, "Birth Month": "March", "Birth Day": "15"}, "US")
+    assert "birthday" not in words.fields and words.custom["Birth Month"] == "March"
+    bad = normalize(ctx, {**parts, "Birth Month": "2", "Birth Day": "31"}, "US")
+    assert [e.column for e in bad.errors] == ["Birth Day"]
+    assert (
+        normalize(ctx, {"Name": "A", "Phone": "0901234567", "Birth Day": "1990-01-02"}).fields[
+            "birthday"
+        ]
+        == "1990-01-02"
+    )  # alone, "Birth Day" is the birthday
+
+
 def test_an_address_in_split_columns_is_one_address(ctx):
     """A register's export: house number, street lines, suburb, state and postcode each in a
     column of its own (here FEBRL's headers). Nothing lands in custom fields, and the address

@@ -37,7 +37,10 @@ from carectl.normalize.phones import e164_elsewhere, read_e164
 from carectl.normalize.text import fold, is_cjk, upper_code
 
 ADDRESS_PARTS = ("house_number", "address", "locality", "state", "postcode")
-FIELDS = (frozenset(SYNONYMS) - {"contact"}) | {"language", "timezone", "region"}
+# Columns read together below, not one by one: phones-or-emails, a birthday's parts.
+BIRTH_PARTS = ("birth_year", "birth_month", "birth_day")
+_TOGETHER = frozenset({"contact", *BIRTH_PARTS})
+FIELDS = (frozenset(SYNONYMS) - _TOGETHER) | {"language", "timezone", "region"}
 # Columns that reach the person: without one, the file's rows say which headers were seen.
 REACH = frozenset({"phones", "emails", "contact", *ADDRESS_PARTS})
 FAMILY_FIRST = frozenset({"VN", "KR", "KP", "CN", "TW", "HK", "MO", "JP", "SG"})
@@ -62,6 +65,7 @@ def normalize_lead(ctx, lead):
     mapping = lead.options.mapping
     columns = header_columns(tuple(lead.raw), tuple(sorted(mapping.items())) if mapping else ())
     cells: dict[str, list[tuple[str, str]]] = {}
+    parted = False  # a birthday in parts
     for column, value in lead.raw.items():
         if type(value) is str:  # nearly every cell: _clean inline
             text = value.strip()
@@ -74,8 +78,12 @@ def normalize_lead(ctx, lead):
         target = columns.get(column)
         if target is None:
             lead.custom[column] = text
-        elif target not in FIELDS and target != "contact":  # mapped to a custom field name
-            lead.custom[target] = text
+        elif target not in FIELDS:
+            if target not in _TOGETHER:  # an explicit mapping to a custom field name
+                lead.custom[target] = text
+            else:
+                cells.setdefault(target, []).append((column, text))
+                parted = parted or target != "contact"
         elif target in cells:
             cells[target].append((column, text))
         else:
@@ -102,6 +110,8 @@ def normalize_lead(ctx, lead):
         f, region, " ".join(cells["middle_name"][0][1].split()) if "middle_name" in cells else ""
     )
     _contacts(lead, cells, region, keep)
+    if parted:
+        _birth_parts(lead, cells)
     if "birthday" in cells:
         column, text = cells["birthday"][0]
         try:
@@ -126,6 +136,20 @@ def normalize_lead(ctx, lead):
     f.setdefault("language", lead.options.language or ctx.config.default_language)
     if not f.get("timezone"):
         f["timezone"] = _timezone(f.get("phones") or [], region, ctx.config)
+
+
+def _birth_parts(lead, cells: dict[str, list[tuple[str, str]]]) -> None:
+    """A birthday from its year, month and day columns (the year may be missing); parts that
+    make no birthday stay custom fields under their headers."""
+    year, month, day = (cells.pop(k, [("", "")])[0] for k in BIRTH_PARTS)
+    numbers = all(t.isdigit() for _, t in (month, day)) and (not year[1] or year[1].isdigit())
+    if numbers and "birthday" not in cells:
+        text = f"{year[1]}-{month[1]}-{day[1]}" if year[1] else f"{month[1]}月{day[1]}日"
+        cells["birthday"] = [(day[0], text)]
+        return
+    for column, text in (year, month, day):
+        if column:
+            lead.custom[column] = text
 
 
 @lru_cache(maxsize=64)

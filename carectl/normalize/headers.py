@@ -99,6 +99,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "fecha de nacimiento", "data de nascimento", "date de naissance", "geburtsdatum",
         "geburtstag", "дата рождения",
     ),
+    # A birthday in columns of its own (Thunderbird: "Birth Year", "Birth Month", "Birth Day").
+    "birth_year": (
+        "birth year", "year of birth", "năm sinh", "출생년도", "출생연도", "出生年份", "生年",
+        "año de nacimiento", "ano de nascimento", "année de naissance", "geburtsjahr",
+        "tahun lahir", "год рождения",
+    ),
+    "birth_month": (
+        "birth month", "month of birth", "tháng sinh", "출생월", "出生月份", "生月",
+        "mes de nacimiento", "mês de nascimento", "mois de naissance", "geburtsmonat",
+        "bulan lahir", "месяц рождения",
+    ),
+    "birth_day": ("birth day of month", "ngày sinh trong tháng"),  # and "Birth Day" beside a month
     "gender": (
         "gender", "sex", "giới tính", "성별", "性别", "性別", "เพศ", "jenis kelamin", "jantina",
         "sexo", "género", "gênero", "sexe", "genre", "geschlecht", "пол",
@@ -395,6 +407,11 @@ def explain(headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...] = ())
         else:
             field, how, _ = field_of(text)
             out.append(Decision(h, field, how))
+    if any(d.field == "birth_month" for d in out):  # then "Birth Day" is a day of the month
+        out = [
+            Decision(d.header, "birth_day", d.how) if d.field == "birthday" and _is_day(d) else d
+            for d in out
+        ]
     mapped = {d.field for d in out if d.how == "mapping"}
     places = _places(out)
     for i, d in enumerate(out):
@@ -405,6 +422,11 @@ def explain(headers: tuple[str, ...], mapping: tuple[tuple[str, str], ...] = ())
         elif d.field in PLACE_FIELDS and d.header not in places:
             out[i] = Decision(d.header, None, "another address of the file is read")
     return out
+
+
+def _is_day(d: Decision) -> bool:
+    words = _words(str(d.header))
+    return d.how != "mapping" and len(words) == 2 and words[1] in ("day", "ngay", "tag", "dia")
 
 
 def _places(decisions: list[Decision]) -> set[str]:
