@@ -64,7 +64,8 @@ CASES = [
     ("Given Name Yomi", None), ("Country/Region", None), ("Default Address Company", None),
     ("Default Address Country Code", None), ("Total Spent", None), ("Tags", None),
     ("Labels", None), ("Last Activity Date", None), ("Emergency Contact Phone", None),
-    ("Contact", None), ("", None), ("#", None), ("2", None),
+    ("Contact", None), ("", None), ("#", None), ("2", None), ("User Name", None),
+    ("User Email", "emails"), ("Contact Person Name", "full_name"), ("Lead Source", None),
     # Vietnamese
     ("Họ tên", "full_name"), ("Họ và tên (*)", "full_name"), ("Tên khách hàng", "full_name"),
     ("Họ", "family_name"), ("Tên đệm", "middle_name"), ("SĐT khách hàng", "phones"),

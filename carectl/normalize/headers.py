@@ -175,7 +175,7 @@ _PHONE = frozenset({"phones", "contact"})
 # Words around a synonym that leave its field as it is, and the fields they may stand by.
 _WHOSE = (  # the lead's own: any field of the person
     "customer", "client", "contact", "lead", "member", "buyer", "guest", "patient", "student",
-    "your", "you", "user", "personal", "private", "primary", "main", "preferred",
+    "your", "you", "personal", "private", "primary", "main", "preferred",
     "profile", "person", "properties", "attributes", "fields",  # nested JSON: "profile.email"
     "khách hàng", "kh", "của bạn", "của khách hàng", "người liên hệ", "cá nhân", "chính",
     "고객", "회원", "귀하의", "개인", "客户", "顾客", "会员", "您的", "你的", "个人", "客戶",
@@ -184,7 +184,7 @@ _WHOSE = (  # the lead's own: any field of the person
     "votre", "kunde", "des kunden", "ihre", "ihr", "клиента", "ваш", "ваше", "ваша",
 )  # fmt: skip
 _WHICH = (  # which of several contact points or addresses
-    "home", "mobile", "cell", "work", "business", "office", "other", "secondary",
+    "home", "mobile", "cell", "work", "business", "office", "other", "secondary", "user",
     "alternate", "alternative", "alt", "additional", "backup", "default", "default address",
     "mailing", "billing", "shipping", "delivery", "residential", "current", "permanent",
     "nhà", "nhà riêng", "di động", "cơ quan", "công việc", "khác", "phụ", "thường trú",
