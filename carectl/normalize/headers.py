@@ -169,7 +169,8 @@ ALIASES = {"name": "full_name", "phone": "phones", "email": "emails", "birth_dat
 NAME_FIELDS = frozenset({"full_name", "family_name", "given_name", "middle_name"})
 CONTACT_FIELDS = frozenset({"phones", "emails", "contact"})
 PLACE_FIELDS = frozenset({"address", "house_number", "locality", "state", "postcode", "city"})
-PERSON_FIELDS = NAME_FIELDS | CONTACT_FIELDS | PLACE_FIELDS | {"birthday", "gender", "id_number"}
+BIRTH_FIELDS = frozenset({"birthday", "birth_year", "birth_month", "birth_day"})
+PERSON_FIELDS = NAME_FIELDS | CONTACT_FIELDS | PLACE_FIELDS | BIRTH_FIELDS | {"gender", "id_number"}
 _PHONE = frozenset({"phones", "contact"})
 
 # Words around a synonym that leave its field as it is, and the fields they may stand by.
@@ -192,7 +193,7 @@ _WHICH = (  # which of several contact points or addresses
     "家庭", "住宅", "工作", "办公", "其他", "备用", "联系", "收货", "自宅", "勤務先", "その他",
     "บ้าน", "ที่ทำงาน", "อื่นๆ", "rumah", "kantor", "lain", "casa", "trabajo", "oficina",
     "domicilio", "trabalho", "residencial", "domicile", "travail", "bureau", "privat",
-    "geschäftlich", "arbeit", "domashniy", "домашний", "рабочий",
+    "geschäftlich", "arbeit", "домашний", "рабочий",
     "zalo", "whatsapp", "wa", "viber", "line",
 )  # fmt: skip
 _NUMBER = (  # "the number of": phones only
@@ -250,9 +251,9 @@ def header_key(text: str) -> str:
 
 
 _SYNONYM_KEYS: dict[str, str] = {}
-for _field, _words in SYNONYMS.items():
-    for _word in _words:
-        _SYNONYM_KEYS.setdefault(header_key(_word), _field)
+for _field, _synonyms in SYNONYMS.items():
+    for _synonym in _synonyms:
+        _SYNONYM_KEYS.setdefault(header_key(_synonym), _field)
 
 
 _DATE_FORMAT = re.compile(r"[dmy]{2,}")  # "Ngày sinh (dd/mm/yyyy)": a note on the format
