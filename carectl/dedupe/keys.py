@@ -210,7 +210,7 @@ def keys_for(
     return out
 
 
-@functools.lru_cache(maxsize=1 << 13)  # a file's commonest names (~450 bytes each)
+@functools.lru_cache(maxsize=1 << 12)  # a file's commonest names (~450 bytes each)
 def _by_name(
     full_name: str, regions: tuple[str, ...]
 ) -> tuple[frozenset[str], tuple[tuple[str, str], ...], tuple[str, ...]]:
