@@ -100,6 +100,15 @@ def test_scripts_recognised():
         ("สมชาย ใจดี", "ใจดี", "สมชาย"),  # Thai: given name first
         ("José García", "García", "José"),
         ("Nguyễn Văn Anh", "Nguyễn", "Văn Anh"),
+        ("YAMADA Taro", "YAMADA", "Taro"),  # the family name marked in capitals
+        ("Taro YAMADA", "YAMADA", "Taro"),
+        ("GARCÍA LÓPEZ José", "GARCÍA LÓPEZ", "José"),
+        ("ＫＩＭ Ｍｉｎ", "ＫＩＭ", "Ｍｉｎ"),
+        ("SMITH, John", "SMITH", "John"),  # or before a comma
+        ("García López, José María", "García López", "José María"),
+        ("Timbul Simbolon, S.E.", "Simbolon", "Timbul"),  # a degree after the comma
+        ("John Smith II", "II", "John Smith"),  # suffixes are not family names (as before)
+        ("JOHN SMITH", "SMITH", "JOHN"),
     ],
 )
 def test_family_and_given_parts_by_the_script_and_language(name, family, given):

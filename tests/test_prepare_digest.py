@@ -28,7 +28,7 @@ from carectl.ingest.lead import LeadFileOptions
 from carectl.ingest.prepare import prepare_rows
 
 EXPECTED = {
-    "9.0.43": "d8f8bb471aea877ceeb548b25de90cf205a2b29dccd070a5ae2439dcb7a13d7a",
+    "9.0.43": "f19ed3bf5786148c222946f233a1ac3648033916294fc7c32435be5d243a4daf",
 }
 
 FAMILY_VI = ["Nguyễn", "Trần", "Lê", "Phạm", "Đặng", "Ngô", "Nguyen", "TRAN"]

@@ -35,8 +35,37 @@ def split_name(full_name: str) -> tuple[str, str]:
     first, rest = name.split(" ", 1)
     if is_cjk(first[0]) or _looks_vietnamese(name) or _patronymic_last(name):
         return first, rest
+    marked = _marked_family(name)
+    if marked is not None:
+        return marked
     head, last = name.rsplit(" ", 1)
     return last, head
+
+
+_SUFFIXES = frozenset("i ii iii iv v jr sr md".split())  # capitals that are not a family name
+
+
+def _marked_family(name: str) -> tuple[str, str] | None:
+    """(family, given) where the writer marked the family name: "SMITH, John", "García López,
+    José" (before a comma, unless titles or degrees follow it), or in capitals among words that
+    are not ("YAMADA Taro", "Taro YAMADA", "GARCÍA LÓPEZ José", "ＫＩＭ Ｍｉｎ")."""
+    if name.count(",") == 1:
+        family, given = (p.strip() for p in name.split(","))
+        if family and given and not all(_is_title(w) for w in fold(given).split()):
+            return family, given
+        return split_name(family) if family and " " in family else None  # ", S.E.": a degree
+    words = name.split()
+    caps = [
+        w.isupper() and len(w) >= 2 and fold(w).strip(".") not in _SUFFIXES
+        and not _is_title(fold(w))
+        for w in words
+    ]  # fmt: skip
+    if all(caps) or not any(caps):
+        return None
+    n = caps.index(False)
+    if n and not any(caps[n:]):  # capitals first
+        return " ".join(words[:n]), " ".join(words[n:])
+    return None  # capitals last: the family name is last anyway
 
 
 def _family_length(name: str) -> int:
