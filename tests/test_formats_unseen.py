@@ -267,7 +267,7 @@ def test_a_zip_that_is_not_a_workbook_is_still_refused_as_one(ctx, tmp_path):
     path = tmp_path / "fake.xlsx"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("hello.txt", "hi")
-    with pytest.raises(LeadFileError, match="cannot open the workbook"):
+    with pytest.raises(LeadFileError, match=r"a zip archive, not an Excel \.xlsx workbook"):
         ingest_file(ctx, path, OPTS)
 
 
@@ -327,3 +327,34 @@ def test_broken_wrappers_are_file_errors(tmp_path, text, message):
     path.write_text(text + "\n\n", encoding="utf-8")
     with pytest.raises(LeadFileError, match=message):
         parsed(path)
+
+
+def test_a_file_is_read_as_what_it_is_not_what_its_name_says(ctx, tmp_path):
+    for i, name in enumerate(("renamed.xls", "renamed.csv")):  # an .xlsx given another name
+        rows = [["Name", "Phone"], [f"An {i}", f"090123456{i}"]]
+        path = workbook(tmp_path / "w.xlsx", {"Leads": rows}).rename(tmp_path / name)
+        report = ingest_file(ctx, path, OPTS)
+        assert (report.status, report.rows, report.created) == ("done", 1, 1)
+    tsv = tmp_path / "export.xls"  # a web system's "Excel export": tab-separated text
+    tsv.write_bytes("Họ tên\tSố điện thoại\nBình\t0912345678\n".encode("utf-16"))
+    report = ingest_file(ctx, tsv, OPTS)
+    assert (report.rows, report.rejected) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "what"),
+    [
+        ("table.xls", b"<html><body><table><tr><td>Name</td></tr></table>", "HTML or XML table"),
+        ("old.csv", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(600), r"\(.xls\) named .csv"),
+        ("archive.csv", None, "a zip archive, not an Excel .xlsx workbook"),
+    ],
+)
+def test_what_is_no_table_file_is_refused_saying_what_it_is(ctx, tmp_path, name, data, what):
+    path = tmp_path / name
+    if data is None:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("notes.txt", "hello")
+    else:
+        path.write_bytes(data)
+    with pytest.raises(LeadFileError, match=what):
+        ingest_file(ctx, path, OPTS)

@@ -97,7 +97,20 @@ def parse_lead_file(path, options):
     default = DEFAULT_DELIMITER.get(path.suffix.lower())
     if default is None:
         return None
+    if _binary_sheet(path):  # an Excel file given a text name: read (or refused) as what it is
+        from carectl.builtin.formats_xlsx import read_workbook
+
+        return read_workbook(path)
     return read_rows(path, default, options.encoding, options.language)
+
+
+def _binary_sheet(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head.startswith((b"PK\x03\x04", bytes.fromhex("d0cf11e0a1b11ae1")))
 
 
 def read_rows(

@@ -17,6 +17,7 @@ CSV parser's, so both formats reject the same mistakes the same way.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import zipfile
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ OTHER_SHEETS = {
     ".numbers": "an Apple Numbers file",
 }
 SAVE_AS = "open it and save as .xlsx or .csv (UTF-8), then drop it again"
+MARKUP = "an HTML or XML table (a web system's or Excel 2003's export)"
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # .xls, .doc: the old Office container
 # Words in the (folded) headers of columns holding dates: a number there is Excel's serial
 # date, 1900-03-01 to 9999.
@@ -57,16 +59,55 @@ MAX_MEMBERS = 10_000
 @hookimpl(trylast=True)
 def parse_lead_file(path, options):
     suffix = path.suffix.lower()
-    if suffix in OTHER_SHEETS:
-        raise LeadFileError(path, f"{OTHER_SHEETS[suffix]}: carectl cannot read it; {SAVE_AS}")
-    if suffix not in SUFFIXES:
+    if suffix not in SUFFIXES and suffix not in OTHER_SHEETS:
         return None
-    check_zip(path)
+    kind = kind_of(path)
+    if suffix == ".xls" and kind == "text":  # web systems' "Excel export": tab-separated text
+        from carectl.builtin.formats_csv import read_rows
+
+        return read_rows(path, "\t", options.encoding, options.language)
+    if suffix in OTHER_SHEETS and (suffix != ".xls" or kind != "zip"):
+        what = MARKUP if kind == "markup" else OTHER_SHEETS[suffix]
+        raise LeadFileError(path, f"{what}: carectl cannot read it; {SAVE_AS}")
+    return read_workbook(path)
+
+
+def read_workbook(path: Path) -> Iterator[tuple[int, dict]]:
+    """The rows of an .xlsx workbook, whatever the file's name says (a workbook renamed .xls
+    or .csv is still one); anything else in its place is refused, saying what it is."""
+    kind = kind_of(path)
+    if kind == "ole":
+        raise LeadFileError(path, f"{OTHER_SHEETS['.xls']} named {path.suffix}: {SAVE_AS}")
+    if kind == "markup" and path.suffix.lower() not in SUFFIXES:
+        raise LeadFileError(path, f"{MARKUP} named {path.suffix}: {SAVE_AS}")
+    names = check_zip(path)
+    if "xl/workbook.xml" not in names:
+        what = "an OpenDocument spreadsheet" if "content.xml" in names else "a zip archive"
+        raise LeadFileError(path, f"{what}, not an Excel .xlsx workbook: {SAVE_AS}")
+    if path.suffix.lower() not in SUFFIXES:
+        log.warning("%s: an Excel .xlsx workbook named %s, read as one", path.name, path.suffix)
     return table_rows(path, _records(path), "xlsx")
 
 
-def check_zip(path: Path) -> None:
-    """Refuse a file that is not a zip, or whose declared contents would inflate too far."""
+def kind_of(path: Path) -> str:
+    """What a file's first bytes say it is: "zip" (.xlsx, .ods), "ole" (.xls), "markup" (an
+    HTML or XML table), else "text" ("" when it cannot be read)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return ""
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    return "markup" if text.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")) else "text"
+
+
+def check_zip(path: Path) -> set[str]:
+    """The archive's member names; refuse a file that is not a zip, or whose declared
+    contents would inflate too far."""
     try:
         with path.open("rb") as fh:
             if fh.read(len(OLE_MAGIC)) == OLE_MAGIC:
@@ -87,14 +128,17 @@ def check_zip(path: Path) -> None:
             raise LeadFileError(
                 path, f"{info.filename} inflates {ratio:,.0f}x: refused (zip bomb?)"
             )
+    return {i.filename for i in infos}
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str] | str]]:
     import openpyxl  # heavy: imported when a workbook arrives, not at every start
 
+    fh = path.open("rb")  # a file, not a name: openpyxl refuses names not ending .xlsx
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:
+        fh.close()
         raise LeadFileError(
             path, f"cannot open the workbook: {type(exc).__name__}: {exc}"
         ) from None
@@ -109,6 +153,7 @@ def _records(path: Path) -> Iterator[tuple[int, list[str] | str]]:
             yield number, [_text(v) for v in values]
     finally:
         wb.close()
+        fh.close()
 
 
 def _date_columns(values: tuple) -> frozenset[int] | None:
