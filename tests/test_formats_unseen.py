@@ -358,3 +358,12 @@ def test_what_is_no_table_file_is_refused_saying_what_it_is(ctx, tmp_path, name,
         path.write_bytes(data)
     with pytest.raises(LeadFileError, match=what):
         ingest_file(ctx, path, OPTS)
+
+
+def test_a_stray_byte_past_the_sample_names_line_and_character(tmp_path):
+    rows = ["Name,Phone"] + [f"Nguyễn {i},09{i:08d}" for i in range(5000)]
+    rows[4000] = "Zo\udceb Müller,0901234567"  # one Latin-1 byte in a UTF-8 file, past 64 KB
+    path = tmp_path / "late.csv"
+    path.write_bytes("\n".join(rows).encode("utf-8", "surrogateescape"))
+    with pytest.raises(LeadFileError, match=r"not valid UTF-8 text: b'\\xeb.*at character 3"):
+        read_rows(path)

@@ -94,7 +94,11 @@ def _shown(encoding: str) -> str:
 
 def _why(exc: UnicodeError) -> str:
     if isinstance(exc, UnicodeDecodeError):
-        return f"{exc.object[exc.start : exc.start + 4]!r} ({exc.reason})"
+        data, at = exc.object, exc.start
+        start = data.rfind(b"\n", 0, at) + 1  # the line's start, or the chunk's
+        column = len(data[start:at].decode(exc.encoding, "replace")) + 1
+        where = f" at character {column}" if start else ""
+        return f"{data[at : at + 4]!r}{where} ({exc.reason})"
     return str(exc)
 
 
