@@ -342,7 +342,7 @@ class BatchMatcher:
         if fresh:
             keys = sorted(lookup, key=_probe_order)
         else:  # a key held by nobody adds nobody: only the others are sorted
-            keys = [k for k in lookup if by_key.get(k)]
+            keys = list(filter(by_key.get, lookup))  # in C: a frame less per key
             if len(keys) > 1:
                 keys.sort(key=_probe_order)
         for k in keys:

@@ -15,7 +15,8 @@ import json
 import logging
 import operator
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import Any
 
 from carectl import search
@@ -85,15 +86,18 @@ def apply(
         for lead, prep in items:  # erased people stay erased
             if prep is not None and not lead.errors:
                 privacy.suppress_lead(tx.db, lead)
-    valid = [(lead, prep) for lead, prep in items if prep is not None and not lead.errors]
-    people = [(p.person, p.lookup, p.namesake_keys) for _, p in valid]
-    matcher = BatchMatcher(tx.db, cfg, people, read=ahead.read if ahead else None)
+    valid = [prep for lead, prep in items if prep is not None and not lead.errors]
+    if ahead is not None:  # read already: the people are needed only to read them
+        matcher = BatchMatcher(tx.db, cfg, [], read=ahead.read)
+    else:
+        people = [(p.person, p.lookup, p.namesake_keys) for p in valid]
+        matcher = BatchMatcher(tx.db, cfg, people)
     writer = BatchWriter(tx, source_id, ctx, file_id)
     if ahead is not None:
         writer.loaded.update(ahead.loaded)
     found = matcher.by_key
     # The batch's phone and email keys the matcher holds, by set operations (in C).
-    held = found.keys() & set().union(*[p.lookup for _, p in valid])
+    held = found.keys() & set().union(*[p.lookup for p in valid])
     contacts = [k for k in held if k[0] in CONTACT_KINDS]
     writer.preload(set().union(*map(found.__getitem__, contacts)))
     done: list[Done] = []
@@ -156,9 +160,9 @@ class Draft:
     contacts: list[list[Any]]  # [kind, norm, raw, primary, verified, new]
     new: bool
     changed: bool = False
-    keys: set[tuple[str, str]] = field(default_factory=set)
+    keys: AbstractSet[tuple[str, str]] = frozenset()  # replaced, never changed in place
     fts: tuple[str, str] | None = None  # search index text, None: compute from the row
-    stored_keys: set[tuple[str, str]] = field(default_factory=set)  # in match_keys now
+    stored_keys: AbstractSet[tuple[str, str]] = frozenset()  # in match_keys now
     stored_fts: tuple[str, str] | None = None  # in customers_fts now
     stored_row: dict[str, Any] | None = None  # the row as stored, read only (existing customers)
     grew: bool = False  # a lead of the batch changed its evidence (see enriched())
@@ -197,10 +201,9 @@ class Draft:
 
     def refresh_keys(self) -> set[tuple[str, str]]:
         r = self.row
-        self.keys = stored_keys(
-            r["full_name"], r["birthday"], r["region"], self.contacts, r["custom"]
-        )
-        return self.keys
+        keys = stored_keys(r["full_name"], r["birthday"], r["region"], self.contacts, r["custom"])
+        self.keys = keys
+        return keys
 
 
 class BatchWriter:
@@ -257,7 +260,26 @@ class BatchWriter:
 
     def enrich(self, cid: int, lead: Lead, prep: Prepared) -> Draft:
         """upsert.enrich on the draft: add contacts, fill what is empty, never overwrite."""
-        draft = self.drafts.get(cid) or self._load(cid)
+        draft = self.drafts.get(cid)
+        if draft is not None:
+            return self._enrich(draft, lead, prep)
+        # Loaded now: its keys are made once, after this lead (a lead that brings evidence
+        # makes them again), from the stored state should the lead fail half-way.
+        draft = self._load(cid)
+        try:
+            self._enrich(draft, lead, prep)
+        except BaseException:
+            was = draft.stored_row or {}
+            old = [c for c in draft.contacts if not c[5]]
+            draft.keys = stored_keys(
+                was["full_name"], was["birthday"], was["region"], old, was["custom"]
+            )
+            raise
+        if not draft.grew:
+            draft.refresh_keys()
+        return draft
+
+    def _enrich(self, draft: Draft, lead: Lead, prep: Prepared) -> Draft:
         row, f, contacts = draft.row, lead.fields, draft.contacts
         # Whether this lead changes the evidence: a contact point, a name, birthday or region,
         # a custom field of EVIDENCE (compared as values, as tuples compare them).
@@ -337,7 +359,6 @@ class BatchWriter:
         draft.stored_keys = keys
         draft.stored_fts = draft.fts = fts  # kept unless the name or a contact changes
         draft.stored_row = current  # enrich replaces values (custom too), never edits them
-        draft.refresh_keys()
         draft.found_by = {(c[0], c[1]) for c in contacts}
         draft.found_by.update(k for k in keys if k[0] not in CONTACT_KINDS)
         self.drafts[cid] = draft
@@ -372,17 +393,20 @@ class BatchWriter:
         many(
             "INSERT OR IGNORE INTO match_keys (customer_id, kind, key) VALUES (?, ?, ?)",
             [
-                (d.row["id"], *k)
+                (cid, kind, key)
                 for d in touched
-                for k in d.keys - d.stored_keys
-                if k[0] not in CONTACT_KINDS
+                for cid in (d.row["id"],)
+                for kind, key in d.keys - d.stored_keys
+                if kind not in CONTACT_KINDS
             ],
         )
-        texts = [(d, d.fts or _fts(d)) for d in touched]
         # search.write_index_many feeds both search indexes (words and trigrams)
-        changed = [(d.row["id"], *t) for d, t in texts if not d.new and t != d.stored_fts]
+        changed = [
+            (d.row["id"], *t) for d in updated for t in (d.fts or _fts(d),) if t != d.stored_fts
+        ]
         search.write_index_many(self.tx, changed)
-        search.write_index_many(self.tx, [(d.row["id"], *t) for d, t in texts if d.new], new=True)
+        fresh = [(d.row["id"], *(d.fts or _fts(d))) for d in created]
+        search.write_index_many(self.tx, fresh, new=True)
         # Created customers: one entry for the batch (their ids run on from next_id with no
         # gap), naming the file; their state at creation is the lead rows (leads: file, row,
         # raw row, customer) and what the stored row shows until a change, whose entry has it
