@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
-import re._parser as sre_parse  # what the patterns can read: getwidth()
+import re._parser as sre_parse
+import unicodedata  # what the patterns can read: getwidth()
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -77,6 +78,13 @@ def _read_e164(raw: str, region: str) -> str:
     fast = _fast(text, region.upper()) if region else None
     if fast is not None:
         return fast
+    if not text.isascii():
+        text = _EXTENSION_WORDS.sub(" ext. ", unicodedata.normalize("NFC", text))
+    if m := _LOOKALIKE.search(text):  # phonenumbers would drop it, or read it as a letter key
+        raise PhoneError(
+            f"letter {m[0]!r} among the digits of {raw!r}: a digit typed as a letter?"
+            " (not guessed: write digits only)"
+        )
     try:
         num = phonenumbers.parse(text, region.upper() if region else None)
     except phonenumbers.NumberParseException as exc:
@@ -90,6 +98,49 @@ def _read_e164(raw: str, region: str) -> str:
         phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
     )
     return e164
+
+
+# "máy lẻ 12", "내선 12", "分机 12": an extension, written as phonenumbers reads one ("ext. 12").
+_EXTENSION_WORDS = re.compile(
+    r"\s*(?:máy\s*lẻ|số\s*lẻ|nhánh|내선(?:번호)?|分機|分机|內線|内線|内线|เบอร์ต่อ|ต่อ)"
+    r"\s*[:.]?\s*(?=\d)",
+    re.IGNORECASE,
+)
+# A lone l, I, o or O touching a digit: "090l234567" typed with a lower-case L.
+_LOOKALIKE = re.compile(r"(?<=\d)[lIoO](?![^\W\d_])|(?<![^\W\d_])[lIoO](?=\d)")
+_DASHES = re.compile(r"\s*[-–—~]\s*")
+
+
+def several(raw: str, region: str) -> list[str] | None:
+    """The numbers of a cell that is no valid number itself but is several joined by dashes
+    ("0901234567 - 0912345678", "0901234567-0912345678"), each valid in ``region``; None
+    otherwise ("028 - 3823 4567" is one number, read or refused as it is)."""
+    text = (raw or "").strip()
+    if len(text) > 80:
+        return None
+    for cut in _DASHES.finditer(text):
+        left, right = text[: cut.start()], text[cut.end() :]
+        if not read_e164(left, region)[0]:
+            continue
+        rest = [right] if read_e164(right, region)[0] else several(right, region)
+        if rest:
+            return [left, *rest]
+    return None
+
+
+def extension(raw: str, region: str) -> str:
+    """The extension written after a number ("ext. 12", "x12", "#12", "máy lẻ 12", "내선 12"),
+    or "": noted beside the number, which is read without it."""
+    text = (raw or "").strip()
+    if text.isascii() and _PLAIN.fullmatch(text):  # digits and separators: none
+        return ""
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    text = _EXTENSION_WORDS.sub(" ext. ", unicodedata.normalize("NFC", text))
+    try:
+        return phonenumbers.parse(text, region.upper() if region else None).extension or ""
+    except phonenumbers.NumberParseException:
+        return ""
 
 
 # Only ASCII digits and the separators people type; letters, extensions, other scripts' digits
