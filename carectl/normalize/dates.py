@@ -39,6 +39,11 @@ _VI = re.compile(
 _NAME_DMY = re.compile(r"^(\d{1,2})\s+([^\d\s]+)(?:\s+(\d+))?$")
 _NAME_MDY = re.compile(r"^([^\d\s]+)\s+(\d{1,2})(?:\s+(\d+))?$")
 _NAME_YMD = re.compile(r"^(\d{4})\s+([^\d\s]+)\s+(\d{1,2})$")
+# A weekday before the date says nothing more: "Monday, 23 November 2026", "Thứ Hai, ngày 23...".
+_WEEKDAY = re.compile(
+    r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?|thứ\s*(?:hai|ba|tư|năm"
+    r"|sáu|bảy|[2-7])|chủ\s*nhật)\b\.?,?\s*"
+)
 _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th|er|e|º|°)(?!\w)", re.IGNORECASE)
 _FILLER = re.compile(r"\b(?:de|del|of|the|le)\b|[,\-/]|\.(?=\s|$)", re.IGNORECASE)
 _MONTHS: dict[str, int] = {}
@@ -143,7 +148,7 @@ def _other(value: str, text: str, region: str) -> str:
         return _iso(value, 1911 + (1 if m[1] == "元" else int(m[1])), int(m[2]), int(m[3]))
     if region == "TW" and (m := _ROC_NUMERIC.match(text)):
         return _iso(value, 1911 + int(m[1]), int(m[2]), int(m[3]))
-    folded = text.casefold()
+    folded = _WEEKDAY.sub("", text.casefold())
     if m := _VI.match(folded):
         if m[4] and len(m[4]) == 2:
             raise DateError(f"ambiguous year in {value!r}: write the year with 4 digits")
