@@ -29,6 +29,7 @@ _TIME = re.compile(
     r"\s*(?:am|pm|a\.m\.|p\.m\.|sa|ch)?\s*(?:z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?$",
     re.IGNORECASE,
 )
+_CJK_WEEKDAY = re.compile(r"\s*\([月火水木金土日一二三四五六天월화수목금토일](?:曜日?|요일)?\)$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")  # Excel's day count: 10000 is 1927-05-18
 _EXCEL_EPOCH = date(1899, 12, 30)
 _VI = re.compile(
@@ -110,6 +111,8 @@ def parse_date(value: str | date, region: str = "") -> str:
     text = text.strip()
     if ":" in text:  # a time of day needs one
         text = _TIME.sub("", text)
+    if text.endswith(")"):  # "2026年11月23日(月)", "2026.11.23(월)": the weekday
+        text = _CJK_WEEKDAY.sub("", text)
     region = (region or "").upper()
     if m := _YMD.match(text):
         return _iso(value, _year(int(m[1]), region), int(m[2]), int(m[3]))
