@@ -113,9 +113,9 @@ def parse_date(value: str | date, region: str = "") -> str:
         text = _TIME.sub("", text)
     if text.endswith(")"):  # "2026年11月23日(月)", "2026.11.23(월)": the weekday
         text = _CJK_WEEKDAY.sub("", text)
-    region = (region or "").upper()
     if m := _YMD.match(text):
-        return _iso(value, _year(int(m[1]), region), int(m[2]), int(m[3]))
+        year = int(m[1])
+        return _iso(value, year if year < 2400 else _year(year, region), int(m[2]), int(m[3]))
     if m := _COMPACT.match(text):
         return _iso(value, int(m[1]), int(m[2]), int(m[3]))
     if m := _CJK.match(text):
@@ -124,18 +124,21 @@ def parse_date(value: str | date, region: str = "") -> str:
         if m[3] and len(m[3]) == 2:
             raise DateError(f"ambiguous year in {value!r}: write the year with 4 digits")
         a, b = int(m[1]), int(m[2])
-        month_first = region in MONTH_FIRST
+        month_first = (region or "").upper() in MONTH_FIRST
         if a > 12 >= b:
             month_first = False
         elif b > 12 >= a:
             month_first = True
         month, day = (a, b) if month_first else (b, a)
-        return _iso(value, _year(int(m[3]), region) if m[3] else None, month, day)
+        year = int(m[3]) if m[3] else None
+        if year and year >= 2400:
+            year = _year(year, region)
+        return _iso(value, year, month, day)
     if m := _SERIAL.match(text):
         return (_EXCEL_EPOCH + timedelta(days=int(m[1]))).isoformat()
     if text.isascii() and text.isdigit():
         raise DateError(f"not a date: {value!r}")
-    return _other(value, text, region)
+    return _other(value, text, (region or "").upper())
 
 
 def _other(value: str, text: str, region: str) -> str:
@@ -176,7 +179,7 @@ def _other(value: str, text: str, region: str) -> str:
 
 def _year(year: int, region: str) -> int:
     """A Thai file's Buddhist-era year (2400 and on) as the common era's."""
-    return year - _BUDDHIST if region == "TH" and year >= 2400 else year
+    return year - _BUDDHIST if year >= 2400 and (region or "").upper() == "TH" else year
 
 
 def _iso(raw: object, year: int | None, month: int, day: int) -> str:
