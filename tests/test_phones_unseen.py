@@ -21,6 +21,9 @@ from tests.test_lead_fields import normalize
         ("02-1234-5678 내선 12", "KR", "+82212345678"),
         ("010-1234-5678 내선번호 123", "KR", "+821012345678"),
         ("021-1234-5678 分机 12", "CN", "+862112345678"),
+        ("0901234567 (Zalo)", "VN", "+84901234567"), ("0901234567 (nhà)", "VN", "+84901234567"),
+        ("0901234567（自宅）", "VN", "+84901234567"), ("0901234567.0", "VN", "+84901234567"),
+        ("901234567.0", "VN", "+84901234567"), ("+84901234567.0", "VN", "+84901234567"),
         ("1-800-FLOWERS", "US", "+18003569377"),  # a letter key, as phonenumbers reads it
     ],
 )  # fmt: skip
@@ -79,3 +82,9 @@ def test_a_cell_of_several_numbers_gives_each(ctx, cell):
 def test_a_letter_for_a_digit_rejects_the_row_naming_the_column(ctx):
     lead = normalize(ctx, {"Họ tên": "Nguyễn Văn Anh", "SĐT": "090l234567"})
     assert [(e.column, "among the digits" in e.message) for e in lead.errors] == [("SĐT", True)]
+
+
+@pytest.mark.parametrize("raw", ["9.01234567E+08", "9.01235E+08", "8.4901234567e10"])
+def test_a_number_a_spreadsheet_wrote_in_scientific_notation_is_refused_saying_so(raw):
+    ok, why = read_e164(raw, "VN")
+    assert not ok and "scientific notation" in why

@@ -75,11 +75,20 @@ def _read_e164(raw: str, region: str) -> str:
         raise PhoneError("empty phone number")
     if text.startswith("00"):
         text = "+" + text[2:]
+    if text[-2:] == ".0" and (m := _FLOAT.fullmatch(text)):  # a spreadsheet's 901234567.0
+        text = m[1]
     fast = _fast(text, region.upper()) if region else None
     if fast is not None:
         return fast
     if not text.isascii():
         text = _EXTENSION_WORDS.sub(" ext. ", unicodedata.normalize("NFC", text))
+    if text[-1] in ")]）" and (m := _NOTE.search(text)) and m.start():  # "0901234567 (Zalo)"
+        text = text[: m.start()]
+    if _SCIENTIFIC.fullmatch(text):
+        raise PhoneError(
+            f"a spreadsheet wrote {raw!r} in scientific notation, digits may be lost:"
+            " format the column as text"
+        )
     if m := _LOOKALIKE.search(text):  # phonenumbers would drop it, or read it as a letter key
         raise PhoneError(
             f"letter {m[0]!r} among the digits of {raw!r}: a digit typed as a letter?"
@@ -106,6 +115,9 @@ _EXTENSION_WORDS = re.compile(
     r"\s*[:.]?\s*(?=\d)",
     re.IGNORECASE,
 )
+_FLOAT = re.compile(r"(\+?\d{6,})\.0+")
+_SCIENTIFIC = re.compile(r"\+?\d(?:[.,]\d+)?[eE]\+?\d{1,2}")  # 9.01234567E+08
+_NOTE = re.compile(r"\s*[(\[（][^\d()\[\]（）]*[)\]）]$")  # a word in brackets after the number
 # A lone l, I, o or O touching a digit: "090l234567" typed with a lower-case L.
 _LOOKALIKE = re.compile(r"(?<=\d)[lIoO](?![^\W\d_])|(?<![^\W\d_])[lIoO](?=\d)")
 _DASHES = re.compile(r"\s*[-–—~]\s*")
