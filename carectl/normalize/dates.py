@@ -46,22 +46,22 @@ _WEEKDAY = re.compile(
     r"|sáu|bảy|[2-7])|chủ\s*nhật)\b\.?,?\s*"
 )
 _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th|er|e|º|°)(?!\w)", re.IGNORECASE)
-_FILLER = re.compile(r"\b(?:de|del|of|the|le)\b|[,\-/]|\.(?=\s|$)", re.IGNORECASE)
+_FILLER = re.compile(r"\b(?:de|del|of|the|le|г|года)\b|[,\-/]|\.(?=\s|$)", re.IGNORECASE)
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "jan january enero janeiro janvier januar gennaio januari",
-        "feb february febrero fevereiro février fevrier februar febbraio februari",
-        "mar march marzo março marco mars märz marz maret maart",
-        "apr april abril avril aprile",
-        "may mayo maio mai maggio mei",
-        "jun june junio junho juin juni giugno",
-        "jul july julio julho juillet juli luglio",
-        "aug august agosto août aout agustus augustus",
-        "sep sept september septiembre setiembre setembro septembre settembre",
-        "oct october octubre outubro octobre oktober ottobre okt",
-        "nov november noviembre novembro novembre",
-        "dec december diciembre dezembro décembre decembre dezember dicembre desember dez",
+        "jan january enero janeiro janvier januar gennaio januari января январь",
+        "feb february febrero fevereiro février fevrier februar febbraio februari февраля",
+        "mar march marzo março marco mars märz marz maret maart марта",
+        "apr april abril avril aprile апреля",
+        "may mayo maio mai maggio mei мая",
+        "jun june junio junho juin juni giugno июня",
+        "jul july julio julho juillet juli luglio июля",
+        "aug august agosto août aout agustus augustus августа",
+        "sep sept september septiembre setiembre setembro septembre settembre сентября",
+        "oct october octubre outubro octobre oktober ottobre okt октября",
+        "nov november noviembre novembro novembre ноября",
+        "dec december diciembre dezembro décembre decembre dezember dicembre desember dez декабря",
     ),
     start=1,
 ):
