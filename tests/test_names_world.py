@@ -192,3 +192,24 @@ def test_an_email_spelled_from_a_cyrillic_name(email, name, derived):
     from carectl.normalize.emails import local_part_from_name
 
     assert local_part_from_name(email, name_tokens(name)) is derived
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "derived"),
+    [
+        ("saitotaichi@outlook.com", "斉藤 太一", True),  # Kanji name, romaji address
+        ("kondokazuya1979@web.de", "近藤和也", True),
+        ("gotojun@yahoo.co.jp", "後藤 淳", True),
+        ("hattori.kana@gmail.com", "服部 加奈", True),  # the doubled consonant of っ
+        ("yamadataro@gmail.com", "ヤマダ タロウ", True),  # kana, the long vowel unwritten
+        ("moon33752@gmail.com", "近藤 淳", False),  # a word, too short to say
+        ("river838041996@outlook.com", "村上 篤司", False),  # not romaji
+        ("sunflower@gmail.com", "林 晃", False),
+        ("wangxiaoming@qq.com", "王小明", False),  # pinyin: one syllable a character, not read
+        ("user12345@naver.com", "김민준", False),
+    ],
+)
+def test_an_email_spelled_from_a_japanese_name_in_romaji(email, name, derived):
+    from carectl.normalize.emails import local_part_from_name
+
+    assert local_part_from_name(email, name_tokens(name)) is derived

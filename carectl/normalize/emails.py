@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import re
 
-from carectl.normalize.names import latin_spelling
+from carectl.normalize.names import latin_spelling, romaji_morae
+from carectl.normalize.text import is_cjk
 
 _SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -74,8 +75,10 @@ def local_part_from_name(email: str, name_tokens: list[str]) -> bool:
     spelled = []
     if len(tokens) < len(name_tokens):  # a word of another script: Cyrillic in Latin letters
         spelled = [s for s in map(latin_spelling, name_tokens) if s]
-    if not letters or not (tokens or spelled):
+    if not letters:
         return False
+    if not (tokens or spelled):
+        return _spelled_japanese(letters, name_tokens)
     for token in tokens:
         letters = letters.replace(token, "", 1) if len(token) > 1 else letters
     initials = {t[0] for t in tokens}
@@ -83,3 +86,26 @@ def local_part_from_name(email: str, name_tokens: list[str]) -> bool:
         letters = pattern.sub("", letters, count=1)
         initials |= first
     return len(letters) <= 3 and all(c in initials for c in letters)
+
+
+def _hangul(ch: str) -> bool:
+    return 0xAC00 <= ord(ch) <= 0xD7A3 or 0x1100 <= ord(ch) <= 0x11FF or 0x3130 <= ord(ch) <= 0x318F
+
+
+def _spelled_japanese(letters: str, name_tokens: list[str]) -> bool:
+    """A Kanji or kana name's address in romaji ("斉藤 太一": "saitotaichi"): five letters or
+    more that read as Hepburn throughout, in at least as many morae as the name has Kanji (each
+    reads one or more; kana about one each, long vowels unwritten) and one more, and at most
+    four a character. Chinese and Korean names give one syllable a character, which a count
+    cannot tell from a word: not read."""
+    kanji = kana = 0
+    for t in name_tokens:
+        for ch in t:
+            if 0x3040 <= ord(ch) <= 0x30FF:
+                kana += 1
+            elif is_cjk(ch) and not _hangul(ch):
+                kanji += 1
+    if kanji + kana < 2 or len(letters) < 5:
+        return False
+    morae = romaji_morae(letters)
+    return max(kanji + (2 * kana + 2) // 3, 2) + (1 if kanji else 0) <= morae <= 4 * (kanji + kana)

@@ -317,6 +317,26 @@ def latin_spelling(token: str) -> tuple[re.Pattern[str], frozenset[str]] | None:
     return re.compile(pattern), frozenset(a[0] for a in alternatives[0] if a)
 
 
+# One mora of Hepburn romaji (with the doubled consonant of っ): how a Japanese name, written
+# in Kanji or kana, is spelled in an email address ("saitotaichi", "hattori.kana").
+_MORA = re.compile(
+    r"(?:[kgbpmnhr]y[auo]|sh[aiuo]|ch[aiuo]|j[aiuo]|ts[u]|f[u]|[kgsztdnhbpmr][aeiou]|y[auo]"
+    r"|w[ao]|[aeiou]|n(?![aeiouy])|([kstpgbdc])(?=\1)|t(?=ch))"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def romaji_morae(letters: str) -> int:
+    """How many morae ``letters`` spells when it reads as Hepburn romaji throughout, else 0."""
+    count, at = 0, 0
+    while at < len(letters):
+        m = _MORA.match(letters, at)
+        if m is None or m.end() == at:
+            return 0
+        count, at = count + 1, m.end()
+    return count
+
+
 def _strip_punct(token: str) -> str:
     """A token's letters, digits and the marks fold keeps (Thai, Indic vowel signs)."""
     return token if token.isalnum() else "".join(c for c in token if c.isalnum() or _is_mark(c))
