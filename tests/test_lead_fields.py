@@ -206,3 +206,22 @@ def test_a_foreign_number_written_as_at_home_reads_in_the_names_country(ctx):
     # Valid in the file's region wins over the name's country.
     home = normalize(ctx, {"이름": "김민준", "휴대폰": "0901234567"})
     assert home.fields["phones"] == ["+84901234567"]
+
+
+def test_a_cell_of_numbers_joined_by_dashes_gives_each_number(ctx):
+    lead = normalize(ctx, {"Tên": "An", "SĐT": "0901234567 - 0912345678"})
+    assert lead.fields["phones"] == ["+84901234567", "+84912345678"]
+    assert not lead.errors
+
+
+def test_one_number_written_with_dashes_stays_one(ctx):
+    lead = normalize(ctx, {"Tên": "An", "SĐT": "028 - 3823 4567"})
+    assert lead.fields["phones"] == ["+842838234567"]
+
+
+def test_an_extension_is_kept_beside_the_number(ctx):
+    lead = normalize(ctx, {"Tên": "An", "SĐT": "028 3823 4567 máy lẻ 12"})
+    assert lead.fields["phones"] == ["+842838234567"]
+    assert lead.custom["phone_extension"] == "12"
+    plain = normalize(ctx, {"Tên": "An", "SĐT": "028 3823 4567"})
+    assert "phone_extension" not in plain.custom

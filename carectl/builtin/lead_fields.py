@@ -33,7 +33,7 @@ from carectl.normalize.headers import SYNONYMS
 from carectl.normalize.headers import columns as header_columns
 from carectl.normalize.headers import header_key as header_key  # plugins import it from here
 from carectl.normalize.names import home_regions
-from carectl.normalize.phones import e164_elsewhere, read_e164
+from carectl.normalize.phones import e164_elsewhere, extension, read_e164, several
 from carectl.normalize.text import fold, is_cjk, upper_code
 
 ADDRESS_PARTS = ("house_number", "address", "locality", "state", "postcode")
@@ -238,6 +238,11 @@ def _contacts(lead, cells: dict[str, list[tuple[str, str]]], region: str, keep: 
             if not ok and GOOGLE_SPLIT in part:  # "+1 202... ::: +1 415...": read each
                 parts.extend(p.strip() for p in part.split(GOOGLE_SPLIT) if p.strip())
                 continue
+            if not ok and (split := several(part, region)):  # "0901234567 - 0912345678"
+                parts.extend(split)
+                continue
+            if ok and (ext := extension(part, region)):  # "0901234567 máy lẻ 12": kept beside it
+                lead.custom.setdefault("phone_extension", ext)
             if not ok:  # not valid in the file's region: a foreigner's number written home-style?
                 homes = home_regions(lead.fields.get("full_name") or "")
                 other = e164_elsewhere(part, region, homes)
