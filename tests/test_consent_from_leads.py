@@ -38,6 +38,8 @@ def import_file(cli, tmp_path, name, text, region="VN"):
         ("Opt-out", "opt_out", "all"),
         ("수신거부", "opt_out", "all"),
         ("Email unsubscribe", "opt_out", "email"),
+        ("Accepts Email Marketing", "consent", "email"),  # Shopify's customers export
+        ("Accepts SMS Marketing", "consent", "sms"),
     ],
 )
 def test_consent_columns_are_found_in_many_languages(header, kind, channel):
@@ -47,6 +49,7 @@ def test_consent_columns_are_found_in_many_languages(header, kind, channel):
 
 def test_ordinary_columns_are_not_consent():
     assert cfl.columns(["Name", "Email", "Phone", "SMS", "Text", "Note", "Mobile"]) == ([], None)
+    assert cfl.columns(["Email Marketing Owner", "Contexts"]) == ([], None)
 
 
 @pytest.mark.parametrize(

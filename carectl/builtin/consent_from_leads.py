@@ -90,11 +90,22 @@ def columns(headers: list[str]) -> tuple[list[tuple[str, str, str]], str | None]
             if hit and key != hit:
                 channel, key = ch, key.removeprefix(hit).removesuffix(hit)
                 break
+        else:  # the channel inside the words: Shopify's "Accepts Email Marketing"
+            channel, key = _channel_inside(key)
         if key in _CONSENT:
             found.append((h, "consent", channel))
         elif key in _OPT_OUT:
             found.append((h, "opt_out", channel))
     return found, version
+
+
+def _channel_inside(key: str) -> tuple[str, str]:
+    for words, ch in ((_EMAIL, "email"), (_SMS, "sms")):
+        for w in words:
+            head, found, tail = key.partition(w)
+            if found and head and tail and head + tail in _CONSENT | _OPT_OUT:
+                return ch, head + tail
+    return "all", key
 
 
 def status_for(kind: str, said: bool | None) -> str | None:
