@@ -213,3 +213,17 @@ def test_an_email_spelled_from_a_japanese_name_in_romaji(email, name, derived):
     from carectl.normalize.emails import local_part_from_name
 
     assert local_part_from_name(email, name_tokens(name)) is derived
+
+
+@pytest.mark.parametrize(
+    ("latin", "native"),
+    [
+        (("Ivan Petrov", "Ivan Petorv"), ("Иван Петров", "Иван Петорв")),
+        (("Ivan Petrov", "Ivan Pettrov"), ("Иван Петров", "Иван Петтров")),
+        (("Nikos Papadopoulos", "Nikos Papadopulos"), ("Νίκος Παπαδόπουλος", "Νίκος Παπαδόπυλος")),
+    ],
+)
+def test_a_typing_slip_reads_alike_in_every_spaced_alphabet(latin, native):
+    from carectl.dedupe.score import _name
+
+    assert _name(*native, 0)[2] == _name(*latin, 0)[2] == "name_slip"

@@ -332,6 +332,10 @@ def _shared_emails(a: set[str], b: set[str], rules: tuple) -> str:
     return min(shared) if shared else ""
 
 
+# Scripts written without spaces between a name's words: no word-by-word typo or swap checks.
+_UNSPACED = frozenset({"cjk", "kana"})
+
+
 def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
     if not x or not y:
         return None
@@ -343,7 +347,7 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
     if joined == joined_y or name_keys(x) & name_keys(y):  # also "Black Well"
         return same, _same_reason(namesakes), "name_same"
     tx, ty = name_tokens(x), name_tokens(y)
-    rest = _unshared(tx, ty) if script == "latin" else None
+    rest = _unshared(tx, ty) if script not in _UNSPACED else None
     if rest is not None and _one_slip(*rest):
         return min(W_NAME_SLIP, same), "name with a typo", "name_slip"
     if script == "cjk":
@@ -364,7 +368,7 @@ def _name(x: str, y: str, namesakes: int) -> tuple[float, str, str] | None:
         if _family_name_only(x, y):  # a married name, or a stranger with the given name
             return W_NAME_WORD, "family name differs", "name_surname"
         return W_NAME_WORD, "one name word differs", "name_word"
-    replaced = _part_replaced(x, y, tx, ty) if script == "latin" else ""
+    replaced = _part_replaced(x, y, tx, ty) if script not in _UNSPACED else ""
     if replaced == "family":
         return W_NAME_WORD, "family name differs", "name_surname"
     if replaced == "given":
